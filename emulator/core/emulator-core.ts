@@ -1,0 +1,173 @@
+/**
+ * The emulator core: state, clock, keys, journal and every service's behaviour behind one web-standard
+ * `fetch(Request): Promise<Response>`. No sockets and no Node built-ins: the Node servers and the MSW
+ * handlers are thin faces over this.
+ */
+import { Hono } from 'hono';
+import type { JWK } from 'jose';
+import { registerControlRoutes } from '../control/router.ts';
+import { DestinationGateway } from '../destination-service/gateway.ts';
+import { DestinationError } from '../destination-service/errors.ts';
+import { registerDestinationRoutes } from '../destination-service/router.ts';
+import type { OutboundFetch } from '../destination-service/token-service-client.ts';
+import { OAuthError } from '../xsuaa/errors.ts';
+import { XsuaaGateway } from '../xsuaa/gateway.ts';
+import { registerXsuaaRoutes } from '../xsuaa/router.ts';
+import { importSigningKey, KeyRing, loadDefaultSigningKey } from '../xsuaa/signing-keys.ts';
+import { decodeJwtPayload, TokenMinter, type PublicUrls } from '../xsuaa/tokens.ts';
+import type { App, AppEnv } from './app-env.ts';
+import { buildVcapServices, type VcapServices } from './bindings.ts';
+import { createClock, type Clock } from './clock.ts';
+import { Journal, type JournalService } from './journal.ts';
+import { parseScenarioText, validateScenario } from './scenario.ts';
+import { ValidationError, type Scenario } from './scenario-schema.ts';
+import { buildState, type EmulatorState } from './state.ts';
+
+export interface CoreOptions {
+  /** A scenario object (validated here); default: one provider tenant and the standard bindings. */
+  scenario?: unknown;
+  clock?: Clock;
+  /** A private RSA JWK and its kid, instead of the bundled default key. */
+  signingKey?: { jwk: JWK; kid: string };
+  /** How the core calls servers outside itself (token services of destinations). Default: global fetch. */
+  fetch?: OutboundFetch;
+  /** Where the emulator is reachable; servers set this once they listen. */
+  urls?: PublicUrls;
+  journalSize?: number;
+}
+
+export const minimalScenario = { name: 'minimal', tenants: [{ subdomain: 'provider' }] };
+
+function serviceOf(path: string): JournalService {
+  if (path.startsWith('/destination-configuration')) return 'destination';
+  if (path.startsWith('/_emulator')) return 'control';
+  if (path.startsWith('/oauth') || path === '/token_keys' || path.startsWith('/.well-known') || path === '/userinfo') return 'xsuaa';
+  return 'other';
+}
+
+export class EmulatorCore {
+  readonly clock: Clock;
+  readonly keys: KeyRing;
+  readonly minter: TokenMinter;
+  readonly journal: Journal;
+  readonly xsuaa: XsuaaGateway;
+  readonly destinations: DestinationGateway;
+  readonly app: App;
+  scenario: Scenario;
+  state: EmulatorState;
+  urls: PublicUrls;
+  /** Extra variables the faces add to {@link env} (e.g. NODE_EXTRA_CA_CERTS). */
+  extraEnv: Record<string, string> = {};
+  private readonly outbound: OutboundFetch;
+
+  static async create(options: CoreOptions = {}): Promise<EmulatorCore> {
+    const key = options.signingKey ? await importSigningKey(options.signingKey.jwk, options.signingKey.kid) : await loadDefaultSigningKey();
+    return new EmulatorCore(options, new KeyRing(key));
+  }
+
+  private constructor(options: CoreOptions, keys: KeyRing) {
+    this.clock = options.clock ?? createClock();
+    this.keys = keys;
+    this.urls = options.urls ?? { uaaDomain: 'localhost:20000', serviceUrl: 'http://localhost:20000' };
+    this.scenario = validateScenario(options.scenario ?? minimalScenario);
+    this.state = buildState(this.scenario, this.clock.now());
+    this.journal = new Journal(options.journalSize);
+    this.minter = new TokenMinter(this.keys, this.clock, () => this.urls);
+    const getState = (): EmulatorState => this.state;
+    this.xsuaa = new XsuaaGateway(getState, this.minter, this.clock);
+    this.outbound = options.fetch ?? ((request: Request) => fetch(request));
+    this.destinations = new DestinationGateway(getState, this.minter, (request) => this.fetchOutbound(request), () => this.placeholders());
+    this.app = this.buildApp();
+  }
+
+  /** Serve one request: the whole HTTP surface of XSUAA, the Destination Service and the control API. */
+  fetch = (request: Request): Promise<Response> => Promise.resolve(this.app.fetch(request));
+
+  /** Back to the loaded scenario: state rebuilt, journal cleared. */
+  reset(): void {
+    this.state = buildState(this.scenario, this.clock.now());
+    this.journal.clear();
+  }
+
+  /** Replace the scenario; an invalid one throws a ValidationError and changes nothing. */
+  loadScenario(value: unknown, source = 'scenario'): void {
+    this.applyScenario(validateScenario(value, source));
+  }
+
+  loadScenarioText(text: string, source = 'scenario'): void {
+    this.applyScenario(parseScenarioText(text, source));
+  }
+
+  /** Values for `{{name}}` placeholders in scenario destinations; faces add theirs (e.g. `backend`). */
+  placeholders(): Record<string, string> {
+    return { services: this.urls.serviceUrl, uaadomain: this.urls.uaaDomain, ...this.extraPlaceholders };
+  }
+
+  extraPlaceholders: Record<string, string> = {};
+
+  setUrls(urls: PublicUrls): void {
+    this.urls = urls;
+  }
+
+  vcapServices(): VcapServices {
+    return buildVcapServices(this.state, this.urls);
+  }
+
+  /** The environment an app under test needs. */
+  env(): Record<string, string> {
+    return { VCAP_SERVICES: JSON.stringify(this.vcapServices()), ...this.extraEnv };
+  }
+
+  private applyScenario(scenario: Scenario): void {
+    const state = buildState(scenario, this.clock.now());
+    this.scenario = scenario;
+    this.state = state;
+    this.journal.clear();
+  }
+
+  /** Calls to the emulator's own hosts (including `<subdomain>.<host>`) stay in-process; the rest go out. */
+  private fetchOutbound(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    const own = [new URL(this.urls.serviceUrl).host, this.urls.uaaDomain];
+    const local = own.some((host) => url.host === host || url.host.endsWith(`.${host}`));
+    return local ? this.fetch(request) : this.outbound(request);
+  }
+
+  private buildApp(): App {
+    const app = new Hono<AppEnv>();
+    app.use('*', async (c, next) => {
+      const started = performance.now();
+      await next();
+      const url = new URL(c.req.url);
+      if (url.pathname === '/_emulator/journal' || url.pathname === '/_emulator/health') return;
+      this.journal.record({
+        time: new Date(this.clock.now()).toISOString(),
+        service: serviceOf(url.pathname),
+        method: c.req.method,
+        path: url.pathname + url.search,
+        status: c.res.status,
+        durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+        ...(c.get('tenant') ? { tenant: c.get('tenant') } : {}),
+        ...(c.get('destination') ? { destination: c.get('destination') } : {}),
+        ...(c.get('reason') ? { reason: c.get('reason') } : {}),
+      });
+    });
+    registerXsuaaRoutes(app, { gateway: this.xsuaa, keys: this.keys, minter: this.minter, state: () => this.state, urls: () => this.urls });
+    registerDestinationRoutes(app, this.destinations);
+    registerControlRoutes(app, this);
+    app.notFound((c) => c.json({ error: 'not_found', message: `No route for ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
+    app.onError((err, c) => {
+      c.set('reason', err.message);
+      if (err instanceof OAuthError) {
+        const headers: Record<string, string> = err.status === 401 ? { 'www-authenticate': `Basic realm="UAA/client", error="${err.error}", error_description="${err.message.replace(/"/g, "'")}"` } : {};
+        return c.json(err.toBody(), err.status as 400, headers);
+      }
+      if (err instanceof DestinationError) return c.json(err.toBody(), err.status as 400);
+      if (err instanceof ValidationError) return c.json({ error: 'invalid_request', message: err.message, issues: err.issues }, 400);
+      return c.json({ error: 'internal_error', message: err.message }, 500);
+    });
+    return app;
+  }
+}
+
+export { decodeJwtPayload };

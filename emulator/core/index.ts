@@ -1,0 +1,6 @@
+/** The transport-free core, for the browser and MSW faces: no Node built-ins below this point. */
+export { EmulatorCore, minimalScenario, type CoreOptions } from './emulator-core.ts';
+export { createClock, type Clock } from './clock.ts';
+export { ValidationError, type Scenario, type ScenarioInput } from './scenario-schema.ts';
+export { parseScenarioText, validateScenario } from './scenario.ts';
+export type { JournalEntry, JournalFilter } from './journal.ts';

@@ -1,0 +1,142 @@
+/**
+ * The scenario file: what a subaccount looks like at start (tenants, bindings, OAuth clients, users,
+ * destinations, fragments, certificates). Every scenario is validated with this schema; errors name the field.
+ */
+import { z } from 'zod';
+
+/** Destination property values are strings on the wire; scalars from YAML (`TRUE`, 8080) are turned into strings. */
+const propertyValue = z.union([z.string(), z.number(), z.boolean()]).transform((v) => String(v));
+
+export const destinationTypes = ['HTTP', 'RFC', 'MAIL', 'LDAP', 'TCP'] as const;
+
+export const destinationSchema = z
+  .object({
+    Name: z.string({ error: 'Name is required and must be a string' }).min(1, 'Name must not be empty').max(200),
+    Type: z.enum(destinationTypes, { error: `Type must be one of ${destinationTypes.join(', ')}` }),
+  })
+  .catchall(propertyValue);
+
+export const fragmentSchema = z
+  .object({
+    FragmentName: z.string({ error: 'FragmentName is required and must be a string' }).min(1).max(200),
+  })
+  .catchall(propertyValue)
+  .superRefine((value, ctx) => {
+    for (const forbidden of ['Name', 'Type']) {
+      if (forbidden in value) ctx.addIssue({ code: 'custom', path: [forbidden], message: `a fragment must not contain ${forbidden}` });
+    }
+  });
+
+export const certificateSchema = z.object({
+  Name: z.string({ error: 'Name is required and must be a string' }).min(1).max(200),
+  Type: z.string().nullish(),
+  Content: z.string({ error: 'Content is required (base64 of the file)' }).min(1),
+});
+
+const levelContentShape = {
+  destinations: z.array(destinationSchema).default([]),
+  fragments: z.array(fragmentSchema).default([]),
+  certificates: z.array(certificateSchema).default([]),
+};
+
+const subdomainSchema = z
+  .string()
+  .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 'subdomain must be lower-case letters, digits and inner dashes');
+
+export const tenantSchema = z.object({
+  subdomain: subdomainSchema,
+  zid: z.string().min(1).optional(),
+  subaccountId: z.string().min(1).optional(),
+  ...levelContentShape,
+  /** Destination service instance level, keyed by the instance's binding name. */
+  instances: z.record(z.string(), z.object(levelContentShape)).default({}),
+});
+
+export const bindingSchema = z.object({
+  name: z.string().min(1),
+  service: z.enum(['xsuaa', 'destination', 'connectivity']),
+  plan: z.string().optional(),
+  clientid: z.string().min(1).optional(),
+  clientsecret: z.string().min(1).optional(),
+  xsappname: z.string().min(1).optional(),
+  instanceid: z.string().min(1).optional(),
+});
+
+export const clientSchema = z.object({
+  clientid: z.string().min(1),
+  clientsecret: z.string().min(1),
+  xsappname: z.string().min(1).optional(),
+  /** Scopes a client_credentials token of this client carries. */
+  authorities: z.array(z.string()).default([]),
+  redirectUris: z.array(z.string()).default([]),
+});
+
+export const userSchema = z.object({
+  name: z.string().min(1),
+  password: z.string().optional(),
+  email: z.string().optional(),
+  givenName: z.string().optional(),
+  familyName: z.string().optional(),
+  userId: z.string().optional(),
+  origin: z.string().default('sap.default'),
+  /** Scopes; a name without a dot (`Display`) is prefixed with the requesting app's xsappname. */
+  scopes: z.array(z.string()).default([]),
+  attributes: z.record(z.string(), z.array(z.string())).default({}),
+  roleCollections: z.array(z.string()).default([]),
+  /** Subdomains the user may sign in to; empty = every tenant. */
+  tenants: z.array(z.string()).default([]),
+});
+
+export const scenarioSchema = z
+  .object({
+    name: z.string().default('scenario'),
+    /** The first tenant is the provider subaccount; the others are subscribers. */
+    tenants: z.array(tenantSchema).min(1, 'at least one tenant (the provider) is required'),
+    bindings: z.array(bindingSchema).default([]),
+    clients: z.array(clientSchema).default([]),
+    users: z.array(userSchema).default([]),
+    /** User `/oauth/authorize` signs in when the request names none. */
+    defaultUser: z.string().optional(),
+  })
+  .superRefine((scenario, ctx) => {
+    const seen = new Set<string>();
+    scenario.tenants.forEach((t, i) => {
+      if (seen.has(t.subdomain)) ctx.addIssue({ code: 'custom', path: ['tenants', i, 'subdomain'], message: `duplicate subdomain "${t.subdomain}"` });
+      seen.add(t.subdomain);
+    });
+    const names = new Set<string>();
+    scenario.bindings.forEach((b, i) => {
+      if (names.has(b.name)) ctx.addIssue({ code: 'custom', path: ['bindings', i, 'name'], message: `duplicate binding name "${b.name}"` });
+      names.add(b.name);
+    });
+  });
+
+export type ScenarioInput = z.input<typeof scenarioSchema>;
+export type Scenario = z.output<typeof scenarioSchema>;
+export type DestinationProps = z.output<typeof destinationSchema>;
+export type FragmentProps = z.output<typeof fragmentSchema>;
+export type CertificateProps = z.output<typeof certificateSchema>;
+
+/** A validation failure whose message names every offending field, e.g. `tenants[0].destinations[1].Type: …`. */
+export class ValidationError extends Error {
+  readonly issues: { path: string; message: string }[];
+  constructor(what: string, issues: { path: string; message: string }[]) {
+    super(`${what} is invalid: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')}`);
+    this.name = 'ValidationError';
+    this.issues = issues;
+  }
+}
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)), '');
+}
+
+/** Parse with a schema, throwing a ValidationError that names the fields. */
+export function parseWith<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  throw new ValidationError(
+    what,
+    result.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })),
+  );
+}

@@ -1,0 +1,8 @@
+/** Public entry point of btp-connectivity-emulator for Node: start the emulator, or use its core directly. */
+export { startEmulator, defaultPorts, defaultScenarioFile, type EmulatorHandle, type EmulatorUrls, type StartOptions } from './server/start-emulator.ts';
+export { EmulatorCore, minimalScenario, type CoreOptions } from './core/emulator-core.ts';
+export { createClock, type Clock } from './core/clock.ts';
+export { ValidationError, type Scenario, type ScenarioInput } from './core/scenario-schema.ts';
+export { parseScenarioText, validateScenario } from './core/scenario.ts';
+export type { JournalEntry, JournalFilter } from './core/journal.ts';
+export type { VcapServices, ServiceBinding } from './core/bindings.ts';

@@ -1,0 +1,102 @@
+/**
+ * `startEmulator()`: the core behind real sockets. The services port serves XSUAA, the Destination Service
+ * and the control API over plain HTTP and TLS alike; the handle gives the env an app under test needs.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { getRequestListener } from '@hono/node-server';
+import { EmulatorCore, type CoreOptions } from '../core/emulator-core.ts';
+import { parseScenarioText } from '../core/scenario.ts';
+import type { JournalEntry, JournalFilter } from '../core/journal.ts';
+import type { MintedToken, PublicUrls } from '../xsuaa/tokens.ts';
+import { createDualProtocolServer } from './dual-protocol-server.ts';
+import { ensureTlsMaterial } from './tls-material.ts';
+
+export const defaultPorts = { services: 20000, httpProxy: 20003, socks5: 20004 } as const;
+
+export const defaultScenarioFile = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'default.scenario.yaml');
+
+export interface StartOptions extends Omit<CoreOptions, 'scenario' | 'urls'> {
+  /** A scenario file (JSON or YAML), a scenario object, or `'default'` for the bundled one. Default: a minimal scenario. */
+  scenario?: string | object;
+  /** Services port (XSUAA + Destination Service + control API). 0 picks a free port. Default 20000. */
+  port?: number;
+  /** Interface to bind. Default 127.0.0.1 (loopback only). */
+  host?: string;
+  /** Host name written into the bindings and URLs. Default `localhost`. */
+  advertisedHost?: string;
+  /** Port written into the bindings, if it differs from the bound one (mapped container ports). */
+  advertisedPort?: number;
+  /** Where the CA and server certificate are kept. */
+  tlsDir?: string;
+}
+
+export interface EmulatorUrls {
+  /** Plain-HTTP base of the services port. */
+  services: string;
+  /** `https://…` base of the same port. */
+  servicesTls: string;
+  /** The `uaadomain` value (`host:port`). */
+  uaaDomain: string;
+  /** The control API base. */
+  control: string;
+}
+
+export interface EmulatorHandle {
+  core: EmulatorCore;
+  urls: EmulatorUrls;
+  ports: { services: number };
+  /** The CA certificate file for NODE_EXTRA_CA_CERTS. */
+  caFile: string;
+  /** The environment for the app under test: VCAP_SERVICES, NODE_EXTRA_CA_CERTS. Always current. */
+  readonly env: Record<string, string>;
+  issueUserToken(opts: { user: string; tenant?: string; scopes?: string[] }): Promise<string>;
+  issueUserTokenDetails(opts: { user: string; tenant?: string; scopes?: string[] }): Promise<MintedToken>;
+  reset(): void;
+  loadScenario(scenario: string | object): void;
+  journal(filter?: JournalFilter): JournalEntry[];
+  stop(): Promise<void>;
+}
+
+function resolveScenario(scenario: string | object | undefined): unknown {
+  if (scenario === undefined) return undefined;
+  if (typeof scenario !== 'string') return scenario;
+  const file = scenario === 'default' ? defaultScenarioFile : scenario;
+  return parseScenarioText(readFileSync(file, 'utf8'), file);
+}
+
+export async function startEmulator(options: StartOptions = {}): Promise<EmulatorHandle> {
+  const core = await EmulatorCore.create({ ...options, scenario: resolveScenario(options.scenario) });
+  const advertisedHost = options.advertisedHost ?? 'localhost';
+  const tls = ensureTlsMaterial(options.tlsDir, advertisedHost === 'localhost' ? [] : [advertisedHost]);
+  const server = createDualProtocolServer(getRequestListener(core.fetch), { key: tls.keyPem, cert: tls.certPem });
+  const port = await server.listen(options.port ?? defaultPorts.services, options.host ?? '127.0.0.1');
+  const publicPort = options.advertisedPort ?? port;
+
+  const urls: EmulatorUrls = {
+    services: `http://${advertisedHost}:${publicPort}`,
+    servicesTls: `https://${advertisedHost}:${publicPort}`,
+    uaaDomain: `${advertisedHost}:${publicPort}`,
+    control: `http://${advertisedHost}:${publicPort}/_emulator`,
+  };
+  const publicUrls: PublicUrls = { uaaDomain: urls.uaaDomain, serviceUrl: urls.services };
+  core.setUrls(publicUrls);
+  core.extraEnv = { NODE_EXTRA_CA_CERTS: tls.caFile };
+
+  return {
+    core,
+    urls,
+    ports: { services: port },
+    caFile: tls.caFile,
+    get env() {
+      return core.env();
+    },
+    issueUserToken: async (opts) => (await core.xsuaa.issueUserToken(opts)).jwt,
+    issueUserTokenDetails: (opts) => core.xsuaa.issueUserToken(opts),
+    reset: () => core.reset(),
+    loadScenario: (scenario) => core.loadScenario(resolveScenario(scenario)),
+    journal: (filter) => core.journal.list(filter),
+    stop: () => server.close(),
+  };
+}

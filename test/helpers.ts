@@ -1,0 +1,19 @@
+/** Small helpers shared by the tests: form posts and client-credentials tokens against a running emulator. */
+import type { EmulatorHandle } from '../emulator/index.ts';
+
+export async function postForm(url: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(form) });
+}
+
+export function binding(emu: EmulatorHandle, service: 'xsuaa' | 'destination' | 'connectivity'): Record<string, string> {
+  const vcap = JSON.parse(emu.env.VCAP_SERVICES) as Record<string, { credentials: Record<string, string> }[]>;
+  return vcap[service][0].credentials;
+}
+
+/** A client-credentials token for a binding's client, optionally for another tenant (by zid). */
+export async function serviceToken(emu: EmulatorHandle, service: 'xsuaa' | 'destination' | 'connectivity', zid?: string): Promise<string> {
+  const creds = binding(emu, service);
+  const res = await postForm(`${emu.urls.services}/oauth/token`, { grant_type: 'client_credentials', client_id: creds.clientid, client_secret: creds.clientsecret }, zid ? { 'x-zid': zid } : {});
+  if (res.status !== 200) throw new Error(`token request failed: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { access_token: string }).access_token;
+}
