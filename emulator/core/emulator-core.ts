@@ -6,6 +6,7 @@
 import { Hono } from 'hono';
 import type { JWK } from 'jose';
 import { registerControlRoutes } from '../control/router.ts';
+import { wireCrud } from '../destination-service/crud-router.ts';
 import { DestinationGateway } from '../destination-service/gateway.ts';
 import { DestinationError } from '../destination-service/errors.ts';
 import { registerDestinationRoutes } from '../destination-service/router.ts';
@@ -77,6 +78,7 @@ export class EmulatorCore {
     this.xsuaa = new XsuaaGateway(getState, this.minter, this.clock);
     this.outbound = options.fetch ?? ((request: Request) => fetch(request));
     this.destinations = new DestinationGateway(getState, this.minter, (request) => this.fetchOutbound(request), () => this.placeholders());
+    wireCrud(this.destinations, { now: () => this.clock.now(), placeholders: () => this.placeholders() });
     this.app = this.buildApp();
   }
 
