@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { App } from '../core/app-env.ts';
 import type { EmulatorCore } from '../core/emulator-core.ts';
 import { parseWith, ValidationError } from '../core/scenario-schema.ts';
+import { registerConnectivityRoutes } from './connectivity-routes.ts';
 
 export const controlBase = '/_emulator';
 
@@ -65,4 +66,6 @@ export function registerControlRoutes(app: App, core: EmulatorCore): void {
   });
 
   app.get(`${controlBase}/env`, (c) => c.json(core.env()));
+
+  registerConnectivityRoutes(app, core);
 }

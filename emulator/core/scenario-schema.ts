@@ -3,6 +3,7 @@
  * destinations, fragments, certificates). Every scenario is validated with this schema; errors name the field.
  */
 import { z } from 'zod';
+import { backendSchema, cloudConnectorsSchema } from '../cloud-connector/schema.ts';
 
 /** Destination property values are strings on the wire; scalars from YAML (`TRUE`, 8080) are turned into strings. */
 const propertyValue = z.union([z.string(), z.number(), z.boolean()]).transform((v) => String(v));
@@ -50,6 +51,8 @@ export const tenantSchema = z.object({
   ...levelContentShape,
   /** Destination service instance level, keyed by the instance's binding name. */
   instances: z.record(z.string(), z.object(levelContentShape)).default({}),
+  /** Cloud Connectors connected to this subaccount (see emulator/cloud-connector/schema.ts). */
+  cloudConnectors: cloudConnectorsSchema,
 });
 
 export const bindingSchema = z.object({
@@ -97,6 +100,8 @@ export const scenarioSchema = z
     users: z.array(userSchema).default([]),
     /** User `/oauth/authorize` signs in when the request names none. */
     defaultUser: z.string().optional(),
+    /** The fake on-prem backend: stub routes (see emulator/cloud-connector/schema.ts). */
+    backend: backendSchema,
   })
   .superRefine((scenario, ctx) => {
     const seen = new Set<string>();

@@ -2,6 +2,7 @@
  * The emulator's state, built from a validated scenario: tenants, service bindings and their OAuth clients,
  * users, and the Destination Service stores per level. Building it is cheap, so reset rebuilds it.
  */
+import { buildOnPremState, type OnPremState } from '../cloud-connector/model.ts';
 import { stableGuid } from './ids.ts';
 import type { CertificateProps, DestinationProps, FragmentProps, Scenario } from './scenario-schema.ts';
 
@@ -71,6 +72,8 @@ export interface EmulatorState {
   /** Opaque refresh tokens and authorization codes handed out by XSUAA. */
   refreshTokens: Map<string, { clientid: string; zid: string; user: string; scopes?: string[] }>;
   authCodes: Map<string, { clientid: string; zid: string; user: string; redirectUri?: string; codeChallenge?: string; codeChallengeMethod?: string; expiresAt: number }>;
+  /** Cloud Connectors, backend stubs and received mails. */
+  onPrem: OnPremState;
 }
 
 /** Subaccount level: `zid`; instance (or subscription) level: `zid|instanceid`. */
@@ -181,6 +184,7 @@ export function buildState(scenario: Scenario, now: number): EmulatorState {
     levels,
     refreshTokens: new Map(),
     authCodes: new Map(),
+    onPrem: buildOnPremState(scenario, tenants),
   };
 }
 

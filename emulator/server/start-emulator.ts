@@ -12,12 +12,15 @@ import type { JournalEntry, JournalFilter } from '../core/journal.ts';
 import type { MintedToken, PublicUrls } from '../xsuaa/tokens.ts';
 import { createDualProtocolServer } from './dual-protocol-server.ts';
 import { ensureTlsMaterial } from './tls-material.ts';
+import { createOnPremHandle, type OnPremHandle } from '../cloud-connector/handle.ts';
+import { startConnectivity, type ConnectivityOptions, type ConnectivityPorts } from '../connectivity-proxy/start-connectivity.ts';
 
 export const defaultPorts = { services: 20000, httpProxy: 20003, socks5: 20004 } as const;
 
 export const defaultScenarioFile = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'default.scenario.yaml');
 
-export interface StartOptions extends Omit<CoreOptions, 'scenario' | 'urls'> {
+/** Proxy and backend ports: defaults 20003, 20004, 20010, 20011, 20025; all 0 when `port` is 0. */
+export interface StartOptions extends Omit<CoreOptions, 'scenario' | 'urls'>, ConnectivityOptions {
   /** A scenario file (JSON or YAML), a scenario object, or `'default'` for the bundled one. Default: a minimal scenario. */
   scenario?: string | object;
   /** Services port (XSUAA + Destination Service + control API). 0 picks a free port. Default 20000. */
@@ -41,12 +44,19 @@ export interface EmulatorUrls {
   uaaDomain: string;
   /** The control API base. */
   control: string;
+  /** The connectivity proxy (HTTP, 20003) and SOCKS5 (20004) as `http://host:port` / `socks5://host:port`. */
+  httpProxy: string;
+  socks5: string;
+  /** The fake on-prem backend's HTTP base (direct, not through the proxy). */
+  backend: string;
 }
 
 export interface EmulatorHandle {
   core: EmulatorCore;
   urls: EmulatorUrls;
-  ports: { services: number };
+  ports: { services: number } & ConnectivityPorts;
+  /** Cloud Connectors, backend stubs and received mails. */
+  onPrem: OnPremHandle;
   /** The CA certificate file for NODE_EXTRA_CA_CERTS. */
   caFile: string;
   /** The environment for the app under test: VCAP_SERVICES, NODE_EXTRA_CA_CERTS. Always current. */
@@ -74,7 +84,7 @@ export async function startEmulator(options: StartOptions = {}): Promise<Emulato
   const port = await server.listen(options.port ?? defaultPorts.services, options.host ?? '127.0.0.1');
   const publicPort = options.advertisedPort ?? port;
 
-  const urls: EmulatorUrls = {
+  const urls: Omit<EmulatorUrls, 'httpProxy' | 'socks5' | 'backend'> & Partial<EmulatorUrls> = {
     services: `http://${advertisedHost}:${publicPort}`,
     servicesTls: `https://${advertisedHost}:${publicPort}`,
     uaaDomain: `${advertisedHost}:${publicPort}`,
@@ -83,11 +93,22 @@ export async function startEmulator(options: StartOptions = {}): Promise<Emulato
   const publicUrls: PublicUrls = { uaaDomain: urls.uaaDomain, serviceUrl: urls.services };
   core.setUrls(publicUrls);
   core.extraEnv = { NODE_EXTRA_CA_CERTS: tls.caFile };
+  const host = options.host ?? '127.0.0.1';
+  const connectivity = await startConnectivity(core, { ...options, host, advertisedHost, caFile: tls.caFile, anyPort: options.port === 0 }).catch(async (err: unknown) => {
+    await server.close();
+    throw err;
+  });
+  Object.assign(urls, {
+    httpProxy: `http://${advertisedHost}:${connectivity.ports.httpProxy}`,
+    socks5: `socks5://${advertisedHost}:${connectivity.ports.socks5}`,
+    backend: `http://${advertisedHost}:${connectivity.ports.backendHttp}`,
+  });
 
   return {
     core,
-    urls,
-    ports: { services: port },
+    urls: urls as EmulatorUrls,
+    ports: { services: port, ...connectivity.ports },
+    onPrem: createOnPremHandle(core),
     caFile: tls.caFile,
     get env() {
       return core.env();
@@ -97,6 +118,9 @@ export async function startEmulator(options: StartOptions = {}): Promise<Emulato
     reset: () => core.reset(),
     loadScenario: (scenario) => core.loadScenario(resolveScenario(scenario)),
     journal: (filter) => core.journal.list(filter),
-    stop: () => server.close(),
+    stop: async () => {
+      await connectivity.stop();
+      await server.close();
+    },
   };
 }

@@ -1,0 +1,77 @@
+/**
+ * The fake on-prem system's HTTP side. Stub routes (scenario + control API, newest first) answer first;
+ * then the OData sample service under /sap/opu/odata/ and /odata/v4/; every other request is echoed as JSON
+ * (method, path, query, headers, body), so tests can assert exactly what arrived behind the Cloud Connector.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { matchStub, type BackendStub } from '../cloud-connector/model.ts';
+import type { EmulatorCore } from '../core/emulator-core.ts';
+import { handleODataSample } from './odata-sample.ts';
+
+export interface EchoBody {
+  method: string;
+  path: string;
+  query: Record<string, string | string[]>;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+const maxBody = 10 * 1024 * 1024;
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= maxBody) chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function queryOf(url: URL): Record<string, string | string[]> {
+  const query: Record<string, string | string[]> = {};
+  for (const [key, value] of url.searchParams) {
+    const existing = query[key];
+    query[key] = existing === undefined ? value : [...(Array.isArray(existing) ? existing : [existing]), value];
+  }
+  return query;
+}
+
+function sendStub(stub: BackendStub, res: ServerResponse): void {
+  const body = stub.body === undefined ? '' : typeof stub.body === 'string' ? stub.body : JSON.stringify(stub.body);
+  const headers: Record<string, string> = { ...stub.headers };
+  const hasType = Object.keys(headers).some((k) => k.toLowerCase() === 'content-type');
+  if (!hasType && stub.body !== undefined) headers['content-type'] = typeof stub.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json';
+  res.writeHead(stub.status, headers);
+  res.end(body);
+}
+
+export function createHttpBackend(core: EmulatorCore): Server {
+  return createServer({ keepAliveTimeout: 10_000 }, (req, res) => {
+    handle(core, req, res).catch((err: Error) => {
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end(`backend error: ${err.message}`);
+    });
+  });
+}
+
+async function handle(core: EmulatorCore, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://backend.local');
+  const method = req.method ?? 'GET';
+  const stub = matchStub(core.state.onPrem, method, url.pathname);
+  if (stub) {
+    req.resume();
+    if (stub.delayMs) await new Promise((resolve) => setTimeout(resolve, stub.delayMs));
+    if (!res.destroyed) sendStub(stub, res);
+    return;
+  }
+  const body = await readBody(req);
+  if (handleODataSample(req, res, url, body)) return;
+  const echo: EchoBody = { method, path: url.pathname, query: queryOf(url), headers: req.headers, body: body.toString('utf8') };
+  const text = JSON.stringify(echo);
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(method === 'HEAD' ? undefined : text);
+}

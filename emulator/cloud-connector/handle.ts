@@ -1,0 +1,35 @@
+/**
+ * The programmatic face of the on-premise side, for tests: switch connectors, replace them, add stubs and
+ * read the mails the SMTP sink received. Same rules as the control API (bad input throws, changes nothing).
+ */
+import type { EmulatorCore } from '../core/emulator-core.ts';
+import { listConnectors, putConnector, putStub, removeConnector, removeStub, setConnectorOnline } from './control.ts';
+import type { BackendStub, CloudConnector, ReceivedMail } from './model.ts';
+import type { StubInput } from './schema.ts';
+
+export interface OnPremHandle {
+  connectors(): ReturnType<typeof listConnectors>;
+  setConnectorOnline(opts: { tenant?: string; locationId?: string; online: boolean }): CloudConnector;
+  /** Add a connector to a tenant (subdomain or zid; default provider), or replace the one with its location ID. */
+  putConnector(connector: unknown, tenant?: string): CloudConnector;
+  removeConnector(locationId: string, tenant?: string): boolean;
+  addStub(stub: StubInput): BackendStub;
+  removeStub(id: string): boolean;
+  mails(): ReceivedMail[];
+  clearMails(): void;
+}
+
+export function createOnPremHandle(core: EmulatorCore): OnPremHandle {
+  return {
+    connectors: () => listConnectors(core.state),
+    setConnectorOnline: (opts) => setConnectorOnline(core.state, opts),
+    putConnector: (connector, tenant) => putConnector(core.state, tenant, connector),
+    removeConnector: (locationId, tenant) => removeConnector(core.state, tenant, locationId),
+    addStub: (stub) => putStub(core.state, stub),
+    removeStub: (id) => removeStub(core.state, id),
+    mails: () => [...core.state.onPrem.mails],
+    clearMails: () => {
+      core.state.onPrem.mails.length = 0;
+    },
+  };
+}

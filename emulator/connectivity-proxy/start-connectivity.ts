@@ -1,0 +1,77 @@
+/**
+ * Starts the on-premise half of the emulator next to the services port: the fake backend (HTTP, TCP echo,
+ * SMTP), then the HTTP and SOCKS5 proxies; tells the core where they are (binding ports, `{{backend}}`
+ * placeholders for scenario destinations and Cloud Connector mappings).
+ */
+import type { EmulatorCore } from '../core/emulator-core.ts';
+import { startBackend } from '../backend/start-backend.ts';
+import { startProxies } from './start-proxies.ts';
+
+export const defaultConnectivityPorts = { httpProxy: 20003, socks5: 20004, backendHttp: 20010, backendTcp: 20011, smtp: 20025 } as const;
+
+export interface ConnectivityOptions {
+  /** HTTP proxy port (20003; 0 = any free port). */
+  httpProxyPort?: number;
+  /** SOCKS5 proxy port (20004). */
+  socksProxyPort?: number;
+  /** Fake backend HTTP port (20010). */
+  backendHttpPort?: number;
+  /** Fake backend TCP echo port (20011). */
+  backendTcpPort?: number;
+  /** Fake backend SMTP sink port (20025). */
+  smtpPort?: number;
+  /** How long the HTTP proxy waits for the backend's answer before 504. Default 60 s. */
+  proxyBackendTimeoutMs?: number;
+}
+
+export interface ConnectivityPorts {
+  httpProxy: number;
+  socks5: number;
+  backendHttp: number;
+  backendTcp: number;
+  smtp: number;
+}
+
+export interface RunningConnectivity {
+  ports: ConnectivityPorts;
+  stop(): Promise<void>;
+}
+
+/** With `anyPort` (the services port was 0), every port not given is 0 too, so parallel emulators never clash. */
+export async function startConnectivity(
+  core: EmulatorCore,
+  options: ConnectivityOptions & { host: string; advertisedHost: string; caFile: string; anyPort: boolean },
+): Promise<RunningConnectivity> {
+  const pick = (given: number | undefined, fallback: number): number => given ?? (options.anyPort ? 0 : fallback);
+  const d = defaultConnectivityPorts;
+  const backend = await startBackend(core, { http: pick(options.backendHttpPort, d.backendHttp), tcpEcho: pick(options.backendTcpPort, d.backendTcp), smtp: pick(options.smtpPort, d.smtp) }, options.host);
+  let proxies;
+  try {
+    proxies = await startProxies(core, {
+      httpPort: pick(options.httpProxyPort, d.httpProxy),
+      socksPort: pick(options.socksProxyPort, d.socks5),
+      host: options.host,
+      caFile: options.caFile,
+      backendTimeoutMs: options.proxyBackendTimeoutMs ?? 60_000,
+    });
+  } catch (err) {
+    await backend.stop();
+    throw err;
+  }
+  const internalHost = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
+  core.setUrls({ ...core.urls, proxyHost: options.advertisedHost, httpProxyPort: proxies.ports.httpProxy, socksProxyPort: proxies.ports.socks5 });
+  Object.assign(core.extraPlaceholders, {
+    backend: `http://${options.advertisedHost}:${backend.ports.http}`,
+    backendHost: internalHost,
+    backendHttpPort: String(backend.ports.http),
+    backendTcpPort: String(backend.ports.tcpEcho),
+    backendSmtpPort: String(backend.ports.smtp),
+  });
+  return {
+    ports: { ...proxies.ports, backendHttp: backend.ports.http, backendTcp: backend.ports.tcpEcho, smtp: backend.ports.smtp },
+    stop: async () => {
+      await proxies.stop();
+      await backend.stop();
+    },
+  };
+}

@@ -1,0 +1,41 @@
+/** Starts the connectivity proxy's HTTP (20003) and SOCKS5 (20004) ports over one emulator core. */
+import type { EmulatorCore } from '../core/emulator-core.ts';
+import { closeServer, listenOn } from '../backend/start-backend.ts';
+import { HttpConnectivityProxy } from './http-proxy-server.ts';
+import { PrincipalCertificateIssuer } from './principal-certificate.ts';
+import { createSocks5Server } from './socks5-server.ts';
+
+export interface ProxyStartOptions {
+  httpPort: number;
+  socksPort: number;
+  host: string;
+  /** The emulator CA (its key lies next to it) that issues principal propagation certificates. */
+  caFile: string;
+  backendTimeoutMs: number;
+}
+
+export interface RunningProxies {
+  ports: { httpProxy: number; socks5: number };
+  stop(): Promise<void>;
+}
+
+export async function startProxies(core: EmulatorCore, options: ProxyStartOptions): Promise<RunningProxies> {
+  const http = new HttpConnectivityProxy({ core, certificates: new PrincipalCertificateIssuer(options.caFile), backendTimeoutMs: options.backendTimeoutMs });
+  const socks = createSocks5Server(core);
+  const httpPort = await listenOn(http.server, options.httpPort, options.host);
+  let socksPort: number;
+  try {
+    socksPort = await listenOn(socks.server, options.socksPort, options.host);
+  } catch (err) {
+    http.close();
+    await closeServer(http.server);
+    throw err;
+  }
+  return {
+    ports: { httpProxy: httpPort, socks5: socksPort },
+    stop: async () => {
+      http.close();
+      await Promise.all([closeServer(http.server), closeServer(socks.server, socks.sockets)]);
+    },
+  };
+}
