@@ -77,6 +77,12 @@ describe('btp-emulator start', () => {
     expect(port).not.toBe('0');
     expect(readyLine).toContain(`https://localhost:${port}`);
     expect(readyLine).toContain(`http://localhost:${port}/_emulator`);
+    // The connectivity part listens on free ports too when --port is 0.
+    for (const name of ['HTTP proxy http', 'SOCKS5 socks5', 'backend http']) {
+      const [match, portText] = new RegExp(`${name}://localhost:(\\d+)`).exec(readyLine) ?? [];
+      expect(match, `${name} in ${readyLine}`).toBeDefined();
+      expect(['0', '20003', '20004', '20010']).not.toContain(portText);
+    }
     const caFile = /CA (\S+)/.exec(readyLine)![1];
     expect(readFileSync(caFile, 'utf8')).toContain('BEGIN CERTIFICATE');
   });

@@ -183,7 +183,8 @@ async function runStart(args: string[]): Promise<void> {
   process.once('SIGTERM', stop);
   const { urls } = emulator;
   console.log(
-    `btp-emulator ready (scenario "${emulator.core.scenario.name}"): services ${urls.services} (TLS ${urls.servicesTls}), control ${urls.control}, CA ${emulator.caFile}`,
+    `btp-emulator ready (scenario "${emulator.core.scenario.name}"): services ${urls.services} (TLS ${urls.servicesTls}), control ${urls.control}, ` +
+      `HTTP proxy ${urls.httpProxy}, SOCKS5 ${urls.socks5}, backend ${urls.backend}, CA ${emulator.caFile}`,
   );
 }
 
