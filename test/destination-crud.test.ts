@@ -6,8 +6,10 @@ import { readFileSync } from 'node:fs';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import forge from 'node-forge';
 import { parse } from 'yaml';
 import { createClock, startEmulator, type EmulatorHandle } from '../emulator/index.ts';
+import { ensureTlsMaterial } from '../emulator/server/tls-material.ts';
 import { serviceToken } from './helpers.ts';
 
 // ---------------------------------------------------------------------------------------------------
@@ -413,6 +415,10 @@ describe('list queries', () => {
     expect(item.$metadata.etag).toBe((await call('GET', `${collection}/SEEDED`)).headers.get('etag'));
     expectSpecConform(responseValidator(collection, 'get', '200', 0), res.body);
     expect((await call('GET', `${collection}?$includeMetadata=owner`)).status).toBe(400);
+    // An item read with its $metadata can be written back unchanged.
+    const writeBack = await call('PUT', collection, { body: { ...item, Description: 'round trip' } });
+    expect(writeBack.status).toBe(200);
+    expect((await call('GET', `${collection}/SEEDED`)).body).toEqual({ ...http('SEEDED'), Description: 'round trip' });
   });
 
   it('pages with Page-Count, Entity-Count and Link headers', async () => {
@@ -607,6 +613,54 @@ describe.each(['subaccount', 'instance'] as const)('certificates on %s level', (
     expect(generate.status).toBe(400);
     expect(errorMessage(generate)).toMatch(/Attributes/);
     expect((await call('GET', collection)).body).toEqual([]);
+  });
+
+  it('returns the public chain of a PEM certificate and of an unprotected PKCS#12 keystore', async () => {
+    const tls = ensureTlsMaterial();
+    const leaf = forge.pki.certificateFromPem(tls.certPem);
+    const ca = forge.pki.certificateFromPem(tls.caPem);
+    const leafDn = `CN=${String(leaf.subject.getField('CN').value)}`;
+    const p12 = (password: string): string => {
+      const asn1 = forge.pkcs12.toPkcs12Asn1(forge.pki.privateKeyFromPem(tls.keyPem), [leaf, ca], password, { friendlyName: 'server', algorithm: '3des' });
+      return forge.util.encode64(forge.asn1.toDer(asn1).getBytes());
+    };
+    await call('POST', collection, {
+      body: [
+        { Name: 'chain.pem', Type: 'CERTIFICATE', Content: Buffer.from(tls.certPem + tls.caPem).toString('base64') },
+        { Name: 'server.p12', Type: 'CERTIFICATE', Content: p12('') },
+        { Name: 'locked.p12', Type: 'CERTIFICATE', Content: p12('secret') },
+      ],
+    });
+    const validate = responseValidator('/v1/subaccountCertificates/{certificate name}/publicKeys', 'get', '200');
+
+    const pemKeys = await call('GET', `${collection}/chain.pem/publicKeys`);
+    expect(pemKeys.status).toBe(200);
+    expectSpecConform(validate, pemKeys.body);
+    const [pemEntry] = pemKeys.body as { Alias?: string; Content: string; SubjectDN: string }[];
+    expect(pemEntry.Alias).toBeUndefined();
+    expect(pemEntry.SubjectDN).toBe(leafDn);
+    expect(pemEntry.Content.match(/-----BEGIN CERTIFICATE-----/g)).toHaveLength(2);
+    expect(forge.pki.certificateFromPem(pemEntry.Content).serialNumber).toBe(leaf.serialNumber);
+    const etag = pemKeys.headers.get('etag')!;
+    expect((await call('GET', `${collection}/chain.pem/publicKeys`, { headers: { 'if-none-match': etag } })).status).toBe(304);
+
+    const keystore = await call('GET', `${collection}/server.p12/publicKeys`);
+    expect(keystore.status).toBe(200);
+    expectSpecConform(validate, keystore.body);
+    expect(keystore.body).toEqual([{ Alias: 'server', Content: expect.stringContaining('-----BEGIN CERTIFICATE-----'), SubjectDN: leafDn }]);
+
+    const locked = await call('GET', `${collection}/locked.p12/publicKeys`);
+    expect(locked.status).toBe(400);
+    expect(errorMessage(locked)).toBe('The keystore is password-protected and public keys cannot be retrieved');
+    expect((await call('GET', `${collection}/missing.pem/publicKeys`)).status).toBe(404);
+  });
+
+  it('addresses certificates whose names need percent-encoding in the path', async () => {
+    await call('POST', collection, { body: cert("our team's app (v2).pem") });
+    const read = await call('GET', `${collection}/${encodeURIComponent("our team's app (v2).pem")}`);
+    expect(read.status).toBe(200);
+    expect((read.body as Json).Name).toBe("our team's app (v2).pem");
+    expect((await call('DELETE', `${collection}/${encodeURIComponent("our team's app (v2).pem")}`)).body).toEqual({ Count: 1 });
   });
 
   it('serves an uploaded keystore to the find API of a ClientCertificateAuthentication destination', async () => {

@@ -33,12 +33,14 @@ interface Collection {
   listRules?: ListQueryRules;
   /** Arrays in POST/PUT bodies and DELETE on the collection by `$filter`. */
   bulk: boolean;
+  /** `GET …/{name}/publicKeys` (certificates). */
+  publicKeys?: boolean;
 }
 
 const collections: Collection[] = [
   { suffix: 'Destinations', kind: destinationKind, listRules: { filters: 'all', includeMetadata: true }, bulk: true },
   { suffix: 'DestinationFragments', kind: fragmentKind, bulk: false },
-  { suffix: 'Certificates', kind: certificateKind, listRules: { filters: 'in-list', includeMetadata: false }, bulk: true },
+  { suffix: 'Certificates', kind: certificateKind, listRules: { filters: 'in-list', includeMetadata: false }, bulk: true, publicKeys: true },
 ];
 
 const levels: Level[] = ['subaccount', 'instance'];
@@ -100,6 +102,13 @@ export function registerCrudRoutes(app: App, gateway: DestinationGateway): void 
         const levelStore = await store(c);
         return send(c, crud.remove(levelStore, named(c)));
       });
+      if (collection.publicKeys) {
+        app.get(`${path}/:name/publicKeys`, async (c) => {
+          const levelStore = await store(c);
+          const headers = c.req.raw.headers;
+          return send(c, await crud.publicKeys(levelStore, named(c), (etag) => gateway.conditional(headers, etag)));
+        });
+      }
     }
   }
 }

@@ -1,8 +1,10 @@
 /**
  * The Destination Service CRUD API without HTTP: list, read, create, update and delete destinations,
  * fragments and certificates in one level store (subaccount level, or instance/subscription level).
- * Bodies are validated with the scenario schemas; a rejected body changes nothing.
+ * Bodies are validated with the scenario schemas; a rejected body changes nothing. Certificates also
+ * answer with their public keys (PEM/DER certificates and unprotected PKCS#12 keystores).
  */
+import forge from 'node-forge';
 import type { z } from 'zod';
 import { certificateSchema, destinationSchema, formatPath, fragmentSchema } from '../core/scenario-schema.ts';
 import type { LevelStore, Stored } from '../core/state.ts';
@@ -113,6 +115,15 @@ export class ConfigurationCrud {
     return conditional(etag) ?? { status: 200, body: shown, headers: { ETag: etag } };
   }
 
+  /** `GET …Certificates/{name}/publicKeys`: the public chain(s), with an ETag. */
+  async publicKeys(store: LevelStore, name: string, conditional: (etag: string) => ServiceResult | undefined): Promise<ServiceResult> {
+    const entry = this.kind.entries(store).get(name);
+    if (!entry) throw new DestinationError(404, this.kind.notFoundMessage);
+    const keys = publicKeysOf(this.view(entry.props) as { Name: string; Content: string });
+    const etag = await etagOf(keys);
+    return conditional(etag) ?? { status: 200, body: keys, headers: { ETag: etag } };
+  }
+
   /** POST: one object → 201 empty; an array → 201 or 207 with one result per item. */
   async create(store: LevelStore, body: unknown, allowArray = true): Promise<ServiceResult> {
     if (Array.isArray(body) && allowArray) return this.bulk(store, body, 'create');
@@ -216,4 +227,62 @@ const withoutNulls = (props: Props): Props => Object.fromEntries(Object.entries(
 function requireObject(body: unknown, noun: string, allowArray: boolean): Record<string, unknown> {
   if (isObject(body)) return body;
   throw new DestinationError(400, `The request body must be a JSON object${allowArray ? ` or an array of objects` : ''} describing a ${noun}`);
+}
+
+export interface PublicKey {
+  /** Only for keystores: the alias (friendly name) of the entry. */
+  Alias?: string;
+  /** The certificate chain, leaf first, as PEM text. */
+  Content: string;
+  /** The leaf's subject, most specific part first (`CN=…,OU=…,O=…`). */
+  SubjectDN: string;
+}
+
+/** The public chain(s) in a certificate file (`.pem/.cer/.crt`, PEM or DER) or an unprotected `.p12/.pfx` keystore. */
+export function publicKeysOf(certificate: { Name: string; Content: string }): PublicKey[] {
+  const extension = certificate.Name.toLowerCase().split('.').pop();
+  let binary: string;
+  try {
+    binary = atob(certificate.Content);
+  } catch {
+    throw new DestinationError(400, `The Content of certificate "${certificate.Name}" is not base64`);
+  }
+  if (extension === 'jks') throw new DestinationError(400, 'Public keys of JKS keystores are not supported by the emulator; use PKCS#12 (.p12/.pfx) or PEM');
+  if (extension === 'p12' || extension === 'pfx') return keystorePublicKeys(certificate.Name, binary);
+  return [chainEntry(certificatesIn(certificate.Name, binary))];
+}
+
+function certificatesIn(name: string, binary: string): forge.pki.Certificate[] {
+  try {
+    const blocks = binary.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
+    if (blocks) return blocks.map((pem) => forge.pki.certificateFromPem(pem));
+    return [forge.pki.certificateFromAsn1(forge.asn1.fromDer(binary))];
+  } catch {
+    throw new DestinationError(400, `Certificate "${name}" holds neither a PEM nor a DER X.509 certificate`);
+  }
+}
+
+function keystorePublicKeys(name: string, binary: string): PublicKey[] {
+  let p12: forge.pkcs12.Pkcs12Pfx;
+  try {
+    p12 = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(binary), '');
+  } catch (error) {
+    if (/MAC|password/i.test((error as Error).message)) throw new DestinationError(400, 'The keystore is password-protected and public keys cannot be retrieved');
+    throw new DestinationError(400, `Certificate "${name}" is not a PKCS#12 keystore`);
+  }
+  const bags = (p12.getBags({ bagType: forge.pki.oids.certBag })[forge.pki.oids.certBag] ?? []).filter((b) => b.cert);
+  const aliasOf = (bag: forge.pkcs12.Bag): string | undefined => (bag.attributes as { friendlyName?: string[] }).friendlyName?.[0];
+  const issuers = bags.filter((b) => !aliasOf(b)).map((b) => b.cert!);
+  const named = bags.filter((b) => aliasOf(b));
+  if (!named.length) return issuers.length ? [chainEntry(issuers, '1')] : [];
+  return named.map((bag) => chainEntry([bag.cert!, ...issuers], aliasOf(bag)));
+}
+
+function chainEntry(chain: forge.pki.Certificate[], alias?: string): PublicKey {
+  const subject = [...chain[0].subject.attributes].reverse().map((a) => `${a.shortName ?? a.name ?? a.type}=${String(a.value)}`);
+  return {
+    ...(alias !== undefined ? { Alias: alias } : {}),
+    Content: chain.map((c) => forge.pki.certificateToPem(c).replace(/\r\n/g, '\n')).join(''),
+    SubjectDN: subject.join(','),
+  };
 }
