@@ -67,6 +67,18 @@ describe('POST /_emulator/reset', () => {
     expect(await refused.json()).toMatchObject({ error: 'invalid_token' });
   });
 
+  it('drops a destination created through the Destination Service CRUD API', async () => {
+    const headers = { authorization: `Bearer ${await serviceToken(emu, 'destination')}`, 'content-type': 'application/json' };
+    const api = `${emu.urls.services}/destination-configuration/v1`;
+    const created = await fetch(`${api}/subaccountDestinations`, { method: 'POST', headers, body: JSON.stringify({ Name: 'CREATED_AT_RUNTIME', Type: 'HTTP', URL: 'http://localhost:1', Authentication: 'NoAuthentication', ProxyType: 'Internet' }) });
+    expect(created.status).toBe(201);
+    expect((await fetch(`${api}/destinations/CREATED_AT_RUNTIME`, { headers })).status).toBe(200);
+
+    expect((await fetch(`${control}/reset`, { method: 'POST' })).status).toBe(200);
+    expect((await fetch(`${api}/destinations/CREATED_AT_RUNTIME`, { headers })).status).toBe(404);
+    expect((await fetch(`${api}/destinations/BACKEND_NOAUTH`, { headers })).status).toBe(200);
+  });
+
   it('keeps the loaded scenario and clears the journal', async () => {
     await passwordGrant('alice', 'alice-password');
     expect(await journal()).not.toHaveLength(0);
