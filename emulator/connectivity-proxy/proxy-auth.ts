@@ -27,9 +27,40 @@ export function tokenFromProxyAuthorization(header: string | undefined): string 
   return undefined;
 }
 
+/**
+ * Verified tokens per state object (a reset or a new scenario starts afresh) and signing key set: a client
+ * sends the same token on every request, and checking its signature each time would dominate the latency.
+ * Expiry is still checked on every use, against the emulator's clock.
+ */
+const verifiedTokens = new WeakMap<object, Map<string, XsuaaClaims>>();
+const maxCachedTokens = 1000;
+
+async function verifyCached(core: EmulatorCore, jwt: string): Promise<{ ok: true; claims: XsuaaClaims } | { ok: false; reason: string }> {
+  let cache = verifiedTokens.get(core.state);
+  if (!cache) verifiedTokens.set(core.state, (cache = new Map()));
+  const known = cache.get(jwt);
+  if (known && known.exp * 1000 > core.clock.now() && core.keys.byKid(kidOf(jwt))) return { ok: true, claims: known };
+  const verified = await core.minter.verify(jwt);
+  if (verified.ok) {
+    if (cache.size >= maxCachedTokens) cache.clear();
+    cache.set(jwt, verified.claims);
+  } else {
+    cache.delete(jwt);
+  }
+  return verified;
+}
+
+function kidOf(jwt: string): string | undefined {
+  try {
+    return (JSON.parse(atob(jwt.slice(0, jwt.indexOf('.')).replace(/-/g, '+').replace(/_/g, '/'))) as { kid?: string }).kid;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function authenticateProxyToken(core: EmulatorCore, jwt: string | undefined): Promise<ProxyAuthResult> {
   if (!jwt) return { ok: false, reason: 'no token: send Proxy-Authorization: Bearer <token of the connectivity binding>' };
-  const verified = await core.minter.verify(jwt);
+  const verified = await verifyCached(core, jwt);
   if (!verified.ok) return { ok: false, reason: verified.reason };
   const claims = verified.claims;
   const state = core.state;
