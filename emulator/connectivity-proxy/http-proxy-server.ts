@@ -130,7 +130,8 @@ export class HttpConnectivityProxy {
     if (!decision.ok) return fail(decision.status, decision.body, decision.check, decision.reason);
     entry.internalTarget = `${decision.internalHost}:${decision.internalPort}`;
 
-    const headers = backendRequestHeaders(req.rawHeaders, decision, req.headers.host ?? entry.virtualTarget);
+    // The absolute-form target's authority wins over a Host header (RFC 9112 §3.2.2).
+    const headers = backendRequestHeaders(req.rawHeaders, decision, absolute[1]);
     if (decision.system.principalType === 'X509') {
       const principal = await this.principalCertificate(req, auth.tenant.subdomain, decision);
       if (!principal.ok) return fail(401, 'Unauthorized', 'principal', principal.reason);
