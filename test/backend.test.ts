@@ -146,4 +146,21 @@ describe('HTTP proxy details', () => {
     expect(big.status).toBe(431);
     expect((await viaProxy(new Agent(), 'GET', 'http://erp.internal:44300/', { 'proxy-authorization': `Bearer ${token}` })).status).toBe(200);
   });
+
+  it('serves 500 concurrent proxied connections without an error', async () => {
+    const token = await serviceToken(emu, 'connectivity');
+    const agent = new Agent({ keepAlive: false, maxSockets: Infinity });
+    const results = await Promise.all(
+      Array.from({ length: 500 }, (_, i) => viaProxy(agent, 'GET', `http://erp.internal:44300/parallel/${i}`, { 'proxy-authorization': `Bearer ${token}` })),
+    );
+    expect(results.filter((r) => r.status !== 200)).toEqual([]);
+    expect(new Set(results.map((r) => JSON.parse(r.body).path)).size).toBe(500);
+  });
+
+  it('answers 401 for an invalid user token on an X.509 principal mapping', async () => {
+    const token = await serviceToken(emu, 'connectivity');
+    const res = await viaProxy(new Agent(), 'GET', 'http://erp.internal:44300/', { 'proxy-authorization': `Bearer ${token}`, 'SAP-Connectivity-Authentication': 'Bearer forged' });
+    expect(res.status).toBe(401);
+    expect(emu.journal({ service: 'connectivity-proxy' }).at(-1)).toMatchObject({ status: 401, check: 'principal' });
+  });
 });

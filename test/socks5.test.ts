@@ -89,7 +89,11 @@ describe('SOCKS5 with SAP authentication 0x80', () => {
     const token = await serviceToken(emu, 'connectivity');
     const socket = await connectVia(token, { host: 'tcp.internal', port: 7000 });
     expect(await roundTrip(socket, 'hello on-prem')).toBe('hello on-prem');
+    await new Promise((resolve) => socket.once('close', resolve));
+    await new Promise((resolve) => setTimeout(resolve, 20));
     expect(emu.journal({ service: 'socks5' }).at(-1)).toMatchObject({
+      bytesToBackend: 13,
+      bytesFromBackend: 13,
       status: 0,
       tenant: 'provider',
       locationId: '',

@@ -1,6 +1,6 @@
 /** What the proxies write into the core's journal for each proxied request or SOCKS5 connection. */
 import type { EmulatorCore } from '../core/emulator-core.ts';
-import type { JournalService } from '../core/journal.ts';
+import type { JournalEntry, JournalService } from '../core/journal.ts';
 
 export interface ProxyJournalEntry {
   service: Extract<JournalService, 'connectivity-proxy' | 'socks5'>;
@@ -18,15 +18,13 @@ export interface ProxyJournalEntry {
   check?: string;
   reason?: string;
   principal?: string;
-  /** SOCKS5: bytes relayed each way once the connection closed. */
-  bytesIn?: number;
-  bytesOut?: number;
 }
 
-export function recordProxyEntry(core: EmulatorCore, entry: ProxyJournalEntry): void {
+/** Returns the journal's entry, so a SOCKS5 connection can add its byte counts when it closes. */
+export function recordProxyEntry(core: EmulatorCore, entry: ProxyJournalEntry): JournalEntry {
   const { started, ...rest } = entry;
   const clean = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as Omit<ProxyJournalEntry, 'started'>;
-  core.journal.record({
+  return core.journal.record({
     ...clean,
     time: new Date(core.clock.now()).toISOString(),
     durationMs: Math.round((performance.now() - started) * 1000) / 1000,

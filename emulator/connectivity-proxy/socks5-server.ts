@@ -175,9 +175,14 @@ class Socks5Session {
       this.socket.pipe(upstream);
       upstream.pipe(this.socket);
       upstream.on('error', () => this.socket.destroy());
-      upstream.on('close', () => this.socket.end());
+      const recorded = recordProxyEntry(this.core, { ...this.entry, status: socksReply.succeeded });
+      const relayStarted = performance.now();
+      upstream.on('close', () => {
+        // Bytes the client sent to the backend and received from it, and how long the relay lasted.
+        Object.assign(recorded, { bytesToBackend: upstream.bytesWritten, bytesFromBackend: upstream.bytesRead, relayMs: Math.round(performance.now() - relayStarted) });
+        this.socket.end();
+      });
       this.socket.on('close', () => upstream.destroy());
-      recordProxyEntry(this.core, { ...this.entry, status: socksReply.succeeded });
     });
   }
 
