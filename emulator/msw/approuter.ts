@@ -1,0 +1,122 @@
+/**
+ * An approuter-style face: given an app's `xs-app.json`, MSW handlers answer the app's relative calls the way
+ * the SAP approuter would — first matching route → destination (found through the core's Destination Service
+ * with the destination binding's token) → request forwarded to the destination URL with its `authTokens`
+ * header. URLs of the fake backend are answered by its stubs; OnPremise destinations go through the
+ * scenario's Cloud Connector mappings. Routes with `authenticationType: xsuaa` run as a configured user.
+ */
+import { http, type HttpHandler } from 'msw';
+import { decideAccess } from '../cloud-connector/access.ts';
+import type { EmulatorCore } from '../core/emulator-core.ts';
+import type { Tenant } from '../core/state.ts';
+import { answerFromBackend } from './backend-responder.ts';
+import type { BtpHandlers } from './create-btp-handlers.ts';
+import { lookUpDestination, type FoundDestination } from './destination-lookup.ts';
+import { isBackendUrl, isEmulatorUrl, type MockUrls } from './mock-origins.ts';
+import { matchRoute, parseXsApp, type CompiledRoute } from './xs-app.ts';
+
+export interface ApprouterOptions {
+  /** The app's `xs-app.json` (the parsed object). */
+  xsApp: unknown;
+  /** Who is signed in for `authenticationType: xsuaa` routes. Default: the scenario's `defaultUser`, else its first user. */
+  user?: string;
+  /** Subdomain of the tenant the app is opened through. Default: the provider. */
+  tenant?: string;
+  /** Origin of the app's pages; only its requests are routed. Default: `location.origin` in a browser, else `http://app.localhost`. */
+  appUrl?: string;
+}
+
+/** Request headers the approuter does not pass on to a destination. */
+const droppedHeaders = ['host', 'cookie', 'authorization', 'connection', 'content-length', 'x-csrf-token', 'accept-encoding'];
+
+const failure = (status: number, message: string): Response => new Response(`approuter: ${message}\n`, { status, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+
+function appOrigin(appUrl?: string): string {
+  const location = (globalThis as { location?: { origin?: string } }).location;
+  return new URL(appUrl ?? (location?.origin && location.origin !== 'null' ? location.origin : 'http://app.localhost')).origin;
+}
+
+function findTenant(core: EmulatorCore, subdomain?: string): Tenant {
+  if (!subdomain) return core.state.provider;
+  const tenant = core.state.tenants.find((t) => t.subdomain === subdomain);
+  if (!tenant) throw new Error(`approuter: tenant "${subdomain}" is not a subdomain of the scenario`);
+  return tenant;
+}
+
+function forwardedHeaders(request: Request, found: FoundDestination, route: CompiledRoute, userJwt?: string): Headers | string {
+  const headers = new Headers(request.headers);
+  for (const name of droppedHeaders) headers.delete(name);
+  for (const token of found.authTokens ?? []) {
+    if (token.error) return `the destination's token could not be retrieved: ${token.error}`;
+    if (token.http_header?.key) headers.set(token.http_header.key, token.http_header.value);
+  }
+  if (!found.authTokens?.length && userJwt && route.authenticationType === 'xsuaa' && found.destinationConfiguration.forwardAuthToken === 'true') {
+    headers.set('authorization', `Bearer ${userJwt}`);
+  }
+  return headers;
+}
+
+/** Where the request really goes: the destination URL, or for OnPremise the Cloud Connector's internal host. */
+function resolveTarget(core: EmulatorCore, tenant: Tenant, config: Record<string, string>, url: URL): URL | Response {
+  if (config.ProxyType !== 'OnPremise') return url;
+  const virtualPort = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  const decision = decideAccess(
+    core.state,
+    { zid: tenant.zid, locationId: config.CloudConnectorLocationId ?? '', virtualHost: url.hostname, virtualPort, path: url.pathname, protocol: 'HTTP' },
+    core.placeholders(),
+  );
+  if (!decision.ok) return new Response(decision.body, { status: decision.status, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+  const internal = new URL(url);
+  internal.protocol = decision.protocol === 'HTTPS' ? 'https:' : 'http:';
+  internal.hostname = decision.internalHost;
+  internal.port = String(decision.internalPort);
+  return internal;
+}
+
+function joinUrl(base: string, path: string, search: string): URL {
+  const url = new URL(base);
+  url.pathname = `${url.pathname.replace(/\/$/, '')}${path.startsWith('/') ? path : `/${path}`}`;
+  url.search = search;
+  return url;
+}
+
+function send(core: EmulatorCore, urls: MockUrls, request: Request): Promise<Response> {
+  const url = new URL(request.url);
+  if (isBackendUrl(url, urls)) return answerFromBackend(core, request);
+  if (isEmulatorUrl(url, urls)) return core.fetch(request);
+  return fetch(request);
+}
+
+/** MSW handlers answering the app's requests that an `xs-app.json` route sends to a destination. */
+export function createApprouterHandlers(btp: BtpHandlers, options: ApprouterOptions): HttpHandler[] {
+  const { core, urls } = btp;
+  const xsApp = parseXsApp(options.xsApp);
+  const origin = appOrigin(options.appUrl);
+  const routeFor = (request: Request): ReturnType<typeof matchRoute> => {
+    const url = new URL(request.url);
+    return url.origin === origin ? matchRoute(xsApp, url.pathname) : undefined;
+  };
+
+  const answer = async (request: Request): Promise<Response> => {
+    const { route, path } = routeFor(request)!;
+    const tenant = findTenant(core, options.tenant);
+    let userJwt: string | undefined;
+    if (route.authenticationType === 'xsuaa') {
+      const user = options.user ?? core.state.defaultUser ?? core.state.users.keys().next().value;
+      if (!user) return failure(401, `route ${route.index} needs a signed-in user (authenticationType xsuaa): pass \`user\` to createApprouterHandlers or add users to the scenario`);
+      userJwt = (await core.xsuaa.issueUserToken({ user, tenant: tenant.subdomain })).jwt;
+    }
+    const lookup = await lookUpDestination(core, urls, tenant, route.destination!, userJwt);
+    if (!lookup.ok) return failure(lookup.status, lookup.message);
+    const headers = forwardedHeaders(request, lookup.found, route, userJwt);
+    if (typeof headers === 'string') return failure(502, headers);
+    const config = lookup.found.destinationConfiguration;
+    if (!config.URL) return failure(500, `destination "${route.destination}" has no URL`);
+    const target = resolveTarget(core, tenant, config, joinUrl(config.URL, path, new URL(request.url).search));
+    if (target instanceof Response) return target;
+    const body = request.method === 'GET' || request.method === 'HEAD' ? undefined : await request.arrayBuffer();
+    return send(core, urls, new Request(target, { method: request.method, headers, body }));
+  };
+
+  return [http.all(({ request }) => Boolean(routeFor(request)?.route.destination), ({ request }) => answer(request))];
+}
