@@ -1,0 +1,155 @@
+/**
+ * One implementation, two faces: the same scenario served by `startEmulator` over a socket and by the MSW
+ * handlers (resolved with MSW's own `getResponse`, no interception) must answer the same requests the same
+ * way. Host names, token ids and times differ by nature and are normalised; everything else must match.
+ */
+import { decodeJwt } from 'jose';
+import { getResponse } from 'msw';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulator, type EmulatorHandle } from '../emulator/index.ts';
+import { createBtpHandlers, type BtpHandlers } from '../emulator/msw/index.ts';
+
+const scenario = {
+  name: 'parity',
+  tenants: [
+    {
+      subdomain: 'provider',
+      destinations: [
+        { Name: 'ORDERS', Type: 'HTTP', URL: '{{backend}}/sap/orders', Authentication: 'NoAuthentication', ProxyType: 'Internet' },
+        { Name: 'ORDERS_CC', Type: 'HTTP', URL: '{{backend}}/sap/orders', Authentication: 'OAuth2ClientCredentials', ProxyType: 'Internet', tokenServiceURL: '{{services}}/oauth/token', clientId: 'backend-client', clientSecret: 'backend-secret' },
+      ],
+    },
+    { subdomain: 'subscriber1' },
+  ],
+  clients: [{ clientid: 'backend-client', clientsecret: 'backend-secret', xsappname: 'backend!t2', authorities: ['backend!t2.Read'] }],
+  users: [{ name: 'alice', email: 'alice@example.com', scopes: ['Display'] }],
+};
+
+interface Face {
+  name: string;
+  /** Strings that name this face's hosts, longest first, and what they become. */
+  hosts: [string, string][];
+  send(path: string, init?: RequestInit & { host?: string }): Promise<Response>;
+  binding(service: string): { clientid: string; clientsecret: string };
+}
+
+let emu: EmulatorHandle;
+let btp: BtpHandlers;
+let faces: Face[];
+
+const bindingOf = (env: Record<string, string>, service: string): { clientid: string; clientsecret: string } =>
+  (JSON.parse(env.VCAP_SERVICES) as Record<string, { credentials: { clientid: string; clientsecret: string } }[]>)[service][0].credentials;
+
+beforeAll(async () => {
+  emu = await startEmulator({ port: 0, scenario });
+  btp = await createBtpHandlers(scenario);
+  const socketFace: Face = {
+    name: 'socket',
+    hosts: [[emu.urls.backend, '<backend>'], [emu.urls.services, '<services>'], [emu.urls.uaaDomain, '<uaadomain>']],
+    send: (path, init) => fetch(`${emu.urls.services}${path}`, init),
+    binding: (service) => bindingOf(emu.env, service),
+  };
+  const mswFace: Face = {
+    name: 'msw',
+    hosts: [[btp.urls.backend, '<backend>'], [btp.urls.services, '<services>'], [btp.urls.uaaDomain, '<uaadomain>']],
+    send: async (path, init) => {
+      const response = await getResponse(btp.handlers, new Request(`${btp.urls.services}${path}`, init));
+      if (!response) throw new Error(`the MSW handlers did not answer ${path}`);
+      return response;
+    },
+    binding: (service) => bindingOf(btp.env, service),
+  };
+  faces = [socketFace, mswFace];
+});
+
+afterAll(async () => {
+  await emu?.stop();
+});
+
+const volatileClaims = ['jti', 'iat', 'exp', 'auth_time', 'rev_sig'];
+
+/** Hosts → placeholders; JWTs → their claims without ids and times; volatile fields → a marker. */
+function normalise(value: unknown, face: Face): unknown {
+  if (typeof value === 'string') {
+    const jwt = /^(Bearer )?(eyJ[\w-]+\.[\w-]+\.[\w-]+)$/.exec(value);
+    if (jwt) return { scheme: jwt[1] ?? '', claims: normalise(decodeJwt(jwt[2]), face) };
+    return face.hosts.reduce((text, [host, marker]) => text.split(host).join(marker), value);
+  }
+  if (Array.isArray(value)) return value.map((v) => normalise(v, face));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, volatileClaims.includes(k) ? '<volatile>' : normalise(v, face)]));
+  }
+  return value;
+}
+
+async function exchange(face: Face, path: string, init?: RequestInit): Promise<{ status: number; type: string | null; body: unknown }> {
+  const response = await face.send(path, init);
+  const text = await response.text();
+  const type = response.headers.get('content-type');
+  return { status: response.status, type, body: normalise(type?.includes('json') ? JSON.parse(text) : text, face) };
+}
+
+async function bothFaces(run: (face: Face) => Promise<unknown>): Promise<[unknown, unknown]> {
+  const [socket, msw] = faces;
+  return [await run(socket), await run(msw)];
+}
+
+const basic = (c: { clientid: string; clientsecret: string }): string => `Basic ${btoa(`${c.clientid}:${c.clientsecret}`)}`;
+const form = { 'content-type': 'application/x-www-form-urlencoded' };
+
+async function serviceToken(face: Face): Promise<string> {
+  const response = await face.send('/oauth/token', { method: 'POST', headers: { ...form, authorization: basic(face.binding('destination')) }, body: 'grant_type=client_credentials' });
+  return ((await response.json()) as { access_token: string }).access_token;
+}
+
+describe('the socket face and the MSW face answer alike', () => {
+  it('a client_credentials token request', async () => {
+    const [socket, msw] = await bothFaces((face) =>
+      exchange(face, '/oauth/token', { method: 'POST', headers: { ...form, authorization: basic(face.binding('xsuaa')) }, body: 'grant_type=client_credentials' }),
+    );
+    expect((socket as { status: number }).status).toBe(200);
+    expect(msw).toEqual(socket);
+  });
+
+  it('a token request with a wrong secret: the same 401 body', async () => {
+    const [socket, msw] = await bothFaces((face) =>
+      exchange(face, '/oauth/token', { method: 'POST', headers: { ...form, authorization: basic({ ...face.binding('xsuaa'), clientsecret: 'wrong' }) }, body: 'grant_type=client_credentials' }),
+    );
+    expect((socket as { status: number }).status).toBe(401);
+    expect(msw).toEqual(socket);
+  });
+
+  it('a destination find, with authTokens from a token flow', async () => {
+    for (const name of ['ORDERS', 'ORDERS_CC']) {
+      const [socket, msw] = await bothFaces(async (face) =>
+        exchange(face, `/destination-configuration/v1/destinations/${name}`, { headers: { authorization: `Bearer ${await serviceToken(face)}` } }),
+      );
+      expect((socket as { status: number }).status).toBe(200);
+      expect(msw).toEqual(socket);
+    }
+  });
+
+  it('a find of a missing destination: the same 404', async () => {
+    const [socket, msw] = await bothFaces(async (face) =>
+      exchange(face, '/destination-configuration/v1/destinations/MISSING', { headers: { authorization: `Bearer ${await serviceToken(face)}` } }),
+    );
+    expect((socket as { status: number }).status).toBe(404);
+    expect(msw).toEqual(socket);
+  });
+
+  it('control calls: a user token, health, and the journal of everything above', async () => {
+    const [socketToken, mswToken] = await bothFaces((face) =>
+      exchange(face, '/_emulator/users/token', { method: 'POST', body: JSON.stringify({ user: 'alice', tenant: 'subscriber1' }) }),
+    );
+    expect((socketToken as { status: number }).status).toBe(200);
+    expect(mswToken).toEqual(socketToken);
+    const [socketHealth, mswHealth] = await bothFaces((face) => exchange(face, '/_emulator/health'));
+    expect(mswHealth).toEqual(socketHealth);
+    const [socketJournal, mswJournal] = await bothFaces(async (face) => {
+      const { body } = await exchange(face, '/_emulator/journal');
+      return (body as { entries: { service: string; method: string; path: string; status: number; tenant?: string }[] }).entries.map(({ service, method, path, status, tenant }) => ({ service, method, path, status, tenant }));
+    });
+    expect((socketJournal as unknown[]).length).toBeGreaterThan(5);
+    expect(mswJournal).toEqual(socketJournal);
+  });
+});
