@@ -155,7 +155,8 @@ async function runStart(args: string[]): Promise<void> {
       throw new UsageError(`cannot read the scenario file ${scenarioFile}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
     }
     if (isNodeError(err) && err.code === 'EADDRINUSE') {
-      console.error(`btp-emulator: port ${options.port ?? defaultPorts.services} is already in use on ${options.host ?? '127.0.0.1'}; stop the other process or pick another with --port`);
+      const { port, address } = err as NodeJS.ErrnoException & { port?: number; address?: string };
+      console.error(`btp-emulator: port ${port ?? options.port ?? defaultPorts.services} is already in use on ${address ?? options.host ?? '127.0.0.1'}; stop the other process, or pick other ports (--port 0 picks free ones)`);
       process.exitCode = exitFailure;
       return;
     }
