@@ -132,6 +132,15 @@ describe('HTTP proxy details', () => {
     expect(sockets.size).toBe(1);
   });
 
+  it('speaks TLS to the internal host of an HTTPS mapping while the client uses http://', async () => {
+    const token = await serviceToken(emu, 'connectivity');
+    const [defaultConnector] = emu.onPrem.connectors()[0].connectors;
+    emu.onPrem.putConnector({ ...defaultConnector, systems: [{ virtualHost: 'tls.internal', virtualPort: 443, internalHost: '127.0.0.1', internalPort: emu.ports.services, protocol: 'HTTPS' }] });
+    const res = await viaProxy(new Agent(), 'GET', 'http://tls.internal:443/_emulator/health', { 'proxy-authorization': `Bearer ${token}` });
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body).status).toBe('ok');
+  });
+
   it('rewrites redirects to the internal host back to the virtual host', async () => {
     const token = await serviceToken(emu, 'connectivity');
     emu.onPrem.addStub({ path: '/moved', status: 302, headers: { location: `http://127.0.0.1:${emu.ports.backendHttp}/new?x=1` } });

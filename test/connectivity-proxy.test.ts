@@ -141,6 +141,14 @@ describe('documented failures, as the SDK sees them', () => {
     expect(emu.journal({ service: 'connectivity-proxy' }).at(-1)).toMatchObject({ status: 503, check: 'location', locationId: 'nowhere' });
   });
 
+  it('the proxy token\'s tenant selects the connectors: a subscriber user without connectors → 503', async () => {
+    const jwt = await emu.issueUserToken({ user: 'alice', tenant: 'subscriber1' });
+    const failure = await failedStatus(echoVia('ONPREM_PP', '/echo', jwt));
+    expect(failure.status).toBe(503);
+    expect(failure.reason).toContain('subaccount `subscriber1`');
+    expect(emu.journal({ service: 'connectivity-proxy' }).at(-1)).toMatchObject({ tenant: 'subscriber1', check: 'location' });
+  });
+
   it('an offline connector → 503', async () => {
     emu.onPrem.setConnectorOnline({ locationId: 'LOC1', online: false });
     const failure = await failedStatus(echoVia('ONPREM_LOC1'));
