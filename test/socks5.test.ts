@@ -137,6 +137,13 @@ describe('SOCKS5 with SAP authentication 0x80', () => {
     expect(emu.journal({ service: 'socks5' }).at(-1)).toMatchObject({ status: 0, locationId: 'LOC1' });
   });
 
+  it('matches an IPv4 destination (ATYP 01) against a dotted virtual host', async () => {
+    const token = await serviceToken(emu, 'connectivity');
+    emu.onPrem.putConnector({ locationId: '', systems: [{ virtualHost: '10.1.2.3', virtualPort: 7000, internalHost: '{{backendHost}}', internalPort: '{{backendTcpPort}}', protocol: 'TCP' }] });
+    const socket = await connectVia(token, { host: '10.1.2.3', port: 7000 });
+    expect(await roundTrip(socket, 'ipv4')).toBe('ipv4');
+  });
+
   it('answers 07 for BIND, 08 for IPv6, 04 for an unreachable backend', async () => {
     const token = await serviceToken(emu, 'connectivity');
     const handshake = [Buffer.from([0x05, 0x01, 0x80]), sapAuthRequest(token)];
