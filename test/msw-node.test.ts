@@ -66,14 +66,14 @@ const bearerClaims = (echo: Echo): Record<string, unknown> => decodeJwt(echo.hea
 describe('SAP Cloud SDK against the MSW handlers (no socket)', () => {
   it('the bindings point at the mock hosts, and no emulator server listens', () => {
     const vcap = JSON.parse(btp.env.VCAP_SERVICES) as Record<string, { credentials: { url: string; uaadomain: string } }[]>;
-    expect(vcap.destination[0].credentials.url).toBe('http://btp-emulator.localhost:20000');
-    expect(vcap.xsuaa[0].credentials.uaadomain).toBe('btp-emulator.localhost:20000');
+    expect(vcap.destination[0].credentials.url).toBe('http://btp-emulator:20000');
+    expect(vcap.xsuaa[0].credentials.uaadomain).toBe('btp-emulator:20000');
     expect(listeningSockets()).toBe(socketsBefore);
   });
 
   it('getDestination finds the destination, its {{backend}} URL filled in', async () => {
     const destination = await getDestination({ destinationName: 'ORDERS', useCache: false });
-    expect(destination?.url).toBe('http://backend.btp-emulator.localhost:20010/sap/orders');
+    expect(destination?.url).toBe('http://btp-backend:20010/sap/orders');
     expect(destination?.authentication).toBe('NoAuthentication');
   });
 
@@ -104,7 +104,7 @@ describe('SAP Cloud SDK against the MSW handlers (no socket)', () => {
     const claims = bearerClaims(response.data as Echo);
     expect(claims.client_id).toBe('backend-client');
     expect(claims.grant_type).toBe('client_credentials');
-    expect(claims.iss).toBe('https://provider.btp-emulator.localhost:20000/oauth/token');
+    expect(claims.iss).toBe('https://provider.btp-emulator:20000/oauth/token');
   });
 
   it('OAuth2JWTBearer with a user token: the backend receives a token of that user', async () => {

@@ -19,7 +19,10 @@ const scenario = {
         { Name: 'ORDERS_CC', Type: 'HTTP', URL: '{{backend}}/sap/orders', Authentication: 'OAuth2ClientCredentials', ProxyType: 'Internet', tokenServiceURL: '{{services}}/oauth/token', clientId: 'backend-client', clientSecret: 'backend-secret' },
       ],
     },
-    { subdomain: 'subscriber1' },
+    {
+      subdomain: 'subscriber1',
+      destinations: [{ Name: 'SUB_USER', Type: 'HTTP', URL: '{{backend}}/me', Authentication: 'OAuth2JWTBearer', ProxyType: 'Internet', tokenServiceURL: '{{services}}/oauth/token', clientId: 'backend-client', clientSecret: 'backend-secret' }],
+    },
   ],
   clients: [{ clientid: 'backend-client', clientsecret: 'backend-secret', xsappname: 'backend!t2', authorities: ['backend!t2.Read'] }],
   users: [{ name: 'alice', email: 'alice@example.com', scopes: ['Display'] }],
@@ -66,7 +69,7 @@ afterAll(async () => {
   await emu?.stop();
 });
 
-const volatileClaims = ['jti', 'iat', 'exp', 'auth_time', 'rev_sig'];
+const volatileClaims = ['jti', 'iat', 'exp', 'auth_time', 'rev_sig', 'refresh_token'];
 
 /** Hosts → placeholders; JWTs → their claims without ids and times; volatile fields → a marker. */
 function normalise(value: unknown, face: Face): unknown {
@@ -97,8 +100,9 @@ async function bothFaces(run: (face: Face) => Promise<unknown>): Promise<[unknow
 const basic = (c: { clientid: string; clientsecret: string }): string => `Basic ${btoa(`${c.clientid}:${c.clientsecret}`)}`;
 const form = { 'content-type': 'application/x-www-form-urlencoded' };
 
-async function serviceToken(face: Face): Promise<string> {
-  const response = await face.send('/oauth/token', { method: 'POST', headers: { ...form, authorization: basic(face.binding('destination')) }, body: 'grant_type=client_credentials' });
+async function serviceToken(face: Face, tenant?: string): Promise<string> {
+  const headers = { ...form, authorization: basic(face.binding('destination')), ...(tenant ? { 'x-zid': tenant } : {}) };
+  const response = await face.send('/oauth/token', { method: 'POST', headers, body: 'grant_type=client_credentials' });
   return ((await response.json()) as { access_token: string }).access_token;
 }
 
@@ -127,6 +131,16 @@ describe('the socket face and the MSW face answer alike', () => {
       expect((socket as { status: number }).status).toBe(200);
       expect(msw).toEqual(socket);
     }
+  });
+
+  it("a subscriber's find with a user token: the token flow runs for the subscriber on both faces", async () => {
+    const [socket, msw] = await bothFaces(async (face) => {
+      const zid = (face === faces[0] ? emu.core : btp.core).state.tenants[1].zid;
+      const user = await (face === faces[0] ? emu.issueUserToken : btp.issueUserToken)({ user: 'alice', tenant: 'subscriber1' });
+      return exchange(face, '/destination-configuration/v1/destinations/SUB_USER', { headers: { authorization: `Bearer ${await serviceToken(face, zid)}`, 'x-user-token': user } });
+    });
+    expect((socket as { body: { authTokens: { error?: string }[] } }).body.authTokens[0].error).toBeUndefined();
+    expect(msw).toEqual(socket);
   });
 
   it('a find of a missing destination: the same 404', async () => {

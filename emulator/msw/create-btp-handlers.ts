@@ -13,9 +13,9 @@ import { answerFromBackend } from './backend-responder.ts';
 import { backendPlaceholders, isBackendUrl, isEmulatorUrl, publicUrlsOf, resolveMockUrls, type MockUrls } from './mock-origins.ts';
 
 export interface BtpHandlerOptions extends Omit<CoreOptions, 'scenario' | 'urls'> {
-  /** Base URL the bindings advertise for XSUAA, the Destination Service and the control API. Default `http://btp-emulator.localhost:20000`. */
+  /** Base URL the bindings advertise for XSUAA, the Destination Service and the control API. Default `http://btp-emulator:20000`. */
   servicesUrl?: string;
-  /** Base URL of the fake backend (`{{backend}}`), answered by the backend stubs. Default `http://backend.btp-emulator.localhost:20010`. */
+  /** Base URL of the fake backend (`{{backend}}`), answered by the backend stubs. Default `http://btp-backend:20010`. */
   backendUrl?: string;
 }
 

@@ -1,12 +1,14 @@
 /**
  * Where the MSW face pretends the emulator lives. There is no socket: the bindings point at made-up hosts
- * and the handlers answer every request for them. `.localhost` names never leave the machine, so a request
- * that slips past MSW fails fast instead of reaching a real server.
+ * and the handlers answer every request for them. The default host has no dot, like the socket face's
+ * `localhost`: XSUAA reads a tenant from the first label of a dotted host, so a dotted base host would make
+ * the faces differ. An unresolvable name also means a request that slips past MSW fails instead of reaching
+ * an emulator that happens to listen on localhost:20000.
  */
 import type { PublicUrls } from '../xsuaa/tokens.ts';
 
-export const defaultServicesUrl = 'http://btp-emulator.localhost:20000';
-export const defaultBackendUrl = 'http://backend.btp-emulator.localhost:20010';
+export const defaultServicesUrl = 'http://btp-emulator:20000';
+export const defaultBackendUrl = 'http://btp-backend:20010';
 
 export interface MockUrls {
   /** Base URL of XSUAA, the Destination Service and the control API, as the bindings advertise it. */
