@@ -69,7 +69,7 @@ async function handle(core: EmulatorCore, req: IncomingMessage, res: ServerRespo
     return;
   }
   const body = await readBody(req);
-  if (handleODataSample(req, res, url, body)) return;
+  if (handleODataSample(req, res, url)) return;
   const echo: EchoBody = { method, path: url.pathname, query: queryOf(url), headers: req.headers, body: body.toString('utf8') };
   const text = JSON.stringify(echo);
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });

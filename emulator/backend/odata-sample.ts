@@ -34,7 +34,7 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
 }
 
 /** Answers and returns true if the request is for the sample service. */
-export function handleODataSample(req: IncomingMessage, res: ServerResponse, url: URL, _body: Buffer): boolean {
+export function handleODataSample(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
   const version = url.pathname.startsWith(v2Base) ? 'V2' : url.pathname.startsWith(v4Base) ? 'V4' : undefined;
   if (!version) return false;
   const base = version === 'V2' ? v2Base : v4Base;

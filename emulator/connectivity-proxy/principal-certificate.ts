@@ -29,10 +29,6 @@ export class PrincipalCertificateIssuer {
     this.caKey = forge.pki.privateKeyFromPem(readFileSync(join(dirname(caFile), 'ca-key.pem'), 'utf8'));
   }
 
-  get caPem(): string {
-    return forge.pki.certificateToPem(this.caCert);
-  }
-
   /** Base64 DER of a client certificate for `subject`, valid `validityMinutes` from `now`. */
   issue(subject: PrincipalSubject, validityMinutes: number, now: number): string {
     const key = `${subject.tenant}|${subject.name}|${subject.email ?? ''}|${validityMinutes}`;

@@ -84,13 +84,13 @@ export async function startEmulator(options: StartOptions = {}): Promise<Emulato
   const port = await server.listen(options.port ?? defaultPorts.services, options.host ?? '127.0.0.1');
   const publicPort = options.advertisedPort ?? port;
 
-  const urls: Omit<EmulatorUrls, 'httpProxy' | 'socks5' | 'backend'> & Partial<EmulatorUrls> = {
+  const serviceUrls = {
     services: `http://${advertisedHost}:${publicPort}`,
     servicesTls: `https://${advertisedHost}:${publicPort}`,
     uaaDomain: `${advertisedHost}:${publicPort}`,
     control: `http://${advertisedHost}:${publicPort}/_emulator`,
   };
-  const publicUrls: PublicUrls = { uaaDomain: urls.uaaDomain, serviceUrl: urls.services };
+  const publicUrls: PublicUrls = { uaaDomain: serviceUrls.uaaDomain, serviceUrl: serviceUrls.services };
   core.setUrls(publicUrls);
   core.extraEnv = { NODE_EXTRA_CA_CERTS: tls.caFile };
   const host = options.host ?? '127.0.0.1';
@@ -98,15 +98,16 @@ export async function startEmulator(options: StartOptions = {}): Promise<Emulato
     await server.close();
     throw err;
   });
-  Object.assign(urls, {
+  const urls: EmulatorUrls = {
+    ...serviceUrls,
     httpProxy: `http://${advertisedHost}:${connectivity.ports.httpProxy}`,
     socks5: `socks5://${advertisedHost}:${connectivity.ports.socks5}`,
     backend: `http://${advertisedHost}:${connectivity.ports.backendHttp}`,
-  });
+  };
 
   return {
     core,
-    urls: urls as EmulatorUrls,
+    urls,
     ports: { services: port, ...connectivity.ports },
     onPrem: createOnPremHandle(core),
     caFile: tls.caFile,
