@@ -31,6 +31,10 @@ const scenario = {
         { locationId: 'LOC1', online: false },
       ],
     },
+    {
+      subdomain: 'subscriber1',
+      destinations: [{ Name: 'ORDERS', Type: 'HTTP', URL: '{{backend}}/subscriber-orders', Authentication: 'NoAuthentication', ProxyType: 'Internet' }],
+    },
   ],
   clients: [{ clientid: 'backend-client', clientsecret: 'backend-secret', xsappname: 'backend!t2' }],
   users: [{ name: 'alice', email: 'alice@example.com' }],
@@ -133,6 +137,20 @@ describe('approuter face: xs-app.json routes to destinations and backend stubs',
     const offline = await fetch(`${app}/erp-loc1/sap/ORDERS_SRV/Orders`);
     expect(offline.status).toBe(503);
     expect(await offline.text()).toContain("location ID 'LOC1'");
+  });
+
+  it("the tenant option: a subscriber's app gets the subscriber's destination; an unknown tenant is named", async () => {
+    server.use(
+      ...createApprouterHandlers(btp, { xsApp, tenant: 'subscriber1', appUrl: 'http://subscriber1.app.localhost' }),
+      ...createApprouterHandlers(btp, { xsApp, tenant: 'nobody', appUrl: 'http://nobody.app.localhost' }),
+    );
+    const response = await fetch('http://subscriber1.app.localhost/api/x');
+    expect(((await response.json()) as Echo).path).toBe('/subscriber-orders/x');
+    expect(btp.journal({ destination: 'ORDERS' }).map((e) => e.tenant)).toEqual(['subscriber1']);
+    const unknown = await fetch('http://nobody.app.localhost/api/x');
+    expect(unknown.status).toBe(500);
+    expect(await unknown.text()).toContain('tenant "nobody" is not a subdomain');
+    server.resetHandlers();
   });
 
   it('an unknown destination is a 404 that names it', async () => {

@@ -36,11 +36,8 @@ function appOrigin(appUrl?: string): string {
   return new URL(appUrl ?? (location?.origin && location.origin !== 'null' ? location.origin : 'http://app.localhost')).origin;
 }
 
-function findTenant(core: EmulatorCore, subdomain?: string): Tenant {
-  if (!subdomain) return core.state.provider;
-  const tenant = core.state.tenants.find((t) => t.subdomain === subdomain);
-  if (!tenant) throw new Error(`approuter: tenant "${subdomain}" is not a subdomain of the scenario`);
-  return tenant;
+function findTenant(core: EmulatorCore, subdomain?: string): Tenant | undefined {
+  return subdomain ? core.state.tenants.find((t) => t.subdomain === subdomain) : core.state.provider;
 }
 
 function forwardedHeaders(request: Request, found: FoundDestination, route: CompiledRoute, userJwt?: string): Headers | string {
@@ -100,6 +97,7 @@ export function createApprouterHandlers(btp: BtpHandlers, options: ApprouterOpti
   const answer = async (request: Request): Promise<Response> => {
     const { route, path } = routeFor(request)!;
     const tenant = findTenant(core, options.tenant);
+    if (!tenant) return failure(500, `tenant "${options.tenant}" is not a subdomain of the scenario; pass one of ${core.state.tenants.map((t) => t.subdomain).join(', ')}`);
     let userJwt: string | undefined;
     if (route.authenticationType === 'xsuaa') {
       const user = options.user ?? core.state.defaultUser ?? core.state.users.keys().next().value;
