@@ -56,6 +56,13 @@ describe('backend HTTP', () => {
     expect(((await (await control('/backend/stubs')).json()) as { stubs: unknown[] }).stubs).toHaveLength(1);
   });
 
+  it('streams bulk bytes and discards bulk uploads', async () => {
+    const down = await fetch(`${emu.urls.backend}/bytes/300000`);
+    expect((await down.arrayBuffer()).byteLength).toBe(300_000);
+    const up = await fetch(`${emu.urls.backend}/discard`, { method: 'POST', body: Buffer.alloc(250_000) });
+    expect(await up.json()).toEqual({ bytes: 250_000 });
+  });
+
   it('serves the OData sample as V2 and V4', async () => {
     const v2 = await (await fetch(`${emu.urls.backend}/sap/opu/odata/sap/API_SAMPLE_SRV/Products?$top=1&$skip=1&$inlinecount=allpages`)).json();
     expect(v2.d.__count).toBe('4');

@@ -1,7 +1,8 @@
 /**
  * The fake on-prem system's HTTP side. Stub routes (scenario + control API, newest first) answer first;
- * then the OData sample service under /sap/opu/odata/ and /odata/v4/; every other request is echoed as JSON
- * (method, path, query, headers, body), so tests can assert exactly what arrived behind the Cloud Connector.
+ * then the OData sample service under /sap/opu/odata/ and /odata/v4/; `GET /bytes/<n>` streams n bytes and
+ * `POST /discard` counts and drops the body (bulk transfer measurements); every other request is echoed as
+ * JSON (method, path, query, headers, body), so tests can assert exactly what arrived behind the Cloud Connector.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { matchStub, type BackendStub } from '../cloud-connector/model.ts';
@@ -17,6 +18,34 @@ export interface EchoBody {
 }
 
 const maxBody = 10 * 1024 * 1024;
+const maxBytes = 1024 * 1024 * 1024;
+const chunk = Buffer.alloc(64 * 1024, 'emulator-bulk-data-');
+
+/** `GET /bytes/<n>`: n bytes, streamed with back-pressure. */
+function streamBytes(res: ServerResponse, total: number): void {
+  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': total });
+  let left = total;
+  const pump = (): void => {
+    while (left > 0) {
+      const piece = left >= chunk.length ? chunk : chunk.subarray(0, left);
+      left -= piece.length;
+      if (!res.write(piece)) return void res.once('drain', pump);
+    }
+    res.end();
+  };
+  pump();
+}
+
+/** `POST /discard`: reads the whole body without keeping it and answers its size. */
+function discardBody(req: IncomingMessage, res: ServerResponse): void {
+  let bytes = 0;
+  req.on('data', (c: Buffer) => (bytes += c.length));
+  req.on('end', () => {
+    const text = JSON.stringify({ bytes });
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+  });
+}
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -68,6 +97,9 @@ async function handle(core: EmulatorCore, req: IncomingMessage, res: ServerRespo
     if (!res.destroyed) sendStub(stub, res);
     return;
   }
+  const bulk = /^\/bytes\/(\d+)$/.exec(url.pathname);
+  if (bulk && method === 'GET' && Number(bulk[1]) <= maxBytes) return streamBytes(res, Number(bulk[1]));
+  if (url.pathname === '/discard' && (method === 'POST' || method === 'PUT')) return discardBody(req, res);
   const body = await readBody(req);
   if (handleODataSample(req, res, url)) return;
   const echo: EchoBody = { method, path: url.pathname, query: queryOf(url), headers: req.headers, body: body.toString('utf8') };
