@@ -32,18 +32,18 @@ export function tokenFromProxyAuthorization(header: string | undefined): string 
  * sends the same token on every request, and checking its signature each time would dominate the latency.
  * Expiry is still checked on every use, against the emulator's clock.
  */
-const verifiedTokens = new WeakMap<object, Map<string, XsuaaClaims>>();
+const verifiedTokens = new WeakMap<object, Map<string, { claims: XsuaaClaims; kid?: string }>>();
 const maxCachedTokens = 1000;
 
 async function verifyCached(core: EmulatorCore, jwt: string): Promise<{ ok: true; claims: XsuaaClaims } | { ok: false; reason: string }> {
   let cache = verifiedTokens.get(core.state);
   if (!cache) verifiedTokens.set(core.state, (cache = new Map()));
   const known = cache.get(jwt);
-  if (known && known.exp * 1000 > core.clock.now() && core.keys.byKid(kidOf(jwt))) return { ok: true, claims: known };
+  if (known && known.claims.exp * 1000 > core.clock.now() && core.keys.byKid(known.kid)) return { ok: true, claims: known.claims };
   const verified = await core.minter.verify(jwt);
   if (verified.ok) {
     if (cache.size >= maxCachedTokens) cache.clear();
-    cache.set(jwt, verified.claims);
+    cache.set(jwt, { claims: verified.claims, kid: kidOf(jwt) });
   } else {
     cache.delete(jwt);
   }
