@@ -125,11 +125,14 @@ describe('OnPremise destinations through the connectivity proxy', () => {
     expect(ping.data).toBe('pong');
   });
 
-  it('POST bodies arrive unchanged', async () => {
-    const res = await executeHttpRequest({ destinationName: 'ONPREM_BASIC', useCache: false }, { method: 'post', url: '/echo/post', data: { hello: 'world' }, csrf: false });
+  it('POST bodies arrive unchanged, after the SDK\'s CSRF fetch through the same proxy', async () => {
+    const res = await executeHttpRequest({ destinationName: 'ONPREM_BASIC', useCache: false }, { method: 'post', url: '/echo/post', data: { hello: 'world' } });
     const echo = res.data as EchoBody;
     expect(echo.method).toBe('POST');
     expect(JSON.parse(echo.body)).toEqual({ hello: 'world' });
+    const methods = emu.journal({ service: 'connectivity-proxy' }).map((e) => e.method);
+    expect(methods.at(-1)).toBe('POST');
+    expect(methods.slice(0, -1)).toContain('HEAD');
   });
 });
 
