@@ -5,6 +5,7 @@
  * across locations, HEAD, redirects rewritten to the virtual host, oversized headers).
  */
 import { Agent, request as httpRequest } from 'node:http';
+import forge from 'node-forge';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type EmulatorHandle } from '../emulator/index.ts';
 import { serviceToken } from './helpers.ts';
@@ -171,6 +172,22 @@ describe('HTTP proxy details', () => {
     );
     expect(results.filter((r) => r.status !== 200)).toEqual([]);
     expect(new Set(results.map((r) => JSON.parse(r.body).path)).size).toBe(500);
+  });
+
+  it('propagates a technical user (SAP-Connectivity-Technical-Authentication) as a certificate for its client', async () => {
+    const token = await serviceToken(emu, 'connectivity');
+    const technical = await serviceToken(emu, 'xsuaa');
+    const res = await viaProxy(new Agent(), 'GET', 'http://erp.internal:44300/', { 'proxy-authorization': `Bearer ${token}`, 'SAP-Connectivity-Technical-Authentication': `Bearer ${technical}` });
+    const headers = JSON.parse(res.body).headers as Record<string, string>;
+    const cert = forge.pki.certificateFromAsn1(forge.asn1.fromDer(forge.util.decode64(headers.ssl_client_cert)));
+    expect(cert.subject.getField('CN').value).toBe('sb-emu-app!t1');
+    expect(Object.keys(headers).filter((h) => h.startsWith('sap-connectivity'))).toEqual([]);
+  });
+
+  it('sends an empty SSL_CLIENT_CERT on an X.509 mapping when no principal is propagated', async () => {
+    const token = await serviceToken(emu, 'connectivity');
+    const res = await viaProxy(new Agent(), 'GET', 'http://erp.internal:44300/', { 'proxy-authorization': `Bearer ${token}` });
+    expect(JSON.parse(res.body).headers.ssl_client_cert).toBe('');
   });
 
   it('answers 401 for an invalid user token on an X.509 principal mapping', async () => {
