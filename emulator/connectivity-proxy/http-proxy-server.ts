@@ -113,7 +113,7 @@ export class HttpConnectivityProxy {
       url = undefined;
     }
     if (!absolute || !url) return fail(400, 'Bad Request', 'target', `request target \`${target}\` is not an absolute http:// URL (use the proxy as an HTTP proxy)`);
-    const pathAndQuery = absolute[2] || '/';
+    const pathAndQuery = absolute[2].startsWith('/') ? absolute[2] : `/${absolute[2]}`;
     const path = pathAndQuery.split('?')[0] || '/';
     const virtualHost = url.hostname;
     const virtualPort = Number(url.port || 80);
