@@ -31,3 +31,9 @@ export function emulatorGlobalSetup(options: StartOptions = {}): (project?: Prov
     return stopTestRunEmulator;
   };
 }
+
+/**
+ * Usable directly as `globalSetup: ['<path>/sdk-adapters/vitest-setup.ts']`: the scenario comes from
+ * `BTP_EMULATOR_SCENARIO` (a file, or `default`), else the minimal one.
+ */
+export default emulatorGlobalSetup(process.env.BTP_EMULATOR_SCENARIO ? { scenario: process.env.BTP_EMULATOR_SCENARIO } : {});
