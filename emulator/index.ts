@@ -6,3 +6,6 @@ export { ValidationError, type Scenario, type ScenarioInput } from './core/scena
 export { parseScenarioText, validateScenario } from './core/scenario.ts';
 export type { JournalEntry, JournalFilter } from './core/journal.ts';
 export type { VcapServices, ServiceBinding } from './core/bindings.ts';
+export type { OnPremHandle } from './cloud-connector/handle.ts';
+export type { ReceivedMail } from './cloud-connector/model.ts';
+export type { EchoBody } from './backend/http-backend.ts';

@@ -136,6 +136,13 @@ describe('user grants', () => {
     expect(decodeJwt(body.access_token)).toMatchObject({ user_name: 'alice', client_id: dest.clientid, grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer' });
   });
 
+  it('jwt-bearer: a dotted host that names no tenant (127.0.0.1) keeps the assertion\'s zone', async () => {
+    const userJwt = await emu.issueUserToken({ user: 'alice', tenant: 'subscriber1' });
+    const url = `http://127.0.0.1:${new URL(emu.urls.services).port}/oauth/token`;
+    const body = await tokenOf(await postForm(url, { grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: userJwt, ...clientForm() }));
+    expect(decodeJwt(body.access_token).zid).toBe(subscriberZid);
+  });
+
   it('jwt-bearer: refuses an assertion of another zone and an assertion that is not ours', async () => {
     const userJwt = await emu.issueUserToken({ user: 'alice' });
     const otherZone = await postForm(tokenUrl, { grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: userJwt, ...clientForm() }, { 'x-zid': subscriberZid });

@@ -40,20 +40,21 @@ export class XsuaaGateway {
     this.clock = clock;
   }
 
-  /** Tenant from `x-zid`, else the host's first label, else the provider. */
+  /** Tenant from `x-zid`, else the host's first label when it is a tenant's subdomain, else the provider. */
   resolveTenant(zid?: string | null, host?: string | null): Tenant {
+    return this.tenantNamedBy(zid, host) ?? this.state().provider;
+  }
+
+  /** The tenant a request names (by `x-zid` or by subdomain), or undefined when it names none. */
+  private tenantNamedBy(zid?: string | null, host?: string | null): Tenant | undefined {
     const state = this.state();
     if (zid) {
       const tenant = findTenant(state, { zid });
       if (!tenant) throw invalidRequest(`x-zid "${zid}" is not a zone of this emulator (known: ${state.tenants.map((t) => t.zid).join(', ')})`);
       return tenant;
     }
-    const label = host?.split('.')[0];
-    if (host?.includes('.') && label) {
-      const tenant = findTenant(state, { subdomain: label });
-      if (tenant) return tenant;
-    }
-    return state.provider;
+    const label = host?.includes('.') ? host.split('.')[0] : undefined;
+    return label ? findTenant(state, { subdomain: label }) : undefined;
   }
 
   authenticateClient(req: TokenRequest): OAuthClient {
@@ -129,7 +130,7 @@ export class XsuaaGateway {
     if (!verified.ok) throw new OAuthError(401, 'invalid_token', `The assertion is not accepted: ${verified.reason}`);
     const claims = verified.claims;
     if (!claims.user_name) throw invalidGrant('The assertion is not a user token (it has no user_name)');
-    const tenant = req.zid || req.host?.includes('.') ? this.resolveTenant(req.zid, req.host) : this.tenantOf(claims);
+    const tenant = this.tenantNamedBy(req.zid, req.host) ?? this.tenantOf(claims);
     if (tenant.zid !== claims.zid) throw invalidGrant(`The assertion was issued for zone ${claims.zid}, not for ${tenant.zid} (${tenant.subdomain})`);
     return this.userToken(client, tenant, this.userFromClaims(claims), JWT_BEARER, req.form.get('scope'));
   }
