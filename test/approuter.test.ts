@@ -28,7 +28,7 @@ let echo: EchoServer;
 let approuter: Approuter;
 let base: string;
 let workDir: string;
-const savedEnv = { VCAP_SERVICES: process.env.VCAP_SERVICES, destinations: process.env.destinations };
+const savedEnv = { VCAP_SERVICES: process.env.VCAP_SERVICES, destinations: process.env.destinations, XS_APP_LOG_LEVEL: process.env.XS_APP_LOG_LEVEL };
 
 const xsApp = {
   authenticationMethod: 'route',
@@ -43,7 +43,7 @@ beforeAll(async () => {
   emu = await startEmulator({ port: 0, scenario: { name: 'approuter', tenants: [{ subdomain: 'provider' }], users: [{ name: 'alice', scopes: ['Display'] }] } });
   workDir = mkdtempSync(join(tmpdir(), 'approuter-'));
   writeFileSync(join(workDir, 'xs-app.json'), JSON.stringify(xsApp));
-  Object.assign(process.env, { VCAP_SERVICES: vcapServicesJson(selectBindings(emu, ['xsuaa'])) }, approuterDestinationsEnv([
+  Object.assign(process.env, { VCAP_SERVICES: vcapServicesJson(selectBindings(emu, ['xsuaa'])), XS_APP_LOG_LEVEL: 'error' }, approuterDestinationsEnv([
     { name: 'PUBLIC', url: `${echo.url}/public-target` },
     { name: 'BACKEND', url: `${echo.url}/backend`, forwardAuthToken: true },
   ]));

@@ -127,7 +127,7 @@ describe.each(['servicebinding.io', 'sap-k8s'] as const)('SERVICE_BINDING_ROOT, 
     Object.assign(process.env, writeServiceBindingRoot(emu, { dir: tempDir(), layout }));
     expect(process.env.VCAP_SERVICES).toBeUndefined();
     const destination = await getDestination({ destinationName: 'BACKEND_NOAUTH', useCache: false });
-    expect(destination?.url).toBe('http://localhost:20010');
+    expect(destination?.url).toBe(emu.urls.backend);
     const res = await executeHttpRequest({ destinationName: 'ONPREM_BASIC', useCache: false }, { method: 'get', url: `/from-${layout}` });
     expect((res.data as EchoBody).path).toBe(`/from-${layout}`);
     expect(emu.journal({ service: 'connectivity-proxy' }).at(-1)).toMatchObject({ status: 200, virtualTarget: 'erp.internal:44300' });

@@ -13,5 +13,5 @@ it('runs against the one emulator of the test run', async () => {
   expect(process.env.NODE_EXTRA_CA_CERTS).toBe(provided.env.NODE_EXTRA_CA_CERTS);
   expect(decodeJwt(await userToken(testRunEmulator(), 'alice')).user_name).toBe('alice');
   const destination = await getDestination({ destinationName: 'BACKEND_NOAUTH' });
-  expect(destination?.url).toBe('http://localhost:20010');
+  expect(destination?.url).toBe(provided.urls.backend);
 });
