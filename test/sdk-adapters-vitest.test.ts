@@ -4,6 +4,7 @@
  * and it must fail when the setup is not wired (so the check file really depends on it).
  */
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -21,7 +22,7 @@ function runVitest(args: string[], env: Record<string, string | undefined>): Pro
 }
 
 const cleanEnv = (): Record<string, string | undefined> => {
-  const env: Record<string, string | undefined> = { ...process.env, BTP_EMULATOR_SCENARIO: 'default' };
+  const env: Record<string, string | undefined> = { ...process.env, BTP_EMULATOR_SCENARIO: join(fixtureDir, 'check.scenario.yaml') };
   for (const key of Object.keys(env)) if (key.startsWith('VITEST') || key === 'VCAP_SERVICES' || key === 'BTP_EMULATOR_CONTROL_URL') delete env[key];
   return env;
 };

@@ -60,10 +60,29 @@ function clearBindingEnv(): void {
   for (const key of touchedVariables) delete process.env[key];
 }
 
+/** The test's own landscape: one Internet and one OnPremise destination, a Cloud Connector, two users. */
+const scenario = {
+  name: 'sdk-adapters',
+  tenants: [
+    {
+      subdomain: 'provider',
+      destinations: [
+        { Name: 'BACKEND_NOAUTH', Type: 'HTTP', URL: '{{backend}}', Authentication: 'NoAuthentication', ProxyType: 'Internet' },
+        { Name: 'ONPREM_BASIC', Type: 'HTTP', URL: 'http://erp.internal:44300', Authentication: 'BasicAuthentication', ProxyType: 'OnPremise', User: 'erp-user', Password: 'erp-password' },
+      ],
+      cloudConnectors: [{ locationId: '', systems: [{ virtualHost: 'erp.internal', virtualPort: 44300, internalHost: '{{backendHost}}', internalPort: '{{backendHttpPort}}', protocol: 'HTTP', resources: [{ path: '/', exactMatchOnly: false }] }] }],
+    },
+  ],
+  users: [
+    { name: 'alice', email: 'alice@example.com', scopes: ['Display', 'Edit'] },
+    { name: 'bob', scopes: ['Display'] },
+  ],
+};
+
 const bindingOf = (label: string): ServiceBinding => Object.values(vcap).flat().find((b) => b.label === label)!;
 
 beforeAll(async () => {
-  emu = await startEmulator({ port: 0, scenario: 'default' });
+  emu = await startEmulator({ port: 0, scenario });
   vcap = JSON.parse(emu.env.VCAP_SERVICES) as VcapServices;
   clearBindingEnv();
 });
@@ -182,7 +201,7 @@ describe('CA file and user tokens', () => {
 describe('test-run emulator (vitest global setup)', () => {
   it('starts one emulator, exports its env for the workers, provides its URLs and stops it in teardown', async () => {
     const provided: Record<string, ProvidedEmulator> = {};
-    const teardown = await emulatorGlobalSetup({ scenario: 'default' })({ provide: (key, value) => (provided[key] = value) });
+    const teardown = await emulatorGlobalSetup({ scenario })({ provide: (key, value) => (provided[key] = value) });
     try {
       const run = testRunEmulator();
       expect(process.env.VCAP_SERVICES).toBe(provided.btpEmulator.env.VCAP_SERVICES);
