@@ -1,7 +1,7 @@
 /**
  * `default-env.json`: the local stand-in for a Cloud Foundry environment. `@sap/xsenv.loadEnv()` copies its
  * top-level keys into `process.env` (objects as JSON strings, existing variables win); the approuter loads it
- * from its working directory at start, CAP (`cds watch`/`cds serve` in development) reads it too.
+ * from its working directory at start, and CAP's `cds.env` from the project root.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
