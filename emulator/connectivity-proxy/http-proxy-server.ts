@@ -189,7 +189,12 @@ export class HttpConnectivityProxy {
       sendError(res, 502, 'Bad Gateway', reason);
       this.record({ ...entry, check: 'backend', reason }, 502);
     });
-    req.pipe(upstream);
+    // A request without a body (most GETs) needs no pipe: end the backend request at once.
+    if (req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0')) req.pipe(upstream);
+    else {
+      upstream.end();
+      req.resume();
+    }
     req.on('error', () => upstream.destroy());
     res.on('close', () => {
       if (!answered) {

@@ -26,6 +26,14 @@ const replyBytes = (rep: number): Buffer => Buffer.from([0x05, rep, 0x00, 0x01, 
 
 const base64Pattern = /^[A-Za-z0-9+/]*={0,2}$/;
 
+/** Read buffers for the backend → client direction of plain TCP relays, reused instead of one Buffer per read. */
+const relayBufferSize = 256 * 1024;
+const relayBuffers: Buffer[] = [];
+const takeRelayBuffer = (): Buffer => relayBuffers.pop() ?? Buffer.allocUnsafe(relayBufferSize);
+const giveRelayBuffer = (buffer: Buffer): void => {
+  if (relayBuffers.length < 64) relayBuffers.push(buffer);
+};
+
 class Socks5Session {
   private readonly core: EmulatorCore;
   private readonly socket: Socket;
@@ -157,7 +165,8 @@ class Socks5Session {
     }
     this.entry.internalTarget = `${decision.internalHost}:${decision.internalPort}`;
     const options = { host: decision.internalHost, port: decision.internalPort };
-    const upstream = decision.protocol === 'TCPS' ? tlsConnect({ ...options, rejectUnauthorized: false }) : netConnect(options);
+    // Plain TCP reads the backend's bytes into pooled buffers and writes them on (see relayFromBackend).
+    const upstream = decision.protocol === 'TCPS' ? tlsConnect({ ...options, rejectUnauthorized: false }) : netConnect({ ...options, noDelay: true, onread: { buffer: takeRelayBuffer, callback: (n, buf) => this.relayFromBackend(upstream, n, buf) } });
     const connectTimer = setTimeout(() => upstream.destroy(new Error('connect timeout')), connectTimeoutMs);
     upstream.once('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(connectTimer);
@@ -173,7 +182,8 @@ class Socks5Session {
       if (this.buffer.length) upstream.write(this.buffer);
       this.buffer = Buffer.alloc(0);
       this.socket.pipe(upstream);
-      upstream.pipe(this.socket);
+      if (decision.protocol === 'TCPS') upstream.pipe(this.socket);
+      else upstream.once('end', () => this.socket.end());
       upstream.on('error', () => this.socket.destroy());
       const recorded = recordProxyEntry(this.core, { ...this.entry, status: socksReply.succeeded });
       const relayStarted = performance.now();
@@ -184,6 +194,20 @@ class Socks5Session {
       });
       this.socket.on('close', () => upstream.destroy());
     });
+  }
+
+  /**
+   * Backend → client without a Buffer per read: the bytes arrive in a pooled buffer that goes back to the pool
+   * once the client socket has taken them; reading pauses while the client does not keep up.
+   */
+  private relayFromBackend(upstream: Socket, bytes: number, buffer: Buffer): boolean {
+    if (this.stage !== 'relay' || this.socket.destroyed) {
+      giveRelayBuffer(buffer);
+      return true;
+    }
+    if (this.socket.write(buffer.subarray(0, bytes), () => giveRelayBuffer(buffer))) return true;
+    this.socket.once('drain', () => upstream.resume());
+    return false;
   }
 
   /** Reply with a non-zero REP and close. */
