@@ -2,6 +2,7 @@
  * The Destination Service CRUD API (destinations, fragments, certificates on subaccount and instance level)
  * over a real socket, with response bodies checked against SAP's OpenAPI document for the service.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
@@ -69,7 +70,24 @@ const http = (name: string, extra: Record<string, string> = {}): Record<string, 
   ProxyType: 'Internet',
   ...extra,
 });
-const pem = (text: string): string => Buffer.from(`-----BEGIN CERTIFICATE-----\n${text}\n-----END CERTIFICATE-----\n`).toString('base64');
+/** Base64 of a real self-signed PEM certificate whose CN is `text` (uploads must hold parsable files); cached. */
+const pemKey = forge.pki.privateKeyFromPem(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()) as forge.pki.rsa.PrivateKey;
+const pems = new Map<string, string>();
+const pem = (text: string): string => {
+  const known = pems.get(text);
+  if (known) return known;
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = forge.pki.setRsaPublicKey(pemKey.n, pemKey.e);
+  cert.serialNumber = '01';
+  cert.validity.notBefore = new Date(Date.now() - 3600_000);
+  cert.validity.notAfter = new Date(Date.now() + 24 * 3600_000);
+  cert.setSubject([{ name: 'commonName', value: text.slice(0, 64) }]);
+  cert.setIssuer([{ name: 'commonName', value: text.slice(0, 64) }]);
+  cert.sign(pemKey, forge.md.sha256.create());
+  const content = Buffer.from(forge.pki.certificateToPem(cert)).toString('base64');
+  pems.set(text, content);
+  return content;
+};
 
 const clock = createClock();
 let emu: EmulatorHandle;
@@ -605,13 +623,13 @@ describe.each(['subaccount', 'instance'] as const)('certificates on %s level', (
     expect(names((await call('GET', collection)).body)).toEqual(['a.pem']);
   });
 
-  it('rejects bodies without Content, and certificate generation requests, with 400', async () => {
+  it('rejects bodies without Content, or with Content that is not the file its Name says, with 400', async () => {
     const noContent = await call('POST', collection, { body: { Name: 'x.pem' } });
     expect(noContent.status).toBe(400);
     expect(errorMessage(noContent)).toMatch(/\bContent\b/);
-    const generate = await call('POST', collection, { body: { Name: 'gen.pem', Attributes: { CN: 'me', Validity: { TimeUnit: 'DAYS', Value: 30 } } } });
-    expect(generate.status).toBe(400);
-    expect(errorMessage(generate)).toMatch(/Attributes/);
+    const fake = await call('POST', collection, { body: { Name: 'x.pem', Content: Buffer.from('-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n').toString('base64') } });
+    expect(fake.status).toBe(400);
+    expect(errorMessage(fake)).toMatch(/\bContent\b/);
     expect((await call('GET', collection)).body).toEqual([]);
   });
 

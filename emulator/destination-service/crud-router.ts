@@ -5,6 +5,7 @@
 import type { Context } from 'hono';
 import type { App, AppEnv } from '../core/app-env.ts';
 import type { LevelStore } from '../core/state.ts';
+import type { CertificateAuthority } from './certificates.ts';
 import { certificateKind, ConfigurationCrud, destinationKind, fragmentKind, type EntityKind } from './crud.ts';
 import { DestinationError } from './errors.ts';
 import type { DestinationProps } from '../core/scenario-schema.ts';
@@ -16,6 +17,8 @@ import { destinationBase, send } from './router.ts';
 export interface CrudWiring {
   now: () => number;
   placeholders?: () => Record<string, string>;
+  /** The CA that signs certificates generated from `Attributes`; without it they are self-signed. */
+  certificateAuthority?: () => CertificateAuthority | undefined;
 }
 
 const wirings = new WeakMap<DestinationGateway, CrudWiring>();
@@ -53,7 +56,8 @@ export function registerCrudRoutes(app: App, gateway: DestinationGateway): void 
   };
 
   for (const collection of collections) {
-    const crud = new ConfigurationCrud(collection.kind, { now, view });
+    const certificateAuthority = (): CertificateAuthority | undefined => wirings.get(gateway)?.certificateAuthority?.();
+    const crud = new ConfigurationCrud(collection.kind, { now, view, certificateAuthority });
     const isDestination = collection.kind === destinationKind;
     for (const level of levels) {
       const segment = `${level}${collection.suffix}`;

@@ -1,13 +1,14 @@
 /**
  * The Destination Service CRUD API without HTTP: list, read, create, update and delete destinations,
  * fragments and certificates in one level store (subaccount level, or instance/subscription level).
- * Bodies are validated with the scenario schemas; a rejected body changes nothing. Certificates also
- * answer with their public keys (PEM/DER certificates and unprotected PKCS#12 keystores).
+ * Bodies are validated with the scenario schemas; a rejected body changes nothing. Certificates are checked
+ * against their Name's file type or generated from `Attributes`, and answer with their public keys
+ * (certificates.ts).
  */
-import forge from 'node-forge';
 import type { z } from 'zod';
 import { certificateSchema, destinationSchema, formatPath, fragmentSchema } from '../core/scenario-schema.ts';
 import type { LevelStore, Stored } from '../core/state.ts';
+import { assertCertificateContent, generateCertificate, parseGenerationAttributes, publicKeysOf, type CertificateAuthority } from './certificates.ts';
 import { DestinationError, NOT_FOUND_MESSAGE } from './errors.ts';
 import { etagOf, type ServiceResult } from './gateway.ts';
 import { linkHeader, matchesFilter, pageOf, parseInList, type ListQuery, type MetadataField } from './list-query.ts';
@@ -25,6 +26,13 @@ export interface EntityKind {
   notFoundMessage: string;
   /** A reason the emulator refuses a body the real service would accept, if any. */
   unsupported?(body: Record<string, unknown>): string | undefined;
+  /** Turn a schema-valid body into what is stored (e.g. generate a certificate); throws a 400 naming the field. */
+  prepare?(body: Record<string, unknown>, context: PrepareContext): Promise<Record<string, unknown>>;
+}
+
+export interface PrepareContext {
+  now: number;
+  certificateAuthority?: CertificateAuthority;
 }
 
 export const destinationKind: EntityKind = {
@@ -49,8 +57,19 @@ export const certificateKind: EntityKind = {
   schema: certificateSchema as z.ZodType<Props>,
   entries: (store) => store.certificates as Map<string, Stored<Props>>,
   notFoundMessage: NOT_FOUND_MESSAGE,
-  unsupported: (body) =>
-    'Attributes' in body ? 'Generating certificates from Attributes is not supported by the emulator; upload the certificate as Content (base64)' : undefined,
+  prepare: async (body, context) => {
+    const name = typeof body.Name === 'string' ? body.Name : '';
+    if ('Attributes' in body) {
+      if (!name) throw new DestinationError(400, 'Invalid certificate: Name: Name is required and must be a string');
+      if ('Content' in body) throw new DestinationError(400, 'Invalid certificate: send either Content (an upload) or Attributes (a generation request), not both');
+      const { Attributes: raw, ...rest } = body;
+      const attributes = parseGenerationAttributes(name, raw);
+      const content = await generateCertificate(name, attributes, { now: context.now, ca: context.certificateAuthority });
+      return { ...rest, Type: rest.Type ?? 'CERTIFICATE', Content: content };
+    }
+    if (name && typeof body.Content === 'string' && body.Content) await assertCertificateContent(name, body.Content);
+    return body;
+  },
 };
 
 /** One element of a bulk POST/PUT result (lower-case keys, as the service sends them). */
@@ -73,17 +92,21 @@ export interface CrudOptions {
   now: () => number;
   /** How a stored entity is shown to a client (e.g. with `{{placeholders}}` expanded). Default: as stored. */
   view?: (props: Props) => Props;
+  /** The CA that signs generated certificates, if the face has one. */
+  certificateAuthority?: () => CertificateAuthority | undefined;
 }
 
 export class ConfigurationCrud {
   readonly kind: EntityKind;
   private readonly now: () => number;
   private readonly view: (props: Props) => Props;
+  private readonly certificateAuthority: () => CertificateAuthority | undefined;
 
   constructor(kind: EntityKind, options: CrudOptions) {
     this.kind = kind;
     this.now = options.now;
     this.view = options.view ?? ((props) => ({ ...props }));
+    this.certificateAuthority = options.certificateAuthority ?? (() => undefined);
   }
 
   /** GET on the collection. `collection` is the last path segment, for the `Link` header. */
@@ -119,7 +142,7 @@ export class ConfigurationCrud {
   async publicKeys(store: LevelStore, name: string, conditional: (etag: string) => ServiceResult | undefined): Promise<ServiceResult> {
     const entry = this.kind.entries(store).get(name);
     if (!entry) throw new DestinationError(404, this.kind.notFoundMessage);
-    const keys = publicKeysOf(this.view(entry.props) as { Name: string; Content: string });
+    const keys = await publicKeysOf(this.view(entry.props) as { Name: string; Content: string });
     const etag = await etagOf(keys);
     return conditional(etag) ?? { status: 200, body: keys, headers: { ETag: etag } };
   }
@@ -127,7 +150,7 @@ export class ConfigurationCrud {
   /** POST: one object → 201 empty; an array → 201 or 207 with one result per item. */
   async create(store: LevelStore, body: unknown, allowArray = true): Promise<ServiceResult> {
     if (Array.isArray(body) && allowArray) return this.bulk(store, body, 'create');
-    const item = this.validate(requireObject(body, this.kind.noun, allowArray));
+    const item = await this.validate(requireObject(body, this.kind.noun, allowArray));
     if (!item.ok) throw new DestinationError(400, item.cause);
     const failure = this.write(store, item.props, 'create');
     if (failure) throw new DestinationError(failure.status, failure.cause);
@@ -137,7 +160,7 @@ export class ConfigurationCrud {
   /** PUT (full overwrite, name in the body): one object → 200 `{Count: 1}`; an array → 200 or 207. */
   async update(store: LevelStore, body: unknown, allowArray = true): Promise<ServiceResult> {
     if (Array.isArray(body) && allowArray) return this.bulk(store, body, 'update');
-    const item = this.validate(requireObject(body, this.kind.noun, allowArray));
+    const item = await this.validate(requireObject(body, this.kind.noun, allowArray));
     if (!item.ok) throw new DestinationError(400, item.cause);
     const failure = this.write(store, item.props, 'update');
     if (failure) throw new DestinationError(failure.status, failure.cause);
@@ -171,7 +194,7 @@ export class ConfigurationCrud {
     const success = action === 'create' ? 201 : 200;
     const results: BulkItemResult[] = [];
     for (const [index, raw] of items.entries()) {
-      const item = isObject(raw) ? this.validate(raw) : { ok: false as const, name: '', cause: `Item ${index} is not a JSON object` };
+      const item: Validated = isObject(raw) ? await this.validate(raw) : { ok: false, name: '', cause: `Item ${index} is not a JSON object` };
       if (!item.ok) {
         results.push({ name: item.name, status: 400, cause: item.cause });
         continue;
@@ -194,11 +217,20 @@ export class ConfigurationCrud {
   }
 
   /** Check a body against the kind's schema; the cause names every offending field. */
-  private validate(raw: Record<string, unknown>): Validated {
-    const { $metadata: _ignored, ...body } = raw;
-    const name = typeof body[this.kind.nameKey] === 'string' ? (body[this.kind.nameKey] as string) : '';
-    const unsupported = this.kind.unsupported?.(body);
+  private async validate(raw: Record<string, unknown>): Promise<Validated> {
+    const { $metadata: _ignored, ...given } = raw;
+    const name = typeof given[this.kind.nameKey] === 'string' ? (given[this.kind.nameKey] as string) : '';
+    const unsupported = this.kind.unsupported?.(given);
     if (unsupported) return { ok: false, name, cause: unsupported };
+    let body = given;
+    if (this.kind.prepare) {
+      try {
+        body = await this.kind.prepare(given, { now: this.now(), certificateAuthority: this.certificateAuthority() });
+      } catch (error) {
+        if (error instanceof DestinationError) return { ok: false, name, cause: error.message };
+        throw error;
+      }
+    }
     const parsed = this.kind.schema.safeParse(body);
     if (parsed.success) return { ok: true, props: withoutNulls(parsed.data), name: parsed.data[this.kind.nameKey] };
     const problems = parsed.error.issues.map((issue) => {
@@ -227,62 +259,4 @@ const withoutNulls = (props: Props): Props => Object.fromEntries(Object.entries(
 function requireObject(body: unknown, noun: string, allowArray: boolean): Record<string, unknown> {
   if (isObject(body)) return body;
   throw new DestinationError(400, `The request body must be a JSON object${allowArray ? ` or an array of objects` : ''} describing a ${noun}`);
-}
-
-export interface PublicKey {
-  /** Only for keystores: the alias (friendly name) of the entry. */
-  Alias?: string;
-  /** The certificate chain, leaf first, as PEM text. */
-  Content: string;
-  /** The leaf's subject, most specific part first (`CN=…,OU=…,O=…`). */
-  SubjectDN: string;
-}
-
-/** The public chain(s) in a certificate file (`.pem/.cer/.crt`, PEM or DER) or an unprotected `.p12/.pfx` keystore. */
-export function publicKeysOf(certificate: { Name: string; Content: string }): PublicKey[] {
-  const extension = certificate.Name.toLowerCase().split('.').pop();
-  let binary: string;
-  try {
-    binary = atob(certificate.Content);
-  } catch {
-    throw new DestinationError(400, `The Content of certificate "${certificate.Name}" is not base64`);
-  }
-  if (extension === 'jks') throw new DestinationError(400, 'Public keys of JKS keystores are not supported by the emulator; use PKCS#12 (.p12/.pfx) or PEM');
-  if (extension === 'p12' || extension === 'pfx') return keystorePublicKeys(certificate.Name, binary);
-  return [chainEntry(certificatesIn(certificate.Name, binary))];
-}
-
-function certificatesIn(name: string, binary: string): forge.pki.Certificate[] {
-  try {
-    const blocks = binary.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
-    if (blocks) return blocks.map((pem) => forge.pki.certificateFromPem(pem));
-    return [forge.pki.certificateFromAsn1(forge.asn1.fromDer(binary))];
-  } catch {
-    throw new DestinationError(400, `Certificate "${name}" holds neither a PEM nor a DER X.509 certificate`);
-  }
-}
-
-function keystorePublicKeys(name: string, binary: string): PublicKey[] {
-  let p12: forge.pkcs12.Pkcs12Pfx;
-  try {
-    p12 = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(binary), '');
-  } catch (error) {
-    if (/MAC|password/i.test((error as Error).message)) throw new DestinationError(400, 'The keystore is password-protected and public keys cannot be retrieved');
-    throw new DestinationError(400, `Certificate "${name}" is not a PKCS#12 keystore`);
-  }
-  const bags = (p12.getBags({ bagType: forge.pki.oids.certBag })[forge.pki.oids.certBag] ?? []).filter((b) => b.cert);
-  const aliasOf = (bag: forge.pkcs12.Bag): string | undefined => (bag.attributes as { friendlyName?: string[] }).friendlyName?.[0];
-  const issuers = bags.filter((b) => !aliasOf(b)).map((b) => b.cert!);
-  const named = bags.filter((b) => aliasOf(b));
-  if (!named.length) return issuers.length ? [chainEntry(issuers, '1')] : [];
-  return named.map((bag) => chainEntry([bag.cert!, ...issuers], aliasOf(bag)));
-}
-
-function chainEntry(chain: forge.pki.Certificate[], alias?: string): PublicKey {
-  const subject = [...chain[0].subject.attributes].reverse().map((a) => `${a.shortName ?? a.name ?? a.type}=${String(a.value)}`);
-  return {
-    ...(alias !== undefined ? { Alias: alias } : {}),
-    Content: chain.map((c) => forge.pki.certificateToPem(c).replace(/\r\n/g, '\n')).join(''),
-    SubjectDN: subject.join(','),
-  };
 }
