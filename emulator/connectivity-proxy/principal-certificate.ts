@@ -21,7 +21,7 @@ export class PrincipalCertificateIssuer {
   private readonly caCert: forge.pki.Certificate;
   private readonly caKey: forge.pki.rsa.PrivateKey;
   private leafKey?: { publicKey: forge.pki.rsa.PublicKey };
-  private readonly cache = new Map<string, { base64Der: string; renewAt: number }>();
+  private readonly cache = new Map<string, { base64Der: string; renewAt: number; issuedAt: number }>();
 
   /** `caFile` is the emulator CA's certificate; its key lies next to it (`ca-key.pem`). */
   constructor(caFile: string) {
@@ -33,7 +33,7 @@ export class PrincipalCertificateIssuer {
   issue(subject: PrincipalSubject, validityMinutes: number, now: number): string {
     const key = `${subject.tenant}|${subject.name}|${subject.email ?? ''}|${validityMinutes}`;
     const cached = this.cache.get(key);
-    if (cached && cached.renewAt > now) return cached.base64Der;
+    if (cached && cached.renewAt > now && cached.issuedAt <= now) return cached.base64Der;
     const cert = forge.pki.createCertificate();
     cert.publicKey = this.publicKey();
     cert.serialNumber = `01${forge.util.bytesToHex(forge.random.getBytesSync(15))}`;
@@ -51,7 +51,7 @@ export class PrincipalCertificateIssuer {
     cert.sign(this.caKey, forge.md.sha256.create());
     const base64Der = forge.util.encode64(forge.asn1.toDer(forge.pki.certificateToAsn1(cert)).getBytes());
     if (this.cache.size > 1000) this.cache.clear();
-    this.cache.set(key, { base64Der, renewAt: now + validityMinutes * 60_000 * 0.8 });
+    this.cache.set(key, { base64Der, renewAt: now + validityMinutes * 60_000 * 0.8, issuedAt: now });
     return base64Der;
   }
 

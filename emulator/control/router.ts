@@ -6,7 +6,9 @@ import { z } from 'zod';
 import type { App } from '../core/app-env.ts';
 import type { EmulatorCore } from '../core/emulator-core.ts';
 import { parseWith, ValidationError } from '../core/scenario-schema.ts';
+import { registerClockRoutes } from './clock-routes.ts';
 import { registerConnectivityRoutes } from './connectivity-routes.ts';
+import { registerKeyRoutes } from './key-routes.ts';
 
 export const controlBase = '/_emulator';
 
@@ -68,4 +70,6 @@ export function registerControlRoutes(app: App, core: EmulatorCore): void {
   app.get(`${controlBase}/env`, (c) => c.json(core.env()));
 
   registerConnectivityRoutes(app, core);
+  registerClockRoutes(app, core);
+  registerKeyRoutes(app, core);
 }

@@ -9,6 +9,8 @@ export interface Clock {
   advance(ms: number): void;
   /** Back to real time, keeping no offset. */
   useRealTime(): void;
+  /** True while time stands still (optional: clocks passed in from outside may not tell). */
+  isFrozen?(): boolean;
 }
 
 export function createClock(): Clock {
@@ -17,7 +19,7 @@ export function createClock(): Clock {
   return {
     now: () => (frozenAt ?? Date.now()) + offset,
     freeze(at) {
-      frozenAt = at ?? Date.now() + offset;
+      frozenAt = at ?? (frozenAt ?? Date.now()) + offset;
       offset = 0;
     },
     advance(ms) {
@@ -27,6 +29,7 @@ export function createClock(): Clock {
       frozenAt = undefined;
       offset = 0;
     },
+    isFrozen: () => frozenAt !== undefined,
   };
 }
 

@@ -69,6 +69,7 @@ export class EmulatorCore {
   private constructor(options: CoreOptions, keys: KeyRing) {
     this.clock = options.clock ?? createClock();
     this.keys = keys;
+    this.keys.useClock(() => this.clock.now());
     this.urls = options.urls ?? { uaaDomain: 'localhost:20000', serviceUrl: 'http://localhost:20000' };
     this.scenario = validateScenario(options.scenario ?? minimalScenario);
     this.state = buildState(this.scenario, this.clock.now());
@@ -164,7 +165,11 @@ export class EmulatorCore {
         const headers: Record<string, string> = err.status === 401 ? { 'www-authenticate': `Basic realm="UAA/client", error="${err.error}", error_description="${err.message.replace(/"/g, "'")}"` } : {};
         return c.json(err.toBody(), err.status as 400, headers);
       }
-      if (err instanceof DestinationError) return c.json(err.toBody(), err.status as 400);
+      if (err instanceof DestinationError) {
+        if (!err.reason) return c.json(err.toBody(), err.status as 400);
+        c.set('reason', err.reason);
+        return c.json(err.toBody(), err.status as 400, { 'x-emulator-reason': encodeURI(err.reason) });
+      }
       if (err instanceof ValidationError) return c.json({ error: 'invalid_request', message: err.message, issues: err.issues }, 400);
       return c.json({ error: 'internal_error', message: err.message }, 500);
     });

@@ -9,6 +9,7 @@ import type { TokenMinter } from '../xsuaa/tokens.ts';
 import { retrieveAuthTokens, type AuthToken } from './auth-tokens.ts';
 import { authenticateCaller, type Caller } from './caller.ts';
 import { DestinationError, destinationNotFound } from './errors.ts';
+import { didYouMean } from '../core/name-hints.ts';
 import type { OutboundFetch } from './token-service-client.ts';
 
 export type Level = 'subaccount' | 'instance';
@@ -72,7 +73,7 @@ export class DestinationGateway {
     const subaccountLevel = this.level(caller, 'subaccount');
     const onInstance = instanceLevel.destinations.get(name);
     const hit = onInstance ?? subaccountLevel.destinations.get(name);
-    if (!hit) throw destinationNotFound();
+    if (!hit) throw destinationNotFound(notFoundReason(name, caller, instanceLevel, subaccountLevel));
     const store = onInstance ? instanceLevel : subaccountLevel;
 
     const cfg = expandPlaceholders(this.applyFragments({ ...hit.props }, store, headers), this.placeholders());
@@ -137,6 +138,12 @@ export class DestinationGateway {
       .filter((c): c is { props: CertificateProps; modifiedAt: number } => Boolean(c))
       .map((c) => ({ Name: c.props.Name, Content: c.props.Content, Type: c.props.Type ?? 'CERTIFICATE' }));
   }
+}
+
+/** Why a lookup found nothing, with the nearest existing names of both levels (journal and X-Emulator-Reason). */
+function notFoundReason(name: string, caller: Caller, instance: LevelStore, subaccount: LevelStore): string {
+  const hint = didYouMean(name, [...instance.destinations.keys(), ...subaccount.destinations.keys()]);
+  return `destination \`${name}\` exists neither on the instance level nor on the subaccount level of \`${caller.tenant.subdomain}\`${hint ? `; ${hint}` : ' (names are case-sensitive)'}`;
 }
 
 export function withoutCredentials(cfg: DestinationProps): DestinationProps {

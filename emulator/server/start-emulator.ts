@@ -10,6 +10,8 @@ import { EmulatorCore, type CoreOptions } from '../core/emulator-core.ts';
 import { parseScenarioText } from '../core/scenario.ts';
 import type { JournalEntry, JournalFilter } from '../core/journal.ts';
 import type { MintedToken, PublicUrls } from '../xsuaa/tokens.ts';
+import { applyClockAction, clockView, type ClockAction, type ClockView } from '../control/clock-routes.ts';
+import { rotateSigningKey, type KeysView } from '../control/key-routes.ts';
 import { createDualProtocolServer } from './dual-protocol-server.ts';
 import { ensureTlsMaterial } from './tls-material.ts';
 import { createOnPremHandle, type OnPremHandle } from '../cloud-connector/handle.ts';
@@ -66,6 +68,10 @@ export interface EmulatorHandle {
   reset(): void;
   loadScenario(scenario: string | object): void;
   journal(filter?: JournalFilter): JournalEntry[];
+  /** The emulator's clock: read it, or freeze / advance (`by: '30m'` or ms) / return to real time. */
+  clock(action?: ClockAction): ClockView;
+  /** Sign with a new XSUAA key from now on; old keys stay (optionally for `grace`) unless `keepOld: false`. */
+  rotateSigningKey(options?: { keepOld?: boolean; grace?: number | string; kid?: string }): Promise<KeysView>;
   stop(): Promise<void>;
 }
 
@@ -119,6 +125,8 @@ export async function startEmulator(options: StartOptions = {}): Promise<Emulato
     reset: () => core.reset(),
     loadScenario: (scenario) => core.loadScenario(resolveScenario(scenario)),
     journal: (filter) => core.journal.list(filter),
+    clock: (action) => (action ? applyClockAction(core.clock, action) : clockView(core.clock)),
+    rotateSigningKey: (rotate) => rotateSigningKey(core, rotate ?? {}),
     stop: async () => {
       await connectivity.stop();
       await server.close();

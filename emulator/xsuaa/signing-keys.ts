@@ -25,20 +25,47 @@ export function loadDefaultSigningKey(): Promise<SigningKey> {
 
 export class KeyRing {
   private keys: SigningKey[];
+  /** When a key kept after a rotation stops being published and accepted (emulator clock, ms). */
+  private readonly retireAt = new Map<string, number>();
+  private now: () => number = () => Date.now();
   constructor(active: SigningKey) {
     this.keys = [active];
+  }
+  /** Read time from the emulator's clock, so a grace period ends when the clock is advanced past it. */
+  useClock(now: () => number): void {
+    this.now = now;
   }
   get active(): SigningKey {
     return this.keys[0];
   }
+  /** The keys still published and accepted: the active one and old ones whose grace period has not ended. */
+  private live(): SigningKey[] {
+    if (!this.retireAt.size) return this.keys;
+    const now = this.now();
+    return this.keys.filter((k, i) => i === 0 || (this.retireAt.get(k.kid) ?? Infinity) > now);
+  }
   byKid(kid: string | undefined): SigningKey | undefined {
-    return this.keys.find((k) => k.kid === kid);
+    return this.live().find((k) => k.kid === kid);
   }
   jwks(): { keys: SigningKey['publicJwk'][] } {
-    return { keys: this.keys.map((k) => k.publicJwk) };
+    return { keys: this.live().map((k) => k.publicJwk) };
   }
-  /** Make `next` the signing key; keep the old ones for verification unless `dropOld`. */
-  rotate(next: SigningKey, dropOld = false): void {
-    this.keys = dropOld ? [next] : [next, ...this.keys];
+  /** Every key with the time it retires (undefined = kept until the next rotation that drops it). */
+  list(): { kid: string; active: boolean; retiresAt?: number }[] {
+    return this.live().map((k, i) => ({ kid: k.kid, active: i === 0, ...(i > 0 && this.retireAt.has(k.kid) ? { retiresAt: this.retireAt.get(k.kid) } : {}) }));
+  }
+  /**
+   * Make `next` the signing key; keep the old ones for verification unless `dropOld`. With `graceMs`, the old
+   * keys stay only that long on the clock given to {@link useClock}.
+   */
+  rotate(next: SigningKey, dropOld = false, graceMs?: number): void {
+    const old = this.live().filter((k) => k.kid !== next.kid);
+    this.keys = dropOld ? [next] : [next, ...old];
+    for (const kid of [...this.retireAt.keys()]) if (!this.keys.some((k) => k.kid === kid)) this.retireAt.delete(kid);
+    this.retireAt.delete(next.kid);
+    if (!dropOld && graceMs !== undefined) {
+      const until = this.now() + graceMs;
+      for (const k of old) this.retireAt.set(k.kid, Math.min(this.retireAt.get(k.kid) ?? Infinity, until));
+    }
   }
 }
