@@ -18,10 +18,10 @@ const flag = (value: string | undefined): boolean => value?.toLowerCase() === 't
 
 export function registerDestinationRoutes(app: App, gateway: DestinationGateway): void {
   app.get(`${destinationBase}/v1/destinations/:name`, async (c) => {
-    const caller = await gateway.authenticate(c.req.header('authorization'));
-    c.set('tenant', caller.tenant.subdomain);
     const name = c.req.param('name');
     c.set('destination', name);
+    const caller = await gateway.authenticate(c.req.header('authorization'));
+    c.set('tenant', caller.tenant.subdomain);
     const result = await gateway.find(caller, name, {
       skipTokenRetrieval: flag(c.req.query('$skipTokenRetrieval')),
       skipCredentials: flag(c.req.query('$skipCredentials')),
