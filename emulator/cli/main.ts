@@ -9,6 +9,7 @@ import { enableCompileCache } from 'node:module';
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsOptionDescriptor } from 'node:util';
 import type { StartOptions } from '../index.ts';
+import { writeEnvFiles } from '../server/write-env.ts';
 
 // Node's on-disk compile cache (the same one `NODE_COMPILE_CACHE` turns on) roughly halves the time from
 // `npm start` to ready after the first run: most of a cold start is loading and compiling modules
@@ -88,12 +89,47 @@ const startFlags: Record<string, StartFlag> = {
       options.advertisedHost = nonEmpty(value, flag);
     },
   },
+  ...portFlags({
+    'http-proxy-port': ['connectivity proxy, HTTP (default 20003)', (o, p) => (o.httpProxyPort = p)],
+    'socks-proxy-port': ['connectivity proxy, SOCKS5 (default 20004)', (o, p) => (o.socksProxyPort = p)],
+    'backend-http-port': ['fake on-prem backend, HTTP (default 20010)', (o, p) => (o.backendHttpPort = p)],
+    'backend-tcp-port': ['fake on-prem backend, TCP echo (default 20011)', (o, p) => (o.backendTcpPort = p)],
+    'smtp-port': ['fake on-prem backend, SMTP sink (default 20025)', (o, p) => (o.smtpPort = p)],
+    'advertised-port': ['services port written into the bindings and URLs (a mapped container port)', (o, p) => (o.advertisedPort = p)],
+    'advertised-http-proxy-port': ['HTTP proxy port written into the connectivity binding', (o, p) => (o.advertisedHttpProxyPort = p)],
+    'advertised-socks-proxy-port': ['SOCKS5 proxy port written into the connectivity binding', (o, p) => (o.advertisedSocksProxyPort = p)],
+    'advertised-backend-port': ['backend HTTP port in {{backend}} and the ready line', (o, p) => (o.advertisedBackendPort = p)],
+  }),
+  'tls-dir': {
+    value: 'DIR',
+    describe: 'where the CA and the server certificate are kept (default: a folder under the temp dir)',
+    apply: (options, value, flag) => {
+      options.tlsDir = resolve(nonEmpty(value, flag));
+    },
+  },
+  'write-env': {
+    value: 'DIR',
+    describe: 'after start, write ca.pem, vcap-services.json, default-env.json and .env into DIR',
+    apply: (_options, value, flag) => {
+      writeEnvDir = resolve(nonEmpty(value, flag));
+    },
+  },
 };
+
+/** `--write-env DIR`: not a StartOptions field, the CLI writes the files once the emulator is up. */
+let writeEnvDir: string | undefined;
+
+/** Port flags: each sets one numeric StartOptions field. */
+function portFlags(flags: Record<string, [string, (options: StartOptions, port: number) => void]>): Record<string, StartFlag> {
+  return Object.fromEntries(
+    Object.entries(flags).map(([name, [describe, set]]) => [name, { value: 'N', describe, apply: (options: StartOptions, value: string, flag: string) => void set(options, parsePort(value, flag)) }]),
+  );
+}
 
 const defaultEnvUrl = `http://localhost:${defaultPorts.services}`;
 
 function usage(): string {
-  const line = (left: string, describe: string): string => `  ${left.padEnd(24)}${describe}`;
+  const line = (left: string, describe: string): string => `  ${left.padEnd(34)}${describe}`;
   const flagLines = Object.entries(startFlags).map(([name, flag]) => line(`--${name} ${flag.value}`, flag.describe));
   return [
     'Usage: btp-emulator <command> [options]',
@@ -182,10 +218,18 @@ async function runStart(args: string[]): Promise<void> {
   // Listen for the signals before announcing readiness: whoever waits for the line may signal at once.
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  if (writeEnvDir) {
+    try {
+      writeEnvFiles(emulator, writeEnvDir);
+    } catch (err) {
+      await emulator.stop();
+      throw new Error(`cannot write the env files into ${writeEnvDir} (--write-env): ${(err as Error).message}`, { cause: err });
+    }
+  }
   const { urls } = emulator;
   console.log(
     `btp-emulator ready (scenario "${emulator.core.scenario.name}"): services ${urls.services} (TLS ${urls.servicesTls}), control ${urls.control}, ` +
-      `HTTP proxy ${urls.httpProxy}, SOCKS5 ${urls.socks5}, backend ${urls.backend}, CA ${emulator.caFile}`,
+      `HTTP proxy ${urls.httpProxy}, SOCKS5 ${urls.socks5}, backend ${urls.backend}, CA ${emulator.caFile}${writeEnvDir ? `, env ${writeEnvDir}` : ''}`,
   );
 }
 

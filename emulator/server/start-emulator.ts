@@ -35,6 +35,10 @@ export interface StartOptions extends Omit<CoreOptions, 'scenario' | 'urls'>, Co
   advertisedPort?: number;
   /** Where the CA and server certificate are kept. */
   tlsDir?: string;
+  /** Ports written into the bindings, URLs and `{{backend}}` if they differ from the bound ones (mapped container ports). */
+  advertisedHttpProxyPort?: number;
+  advertisedSocksProxyPort?: number;
+  advertisedBackendPort?: number;
 }
 
 export interface EmulatorUrls {
@@ -104,11 +108,19 @@ export async function startEmulator(options: StartOptions = {}): Promise<Emulato
     await server.close();
     throw err;
   });
+  const publicProxyPorts = {
+    httpProxy: options.advertisedHttpProxyPort ?? connectivity.ports.httpProxy,
+    socks5: options.advertisedSocksProxyPort ?? connectivity.ports.socks5,
+    backendHttp: options.advertisedBackendPort ?? connectivity.ports.backendHttp,
+  };
+  // Behind mapped ports (a container) the bindings and `{{backend}}` carry the ports the app sees.
+  core.setUrls({ ...core.urls, httpProxyPort: publicProxyPorts.httpProxy, socksProxyPort: publicProxyPorts.socks5 });
+  core.extraPlaceholders.backend = `http://${advertisedHost}:${publicProxyPorts.backendHttp}`;
   const urls: EmulatorUrls = {
     ...serviceUrls,
-    httpProxy: `http://${advertisedHost}:${connectivity.ports.httpProxy}`,
-    socks5: `socks5://${advertisedHost}:${connectivity.ports.socks5}`,
-    backend: `http://${advertisedHost}:${connectivity.ports.backendHttp}`,
+    httpProxy: `http://${advertisedHost}:${publicProxyPorts.httpProxy}`,
+    socks5: `socks5://${advertisedHost}:${publicProxyPorts.socks5}`,
+    backend: `http://${advertisedHost}:${publicProxyPorts.backendHttp}`,
   };
 
   return {
