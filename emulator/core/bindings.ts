@@ -1,9 +1,14 @@
 /**
  * What an app under test reads to find its services: the `VCAP_SERVICES` entries for the xsuaa, destination
- * and connectivity bindings, pointing at the emulator (reference: xsuaa-and-clients.md §6 and §7).
+ * and connectivity bindings, pointing at the emulator (reference: xsuaa-and-clients.md §6 and §7). x509
+ * bindings carry a certificate and key issued by the emulator CA (CN = client id) and `certurl`, the TLS side
+ * of the services port, instead of the client secret; connectivity bindings name the Connectivity Service
+ * REST API in `connectivity_service`.
  */
-import type { EmulatorState } from './state.ts';
+import type { Binding, EmulatorState } from './state.ts';
 import type { PublicUrls } from '../xsuaa/tokens.ts';
+import type { ClientCertificateIssuer } from './client-certificate.ts';
+import { apiAccessPlan, sccInfoPath } from '../connectivity-service/router.ts';
 
 export interface ServiceBinding {
   name: string;
@@ -23,14 +28,21 @@ const tagsFor: Record<string, string[]> = {
   connectivity: ['connectivity', 'conn', 'connsvc'],
 };
 
-export function buildVcapServices(state: EmulatorState, urls: PublicUrls): VcapServices {
+/** Secret or certificate: what a binding shows to authenticate its client. */
+function clientCredentials(b: Binding, state: EmulatorState, urls: PublicUrls, issue?: ClientCertificateIssuer): Record<string, unknown> {
+  if (b.credentialType !== 'x509' || !issue) return { clientsecret: b.clientsecret, 'credential-type': 'binding-secret' };
+  const { certificate, key } = issue({ commonName: b.clientid, organizationalUnit: state.provider.subaccountId });
+  return { 'credential-type': 'x509', certificate, key, certurl: `https://${urls.uaaDomain}` };
+}
+
+/** `issue`: the face's issuer of client certificates; without one, x509 bindings keep their secret. */
+export function buildVcapServices(state: EmulatorState, urls: PublicUrls, issue?: ClientCertificateIssuer): VcapServices {
   const provider = state.provider;
   const vcap: VcapServices = {};
   for (const b of state.bindings) {
     const common = {
       clientid: b.clientid,
-      clientsecret: b.clientsecret,
-      'credential-type': 'binding-secret',
+      ...clientCredentials(b, state, urls, issue),
       url: urls.serviceUrl,
       uaadomain: urls.uaaDomain,
       xsappname: b.xsappname,
@@ -59,6 +71,7 @@ export function buildVcapServices(state: EmulatorState, urls: PublicUrls): VcapS
         onpremise_proxy_rfc_port: String(urls.httpProxyPort ?? 20003),
         onpremise_socks5_proxy_port: String(urls.socksProxyPort ?? 20004),
         instanceid: b.instanceid,
+        ...(b.plan === apiAccessPlan ? { connectivity_service: { url: urls.serviceUrl, scc_info_path: sccInfoPath } } : {}),
       };
     }
     (vcap[b.service] ??= []).push({

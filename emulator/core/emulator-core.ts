@@ -5,12 +5,13 @@
  */
 import { Hono } from 'hono';
 import type { JWK } from 'jose';
+import { registerConnectivityServiceRoutes } from '../connectivity-service/router.ts';
 import { registerControlRoutes } from '../control/router.ts';
 import { wireCrud } from '../destination-service/crud-router.ts';
 import { DestinationGateway } from '../destination-service/gateway.ts';
 import { DestinationError } from '../destination-service/errors.ts';
 import { registerDestinationRoutes } from '../destination-service/router.ts';
-import type { OutboundFetch } from '../destination-service/token-service-client.ts';
+import type { CertificateAuthority } from '../destination-service/certificates.ts';
 import { OAuthError } from '../xsuaa/errors.ts';
 import { XsuaaGateway } from '../xsuaa/gateway.ts';
 import { registerXsuaaRoutes } from '../xsuaa/router.ts';
@@ -18,6 +19,7 @@ import { importSigningKey, KeyRing, loadDefaultSigningKey } from '../xsuaa/signi
 import { decodeJwtPayload, TokenMinter, type PublicUrls } from '../xsuaa/tokens.ts';
 import type { App, AppEnv } from './app-env.ts';
 import { buildVcapServices, type VcapServices } from './bindings.ts';
+import type { ClientCertificateIssuer, MtlsCapableFetch } from './client-certificate.ts';
 import { createClock, type Clock } from './clock.ts';
 import { Journal, type JournalService } from './journal.ts';
 import { parseScenarioText, validateScenario } from './scenario.ts';
@@ -31,7 +33,11 @@ export interface CoreOptions {
   /** A private RSA JWK and its kid, instead of the bundled default key. */
   signingKey?: { jwk: JWK; kid: string };
   /** How the core calls servers outside itself (token services of destinations). Default: global fetch. */
-  fetch?: OutboundFetch;
+  fetch?: MtlsCapableFetch;
+  /** The CA that signs certificates the Destination Service generates; without it they are self-signed. */
+  certificateAuthority?: CertificateAuthority;
+  /** Issues the certificates of x509 bindings (`credentialType: x509`); without it such bindings keep their secret. */
+  issueClientCertificate?: ClientCertificateIssuer;
   /** Where the emulator is reachable; servers set this once they listen. */
   urls?: PublicUrls;
   journalSize?: number;
@@ -59,7 +65,8 @@ export class EmulatorCore {
   urls: PublicUrls;
   /** Extra variables the faces add to {@link env} (e.g. NODE_EXTRA_CA_CERTS). */
   extraEnv: Record<string, string> = {};
-  private readonly outbound: OutboundFetch;
+  private readonly outbound: MtlsCapableFetch;
+  private readonly issueClientCertificate?: ClientCertificateIssuer;
 
   static async create(options: CoreOptions = {}): Promise<EmulatorCore> {
     const key = options.signingKey ? await importSigningKey(options.signingKey.jwk, options.signingKey.kid) : await loadDefaultSigningKey();
@@ -78,8 +85,10 @@ export class EmulatorCore {
     const getState = (): EmulatorState => this.state;
     this.xsuaa = new XsuaaGateway(getState, this.minter, this.clock);
     this.outbound = options.fetch ?? ((request: Request) => fetch(request));
-    this.destinations = new DestinationGateway(getState, this.minter, (request) => this.fetchOutbound(request), () => this.placeholders());
-    wireCrud(this.destinations, { now: () => this.clock.now(), placeholders: () => this.placeholders() });
+    this.issueClientCertificate = options.issueClientCertificate;
+    this.destinations = new DestinationGateway(getState, this.minter, (request, outboundOptions) => this.fetchOutbound(request, outboundOptions), () => this.placeholders());
+    const certificateAuthority = options.certificateAuthority;
+    wireCrud(this.destinations, { now: () => this.clock.now(), placeholders: () => this.placeholders(), certificateAuthority: () => certificateAuthority });
     this.app = this.buildApp();
   }
 
@@ -113,7 +122,7 @@ export class EmulatorCore {
   }
 
   vcapServices(): VcapServices {
-    return buildVcapServices(this.state, this.urls);
+    return buildVcapServices(this.state, this.urls, this.issueClientCertificate);
   }
 
   /** The environment an app under test needs. */
@@ -128,11 +137,15 @@ export class EmulatorCore {
     this.journal.clear();
   }
 
-  /** Calls to the emulator's own hosts (including `<subdomain>.<host>`) stay in-process; the rest go out. */
-  private fetchOutbound(request: Request): Promise<Response> {
+  /**
+   * Calls to the emulator's own hosts (including `<subdomain>.<host>`) stay in-process; the rest go out. A call
+   * with a client certificate always goes out, so the TLS side really checks the certificate.
+   */
+  private fetchOutbound(request: Request, options?: Parameters<MtlsCapableFetch>[1]): Promise<Response> {
     const url = new URL(request.url);
     const own = [new URL(this.urls.serviceUrl).host, this.urls.uaaDomain];
     const local = own.some((host) => url.host === host || url.host.endsWith(`.${host}`));
+    if (options?.clientCertificate) return this.outbound(request, options);
     return local ? this.fetch(request) : this.outbound(request);
   }
 
@@ -157,6 +170,7 @@ export class EmulatorCore {
     });
     registerXsuaaRoutes(app, { gateway: this.xsuaa, keys: this.keys, minter: this.minter, state: () => this.state, urls: () => this.urls });
     registerDestinationRoutes(app, this.destinations);
+    registerConnectivityServiceRoutes(app, { minter: this.minter, state: () => this.state, now: () => this.clock.now() });
     registerControlRoutes(app, this);
     app.notFound((c) => c.json({ error: 'not_found', message: `No route for ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
     app.onError((err, c) => {

@@ -63,6 +63,8 @@ export const bindingSchema = z.object({
   clientsecret: z.string().min(1).optional(),
   xsappname: z.string().min(1).optional(),
   instanceid: z.string().min(1).optional(),
+  /** `x509`: the binding carries a certificate and key issued by the emulator CA (and `certurl`) instead of a secret. */
+  credentialType: z.enum(['binding-secret', 'x509'], { error: 'credentialType must be binding-secret or x509' }).default('binding-secret'),
 });
 
 export const clientSchema = z.object({

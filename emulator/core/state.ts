@@ -23,6 +23,8 @@ export interface Binding {
   clientsecret: string;
   xsappname: string;
   instanceid: string;
+  /** `x509`: the binding shows a client certificate instead of its secret. */
+  credentialType?: 'binding-secret' | 'x509';
 }
 
 export interface OAuthClient {
@@ -112,6 +114,7 @@ function resolveBindings(scenario: Scenario): Binding[] {
       clientsecret: b.clientsecret ?? (standard ? fallback.clientsecret : `${b.name}-secret`),
       xsappname: b.xsappname ?? (standard ? fallback.xsappname : clientid.replace(/^sb-/, '')),
       instanceid: b.instanceid ?? stableGuid(`instance:${b.name}`),
+      credentialType: b.credentialType,
     };
   });
   for (const d of defaultBindings) {

@@ -126,9 +126,15 @@ export async function publicKeysOf(certificate: { Name: string; Content: string 
   }
 }
 
+/** Open with the empty password; a keystore written without any password (MAC over no password) opens without one. */
 function openPkcs12(forge: Forge, name: string, binary: string, password: string): forgeNamespace.pkcs12.Pkcs12Pfx {
   try {
-    return forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(binary), password);
+    try {
+      return forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(binary), password);
+    } catch (error) {
+      if (password !== '' || !/MAC/i.test((error as Error).message)) throw error;
+      return forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(binary));
+    }
   } catch (error) {
     if (/MAC|password|decrypt/i.test((error as Error).message)) throw new DestinationError(400, 'The keystore is password-protected and public keys cannot be retrieved');
     throw new DestinationError(400, `Certificate "${name}" is not a PKCS#12 keystore`);
@@ -242,9 +248,9 @@ export function issueCertificate(
   cert.validity.notBefore = request.notBefore;
   cert.validity.notAfter = request.notAfter;
   const subject = [
-    { name: 'commonName', value: request.commonName },
-    ...(request.organizationalUnit ? [{ name: 'organizationalUnitName', value: request.organizationalUnit }] : []),
     { name: 'organizationName', value: 'btp-connectivity-emulator' },
+    ...(request.organizationalUnit ? [{ name: 'organizationalUnitName', value: request.organizationalUnit }] : []),
+    { name: 'commonName', value: request.commonName },
   ];
   cert.setSubject(subject);
   const caCert = ca ? forge.pki.certificateFromPem(ca.certPem) : undefined;

@@ -6,11 +6,14 @@ import { sha256Hex, stableJson } from '../core/ids.ts';
 import type { CertificateProps, DestinationProps } from '../core/scenario-schema.ts';
 import { levelStore, type EmulatorState, type LevelStore } from '../core/state.ts';
 import type { TokenMinter } from '../xsuaa/tokens.ts';
-import { retrieveAuthTokens, type AuthToken } from './auth-tokens.ts';
+import { retrieveAuthTokens, type AuthToken, type TokenContext } from './auth-tokens.ts';
+import { runChain } from './chains.ts';
+import { entityIdOf, trustOf } from './saml-trust.ts';
 import { authenticateCaller, type Caller } from './caller.ts';
 import { DestinationError, destinationNotFound } from './errors.ts';
 import { didYouMean } from '../core/name-hints.ts';
-import type { OutboundFetch } from './token-service-client.ts';
+import type { MtlsCapableFetch } from '../core/client-certificate.ts';
+import { clientCertificateOf } from './certificates.ts';
 
 export type Level = 'subaccount' | 'instance';
 
@@ -44,10 +47,10 @@ const nonEmpty = (value: string | null): string | undefined => (value && value.t
 export class DestinationGateway {
   private readonly state: () => EmulatorState;
   private readonly minter: TokenMinter;
-  private readonly fetch: OutboundFetch;
+  private readonly fetch: MtlsCapableFetch;
   private readonly placeholders: () => Record<string, string>;
   /** `placeholders` maps `{{name}}` in property values to the emulator's actual URLs (known only after listen). */
-  constructor(state: () => EmulatorState, minter: TokenMinter, fetchFn: OutboundFetch, placeholders: () => Record<string, string> = () => ({})) {
+  constructor(state: () => EmulatorState, minter: TokenMinter, fetchFn: MtlsCapableFetch, placeholders: () => Record<string, string> = () => ({})) {
     this.state = state;
     this.minter = minter;
     this.fetch = fetchFn;
@@ -65,6 +68,7 @@ export class DestinationGateway {
 
   async find(caller: Caller, name: string, options: FindOptions): Promise<ServiceResult> {
     const headers = options.headers;
+    if (headers.has('x-chain-name')) return runChain(this, caller, name, options);
     const xUserToken = nonEmpty(headers.get('x-user-token'));
     const xTenant = nonEmpty(headers.get('x-tenant'));
     if (xUserToken && xTenant) throw new DestinationError(400, 'The headers X-user-token and X-tenant must not be sent together');
@@ -88,7 +92,7 @@ export class DestinationGateway {
     const certificates = this.certificatesFor(cfg, store, subaccountLevel, options.skipTokenRetrieval === true);
     if (certificates.length) body.certificates = certificates;
     if (!options.skipTokenRetrieval) {
-      const authTokens = await retrieveAuthTokens(cfg, { caller, xUserToken, xTenant, headers, fetch: this.fetch });
+      const authTokens = await retrieveAuthTokens(cfg, this.tokenContext(caller, headers, cfg, store, subaccountLevel));
       if (authTokens) body.authTokens = authTokens;
     }
     return { status: 200, body, headers: { ETag: etag } };
@@ -125,8 +129,49 @@ export class DestinationGateway {
     return cfg;
   }
 
+  /** What the authTokens of one lookup need: headers, the user, outbound calls, SAML signing, other destinations. */
+  tokenContext(caller: Caller, headers: Headers, cfg: DestinationProps, store: LevelStore, subaccount: LevelStore): TokenContext {
+    const instance = this.level(caller, 'instance');
+    return {
+      caller,
+      headers,
+      xUserToken: nonEmpty(headers.get('x-user-token')),
+      xTenant: nonEmpty(headers.get('x-tenant')),
+      fetch: this.tokenServiceFetch(cfg, store, subaccount),
+      now: () => this.minter.now(),
+      verifyUserToken: (jwt) => this.minter.verify(jwt),
+      samlSigning: async () => ({ keys: (await trustOf(this.state(), caller.tenant)).active, issuer: entityIdOf(caller.tenant, this.placeholders().uaadomain ?? 'localhost') }),
+      lookupDestination: (name) => {
+        const hit = instance.destinations.get(name) ?? subaccount.destinations.get(name);
+        return hit ? expandPlaceholders({ ...hit.props }, this.placeholders()) : undefined;
+      },
+    };
+  }
+
+  /** The current state, the emulator clock and the issuer domain (for the trust certificate routes and the v2 levels). */
+  runtime(): { state: EmulatorState; now: number; uaaDomain: string } {
+    return { state: this.state(), now: this.minter.now(), uaaDomain: this.placeholders().uaadomain ?? 'localhost' };
+  }
+
+  /** Values of `{{name}}` placeholders (the emulator's URLs). */
+  placeholderValues(): Record<string, string> {
+    return this.placeholders();
+  }
+
+  /** The outbound fetch for a destination's token service: with `tokenService.KeyStoreLocation`, it presents that keystore (mTLS). */
+  tokenServiceFetch(cfg: DestinationProps, store: LevelStore, subaccount: LevelStore): (request: Request) => Promise<Response> {
+    const location = cfg['tokenService.KeyStoreLocation'];
+    if (!location) return (request) => this.fetch(request);
+    return async (request) => {
+      const keystore = store.certificates.get(location) ?? subaccount.certificates.get(location);
+      if (!keystore) throw new Error(`tokenService.KeyStoreLocation "${location}" names no certificate on the destination's level or the subaccount level`);
+      const clientCertificate = await clientCertificateOf(keystore.props, cfg['tokenService.KeyStorePassword']);
+      return this.fetch(request, { clientCertificate });
+    };
+  }
+
   /** The keystore (and truststore) a destination names, from its own level, else the subaccount level. */
-  private certificatesFor(cfg: DestinationProps, store: LevelStore, subaccount: LevelStore, skipTokenRetrieval: boolean): { Name: string; Content: string; Type: string }[] {
+  certificatesFor(cfg: DestinationProps, store: LevelStore, subaccount: LevelStore, skipTokenRetrieval: boolean): { Name: string; Content: string; Type: string }[] {
     const names: string[] = [];
     if (cfg.Authentication === 'ClientCertificateAuthentication' || cfg.Authentication === 'OAuth2SAMLBearerAssertion') {
       if (cfg.KeyStoreLocation) names.push(cfg.KeyStoreLocation);

@@ -1,7 +1,9 @@
 /** The Destination Service's HTTP routes under /destination-configuration. Behaviour lives in the gateway. */
 import type { Context } from 'hono';
 import type { App, AppEnv } from '../core/app-env.ts';
+import { consume } from './consume.ts';
 import { registerCrudRoutes } from './crud-router.ts';
+import { registerSamlMetadataRoutes } from './saml-metadata-router.ts';
 import type { DestinationGateway, ServiceResult } from './gateway.ts';
 
 export const destinationBase = '/destination-configuration';
@@ -29,5 +31,13 @@ export function registerDestinationRoutes(app: App, gateway: DestinationGateway)
     });
     return send(c, result);
   });
+  app.get(`${destinationBase}/v2/destinations/:reference`, async (c) => {
+    const reference = c.req.param('reference');
+    c.set('destination', reference);
+    const caller = await gateway.authenticate(c.req.header('authorization'));
+    c.set('tenant', caller.tenant.subdomain);
+    return send(c, await consume(gateway, caller, reference, { headers: c.req.raw.headers, query: (name) => c.req.query(name) }));
+  });
+  registerSamlMetadataRoutes(app, gateway, destinationBase);
   registerCrudRoutes(app, gateway);
 }

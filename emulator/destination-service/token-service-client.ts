@@ -1,7 +1,9 @@
 /**
  * The outbound OAuth call the Destination Service makes for a destination: URL (with `{tenant}` or
  * first-label substitution for `tokenServiceURLType: Common`), `tokenServiceURL.queries.*`,
- * `tokenServiceURL.headers.*`, `tokenService.body.*`, and client authentication as the properties say.
+ * `tokenServiceURL.headers.*`, `tokenService.body.*`, and client authentication as the properties say:
+ * `tokenServiceUser`/`tokenServicePassword` (Basic) win, else a client assertion if one is given, else
+ * `clientId`/`clientSecret` in the body (or Basic with `tokenService.addClientCredentialsInBody=false`).
  */
 import type { DestinationProps } from '../core/scenario-schema.ts';
 
@@ -17,6 +19,12 @@ export interface TokenServiceResult {
 }
 
 export class TokenRetrievalError extends Error {}
+
+/** RFC 7521 client authentication by assertion, instead of a client secret. */
+export interface ClientAssertion {
+  assertion: string;
+  type: string;
+}
 
 /** Apply `Common` tenant substitution: `{tenant}` placeholder, else the subdomain becomes the first host label. */
 export function tokenServiceUrl(cfg: DestinationProps, tenantSubdomain: string | undefined): URL {
@@ -44,6 +52,7 @@ export async function requestToken(
   grant: Record<string, string>,
   tenantSubdomain: string | undefined,
   fetchFn: OutboundFetch,
+  clientAssertion?: ClientAssertion,
 ): Promise<TokenServiceResult> {
   const url = tokenServiceUrl(cfg, tenantSubdomain);
   const headers = new Headers({ 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' });
@@ -58,6 +67,10 @@ export async function requestToken(
 
   if (cfg.tokenServiceUser) {
     headers.set('authorization', `Basic ${btoa(`${cfg.tokenServiceUser}:${cfg.tokenServicePassword ?? ''}`)}`);
+  } else if (clientAssertion) {
+    if (cfg.clientId) body.set('client_id', cfg.clientId);
+    body.set('client_assertion', clientAssertion.assertion);
+    body.set('client_assertion_type', clientAssertion.type);
   } else if (cfg.clientId) {
     if ((cfg['tokenService.addClientCredentialsInBody'] ?? 'true').toLowerCase() !== 'false') {
       body.set('client_id', cfg.clientId);

@@ -1,11 +1,15 @@
 /**
  * One port, two protocols: the first byte of a connection tells a TLS handshake (0x16) from plain HTTP, and
  * the socket goes to an https or an http server. xssec insists on https for uaadomain while the SDK is
- * happy with http for url/uri, so both can share the services port.
+ * happy with http for url/uri, so both can share the services port. The TLS side asks for a client
+ * certificate (optional): one the emulator CA issued reaches the core as its subject in one header, which
+ * is stripped from every request first, so nobody outside can forge it.
  */
-import { createServer as createHttpServer, type RequestListener, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type RequestListener, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { CLIENT_CERT_SUBJECT_HEADER } from '../core/client-certificate.ts';
 
 export interface DualProtocolServer {
   net: NetServer;
@@ -15,9 +19,44 @@ export interface DualProtocolServer {
   close(): Promise<void>;
 }
 
-export function createDualProtocolServer(listener: RequestListener, tls: { key: string; cert: string }): DualProtocolServer {
-  const http = createHttpServer({ keepAliveTimeout: 5_000 }, listener);
-  const https = createHttpsServer({ key: tls.key, cert: tls.cert, keepAliveTimeout: 5_000 }, listener);
+/** `CN=…,OU=…,O=…` of a peer certificate's subject, most specific part first. */
+function subjectDn(subject: Record<string, string | string[]>): string {
+  const order = ['CN', 'OU', 'O', 'L', 'ST', 'C'];
+  const keys = [...order.filter((k) => k in subject), ...Object.keys(subject).filter((k) => !order.includes(k))];
+  return keys.flatMap((k) => [subject[k]].flat().map((v) => `${k}=${v}`)).join(',');
+}
+
+/** Drop the client-certificate header from outside input; set it when the TLS peer presented a CA-issued certificate. */
+function withClientCertificate(listener: RequestListener): RequestListener {
+  return (req, res) => {
+    passClientCertificate(req);
+    listener(req, res);
+  };
+}
+
+function passClientCertificate(req: IncomingMessage): void {
+  const raw = req.rawHeaders;
+  const kept: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) if (raw[i].toLowerCase() !== CLIENT_CERT_SUBJECT_HEADER) kept.push(raw[i], raw[i + 1]);
+  delete req.headers[CLIENT_CERT_SUBJECT_HEADER];
+  const socket = req.socket as Partial<TLSSocket>;
+  if (socket.encrypted && socket.authorized && socket.getPeerCertificate) {
+    const peer = socket.getPeerCertificate();
+    if (peer && peer.subject) {
+      const value = encodeURIComponent(subjectDn(peer.subject as unknown as Record<string, string | string[]>));
+      kept.push(CLIENT_CERT_SUBJECT_HEADER, value);
+      req.headers[CLIENT_CERT_SUBJECT_HEADER] = value;
+    }
+  }
+  req.rawHeaders.splice(0, req.rawHeaders.length, ...kept);
+}
+
+/** `tls.ca`: the CA whose client certificates are passed on; without it no client certificate is asked for. */
+export function createDualProtocolServer(listener: RequestListener, tls: { key: string; cert: string; ca?: string }): DualProtocolServer {
+  const checked = withClientCertificate(listener);
+  const http = createHttpServer({ keepAliveTimeout: 5_000 }, checked);
+  const clientCertificates = tls.ca ? { ca: [tls.ca], requestCert: true, rejectUnauthorized: false } : {};
+  const https = createHttpsServer({ key: tls.key, cert: tls.cert, keepAliveTimeout: 5_000, ...clientCertificates }, checked);
   const sockets = new Set<Socket>();
   const net = createNetServer({ pauseOnConnect: true }, (socket) => {
     sockets.add(socket);

@@ -14,6 +14,7 @@ import { applyClockAction, clockView, type ClockAction, type ClockView } from '.
 import { rotateSigningKey, type KeysView } from '../control/key-routes.ts';
 import { createDualProtocolServer } from './dual-protocol-server.ts';
 import { ensureTlsMaterial } from './tls-material.ts';
+import { createMtlsFetch, issueClientCertificate } from './client-certificates.ts';
 import { createOnPremHandle, type OnPremHandle } from '../cloud-connector/handle.ts';
 import { startConnectivity, type ConnectivityOptions, type ConnectivityPorts } from '../connectivity-proxy/start-connectivity.ts';
 
@@ -87,10 +88,17 @@ function resolveScenario(scenario: string | object | undefined): unknown {
 }
 
 export async function startEmulator(options: StartOptions = {}): Promise<EmulatorHandle> {
-  const core = await EmulatorCore.create({ ...options, scenario: resolveScenario(options.scenario) });
   const advertisedHost = options.advertisedHost ?? 'localhost';
   const tls = ensureTlsMaterial(options.tlsDir, advertisedHost === 'localhost' ? [] : [advertisedHost]);
-  const server = createDualProtocolServer(getRequestListener(core.fetch), { key: tls.keyPem, cert: tls.certPem });
+  const ca = { certPem: tls.caPem, keyPem: tls.caKeyPem };
+  const core = await EmulatorCore.create({
+    ...options,
+    scenario: resolveScenario(options.scenario),
+    fetch: createMtlsFetch(tls.caPem, options.fetch),
+    certificateAuthority: ca,
+    issueClientCertificate: (subject) => issueClientCertificate(ca, subject),
+  });
+  const server = createDualProtocolServer(getRequestListener(core.fetch), { key: tls.keyPem, cert: tls.certPem, ca: tls.caPem });
   const port = await server.listen(options.port ?? defaultPorts.services, options.host ?? '127.0.0.1');
   const publicPort = options.advertisedPort ?? port;
 

@@ -12,6 +12,8 @@ import forge from 'node-forge';
 export interface TlsMaterial {
   caFile: string;
   caPem: string;
+  /** The CA's private key: signs certificates the emulator issues to clients. */
+  caKeyPem: string;
   certPem: string;
   keyPem: string;
 }
@@ -99,6 +101,7 @@ export function ensureTlsMaterial(dir: string = defaultTlsDir(), extraHosts: str
   return {
     caFile: join(caDir, 'ca.pem'),
     caPem,
+    caKeyPem,
     certPem: readFileSync(join(serverDir, 'server.pem'), 'utf8'),
     keyPem: readFileSync(join(serverDir, 'server-key.pem'), 'utf8'),
   };

@@ -1,10 +1,15 @@
 /**
  * XSUAA behaviour without HTTP: client authentication, tenant resolution and the grants of `/oauth/token`
- * (client_credentials, password, jwt-bearer, refresh_token, authorization_code) plus `/oauth/authorize`.
+ * (client_credentials, password, jwt-bearer, refresh_token, authorization_code, saml2-bearer, token-exchange)
+ * plus `/oauth/authorize`.
  */
+import { commonNameOf } from '../core/client-certificate.ts';
 import type { Clock } from '../core/clock.ts';
 import { randomHex } from '../core/ids.ts';
 import { completeUser, findTenant, type EmulatorState, type OAuthClient, type Tenant, type User } from '../core/state.ts';
+import { buildSignedAssertion, encodeAssertion } from '../destination-service/saml-assertion.ts';
+import { trustOf } from '../destination-service/saml-trust.ts';
+import { SAML2_BEARER, TOKEN_EXCHANGE, TOKEN_TYPE, tokenExchangeSubject, userFromSamlAssertion } from './assertion-grants.ts';
 import { badClientCredentials, invalidGrant, invalidRequest, OAuthError } from './errors.ts';
 import type { MintedToken, TokenMinter, XsuaaClaims } from './tokens.ts';
 
@@ -18,11 +23,14 @@ export interface TokenRequest {
   zid?: string | null;
   /** The `Host` the client called, for tenant-by-subdomain. */
   host?: string | null;
+  /** Subject DN of the TLS client certificate the face verified (issued by the emulator CA), if any. */
+  clientCertificateSubject?: string;
 }
 
 export interface TokenResponse {
   access_token: string;
-  token_type: 'bearer';
+  token_type: 'bearer' | 'N_A';
+  issued_token_type?: string;
   id_token?: string;
   refresh_token?: string;
   expires_in: number;
@@ -76,7 +84,13 @@ export class XsuaaGateway {
     if (!id) throw badClientCredentials('no client_id in the body and no Basic Authorization header');
     const client = this.state().clients.get(id) ?? this.state().clients.get(safeDecode(id));
     if (!client) throw badClientCredentials(`unknown client_id "${id}"`);
-    if (secret === undefined) throw badClientCredentials(`no client_secret for client "${id}"`);
+    if (secret === undefined && req.clientCertificateSubject) {
+      // mTLS (x509 bindings): the verified certificate's CN names the client.
+      const cn = commonNameOf(req.clientCertificateSubject);
+      if (cn === client.clientid) return client;
+      throw badClientCredentials(`the TLS client certificate (${req.clientCertificateSubject}) was not issued to client "${client.clientid}"`);
+    }
+    if (secret === undefined) throw badClientCredentials(`no client_secret and no TLS client certificate for client "${id}"`);
     if (secret !== client.clientsecret && safeDecode(secret) !== client.clientsecret) throw badClientCredentials(`wrong client_secret for client "${id}"`);
     return client;
   }
@@ -96,6 +110,10 @@ export class XsuaaGateway {
         return this.refresh(client, req);
       case 'authorization_code':
         return this.authorizationCode(client, req);
+      case SAML2_BEARER:
+        return this.saml2Bearer(client, req);
+      case TOKEN_EXCHANGE:
+        return this.tokenExchange(client, req);
       default:
         throw new OAuthError(400, 'unsupported_grant_type', `Unsupported grant type: ${grantType}`);
     }
@@ -160,6 +178,31 @@ export class XsuaaGateway {
       if (expected !== entry.codeChallenge) throw invalidGrant('PKCE error: Code verifier does not match code challenge.');
     }
     return this.userToken(client, this.tenantOrThrow(entry.zid), this.userByName(entry.user), 'authorization_code', null);
+  }
+
+  /** RFC 7522: a user token for the subject of a SAML assertion signed with a trust certificate of this emulator. */
+  private async saml2Bearer(client: OAuthClient, req: TokenRequest): Promise<TokenResponse> {
+    const assertion = req.form.get('assertion');
+    if (!assertion) throw invalidRequest('Missing parameter: assertion');
+    const user = await userFromSamlAssertion(assertion, this.state(), this.clock.now());
+    const tenant = this.resolveTenant(req.zid, req.host);
+    this.assertUserMayUse(user, tenant);
+    return this.userToken(client, tenant, user, SAML2_BEARER, req.form.get('scope'));
+  }
+
+  /** RFC 8693 for tokens of this XSUAA: a user token for the subject, or (requested_token_type saml2) a signed SAML assertion. */
+  private async tokenExchange(client: OAuthClient, req: TokenRequest): Promise<TokenResponse> {
+    const subject = await tokenExchangeSubject(req.form, this.minter);
+    const tenant = this.tenantNamedBy(req.zid, req.host) ?? this.tenantOf(subject.claims);
+    if (subject.requestedTokenType === TOKEN_TYPE.saml2) {
+      const keys = (await trustOf(this.state(), tenant)).active;
+      const issuer = new URL(subject.claims.iss).origin;
+      const cfg = { Name: 'token-exchange', Type: 'HTTP' as const, audience: req.form.get('resource') ?? req.form.get('audience') ?? issuer };
+      const xml = await buildSignedAssertion({ cfg, claims: subject.claims, issuer, now: this.clock.now(), keys });
+      return { access_token: encodeAssertion(xml, 'base64url'), token_type: 'N_A', issued_token_type: TOKEN_TYPE.saml2, expires_in: 600, scope: '', jti: crypto.randomUUID() };
+    }
+    const response = await this.userToken(client, tenant, this.userFromClaims(subject.claims), TOKEN_EXCHANGE, req.form.get('scope'));
+    return { ...response, issued_token_type: subject.requestedTokenType };
   }
 
   /** `/oauth/authorize`: signs in `user` (or the scenario's default user) without a form and returns the redirect. */

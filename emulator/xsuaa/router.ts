@@ -1,5 +1,6 @@
 /** XSUAA's HTTP routes: /oauth/token, /oauth/authorize, /token_keys, /userinfo and OIDC discovery. */
 import type { App } from '../core/app-env.ts';
+import { clientCertificateSubject } from '../core/client-certificate.ts';
 import type { EmulatorState } from '../core/state.ts';
 import { invalidRequest, OAuthError } from './errors.ts';
 import type { XsuaaGateway } from './gateway.ts';
@@ -22,7 +23,13 @@ export function registerXsuaaRoutes(app: App, deps: XsuaaDeps): void {
       throw invalidRequest(`the token request must be sent as application/x-www-form-urlencoded, not "${type}"`);
     }
     const form = new URLSearchParams(text);
-    const response = await deps.gateway.token({ form, authorization: c.req.header('authorization'), zid: c.req.header('x-zid'), host: new URL(c.req.url).host });
+    const response = await deps.gateway.token({
+      form,
+      authorization: c.req.header('authorization'),
+      zid: c.req.header('x-zid'),
+      host: new URL(c.req.url).host,
+      clientCertificateSubject: clientCertificateSubject(c.req.raw.headers),
+    });
     const zdn = (decodeJwtPayload(response.access_token)?.ext_attr as { zdn?: string } | undefined)?.zdn;
     if (zdn) c.set('tenant', zdn);
     return c.json(response, 200, { 'cache-control': 'no-store' });
@@ -63,7 +70,7 @@ export function registerXsuaaRoutes(app: App, deps: XsuaaDeps): void {
       jwks_uri: `${origin}/token_keys`,
       scopes_supported: ['openid'],
       response_types_supported: ['code', 'code id_token', 'id_token', 'token id_token'],
-      grant_types_supported: ['client_credentials', 'password', 'authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:jwt-bearer'],
+      grant_types_supported: ['client_credentials', 'password', 'authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:jwt-bearer', 'urn:ietf:params:oauth:grant-type:saml2-bearer', 'urn:ietf:params:oauth:grant-type:token-exchange'],
       subject_types_supported: ['public'],
       id_token_signing_alg_values_supported: ['RS256'],
       claims_supported: ['sub', 'user_name', 'origin', 'iss', 'auth_time', 'amr', 'acr', 'client_id', 'aud', 'zid', 'grant_type', 'user_id', 'azp', 'scope', 'exp', 'iat', 'jti', 'rev_sig', 'cid', 'given_name', 'family_name', 'phone_number', 'email'],

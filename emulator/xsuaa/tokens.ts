@@ -84,6 +84,11 @@ export class TokenMinter {
     this.getUrls = getUrls;
   }
 
+  /** The emulator clock's current time in ms (for artefacts that are not JWTs, e.g. SAML assertions). */
+  now(): number {
+    return this.clock.now();
+  }
+
   async mint(req: MintRequest): Promise<MintedToken> {
     const urls = this.getUrls();
     const iat = nowSeconds(this.clock);

@@ -1,0 +1,17 @@
+/**
+ * The default SAML signing key of every subaccount (the "trust certificate" key pair). Fixed on purpose, like
+ * the XSUAA signing key: a target that was told to trust the emulator's certificate keeps trusting it across
+ * restarts. It signs test assertions only and protects nothing. `POST /v1/saml2Metadata/certificate` replaces
+ * it per subaccount with a freshly generated key.
+ */
+export const defaultSamlJwk = {
+  kty: 'RSA',
+  n: 'tEDVYPdo_F9Rk9CeAknvMUP5PNTstSEql6lR120ywz1PAjnioDur4me5B1AR9gAt6mf-3VTm3vjJKEEANRlGaL1GdTLWn8LZ5wMLEPP-bfdMzh79c8kWtdKkeJfG2YVgtiIVLEAnzYIBug3ikJFznDbYZCPMhGp-1c_9SelOGC0zj-KgIgn9hDU6o1KsMZxgkldoAR8L6LUxY18lBc1ChrdNGFBxo3cu-tWvIhym-h1xZ_QgR3Im2omQOj-Y1M4P7DVwKIpTBBRgQvvklTAhT8R8NkcFTxb6SmyqaaGQSaXjMwFaw7Ey1N-MGQLghzulBqyBJZ75PfEfm_eWnqB6OQ',
+  e: 'AQAB',
+  d: 'RgXFnpSeKSQSObzaFQOJsva39MS2a6rFtALnsytNhADmF3RLMHndzOcEPu4A_DKXo67gmDSqN0YoRsXxga8e5gNZQqAMNiXoplBNVTmjxi5CnPP2-6rLcriwgdRcQBYLOtXEqdsGW1Q8vX01XXnTkoTPzR8HDQ2d1gulVrgWSVdlvQmoPl_vlFz6Y1zqZ9ju1ogZP45LWmtqG-qsCJGYRqaAPoMAFw2ig4DzbfAoSaoVoiCcW9hb_vPpA8Jj76CV3_UQ4VBcCSqQp4yvzILN-i07RFGTEzPjiaEeOWD2paSSd1TPks2myu7dF_ifxFvy3VyderoSzc6Hds6LZWBuLQ',
+  p: '8vYU1lhWPAR17falutIueQt0Cn4GSbplsBxGCIhRNmK1chyNqj3p2hpzLuGwybq1pY5fu17_Tw1nr7XorLp7lVn8cMuG9XjzySRDuiBWZ72wJKkB38GgNLs8LrMxEYaYusaaZFBZInlrwMeaKm852-xr23X4mKcPWqxzKhhlRfM',
+  q: 've09TLLYL90n-oIwQij8bryqO5lIkqHCPdz0pqYSYxO4Qthp6dX5Wc_zGRrJx31Xxmr6YYt_3cVkAGVVsENXyHHVuOvq96_siQ-5MCAtl4iI6NtNLU66kVYmDqrF9zWR6HEn1gF26vm6PfDj5wYAKhVmqHz3GLmKGo3HZAdA7iM',
+  dp: '0TqmGyibqrfUrwb3Ffmm18rLNbXtyFRi-dR_Yx2xgnpi81Avl2oWFyMsCjWFv1Ow1k_TlVJr3zIWFrU7GHTHtIh34tMC-CYfGxrF0GXEwzYRmKCK4pymUILlgvoByav1nvMlRjoDaLLT3oKF-wEp_ICPKcFgQmWrzVQxIRE9NY0',
+  dq: 'kG5PRXpj6NI3yssiQ83DWbrjgfspM0kL29uhuPFl3i5q23qT4J01yFTZO2ghtjDdhShpS7C4BkBLsfld1nL_2JCoxL2zq7P_HqP0YmK2CRxtcRcEc8YBHvDydAjuDvaQBMG4V4g5lKtgNCZySYdIrLgln0-Y4RaHrXXQAYN6nx0',
+  qi: 'uapZkjX2vauwTwTcHPQuRucry26xhthEe6ahLRkt2cI3JZRjicXRwblJwvFDu689QBDdpxevlwqNk4RLYL3Ye-ZQf8GePIt7PUlCFyTqbQGZdtnIv-tKm5GCn_1cBtF-3mhWiCY__EYkzWv7ldnLS7Usia_W9Zji9DOSM43HiGo',
+};
