@@ -9,6 +9,8 @@ import { enableCompileCache } from 'node:module';
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsOptionDescriptor } from 'node:util';
 import type { StartOptions } from '../index.ts';
+import type { EnvFormat } from './exec-env.ts';
+import type { BindingLayout } from '../../sdk-adapters/service-binding-root.ts';
 import { writeEnvFiles } from '../server/write-env.ts';
 
 // Node's on-disk compile cache (the same one `NODE_COMPILE_CACHE` turns on) roughly halves the time from
@@ -139,6 +141,7 @@ function usage(): string {
     'Commands:',
     line('start', 'start the emulator; it runs until Ctrl-C (SIGINT) or SIGTERM'),
     line('env', 'print the env (VCAP_SERVICES, NODE_EXTRA_CA_CERTS) of a running emulator'),
+    line('exec [options] -- CMD [ARGS]', "start the emulator, run CMD with the app's env, stop, exit with CMD's code"),
     '',
     'Options of start:',
     ...flagLines,
@@ -146,11 +149,21 @@ function usage(): string {
     'Options of env:',
     line('--url URL', `the running emulator (default ${defaultEnvUrl})`),
     line('--json', "print a JSON object instead of KEY='value' lines"),
+    line('--format F', 'vcap (VCAP_SERVICES JSON), default-env (default-env.json), k8s (binding directory), dotenv'),
+    line('--out PATH', 'write to PATH instead of stdout (k8s: the SERVICE_BINDING_ROOT directory, required)'),
+    line('--layout L', 'k8s layout: servicebinding.io (default) or sap-k8s'),
+    '',
+    'Options of exec: the options of start, and',
+    line('--user NAME', 'a user token for NAME in BTP_EMULATOR_USER_TOKEN'),
+    line('--tenant T', 'the tenant (subdomain or zid) of that token (default: the provider)'),
+    "  The command gets VCAP_SERVICES, NODE_EXTRA_CA_CERTS and the control URL in BTP_EMULATOR_URL.",
     '',
     line('-h, --help', 'show this help'),
     '',
     'Examples:',
     '  btp-emulator start --port 0',
+    '  btp-emulator exec --port 0 --user alice -- npm test',
+    '  btp-emulator env --format k8s --out ./bindings',
     '  set -a; eval "$(btp-emulator env)"; set +a',
   ].join('\n');
 }
@@ -168,22 +181,13 @@ function isNodeError(err: unknown): err is NodeJS.ErrnoException {
   return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string';
 }
 
-async function runStart(args: string[]): Promise<void> {
-  const flagOptions = Object.fromEntries(Object.keys(startFlags).map((name) => [name, { type: 'string' } as const]));
-  const values = parseFlags(args, flagOptions);
-  if (values.help) {
-    console.log(usage());
-    return;
-  }
-  const options: StartOptions = { scenario: 'default' };
-  for (const [name, flag] of Object.entries(startFlags)) {
-    const value = values[name];
-    if (typeof value === 'string') flag.apply(options, value, name);
-  }
-
-  let emulator: Awaited<ReturnType<typeof startEmulator>>;
+/**
+ * `startEmulator()` with the CLI's explanations: a refused or unreadable scenario is a UsageError (exit 2), a
+ * port in use is reported and gives undefined (exit 1).
+ */
+async function startOrExplain(options: StartOptions): Promise<Awaited<ReturnType<typeof startEmulator>> | undefined> {
   try {
-    emulator = await startEmulator(options);
+    return await startEmulator(options);
   } catch (err) {
     const scenarioFile = typeof options.scenario === 'string' && options.scenario !== 'default' ? options.scenario : undefined;
     if (err instanceof ValidationError) throw new UsageError(`the scenario is refused: ${err.message}`);
@@ -194,11 +198,32 @@ async function runStart(args: string[]): Promise<void> {
       const { port, address } = err as NodeJS.ErrnoException & { port?: number; address?: string };
       console.error(`btp-emulator: port ${port ?? options.port ?? defaultPorts.services} is already in use on ${address ?? options.host ?? '127.0.0.1'}; stop the other process, or pick other ports (--port 0 picks free ones)`);
       process.exitCode = exitFailure;
-      return;
+      return undefined;
     }
     throw err;
   }
+}
 
+/** The StartOptions the start flags in `values` describe (default scenario: the bundled one). */
+function startOptionsFrom(values: Record<string, string | boolean | undefined>): StartOptions {
+  const options: StartOptions = { scenario: 'default' };
+  for (const [name, flag] of Object.entries(startFlags)) {
+    const value = values[name];
+    if (typeof value === 'string') flag.apply(options, value, name);
+  }
+  return options;
+}
+
+async function runStart(args: string[]): Promise<void> {
+  const flagOptions = Object.fromEntries(Object.keys(startFlags).map((name) => [name, { type: 'string' } as const]));
+  const values = parseFlags(args, flagOptions);
+  if (values.help) {
+    console.log(usage());
+    return;
+  }
+  const options = startOptionsFrom(values);
+  const emulator = await startOrExplain(options);
+  if (!emulator) return;
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
@@ -239,11 +264,19 @@ function shellQuote(value: string): string {
 }
 
 async function runEnv(args: string[]): Promise<void> {
-  const values = parseFlags(args, { url: { type: 'string' }, json: { type: 'boolean' } });
+  const values = parseFlags(args, { url: { type: 'string' }, json: { type: 'boolean' }, format: { type: 'string' }, out: { type: 'string' }, layout: { type: 'string' } });
   if (values.help) {
     console.log(usage());
     return;
   }
+  const { bindingLayouts, envFormats, renderEnv } = await import('./exec-env.ts');
+  const format = values.json ? 'json' : String(values.format ?? 'shell');
+  if (!(envFormats as readonly string[]).includes(format)) throw new UsageError(`--format must be one of vcap, default-env, k8s, dotenv (or shell, json), got "${format}"`);
+  if (format === 'k8s' && !values.out) throw new UsageError('--format k8s writes a binding directory: give it with --out DIR');
+  const layout = values.layout === undefined ? undefined : String(values.layout);
+  if (layout !== undefined && !(bindingLayouts as string[]).includes(layout)) throw new UsageError(`--layout must be one of ${bindingLayouts.join(', ')}, got "${layout}"`);
+  if (layout !== undefined && format !== 'k8s') throw new UsageError('--layout is only for --format k8s');
+  const out = values.out === undefined ? undefined : resolve(nonEmpty(String(values.out), 'out'));
   const base = String(values.url ?? defaultEnvUrl).replace(/\/+$/, '').replace(/\/_emulator$/, '');
   let envUrl: URL;
   try {
@@ -262,11 +295,51 @@ async function runEnv(args: string[]): Promise<void> {
     process.exitCode = exitFailure;
     return;
   }
-  if (values.json) console.log(JSON.stringify(env, null, 2));
-  else for (const [key, value] of Object.entries(env)) console.log(`${key}=${shellQuote(String(value))}`);
+  if (format === 'json' && !out) console.log(JSON.stringify(env, null, 2));
+  else if (format === 'shell' && !out) for (const [key, value] of Object.entries(env)) console.log(`${key}=${shellQuote(String(value))}`);
+  else {
+    const output = renderEnv(env, format as EnvFormat, { out, layout: layout as BindingLayout | undefined });
+    process.stdout.write(output.stdout);
+    if (output.written) console.error(`btp-emulator: wrote ${output.written.join(', ')}`);
+  }
 }
 
-const commands: Record<string, (args: string[]) => Promise<void>> = { start: runStart, env: runEnv };
+/**
+ * `exec [start flags] [--user NAME] [--tenant T] -- <command> [args…]`: start the emulator, run the command with
+ * the app's env, stop the emulator, exit with the command's exit code (see exec.ts).
+ */
+async function runExec(args: string[]): Promise<void> {
+  const split = args.indexOf('--');
+  const command = split < 0 ? [] : args.slice(split + 1);
+  const flagOptions: Record<string, ParseArgsOptionDescriptor> = Object.fromEntries(Object.keys(startFlags).map((name) => [name, { type: 'string' } as const]));
+  const values = parseFlags(split < 0 ? args : args.slice(0, split), { ...flagOptions, user: { type: 'string' }, tenant: { type: 'string' } });
+  if (values.help) {
+    console.log(usage());
+    return;
+  }
+  if (!command.length || !command[0]) throw new UsageError('exec needs a command after "--", e.g. btp-emulator exec --port 0 -- npm test');
+  const user = values.user === undefined ? undefined : nonEmpty(String(values.user), 'user');
+  const tenant = values.tenant === undefined ? undefined : nonEmpty(String(values.tenant), 'tenant');
+  if (tenant && !user) throw new UsageError('--tenant selects the tenant of the --user token; give --user NAME too');
+  const options = startOptionsFrom(values);
+  const emulator = await startOrExplain(options);
+  if (!emulator) return;
+  const { runCommand } = await import('./exec.ts');
+  let code: number;
+  try {
+    if (tenant && !emulator.core.state.tenants.some((t) => t.subdomain === tenant || t.zid === tenant)) {
+      throw new UsageError(`--tenant "${tenant}" is not a tenant of the scenario (${emulator.core.state.tenants.map((t) => t.subdomain).join(', ')})`);
+    }
+    if (writeEnvDir) writeEnvFiles(emulator, writeEnvDir);
+    console.error(`btp-emulator exec: emulator ready (scenario "${emulator.core.scenario.name}", control ${emulator.urls.control}); running: ${command.join(' ')}`);
+    code = await runCommand({ emulator, command, user, tenant });
+  } finally {
+    await emulator.stop();
+  }
+  process.exit(code);
+}
+
+const commands: Record<string, (args: string[]) => Promise<void>> = { start: runStart, env: runEnv, exec: runExec };
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
