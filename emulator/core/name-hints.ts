@@ -21,11 +21,14 @@ export function levenshtein(a: string, b: string): number {
 }
 
 /**
- * Up to `max` names from `candidates` close to `name`, nearest first: same name in another casing, or at most
+ * Up to `max` names from `candidates` close to `name`, nearest first: the same name in another casing (then only
+ * that), or at most
  * about a third of the name's characters different (at least 2), or one name containing the other.
  */
 export function nearestNames(name: string, candidates: Iterable<string>, max = 3): string[] {
   const wanted = name.toLowerCase();
+  const sameIgnoringCase = [...new Set(candidates)].filter((c) => c !== name && c.toLowerCase() === wanted);
+  if (sameIgnoringCase.length) return sameIgnoringCase.sort().slice(0, max);
   const limit = Math.max(2, Math.floor(wanted.length / 3));
   const scored: { candidate: string; score: number }[] = [];
   for (const candidate of new Set(candidates)) {
