@@ -1,0 +1,322 @@
+/**
+ * `btp-connectivity-emulator/testcontainers`: the emulator's Docker image as a Testcontainers module, in the shape of
+ * the official ones.
+ *
+ *   const emulator = await new BtpEmulatorContainer().withScenario('test/my.scenario.yaml').start();
+ *   spawn('node', ['app.js'], { env: { ...process.env, ...emulator.getEnv() } });  // VCAP_SERVICES, NODE_EXTRA_CA_CERTS
+ *   const jwt = await emulator.control.issueUserToken({ user: 'alice' });
+ *   await emulator.stop();
+ *
+ * The URLs the emulator hands out (bindings, `{{services}}`, `{{backend}}`) must be the ones the test process sees,
+ * so the module picks free host ports before the start, binds them explicitly and passes them to the emulator as
+ * its advertised ports. With host networking (`withNetworkMode('host')`, e.g. a Docker engine without a bridge
+ * network) the container listens on those ports itself, so parallel containers never collide either.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { basename, extname, join, resolve } from 'node:path';
+import * as tls from 'node:tls';
+import { AbstractStartedContainer, GenericContainer, type StartedTestContainer, type WaitStrategy } from 'testcontainers';
+
+/** The image `docker/Dockerfile` builds; override with the constructor argument or BTP_EMULATOR_IMAGE. */
+export const DEFAULT_IMAGE = 'btp-connectivity-emulator:latest';
+
+/** The emulator's ports inside the container (the image's defaults). */
+export const EMULATOR_PORTS = { services: 20000, httpProxy: 20003, socks5: 20004, backendHttp: 20010, backendTcp: 20011, smtp: 20025 } as const;
+
+export type EmulatorPortName = keyof typeof EMULATOR_PORTS;
+export type EmulatorPorts = Record<EmulatorPortName, number>;
+
+const portFlags: Record<EmulatorPortName, [bound: string, advertised?: string]> = {
+  services: ['--port', '--advertised-port'],
+  httpProxy: ['--http-proxy-port', '--advertised-http-proxy-port'],
+  socks5: ['--socks-proxy-port', '--advertised-socks-proxy-port'],
+  backendHttp: ['--backend-http-port', '--advertised-backend-port'],
+  backendTcp: ['--backend-tcp-port'],
+  smtp: ['--smtp-port'],
+};
+
+/** A port nothing on this machine listens on right now (the kernel's pick). */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** Waits until `GET /_emulator/health` answers 200; fails early, with the container's logs, if it exits. */
+class HealthEndpointWaitStrategy implements WaitStrategy {
+  private timeoutMs = 30_000;
+  private timeoutSet = false;
+  private readonly url: () => string;
+  constructor(url: () => string) {
+    this.url = url;
+  }
+
+  withStartupTimeout(startupTimeoutMs: number): this {
+    this.timeoutMs = startupTimeoutMs;
+    this.timeoutSet = true;
+    return this;
+  }
+  isStartupTimeoutSet(): boolean {
+    return this.timeoutSet;
+  }
+  getStartupTimeout(): number {
+    return this.timeoutMs;
+  }
+
+  async waitUntilReady(...[container]: Parameters<WaitStrategy['waitUntilReady']>): Promise<void> {
+    const url = this.url();
+    const deadline = Date.now() + this.timeoutMs;
+    let last = 'no answer';
+    for (let attempt = 0; Date.now() < deadline; attempt++) {
+      try {
+        const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+        if (res.ok) return;
+        last = `${res.status} ${await res.text()}`;
+      } catch (err) {
+        last = (err as Error & { cause?: Error }).cause?.message ?? (err as Error).message;
+      }
+      if (attempt % 5 === 4) {
+        const state = (await container.inspect()).State;
+        if (!state.Running) {
+          const logs = String(await container.logs({ stdout: true, stderr: true, tail: 20 }));
+          throw new Error(`the emulator container exited (code ${state.ExitCode}) before ${url} answered:\n${logs}`);
+        }
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`the emulator container did not become healthy within ${this.timeoutMs} ms: ${url}: ${last}`);
+  }
+}
+
+export class BtpEmulatorContainer extends GenericContainer {
+  private scenarioArgs: string[] = [];
+  private advertisedHost = 'localhost';
+  private hostPorts: Partial<EmulatorPorts> = {};
+  private extraArgs: string[] = [];
+  private ports?: EmulatorPorts;
+
+  constructor(image = process.env.BTP_EMULATOR_IMAGE ?? DEFAULT_IMAGE) {
+    super(image);
+    this.withWaitStrategy(new HealthEndpointWaitStrategy(() => `http://127.0.0.1:${this.ports?.services}/_emulator/health`));
+    this.withStartupTimeout(30_000);
+  }
+
+  /** A scenario file (YAML or JSON) on this machine, or a scenario object; copied into the container. */
+  withScenario(scenario: string | object): this {
+    if (typeof scenario === 'string') {
+      const file = resolve(scenario);
+      const target = `/home/node/scenario${extname(file) || '.yaml'}`;
+      this.withCopyFilesToContainer([{ source: file, target, mode: 0o644 }]);
+      this.scenarioArgs = ['--scenario', target];
+    } else {
+      const target = '/home/node/scenario.json';
+      this.withCopyContentToContainer([{ content: JSON.stringify(scenario), target, mode: 0o644 }]);
+      this.scenarioArgs = ['--scenario', target];
+    }
+    return this;
+  }
+
+  /** The host name written into the bindings, URLs and the TLS certificate (default `localhost`). */
+  withAdvertisedHost(host: string): this {
+    this.advertisedHost = host;
+    return this;
+  }
+
+  /** Host ports to use instead of free ones (e.g. `{ services: 20000 }`); with host networking also the container's. */
+  withHostPorts(ports: Partial<EmulatorPorts>): this {
+    this.hostPorts = { ...this.hostPorts, ...ports };
+    return this;
+  }
+
+  /** More `btp-emulator start` flags, e.g. `['--write-env', '/env']`. */
+  withEmulatorArgs(...args: string[]): this {
+    this.extraArgs.push(...args);
+    return this;
+  }
+
+  protected override async beforeContainerCreated(): Promise<void> {
+    const hostNetwork = this.networkMode === 'host';
+    const ports = {} as EmulatorPorts;
+    for (const name of Object.keys(EMULATOR_PORTS) as EmulatorPortName[]) ports[name] = this.hostPorts[name] ?? (await freePort());
+    const args: string[] = [...this.scenarioArgs, '--advertised-host', this.advertisedHost];
+    for (const name of Object.keys(EMULATOR_PORTS) as EmulatorPortName[]) {
+      const [bound, advertised] = portFlags[name];
+      if (hostNetwork) args.push(bound, String(ports[name]));
+      else {
+        this.withExposedPorts({ container: EMULATOR_PORTS[name], host: ports[name] });
+        if (advertised) args.push(advertised, String(ports[name]));
+      }
+    }
+    // The image's health check reads the services port from here.
+    this.withEnvironment({ BTP_EMULATOR_PORT: String(hostNetwork ? ports.services : EMULATOR_PORTS.services) });
+    this.withCommand([...args, ...this.extraArgs]);
+    this.ports = ports;
+  }
+
+  /** Starts the container and waits until `/_emulator/health` answers (the wait strategy polls the services port). */
+  override async start(): Promise<StartedBtpEmulatorContainer> {
+    const container = await super.start();
+    if (!this.ports) throw new Error('BtpEmulatorContainer: the ports were not chosen before the start');
+    return StartedBtpEmulatorContainer.create(container, this.ports, this.advertisedHost);
+  }
+}
+
+export interface UserTokenRequest {
+  user: string;
+  tenant?: string;
+  scopes?: string[];
+  clientid?: string;
+}
+
+/** The control API (`/_emulator`) of a running emulator, over HTTP. */
+export class EmulatorControlClient {
+  readonly baseUrl: string;
+  constructor(baseUrl: string) {
+    this.baseUrl = baseUrl;
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': typeof body === 'string' ? 'application/yaml' : 'application/json' },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${this.baseUrl}${path} answered ${res.status}: ${text}`);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  health(): Promise<{ status: string; scenario: string; tenants: number }> {
+    return this.call('GET', '/health');
+  }
+  /** Back to the loaded scenario; clears the journal. */
+  async reset(): Promise<void> {
+    await this.call('POST', '/reset');
+  }
+  /** Load another scenario: an object, or YAML/JSON text. */
+  async loadScenario(scenario: object | string): Promise<void> {
+    await this.call('POST', '/scenario', scenario);
+  }
+  scenario(): Promise<Record<string, unknown>> {
+    return this.call('GET', '/scenario');
+  }
+  /** A user JWT (for principal propagation, JWT bearer destinations, …). */
+  async issueUserToken(request: UserTokenRequest): Promise<string> {
+    return (await this.call<{ access_token: string }>('POST', '/users/token', request)).access_token;
+  }
+  journal(filter: Record<string, string | number> = {}): Promise<Record<string, unknown>[]> {
+    const query = new URLSearchParams(Object.entries(filter).map(([k, v]) => [k, String(v)])).toString();
+    return this.call<Record<string, unknown>[] | { entries: Record<string, unknown>[] }>('GET', `/journal${query ? `?${query}` : ''}`).then((j) => (Array.isArray(j) ? j : j.entries));
+  }
+  async clearJournal(): Promise<void> {
+    await this.call('DELETE', '/journal');
+  }
+  /** The env as the emulator sees it (NODE_EXTRA_CA_CERTS is a path inside the container). */
+  env(): Promise<Record<string, string>> {
+    return this.call('GET', '/env');
+  }
+}
+
+/** The content of the first file in a tar stream (what `docker cp` / copyArchiveFromContainer returns). */
+async function firstFileOfTar(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.from(chunk as Uint8Array));
+  const tar = Buffer.concat(chunks);
+  for (let offset = 0; offset + 512 <= tar.length; ) {
+    const size = parseInt(tar.subarray(offset + 124, offset + 136).toString('latin1').replace(/\0.*$/s, '').trim() || '0', 8);
+    const type = String.fromCharCode(tar[offset + 156]);
+    if (tar[offset] === 0) break;
+    if (type === '0' || type === '\0') return tar.subarray(offset + 512, offset + 512 + size);
+    offset += 512 + Math.ceil(size / 512) * 512;
+  }
+  throw new Error('no file in the archive from the container');
+}
+
+export class StartedBtpEmulatorContainer extends AbstractStartedContainer {
+  /** The control API client (`/_emulator`). */
+  readonly control: EmulatorControlClient;
+  private readonly ports: EmulatorPorts;
+  private readonly advertisedHost: string;
+  private readonly vcapServices: string;
+  private readonly caFile: string;
+
+  private constructor(startedTestContainer: StartedTestContainer, ports: EmulatorPorts, advertisedHost: string, vcapServices: string, caFile: string) {
+    super(startedTestContainer);
+    this.ports = ports;
+    this.advertisedHost = advertisedHost;
+    this.vcapServices = vcapServices;
+    this.caFile = caFile;
+    this.control = new EmulatorControlClient(`${this.getServicesUrl()}/_emulator`);
+  }
+
+  /** Reads the env from the control API and copies the CA out of the container into a local temp file. */
+  static async create(container: StartedTestContainer, ports: EmulatorPorts, advertisedHost: string): Promise<StartedBtpEmulatorContainer> {
+    const control = new EmulatorControlClient(`http://127.0.0.1:${ports.services}/_emulator`);
+    const env = await control.env();
+    const caInContainer = env.NODE_EXTRA_CA_CERTS;
+    const caPem = await firstFileOfTar(await container.copyArchiveFromContainer(caInContainer));
+    const caFile = join(mkdtempSync(join(tmpdir(), 'btp-emulator-container-')), basename(caInContainer));
+    writeFileSync(caFile, caPem);
+    return new StartedBtpEmulatorContainer(container, ports, advertisedHost, env.VCAP_SERVICES, caFile);
+  }
+
+  /** The env for the app under test: `VCAP_SERVICES` with this machine's ports, `NODE_EXTRA_CA_CERTS` a local copy of the CA. */
+  getEnv(): { VCAP_SERVICES: string; NODE_EXTRA_CA_CERTS: string } {
+    return { VCAP_SERVICES: this.vcapServices, NODE_EXTRA_CA_CERTS: this.caFile };
+  }
+  getVcapServices(): Record<string, { name: string; label: string; credentials: Record<string, unknown> }[]> {
+    return JSON.parse(this.vcapServices) as Record<string, { name: string; label: string; credentials: Record<string, unknown> }[]>;
+  }
+  /** The emulator's CA certificate as a local file (for NODE_EXTRA_CA_CERTS of a process started later). */
+  getCaFile(): string {
+    return this.caFile;
+  }
+  getCaPem(): Promise<string> {
+    return readFile(this.caFile, 'utf8');
+  }
+  /**
+   * Trust the emulator's CA in this process from now on (Node ≥ 22.19 / 24.5: `tls.setDefaultCACertificates`), for
+   * tests that run the SAP Cloud SDK in the test process itself. NODE_EXTRA_CA_CERTS only works for new processes.
+   */
+  async trustCaInThisProcess(): Promise<void> {
+    const set = (tls as { setDefaultCACertificates?: (certs: string[]) => void }).setDefaultCACertificates;
+    if (!set) throw new Error(`tls.setDefaultCACertificates is missing in Node ${process.version}: start the process with NODE_EXTRA_CA_CERTS=${this.caFile}`);
+    set([...tls.getCACertificates('default'), await this.getCaPem()]);
+  }
+  /** All host ports: services, httpProxy, socks5, backendHttp, backendTcp, smtp. */
+  getPorts(): EmulatorPorts {
+    return { ...this.ports };
+  }
+  /** Plain-HTTP base of XSUAA + Destination Service (the same port speaks TLS). */
+  getServicesUrl(): string {
+    return `http://${this.advertisedHost}:${this.ports.services}`;
+  }
+  getControlUrl(): string {
+    return `${this.getServicesUrl()}/_emulator`;
+  }
+  getHttpProxyPort(): number {
+    return this.ports.httpProxy;
+  }
+  getSocksProxyPort(): number {
+    return this.ports.socks5;
+  }
+  getHttpProxyUrl(): string {
+    return `http://${this.advertisedHost}:${this.ports.httpProxy}`;
+  }
+  getSocksProxyUrl(): string {
+    return `socks5://${this.advertisedHost}:${this.ports.socks5}`;
+  }
+  /** The fake on-prem backend, directly (not through the proxy). */
+  getBackendUrl(): string {
+    return `http://${this.advertisedHost}:${this.ports.backendHttp}`;
+  }
+}
