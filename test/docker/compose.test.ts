@@ -1,0 +1,106 @@
+/**
+ * Smoke test of docker-compose.yml: up, healthy (the image's HEALTHCHECK), the env files in the `btp-env` volume,
+ * the SDK on this machine using them, down. The engine here has no bridge network, so the test runs the file with
+ * host networking: it reads docker-compose.yml and changes only that — network_mode host instead of published
+ * ports, and free ports appended to the command (later flags win) — everything else (image, command, scenario mount,
+ * volume, health check) is the file's own.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { getDestination } from '@sap-cloud-sdk/connectivity';
+import { executeHttpRequest } from '@sap-cloud-sdk/http-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { freePort } from 'btp-connectivity-emulator/testcontainers';
+import { composeCommand, docker, emulatorImage, run } from './docker-cli.ts';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const project = `btpemu${process.pid}`;
+const work = mkdtempSync(join(tmpdir(), 'btp-emulator-compose-'));
+const composeFile = join(work, 'docker-compose.host.yml');
+let compose: string[];
+let container = '';
+let ports: Record<string, number>;
+let healthyMs = 0;
+
+async function composeRun(...args: string[]): Promise<string> {
+  const [command, ...pre] = compose;
+  const result = await run(command, [...pre, '-p', project, '-f', composeFile, '--project-directory', root, ...args], {
+    env: { ...process.env, BTP_EMULATOR_IMAGE: emulatorImage() },
+    timeoutMs: 120_000,
+  });
+  if (result.code !== 0) throw new Error(`${compose.join(' ')} ${args.join(' ')} failed (${result.code}):\n${result.stderr}`);
+  return result.stdout.trim();
+}
+
+beforeAll(async () => {
+  const found = await composeCommand();
+  if (!found) throw new Error('Neither "docker compose" (plugin) nor "docker-compose" is installed: apt-get install docker-compose (bash .ci/docker.sh does)');
+  compose = found;
+  ports = { services: await freePort(), httpProxy: await freePort(), socks5: await freePort(), backendHttp: await freePort(), backendTcp: await freePort(), smtp: await freePort() };
+
+  const file = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as { services: Record<string, Record<string, unknown>> };
+  const service = file.services['btp-emulator'];
+  delete service.ports;
+  delete service.build;
+  service.network_mode = 'host';
+  service.environment = { BTP_EMULATOR_PORT: String(ports.services) };
+  service.command = [
+    ...(service.command as string[]),
+    ...['--port', ports.services, '--http-proxy-port', ports.httpProxy, '--socks-proxy-port', ports.socks5],
+    ...['--backend-http-port', ports.backendHttp, '--backend-tcp-port', ports.backendTcp, '--smtp-port', ports.smtp],
+  ].map(String);
+  writeFileSync(composeFile, stringify(file));
+
+  const t0 = performance.now();
+  await composeRun('up', '-d', '--no-build');
+  container = await composeRun('ps', '-q', 'btp-emulator');
+  for (let status = ''; status !== 'healthy'; ) {
+    status = await docker('inspect', '--format', '{{.State.Health.Status}}', container);
+    if (status === 'unhealthy' || performance.now() - t0 > 60_000) {
+      throw new Error(`the compose service is ${status}: ${(await run('docker', ['logs', '--tail', '30', container])).stderr}`);
+    }
+    if (status !== 'healthy') await new Promise((r) => setTimeout(r, 200));
+  }
+  healthyMs = performance.now() - t0;
+});
+
+afterAll(async () => {
+  delete process.env.VCAP_SERVICES;
+  if (compose) await composeRun('down', '-v', '--timeout', '5').catch((err: unknown) => console.error(String(err)));
+});
+
+describe('docker-compose.yml', () => {
+  it('comes up healthy with the mounted scenario', async () => {
+    console.log(`compose up to healthy: ${Math.round(healthyMs)} ms`);
+    const health = (await (await fetch(`http://127.0.0.1:${ports.services}/_emulator/health`)).json()) as { status: string; scenario: string };
+    expect(health).toMatchObject({ status: 'ok', scenario: 'default' });
+    expect(await docker('inspect', '--format', '{{.Config.User}}', container)).toBe('node');
+  });
+
+  it('writes ca.pem, vcap-services.json, default-env.json and .env into the btp-env volume', async () => {
+    const volume = await docker('volume', 'inspect', '--format', '{{.Name}}', `${project}_btp-env`);
+    expect(volume).toBe(`${project}_btp-env`);
+    const copy = join(work, 'btp-env');
+    await docker('cp', `${container}:/btp-env/.`, copy);
+    const dotEnv = readFileSync(join(copy, '.env'), 'utf8');
+    const vars = Object.fromEntries(dotEnv.trim().split('\n').map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1).replace(/^'|'$/g, '')]));
+    expect(vars.NODE_EXTRA_CA_CERTS).toBe('/btp-env/ca.pem');
+    const vcap = JSON.parse(vars.VCAP_SERVICES) as Record<string, { credentials: Record<string, string> }[]>;
+    expect(vcap.xsuaa[0].credentials.url).toBe(`http://localhost:${ports.services}`);
+    expect(vcap.connectivity[0].credentials.onpremise_proxy_http_port).toBe(String(ports.httpProxy));
+    expect(JSON.parse(readFileSync(join(copy, 'vcap-services.json'), 'utf8'))).toEqual(vcap);
+    expect(JSON.parse(readFileSync(join(copy, 'default-env.json'), 'utf8'))).toEqual({ VCAP_SERVICES: vcap });
+    expect(readFileSync(join(copy, 'ca.pem'), 'utf8')).toMatch(/^-----BEGIN CERTIFICATE-----/);
+
+    // The files are what an app needs: the SDK on this machine with them reaches the on-prem backend through the proxy.
+    const tls = await import('node:tls');
+    tls.setDefaultCACertificates([...tls.getCACertificates('default'), readFileSync(join(copy, 'ca.pem'), 'utf8')]);
+    process.env.VCAP_SERVICES = vars.VCAP_SERVICES;
+    const destination = await getDestination({ destinationName: 'ONPREM_BASIC', useCache: false });
+    expect(Number(destination?.proxyConfiguration?.port)).toBe(ports.httpProxy);
+    const res = await executeHttpRequest({ destinationName: 'ONPREM_BASIC', useCache: false }, { method: 'get', url: '/sap/bc/echo' });
+    expect((res.data as { headers: Record<string, string> }).headers.host).toBe('erp.internal:44300');
+  });
+});
