@@ -23,6 +23,8 @@ export function registerXsuaaRoutes(app: App, deps: XsuaaDeps): void {
       throw invalidRequest(`the token request must be sent as application/x-www-form-urlencoded, not "${type}"`);
     }
     const form = new URLSearchParams(text);
+    // UAA also reads request parameters from the query (e.g. a destination's tokenServiceURL.queries.*); the body wins.
+    for (const [key, value] of new URL(c.req.url).searchParams) if (!form.has(key)) form.set(key, value);
     const response = await deps.gateway.token({
       form,
       authorization: c.req.header('authorization'),
@@ -30,8 +32,10 @@ export function registerXsuaaRoutes(app: App, deps: XsuaaDeps): void {
       host: new URL(c.req.url).host,
       clientCertificateSubject: clientCertificateSubject(c.req.raw.headers),
     });
-    const zdn = (decodeJwtPayload(response.access_token)?.ext_attr as { zdn?: string } | undefined)?.zdn;
+    const issued = decodeJwtPayload(response.access_token);
+    const zdn = (issued?.ext_attr as { zdn?: string } | undefined)?.zdn;
     if (zdn) c.set('tenant', zdn);
+    c.set('journal', { clientId: issued?.client_id, grantType: issued?.grant_type, issuedJti: issued?.jti });
     return c.json(response, 200, { 'cache-control': 'no-store' });
   });
 
