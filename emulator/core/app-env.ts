@@ -6,6 +6,8 @@ export interface AppEnv {
     destination?: string;
     tenant?: string;
     reason?: string;
+    /** Further fields for this request's journal entry (token ids that link the hops of one call, see core/chains.ts). */
+    journal?: Record<string, unknown>;
   };
 }
 

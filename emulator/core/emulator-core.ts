@@ -155,7 +155,8 @@ export class EmulatorCore {
       const started = performance.now();
       await next();
       const url = new URL(c.req.url);
-      if (url.pathname === '/_emulator/journal' || url.pathname === '/_emulator/health') return;
+      if (url.pathname.startsWith('/_emulator/journal') || url.pathname === '/_emulator/health') return;
+      const correlationId = c.req.header('x-correlation-id') ?? c.req.header('x-vcap-request-id');
       this.journal.record({
         time: new Date(this.clock.now()).toISOString(),
         service: serviceOf(url.pathname),
@@ -166,6 +167,8 @@ export class EmulatorCore {
         ...(c.get('tenant') ? { tenant: c.get('tenant') } : {}),
         ...(c.get('destination') ? { destination: c.get('destination') } : {}),
         ...(c.get('reason') ? { reason: c.get('reason') } : {}),
+        ...(correlationId ? { correlationId } : {}),
+        ...c.get('journal'),
       });
     });
     registerXsuaaRoutes(app, { gateway: this.xsuaa, keys: this.keys, minter: this.minter, state: () => this.state, urls: () => this.urls });
