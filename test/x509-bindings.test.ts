@@ -13,7 +13,7 @@ import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type EmulatorHandle } from '../emulator/index.ts';
 import { CLIENT_CERT_SUBJECT_HEADER } from '../emulator/core/client-certificate.ts';
-import { binding, postForm, serviceToken } from './helpers.ts';
+import { binding, postForm } from './helpers.ts';
 
 const subscriberZid = '5d1c2e0a-3b4f-4a6e-9c8d-7e6f5a4b3c21';
 let emu: EmulatorHandle;

@@ -54,12 +54,16 @@ export interface User {
 export interface Stored<T> {
   props: T;
   modifiedAt: number;
+  /** On the application's instance level: shared with the subscription levels (`$metadata.shared_with_subscriber`). */
+  sharedWithSubscriber?: boolean;
 }
 
 export interface LevelStore {
   destinations: Map<string, Stored<DestinationProps>>;
   fragments: Map<string, Stored<FragmentProps>>;
   certificates: Map<string, Stored<CertificateProps>>;
+  /** Only on the provider's instance level: why `name` cannot be shared with subscribers, if it cannot. */
+  shareConflict?: (entriesOf: (level: LevelStore) => Map<string, unknown>, name: string) => string | undefined;
 }
 
 export interface EmulatorState {

@@ -85,7 +85,8 @@ export interface BulkDeleteSummary {
   Summary: { name: string; status: 'DELETED' | 'NOT_FOUND'; reason?: string }[];
 }
 
-type Validated = { ok: true; props: Props; name: string } | { ok: false; name: string; cause: string };
+/** `shared`: the body's `$metadata.shared_with_subscriber` (subscription level zones). */
+type Validated = { ok: true; props: Props; name: string; shared: boolean } | { ok: false; name: string; cause: string };
 
 export interface CrudOptions {
   /** The emulator clock, in ms; stamps `modifiedAt` and drives `modifiedwithin`. */
@@ -152,7 +153,7 @@ export class ConfigurationCrud {
     if (Array.isArray(body) && allowArray) return this.bulk(store, body, 'create');
     const item = await this.validate(requireObject(body, this.kind.noun, allowArray));
     if (!item.ok) throw new DestinationError(400, item.cause);
-    const failure = this.write(store, item.props, 'create');
+    const failure = this.write(store, item.props, 'create', item.shared);
     if (failure) throw new DestinationError(failure.status, failure.cause);
     return { status: 201 };
   }
@@ -162,7 +163,7 @@ export class ConfigurationCrud {
     if (Array.isArray(body) && allowArray) return this.bulk(store, body, 'update');
     const item = await this.validate(requireObject(body, this.kind.noun, allowArray));
     if (!item.ok) throw new DestinationError(400, item.cause);
-    const failure = this.write(store, item.props, 'update');
+    const failure = this.write(store, item.props, 'update', item.shared);
     if (failure) throw new DestinationError(failure.status, failure.cause);
     return { status: 200, body: { Count: 1 } };
   }
@@ -199,26 +200,29 @@ export class ConfigurationCrud {
         results.push({ name: item.name, status: 400, cause: item.cause });
         continue;
       }
-      const failure = this.write(store, item.props, action);
+      const failure = this.write(store, item.props, action, item.shared);
       results.push(failure ? { name: item.name, ...failure } : { name: item.name, status: success, etag: await etagOf(this.view(item.props)) });
     }
     return { status: results.every((r) => r.status === success) ? success : 207, body: results };
   }
 
   /** Store an entity; returns the failure (409 on create of an existing name, 404 on update of a missing one). */
-  private write(store: LevelStore, props: Props, action: 'create' | 'update'): { status: number; cause: string } | undefined {
+  private write(store: LevelStore, props: Props, action: 'create' | 'update', shared = false): { status: number; cause: string } | undefined {
     const entries = this.kind.entries(store);
     const name = props[this.kind.nameKey];
     const exists = entries.has(name);
     if (action === 'create' && exists) return { status: 409, cause: `Duplicate key: a ${this.kind.noun} named "${name}" already exists on this level` };
     if (action === 'update' && !exists) return { status: 404, cause: this.kind.notFoundMessage };
-    entries.set(name, { props, modifiedAt: this.now() });
+    const conflict = shared ? store.shareConflict?.(this.kind.entries, name) : undefined;
+    if (conflict) return { status: 409, cause: conflict };
+    entries.set(name, { props, modifiedAt: this.now(), ...(shared ? { sharedWithSubscriber: true } : {}) });
     return undefined;
   }
 
   /** Check a body against the kind's schema; the cause names every offending field. */
   private async validate(raw: Record<string, unknown>): Promise<Validated> {
-    const { $metadata: _ignored, ...given } = raw;
+    const { $metadata: metadata, ...given } = raw;
+    const shared = isObject(metadata) && metadata.shared_with_subscriber === true;
     const name = typeof given[this.kind.nameKey] === 'string' ? (given[this.kind.nameKey] as string) : '';
     const unsupported = this.kind.unsupported?.(given);
     if (unsupported) return { ok: false, name, cause: unsupported };
@@ -232,7 +236,7 @@ export class ConfigurationCrud {
       }
     }
     const parsed = this.kind.schema.safeParse(body);
-    if (parsed.success) return { ok: true, props: withoutNulls(parsed.data), name: parsed.data[this.kind.nameKey] };
+    if (parsed.success) return { ok: true, props: withoutNulls(parsed.data), name: parsed.data[this.kind.nameKey], shared };
     const problems = parsed.error.issues.map((issue) => {
       const field = formatPath(issue.path);
       return field ? `${field}: ${issue.message}` : issue.message;

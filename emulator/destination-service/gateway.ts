@@ -14,6 +14,7 @@ import { DestinationError, destinationNotFound } from './errors.ts';
 import { didYouMean } from '../core/name-hints.ts';
 import type { MtlsCapableFetch } from '../core/client-certificate.ts';
 import { clientCertificateOf } from './certificates.ts';
+import { withSubscriptionZones } from './subscription-zones.ts';
 
 export type Level = 'subaccount' | 'instance';
 
@@ -63,7 +64,9 @@ export class DestinationGateway {
 
   /** The store a caller addresses: its tenant's subaccount level, or its instance in its tenant (subscription level for subscribers). */
   level(caller: Caller, level: Level): LevelStore {
-    return levelStore(this.state(), caller.tenant.zid, level === 'instance' ? caller.instanceid : null);
+    const state = this.state();
+    if (level === 'subaccount') return levelStore(state, caller.tenant.zid, null);
+    return withSubscriptionZones(state, caller.tenant, caller.instanceid, levelStore(state, caller.tenant.zid, caller.instanceid));
   }
 
   async find(caller: Caller, name: string, options: FindOptions): Promise<ServiceResult> {
