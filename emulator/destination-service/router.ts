@@ -3,6 +3,7 @@ import type { Context } from 'hono';
 import type { App, AppEnv } from '../core/app-env.ts';
 import { consume } from './consume.ts';
 import { registerCrudRoutes } from './crud-router.ts';
+import { registerLabelRoutes } from './labels.ts';
 import { registerSamlMetadataRoutes } from './saml-metadata-router.ts';
 import type { DestinationGateway, ServiceResult } from './gateway.ts';
 
@@ -39,5 +40,6 @@ export function registerDestinationRoutes(app: App, gateway: DestinationGateway)
     return send(c, await consume(gateway, caller, reference, { headers: c.req.raw.headers, query: (name) => c.req.query(name) }));
   });
   registerSamlMetadataRoutes(app, gateway, destinationBase);
+  registerLabelRoutes(app, gateway, destinationBase);
   registerCrudRoutes(app, gateway);
 }

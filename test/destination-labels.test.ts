@@ -1,0 +1,73 @@
+/** Labels of destinations, fragments and certificates (`…/{name}/labels` GET, PUT, PATCH) on both levels. */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startEmulator, type EmulatorHandle } from '../emulator/index.ts';
+import { serviceToken } from './helpers.ts';
+
+let emu: EmulatorHandle;
+let token: string;
+
+beforeAll(async () => {
+  emu = await startEmulator({
+    port: 0,
+    scenario: {
+      name: 'labels',
+      tenants: [
+        {
+          subdomain: 'provider',
+          destinations: [{ Name: 'D1', Type: 'HTTP', URL: 'https://d1.example', Authentication: 'NoAuthentication', ProxyType: 'Internet' }],
+          fragments: [{ FragmentName: 'F1', URL: 'https://f1.example' }],
+          certificates: [{ Name: 'c.pem', Content: 'MIIB' }],
+        },
+      ],
+    },
+  });
+  token = await serviceToken(emu, 'destination');
+});
+afterAll(() => emu?.stop());
+beforeEach(() => emu.reset());
+
+async function labels(path: string, method = 'GET', body?: unknown): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(`${emu.urls.services}/destination-configuration/v1/${path}/labels`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+describe('labels', () => {
+  it('start empty, are replaced by PUT and merged or removed by PATCH', async () => {
+    expect(await labels('subaccountDestinations/D1')).toEqual({ status: 200, body: [] });
+    await labels('subaccountDestinations/D1', 'PUT', [{ key: 'env', values: ['prod', 'eu'] }, { key: 'team', values: ['a'] }]);
+    await labels('subaccountDestinations/D1', 'PATCH', { action: 'ADD', labels: [{ key: 'env', values: ['us'] }, { key: 'tier', values: ['1'] }] });
+    await labels('subaccountDestinations/D1', 'PATCH', { action: 'DELETE', labels: [{ key: 'env', values: ['eu'] }, { key: 'team', values: [] }] });
+    expect((await labels('subaccountDestinations/D1')).body).toEqual([
+      { key: 'env', values: ['prod', 'us'] },
+      { key: 'tier', values: ['1'] },
+    ]);
+  });
+
+  it('exist for fragments and certificates, per level', async () => {
+    await labels('subaccountDestinationFragments/F1', 'PUT', [{ key: 'k', values: ['v'] }]);
+    await labels('subaccountCertificates/c.pem', 'PUT', [{ key: 'k', values: ['w'] }]);
+    expect((await labels('subaccountDestinationFragments/F1')).body).toEqual([{ key: 'k', values: ['v'] }]);
+    expect((await labels('subaccountCertificates/c.pem')).body).toEqual([{ key: 'k', values: ['w'] }]);
+    expect((await labels('instanceDestinations/D1')).status).toBe(404);
+  });
+
+  it('refuses bad bodies and too many labels or values with 400 naming the problem, changing nothing', async () => {
+    await labels('subaccountDestinations/D1', 'PUT', [{ key: 'env', values: ['prod'] }]);
+    const bad = await labels('subaccountDestinations/D1', 'PUT', [{ key: '', values: [] }]);
+    expect(bad).toEqual({ status: 400, body: { ErrorMessage: 'body[0].key must be a non-empty string' } });
+    const many = Array.from({ length: 11 }, (_, i) => ({ key: `k${i}`, values: ['v'] }));
+    expect((await labels('subaccountDestinations/D1', 'PUT', many)).status).toBe(400);
+    const values = await labels('subaccountDestinations/D1', 'PATCH', { action: 'ADD', labels: [{ key: 'env', values: Array.from({ length: 10 }, (_, i) => `v${i}`) }] });
+    expect((values.body as { ErrorMessage: string }).ErrorMessage).toMatch(/"env" would have 11 values/);
+    expect((await labels('subaccountDestinations/D1', 'PATCH', { action: 'REPLACE', labels: [] })).status).toBe(400);
+    expect((await labels('subaccountDestinations/D1')).body).toEqual([{ key: 'env', values: ['prod'] }]);
+  });
+
+  it('answer 404 for an unknown entity', async () => {
+    expect((await labels('subaccountDestinations/NOPE')).status).toBe(404);
+  });
+});
