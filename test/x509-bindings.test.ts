@@ -12,6 +12,7 @@ import { XsuaaService } from '@sap/xssec';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type EmulatorHandle } from '../emulator/index.ts';
+import { EmulatorCore } from '../emulator/core/emulator-core.ts';
 import { CLIENT_CERT_SUBJECT_HEADER } from '../emulator/core/client-certificate.ts';
 import { binding, postForm } from './helpers.ts';
 
@@ -129,6 +130,20 @@ describe('x509 bindings', () => {
     expect(forgedTls.status).toBe(401);
     const forgedHttp = await postForm(`${emu.urls.services}/oauth/token`, { grant_type: 'client_credentials', client_id: xsuaaCreds.clientid }, forgedHeader);
     expect(forgedHttp.status).toBe(401);
+  });
+
+  it('a core without a verifying face (MSW, direct core.fetch) ignores the certificate header', async () => {
+    const core = await EmulatorCore.create({ scenario: { tenants: [{ subdomain: 'provider' }] } });
+    const clientid = core.state.bindings.find((b) => b.service === 'xsuaa')!.clientid;
+    const res = await core.fetch(
+      new Request('http://localhost:20000/oauth/token', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', [CLIENT_CERT_SUBJECT_HEADER]: encodeURIComponent(`CN=${clientid}`) },
+        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientid }),
+      }),
+    );
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { error_description: string }).error_description).toMatch(/no client_secret and no TLS client certificate/);
   });
 });
 

@@ -38,6 +38,11 @@ export interface CoreOptions {
   certificateAuthority?: CertificateAuthority;
   /** Issues the certificates of x509 bindings (`credentialType: x509`); without it such bindings keep their secret. */
   issueClientCertificate?: ClientCertificateIssuer;
+  /**
+   * The face verifies TLS client certificates against the emulator CA and passes the subject in
+   * `CLIENT_CERT_SUBJECT_HEADER`, stripping it from outside input (the Node face does). Without it the header is ignored.
+   */
+  verifiesClientCertificates?: boolean;
   /** Where the emulator is reachable; servers set this once they listen. */
   urls?: PublicUrls;
   journalSize?: number;
@@ -67,6 +72,7 @@ export class EmulatorCore {
   extraEnv: Record<string, string> = {};
   private readonly outbound: MtlsCapableFetch;
   private readonly issueClientCertificate?: ClientCertificateIssuer;
+  private readonly verifiesClientCertificates: boolean;
 
   static async create(options: CoreOptions = {}): Promise<EmulatorCore> {
     const key = options.signingKey ? await importSigningKey(options.signingKey.jwk, options.signingKey.kid) : await loadDefaultSigningKey();
@@ -86,6 +92,7 @@ export class EmulatorCore {
     this.xsuaa = new XsuaaGateway(getState, this.minter, this.clock);
     this.outbound = options.fetch ?? ((request: Request) => fetch(request));
     this.issueClientCertificate = options.issueClientCertificate;
+    this.verifiesClientCertificates = options.verifiesClientCertificates === true;
     this.destinations = new DestinationGateway(getState, this.minter, (request, outboundOptions) => this.fetchOutbound(request, outboundOptions), () => this.placeholders());
     const certificateAuthority = options.certificateAuthority;
     wireCrud(this.destinations, { now: () => this.clock.now(), placeholders: () => this.placeholders(), certificateAuthority: () => certificateAuthority });
@@ -171,7 +178,14 @@ export class EmulatorCore {
         ...c.get('journal'),
       });
     });
-    registerXsuaaRoutes(app, { gateway: this.xsuaa, keys: this.keys, minter: this.minter, state: () => this.state, urls: () => this.urls });
+    registerXsuaaRoutes(app, {
+      gateway: this.xsuaa,
+      keys: this.keys,
+      minter: this.minter,
+      state: () => this.state,
+      urls: () => this.urls,
+      verifiesClientCertificates: this.verifiesClientCertificates,
+    });
     registerDestinationRoutes(app, this.destinations);
     registerConnectivityServiceRoutes(app, { minter: this.minter, state: () => this.state, now: () => this.clock.now() });
     registerControlRoutes(app, this);

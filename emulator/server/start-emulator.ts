@@ -97,6 +97,7 @@ export async function startEmulator(options: StartOptions = {}): Promise<Emulato
     fetch: createMtlsFetch(tls.caPem, options.fetch),
     certificateAuthority: ca,
     issueClientCertificate: (subject) => issueClientCertificate(ca, subject),
+    verifiesClientCertificates: true,
   });
   const server = createDualProtocolServer(getRequestListener(core.fetch), { key: tls.keyPem, cert: tls.certPem, ca: tls.caPem });
   const port = await server.listen(options.port ?? defaultPorts.services, options.host ?? '127.0.0.1');

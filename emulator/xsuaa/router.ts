@@ -13,6 +13,8 @@ export interface XsuaaDeps {
   minter: TokenMinter;
   state: () => EmulatorState;
   urls: () => PublicUrls;
+  /** True when the face verifies TLS client certificates and passes their subject in a header; else the header is ignored. */
+  verifiesClientCertificates?: boolean;
 }
 
 export function registerXsuaaRoutes(app: App, deps: XsuaaDeps): void {
@@ -30,7 +32,7 @@ export function registerXsuaaRoutes(app: App, deps: XsuaaDeps): void {
       authorization: c.req.header('authorization'),
       zid: c.req.header('x-zid'),
       host: new URL(c.req.url).host,
-      clientCertificateSubject: clientCertificateSubject(c.req.raw.headers),
+      clientCertificateSubject: deps.verifiesClientCertificates ? clientCertificateSubject(c.req.raw.headers) : undefined,
     });
     const issued = decodeJwtPayload(response.access_token);
     const zdn = (issued?.ext_attr as { zdn?: string } | undefined)?.zdn;
