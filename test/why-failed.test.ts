@@ -5,6 +5,9 @@
  */
 import { request as httpRequest } from 'node:http';
 import { getDestination } from '@sap-cloud-sdk/connectivity';
+import { executeHttpRequest } from '@sap-cloud-sdk/http-client';
+import type { Chain } from '../emulator/core/chains.ts';
+import type { EchoBody } from '../emulator/backend/http-backend.ts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { didYouMean, levenshtein, nearestNames } from '../emulator/core/name-hints.ts';
 import { startEmulator, type EmulatorHandle } from '../emulator/index.ts';
@@ -17,7 +20,16 @@ beforeAll(async () => {
   emu.core.loadScenario({
     ...emu.core.scenario,
     tenants: emu.core.scenario.tenants.map((t, i) =>
-      i === 0 ? { ...t, destinations: [...t.destinations, { Name: 'ERP_QAS', Type: 'HTTP', URL: 'http://erp.internal:44300', Authentication: 'NoAuthentication', ProxyType: 'OnPremise' }] } : t,
+      i === 0
+        ? {
+            ...t,
+            destinations: [
+              ...t.destinations,
+              { Name: 'ERP_QAS', Type: 'HTTP', URL: 'http://erp.internal:44300', Authentication: 'NoAuthentication', ProxyType: 'OnPremise' },
+              { Name: 'WRONG_LOCATION', Type: 'HTTP', URL: 'http://erp.internal:44300', Authentication: 'NoAuthentication', ProxyType: 'OnPremise', CloudConnectorLocationId: 'nowhere' },
+            ],
+          }
+        : t,
     ),
   });
 });
@@ -98,5 +110,98 @@ describe('refusals of the connectivity proxy name the cause', () => {
     expect(result.status).toBe(407);
     expect(result.reason).toBe(`the token was issued to client \`${binding(emu, 'destination').clientid}\`, not to the connectivity binding's client (\`${binding(emu, 'connectivity').clientid}\`)`);
     expect(emu.journal({ service: 'connectivity-proxy' }).at(-1)).toMatchObject({ status: 407, check: 'auth', reason: result.reason });
+  });
+});
+
+describe('the story of one call: the journal chain', () => {
+  const lastCall = async (destination: string): Promise<Chain> => {
+    const res = await fetch(`${emu.urls.control}/journal/last-call?destination=${destination}`);
+    expect(res.status).toBe(200);
+    return (await res.json()) as Chain;
+  };
+
+  it('a failed OnPremise call through the SAP Cloud SDK: service token, lookup, connectivity token, proxy 503 with its reason', async () => {
+    await expect(executeHttpRequest({ destinationName: 'WRONG_LOCATION', useCache: false }, { method: 'get', url: '/sap/opu/odata/x' })).rejects.toThrow(/503/);
+    const chain = await lastCall('WRONG_LOCATION');
+    expect(chain.by).toEqual({ destination: 'WRONG_LOCATION' });
+    expect(chain.steps.map((s) => s.role)).toEqual(['service-token', 'lookup', 'connectivity-token', 'proxy']);
+    expect(chain.failed).toMatchObject({ role: 'proxy', status: 503, reason: 'no Cloud Connector for location `nowhere` in subaccount `provider`' });
+    const [grant, lookup, connectivity, proxy] = chain.steps.map((s) => s.entry);
+    expect(grant).toMatchObject({ clientId: binding(emu, 'destination').clientid, grantType: 'client_credentials' });
+    expect(lookup).toMatchObject({ status: 200, destination: 'WRONG_LOCATION', target: 'erp.internal:44300', proxyType: 'OnPremise', locationId: 'nowhere' });
+    expect(connectivity).toMatchObject({ clientId: binding(emu, 'connectivity').clientid });
+    expect(proxy).toMatchObject({ service: 'connectivity-proxy', virtualTarget: 'erp.internal:44300', locationId: 'nowhere', check: 'location' });
+    expect(chain.summary.at(-1)).toBe('proxy: GET http://erp.internal:44300/sap/opu/odata/x → 503: no Cloud Connector for location `nowhere` in subaccount `provider`');
+    // The same through the handle.
+    expect(emu.lastCall('WRONG_LOCATION')?.failed?.reason).toBe(chain.failed?.reason);
+  });
+
+  it('a lookup refused for an expired token: the chain names the grant of that token and the reason', async () => {
+    emu.clock({ action: 'freeze' });
+    try {
+      const token = await serviceToken(emu, 'destination');
+      emu.clock({ action: 'advance', by: '12h30s' });
+      await fetch(`${emu.urls.services}/destination-configuration/v1/destinations/BACKEND_NOAUTH`, { headers: { authorization: `Bearer ${token}` } });
+    } finally {
+      emu.clock({ action: 'real' });
+    }
+    const chain = await lastCall('BACKEND_NOAUTH');
+    expect(chain.steps.map((s) => s.role)).toEqual(['service-token', 'lookup']);
+    expect(chain.failed).toMatchObject({ role: 'lookup', status: 401, reason: 'Unauthorized: the token expired 30 s ago' });
+  });
+
+  it('by correlation id: the lookup, the token flow it ran, the proxy request and the backend all carry the id', async () => {
+    const id = 'story-1';
+    const lookup = await fetch(`${emu.urls.services}/destination-configuration/v1/destinations/BACKEND_OAUTH`, {
+      headers: { authorization: `Bearer ${await serviceToken(emu, 'destination')}`, 'x-correlation-id': id },
+    });
+    expect(lookup.status).toBe(200);
+    const token = await serviceToken(emu, 'connectivity');
+    const echo = await new Promise<EchoBody>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port: emu.ports.httpProxy, path: 'http://erp.internal:44300/orders', headers: { 'proxy-authorization': `Bearer ${token}`, 'x-correlation-id': id } }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve(JSON.parse(body) as EchoBody));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(echo.headers['x-correlation-id']).toBe(id);
+    const res = await fetch(`${emu.urls.control}/journal/chains/${id}`);
+    expect(res.status).toBe(200);
+    const chain = (await res.json()) as Chain;
+    expect(chain.steps.map((s) => s.role)).toEqual(['service-token', 'token-flow', 'lookup', 'connectivity-token', 'proxy']);
+    expect(chain.failed).toBeUndefined();
+    const flow = chain.steps[1].entry;
+    expect(flow).toMatchObject({ correlationId: id, clientId: 'backend-client', grantType: 'client_credentials', status: 200 });
+    expect(chain.steps[2].entry.authTokenJtis).toEqual([flow.issuedJti]);
+  });
+
+  it('the proxy gives a call without an id one, sends it to the backend and journals it', async () => {
+    const token = await serviceToken(emu, 'connectivity');
+    const echo = await new Promise<EchoBody>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port: emu.ports.httpProxy, path: 'http://erp.internal:44300/plain', headers: { 'proxy-authorization': `Bearer ${token}` } }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve(JSON.parse(body) as EchoBody));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    const id = String(echo.headers['x-correlation-id']);
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(emu.journal({ service: 'connectivity-proxy' }).at(-1)).toMatchObject({ correlationId: id, status: 200 });
+    expect(emu.chain(id)?.steps.map((s) => s.role)).toEqual(['connectivity-token', 'proxy']);
+  });
+
+  it('unknown ids and destinations answer 404 with a hint; a missing destination parameter is a 400 naming it', async () => {
+    const noChain = await fetch(`${emu.urls.control}/journal/chains/nothing-here`);
+    expect(noChain.status).toBe(404);
+    expect(((await noChain.json()) as { message: string }).message).toMatch(/no journal entry carries correlation id "nothing-here"/);
+    const noCall = await fetch(`${emu.urls.control}/journal/last-call?destination=NEVER_LOOKED_UP`);
+    expect(noCall.status).toBe(404);
+    const missing = await fetch(`${emu.urls.control}/journal/last-call`);
+    expect(missing.status).toBe(400);
+    expect(((await missing.json()) as { issues: { path: string }[] }).issues[0].path).toBe('destination');
   });
 });

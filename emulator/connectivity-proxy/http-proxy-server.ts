@@ -7,6 +7,7 @@
  */
 import { Agent as HttpAgent, createServer, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { decideAccess, type AccessGranted } from '../cloud-connector/access.ts';
 import type { EmulatorCore } from '../core/emulator-core.ts';
@@ -122,6 +123,7 @@ export class HttpConnectivityProxy {
     const auth = await authenticateProxyToken(this.options.core, tokenFromProxyAuthorization(req.headers['proxy-authorization']));
     if (!auth.ok) return fail(407, 'Proxy Authentication Required', 'auth', auth.reason, { 'proxy-authenticate': 'Bearer' });
     entry.tenant = auth.tenant.subdomain;
+    entry.tokenJti = auth.claims.jti;
     const locationId = String(req.headers[locationHeader] ?? '').trim();
     entry.locationId = locationId;
 
@@ -132,6 +134,10 @@ export class HttpConnectivityProxy {
 
     // The absolute-form target's authority wins over a Host header (RFC 9112 §3.2.2).
     const headers = backendRequestHeaders(req.rawHeaders, decision, absolute[1]);
+    // One id per call for the backend's logs and the journal: the client's, or a new one.
+    const correlationId = String(req.headers['x-correlation-id'] ?? req.headers['x-vcap-request-id'] ?? '') || randomUUID();
+    if (!req.headers['x-correlation-id'] && !req.headers['x-vcap-request-id']) headers['x-correlation-id'] = correlationId;
+    entry.correlationId = correlationId;
     if (decision.system.principalType === 'X509') {
       const principal = await this.principalCertificate(req, auth.tenant.subdomain, decision);
       if (!principal.ok) return fail(401, 'Unauthorized', 'principal', principal.reason);

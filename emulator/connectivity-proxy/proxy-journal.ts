@@ -18,9 +18,13 @@ export interface ProxyJournalEntry {
   check?: string;
   reason?: string;
   principal?: string;
+  /** The `jti` of the connectivity token the request came with (links it to its grant, see core/chains.ts). */
+  tokenJti?: string;
+  /** The correlation id sent to the backend (the client's `x-correlation-id` / `x-vcap-request-id`, or a new one). */
+  correlationId?: string;
 }
 
-const optionalFields = ['tenant', 'locationId', 'virtualTarget', 'internalTarget', 'check', 'reason', 'principal'] as const;
+const optionalFields = ['tenant', 'locationId', 'virtualTarget', 'internalTarget', 'check', 'reason', 'principal', 'tokenJti', 'correlationId'] as const;
 
 /** Returns the journal's entry, so a SOCKS5 connection can add its byte counts when it closes. */
 export function recordProxyEntry(core: EmulatorCore, entry: ProxyJournalEntry): JournalEntry {

@@ -121,6 +121,7 @@ class Socks5Session {
     }
     this.zid = result.tenant.zid;
     this.entry.tenant = result.tenant.subdomain;
+    this.entry.tokenJti = result.claims.jti;
     this.socket.write(Buffer.from([0x01, 0x00]));
     this.stage = 'request';
     try {

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { App } from '../core/app-env.ts';
 import type { EmulatorCore } from '../core/emulator-core.ts';
 import { parseWith, ValidationError } from '../core/scenario-schema.ts';
+import { registerChainRoutes } from './chain-routes.ts';
 import { registerClockRoutes } from './clock-routes.ts';
 import { registerConnectivityRoutes } from './connectivity-routes.ts';
 import { registerKeyRoutes } from './key-routes.ts';
@@ -72,4 +73,5 @@ export function registerControlRoutes(app: App, core: EmulatorCore): void {
   registerConnectivityRoutes(app, core);
   registerClockRoutes(app, core);
   registerKeyRoutes(app, core);
+  registerChainRoutes(app, core);
 }

@@ -12,6 +12,7 @@ import { entityIdOf, trustOf } from './saml-trust.ts';
 import { authenticateCaller, type Caller } from './caller.ts';
 import { DestinationError, destinationNotFound } from './errors.ts';
 import { didYouMean } from '../core/name-hints.ts';
+import { withCorrelation } from '../core/chains.ts';
 import type { MtlsCapableFetch } from '../core/client-certificate.ts';
 import { clientCertificateOf } from './certificates.ts';
 import { withSubscriptionZones } from './subscription-zones.ts';
@@ -140,7 +141,7 @@ export class DestinationGateway {
       headers,
       xUserToken: nonEmpty(headers.get('x-user-token')),
       xTenant: nonEmpty(headers.get('x-tenant')),
-      fetch: this.tokenServiceFetch(cfg, store, subaccount),
+      fetch: withCorrelation(this.tokenServiceFetch(cfg, store, subaccount), headers),
       now: () => this.minter.now(),
       verifyUserToken: (jwt) => this.minter.verify(jwt),
       samlSigning: async () => ({ keys: (await trustOf(this.state(), caller.tenant)).active, issuer: entityIdOf(caller.tenant, this.placeholders().uaadomain ?? 'localhost') }),

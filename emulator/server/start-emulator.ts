@@ -12,6 +12,7 @@ import type { JournalEntry, JournalFilter } from '../core/journal.ts';
 import type { MintedToken, PublicUrls } from '../xsuaa/tokens.ts';
 import { applyClockAction, clockView, type ClockAction, type ClockView } from '../control/clock-routes.ts';
 import { rotateSigningKey, type KeysView } from '../control/key-routes.ts';
+import { chainByCorrelationId, lastCallTo, type Chain } from '../core/chains.ts';
 import { createDualProtocolServer } from './dual-protocol-server.ts';
 import { ensureTlsMaterial } from './tls-material.ts';
 import { createMtlsFetch, issueClientCertificate } from './client-certificates.ts';
@@ -77,6 +78,10 @@ export interface EmulatorHandle {
   clock(action?: ClockAction): ClockView;
   /** Sign with a new XSUAA key from now on; old keys stay (optionally for `grace`) unless `keepOld: false`. */
   rotateSigningKey(options?: { keepOld?: boolean; grace?: number | string; kid?: string }): Promise<KeysView>;
+  /** The hops of the last call to a destination (lookup, its tokens, the proxy request), with the first failure. */
+  lastCall(destination: string): Chain | undefined;
+  /** The hops that carried this correlation id (x-correlation-id / x-vcap-request-id), and their tokens' grants. */
+  chain(correlationId: string): Chain | undefined;
   stop(): Promise<void>;
 }
 
@@ -148,6 +153,8 @@ export async function startEmulator(options: StartOptions = {}): Promise<Emulato
     journal: (filter) => core.journal.list(filter),
     clock: (action) => (action ? applyClockAction(core.clock, action) : clockView(core.clock)),
     rotateSigningKey: (rotate) => rotateSigningKey(core, rotate ?? {}),
+    lastCall: (destination) => lastCallTo(core.journal.list(), destination),
+    chain: (correlationId) => chainByCorrelationId(core.journal.list(), correlationId),
     stop: async () => {
       await connectivity.stop();
       await server.close();
