@@ -1,21 +1,29 @@
 /**
  * The benchmarks behind `npm run bench` (bench/run.ts) and the CI smoke run (bench/smoke.ts): emulator
- * startup, reset and token issuing, each measured next to a baseline taken in the same run, so the ratio
- * says what the emulator adds on top of what Node itself costs on this machine.
+ * startup, reset, token issuing (here), destination find and its growth with 10 → 10,000 destinations
+ * (destinations.ts), the connectivity proxy against direct connections (connectivity.ts) and memory
+ * (memory.ts), each measured next to a baseline taken in the same run, so the ratio says what the emulator adds
+ * on top of what Node itself costs on this machine.
  */
 import { spawn } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
-import { cpus } from 'node:os';
+import { createServer } from 'node:http';
+import { cpus, loadavg } from 'node:os';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
+import { close, listen, median, result, throughput, timeMs, type BenchResult, type StartEmulator } from './common.ts';
+import { benchConnectivity, type ConnectivitySettings } from './connectivity.ts';
+import { benchFind, benchScaling, type DestinationSettings } from './destinations.ts';
+import { benchMemory, type MemorySettings } from './memory.ts';
+
+export { median, type BenchResult } from './common.ts';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cliFile = join(repoRoot, 'emulator', 'cli', 'main.ts');
 
-export interface BenchSettings {
+export interface BenchSettings extends ConnectivitySettings, DestinationSettings, MemorySettings {
   /** Warm `startEmulator({ port: 0 })` + `stop()` runs (≥ 30 for a real run). */
   startRuns: number;
   /** Starts with an empty TLS folder, so the CA and server certificate are generated. */
@@ -29,20 +37,42 @@ export interface BenchSettings {
   tokenConcurrency: number;
 }
 
-export const fullSettings: BenchSettings = { startRuns: 50, coldTlsRuns: 5, processRuns: 10, resetRuns: 2000, tokens: 2000, tokenConcurrency: 8 };
-export const smokeSettings: BenchSettings = { startRuns: 3, coldTlsRuns: 1, processRuns: 1, resetRuns: 20, tokens: 20, tokenConcurrency: 4 };
-
-export interface BenchResult {
-  name: string;
-  unit: 'ms' | 'tokens/s';
-  value: number;
-  baseline: { name: string; value: number };
-  /** value / baseline: how many times the baseline the emulator costs (ms) or achieves (tokens/s). */
-  ratio: number;
-  /** The issue's aim, where it states one (printed, not asserted). */
-  aim?: string;
-  runs: number;
-}
+export const fullSettings: BenchSettings = {
+  startRuns: 50,
+  coldTlsRuns: 5,
+  processRuns: 10,
+  resetRuns: 2000,
+  tokens: 2000,
+  tokenConcurrency: 8,
+  finds: 3000,
+  findConcurrency: 8,
+  scaleSizes: [10, 100, 1000, 10_000],
+  scaleRequests: 300,
+  latencyRequests: 2000,
+  bulkBytes: 64 * 1024 * 1024,
+  bulkRuns: 8,
+  concurrentConnections: 500,
+  memoryRuns: 3,
+  soakRequests: 100_000,
+};
+export const smokeSettings: BenchSettings = {
+  startRuns: 3,
+  coldTlsRuns: 1,
+  processRuns: 1,
+  resetRuns: 20,
+  tokens: 20,
+  tokenConcurrency: 4,
+  finds: 20,
+  findConcurrency: 4,
+  scaleSizes: [10, 100],
+  scaleRequests: 5,
+  latencyRequests: 20,
+  bulkBytes: 1024 * 1024,
+  bulkRuns: 2,
+  concurrentConnections: 20,
+  memoryRuns: 1,
+  soakRequests: 400,
+};
 
 export interface BenchReport {
   date: string;
@@ -50,40 +80,15 @@ export interface BenchReport {
   platform: string;
   cpu: string;
   cpuCount: number;
+  /** 1, 5 and 15 minute load averages when the run ended: a busy machine makes every figure noisier. */
+  loadAverage: number[];
   settings: BenchSettings;
   /** `import('../emulator/index.ts')` in this process, once (module loading is not part of the start figures). */
   importMs: number;
+  /** The whole run, in seconds. */
+  durationS: number;
   results: BenchResult[];
 }
-
-export function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-async function timeMs(run: () => unknown): Promise<number> {
-  const started = performance.now();
-  await run();
-  return performance.now() - started;
-}
-
-function result(name: string, unit: BenchResult['unit'], value: number, baselineName: string, baselineValue: number, runs: number, aim?: string): BenchResult {
-  return { name, unit, value, baseline: { name: baselineName, value: baselineValue }, ratio: value / baselineValue, runs, ...(aim ? { aim } : {}) };
-}
-
-function listen(server: Server): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-}
-
-function close(server: Server): Promise<void> {
-  return new Promise((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
-}
-
-type StartEmulator = typeof import('../emulator/index.ts').startEmulator;
 
 /** Warm starts in this process: startEmulator to ready, and start + stop, each next to a bare http.createServer. */
 async function benchStartup(startEmulator: StartEmulator, settings: BenchSettings): Promise<BenchResult[]> {
@@ -187,20 +192,6 @@ async function benchReset(startEmulator: StartEmulator, settings: BenchSettings)
   }
 }
 
-/** Run `total` calls of `task`, `concurrency` at a time; tokens per second. */
-async function throughput(total: number, concurrency: number, task: () => Promise<void>): Promise<number> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < total) {
-      next++;
-      await task();
-    }
-  };
-  const started = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return total / ((performance.now() - started) / 1000);
-}
-
 /**
  * client_credentials tokens over HTTP (fetch, keep-alive) next to signing the same JWT (same header, claims
  * and key) with jose directly: the difference is HTTP, client authentication, claims building and JSON.
@@ -244,7 +235,12 @@ async function benchTokens(startEmulator: StartEmulator, settings: BenchSettings
   }
 }
 
-export async function runBenchmarks(settings: BenchSettings): Promise<BenchReport> {
+/** The benchmark groups, in the order they run; `npm run bench -- proxy memory` runs only those named. */
+export const benchGroups = ['startup', 'reset', 'tokens', 'find', 'scaling', 'proxy', 'memory'] as const;
+export type BenchGroup = (typeof benchGroups)[number];
+
+export async function runBenchmarks(settings: BenchSettings, groups: readonly BenchGroup[] = benchGroups): Promise<BenchReport> {
+  const started = performance.now();
   const importStarted = performance.now();
   const { startEmulator } = await import('../emulator/index.ts');
   const importMs = performance.now() - importStarted;
@@ -252,13 +248,17 @@ export async function runBenchmarks(settings: BenchSettings): Promise<BenchRepor
   // One start outside the measurements: it creates the default TLS material if this machine has none yet.
   await (await startEmulator({ port: 0 })).stop();
 
-  const results = [
-    ...(await benchStartup(startEmulator, settings)),
-    await benchColdTlsStart(startEmulator, settings),
-    await benchProcessStart(settings),
-    await benchReset(startEmulator, settings),
-    ...(await benchTokens(startEmulator, settings)),
-  ];
+  const run: Record<BenchGroup, () => Promise<BenchResult[]>> = {
+    startup: async () => [...(await benchStartup(startEmulator, settings)), await benchColdTlsStart(startEmulator, settings), await benchProcessStart(settings)],
+    reset: async () => [await benchReset(startEmulator, settings)],
+    tokens: () => benchTokens(startEmulator, settings),
+    find: () => benchFind(startEmulator, settings),
+    scaling: () => benchScaling(startEmulator, settings),
+    proxy: () => benchConnectivity(startEmulator, settings),
+    memory: () => benchMemory(settings),
+  };
+  const results: BenchResult[] = [];
+  for (const group of benchGroups) if (groups.includes(group)) results.push(...(await run[group]()));
   const cpu = cpus();
   return {
     date: new Date().toISOString(),
@@ -266,28 +266,40 @@ export async function runBenchmarks(settings: BenchSettings): Promise<BenchRepor
     platform: `${process.platform} ${process.arch}`,
     cpu: cpu[0]?.model ?? 'unknown',
     cpuCount: cpu.length,
+    loadAverage: loadavg().map((l) => Math.round(l * 100) / 100),
     settings,
     importMs,
+    durationS: (performance.now() - started) / 1000,
     results,
   };
 }
 
 function format(value: number, unit: BenchResult['unit']): string {
-  if (unit === 'tokens/s') return `${Math.round(value)} tokens/s`;
-  return value < 1 ? `${value.toFixed(3)} ms` : `${value.toFixed(2)} ms`;
+  if (unit === 'ms') return value < 1 ? `${value.toFixed(3)} ms` : `${value.toFixed(2)} ms`;
+  if (unit === 'MB/s' || unit === 'MB') return `${value.toFixed(value < 10 ? 1 : 0)} ${unit}`;
+  return `${Math.round(value)} ${unit}`;
 }
 
-/** The report as a plain-text table: benchmark, median (or rate), baseline, ratio, aim. */
+/** The report as a plain-text table: benchmark, median (or rate), baseline, ratio, aim (✔ met, ✘ not); notes below. */
 export function formatTable(report: BenchReport): string {
-  const rows = report.results.map((r) => [r.name, format(r.value, r.unit), `${r.baseline.name}: ${format(r.baseline.value, r.unit)}`, `${r.ratio.toFixed(2)}×`, r.aim ?? '', String(r.runs)]);
+  const rows = report.results.map((r) => [
+    r.name,
+    format(r.value, r.unit),
+    `${r.baseline.name}: ${format(r.baseline.value, r.unit)}`,
+    `${r.ratio.toFixed(2)}×`,
+    r.aim ? `${r.aim}${r.aimMet === undefined ? '' : r.aimMet ? ' ✔' : ' ✘'}` : '',
+    String(r.runs),
+  ]);
   const header = ['benchmark', 'median / rate', 'baseline (same run)', 'ratio', 'aim', 'runs'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]): string => cells.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd();
+  const notes = report.results.filter((r) => r.note).map((r) => `- ${r.name}: ${r.note}`);
   return [
-    `node ${report.node}, ${report.platform}, ${report.cpuCount} × ${report.cpu}; importing the emulator: ${report.importMs.toFixed(1)} ms (once, not in the start figures)`,
+    `node ${report.node}, ${report.platform}, ${report.cpuCount} × ${report.cpu}, load average ${report.loadAverage.join(' ')}; importing the emulator: ${report.importMs.toFixed(1)} ms (once, not in the start figures); whole run ${report.durationS.toFixed(0)} s`,
     '',
     line(header),
     line(widths.map((w) => '-'.repeat(w))),
     ...rows.map(line),
+    ...(notes.length ? ['', 'notes:', ...notes] : []),
   ].join('\n');
 }

@@ -274,6 +274,24 @@ export async function benchConnectivity(startEmulator: StartEmulator, settings: 
       const [d, p] = await interleaved(settings.latencyRequests, () => httpCall(direct, smallPath), () => httpCall(proxied, smallPath));
       results.push(result(`HTTP proxy 20003: small request latency (GET ${smallPath}, keep-alive)`, 'ms', median(p), 'direct to the backend', median(d), settings.latencyRequests, { text: '≤ 1.3× direct', max: 1.3 }, `proxied ${spread(p)}; direct ${spread(d)}`));
 
+      // The same small request with the client apps really use: the SAP Cloud SDK's executeHttpRequest (axios).
+      const { executeHttpRequest } = await import('@sap-cloud-sdk/http-client');
+      const sdkProxied = {
+        url: `http://${benchHttpHost}`,
+        proxyType: 'OnPremise' as const,
+        cloudConnectorLocationId: benchLocation,
+        proxyConfiguration: { host: '127.0.0.1', port: emu.ports.httpProxy, protocol: 'http' as const, headers: { 'Proxy-Authorization': `Bearer ${token}` } },
+      };
+      const sdkDirect = { url: `http://127.0.0.1:${emu.ports.backendHttp}` };
+      const sdkCall = async (destination: typeof sdkDirect | typeof sdkProxied): Promise<void> => {
+        const res = await executeHttpRequest(destination, { method: 'get', url: smallPath });
+        if (res.status !== 200) throw new Error(`SDK request: status ${res.status}`);
+      };
+      const sdkRuns = Math.max(5, Math.round(settings.latencyRequests / 2));
+      await interleaved(warm, () => sdkCall(sdkDirect), () => sdkCall(sdkProxied));
+      const [sd, sp] = await interleaved(sdkRuns, () => sdkCall(sdkDirect), () => sdkCall(sdkProxied));
+      results.push(result(`HTTP proxy 20003: small request latency, SAP Cloud SDK executeHttpRequest`, 'ms', median(sp), 'the SDK direct to the backend', median(sd), sdkRuns, { text: '≤ 1.3× direct', max: 1.3 }, `proxied ${spread(sp)}; direct ${spread(sd)}`));
+
       const bulkPath = `/bytes/${settings.bulkBytes}`;
       await interleaved(1, () => httpCall(direct, bulkPath), () => httpCall(proxied, bulkPath));
       const [dg, pg] = await interleaved(settings.bulkRuns, () => httpCall(direct, bulkPath), () => httpCall(proxied, bulkPath));

@@ -1,6 +1,7 @@
 /**
  * CI runs the benchmarks in miniature: bench/smoke.ts as a child process must finish with exit 0 and print a
- * row for every benchmark. Figures are not asserted (machines differ); a benchmark that throws fails this.
+ * row for every benchmark. Figures are not asserted (machines differ); a benchmark that throws fails this, and
+ * so does a load row that saw an error.
  */
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -19,10 +20,32 @@ describe('bench smoke', () => {
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
 
     expect(code, `bench/smoke.ts failed:\n${stderr}`).toBe(0);
-    for (const row of ['startEmulator({ port: 0 }) to ready', 'start + stop()', 'first start on a machine', 'to ready line', 'reset() with the default scenario', 'tokens over HTTP, 1 in flight']) {
-      expect(stdout).toContain(row);
-    }
-    // Every row has a figure, a baseline and a ratio.
-    expect(stdout.match(/\d+(\.\d+)?×/g)?.length).toBeGreaterThanOrEqual(7);
+    const rows = [
+      'startEmulator({ port: 0 }) to ready',
+      'start + stop()',
+      'first start on a machine',
+      'to ready line',
+      'reset() with the default scenario',
+      'tokens over HTTP, 1 in flight',
+      'destination find over HTTP, 1 in flight',
+      'destination find with 100 destinations',
+      'HTTP proxy request with 100 system mappings',
+      'HTTP proxy 20003: small request latency (GET',
+      'HTTP proxy 20003: small request latency, SAP Cloud SDK',
+      'HTTP proxy 20003: download throughput',
+      'HTTP proxy 20003: upload throughput',
+      'SOCKS5 20004: small request latency on an open tunnel',
+      'SOCKS5 20004: download throughput',
+      'SOCKS5 20004: connect + handshake',
+      'connections at once, one request each',
+      'tunnels at once, one request each',
+      'RSS idle',
+      'RSS with 1,000 tenants and 10,000 destinations',
+      'mixed requests',
+    ];
+    for (const row of rows) expect(stdout).toContain(row);
+    // Every row has a figure, a baseline and a ratio; the load rows saw no error.
+    expect(stdout.match(/\d+(\.\d+)?×/g)?.length).toBeGreaterThanOrEqual(rows.length + 1);
+    expect(stdout).not.toMatch(/without an error ✘/);
   }, 120_000);
 });

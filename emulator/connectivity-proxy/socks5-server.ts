@@ -31,7 +31,7 @@ const relayBufferSize = 256 * 1024;
 const relayBuffers: Buffer[] = [];
 const takeRelayBuffer = (): Buffer => relayBuffers.pop() ?? Buffer.allocUnsafe(relayBufferSize);
 const giveRelayBuffer = (buffer: Buffer): void => {
-  if (relayBuffers.length < 64) relayBuffers.push(buffer);
+  if (relayBuffers.length < 16) relayBuffers.push(buffer);
 };
 
 class Socks5Session {
@@ -167,7 +167,10 @@ class Socks5Session {
     this.entry.internalTarget = `${decision.internalHost}:${decision.internalPort}`;
     const options = { host: decision.internalHost, port: decision.internalPort };
     // Plain TCP reads the backend's bytes into pooled buffers and writes them on (see relayFromBackend).
-    const upstream = decision.protocol === 'TCPS' ? tlsConnect({ ...options, rejectUnauthorized: false }) : netConnect({ ...options, noDelay: true, onread: { buffer: takeRelayBuffer, callback: (n, buf) => this.relayFromBackend(upstream, n, buf) } });
+    const upstream: Socket =
+      decision.protocol === 'TCPS'
+        ? tlsConnect({ ...options, rejectUnauthorized: false })
+        : netConnect({ ...options, noDelay: true, onread: { buffer: takeRelayBuffer, callback: (n: number, buf: Uint8Array): boolean => this.relayFromBackend(upstream, n, buf as Buffer) } });
     const connectTimer = setTimeout(() => upstream.destroy(new Error('connect timeout')), connectTimeoutMs);
     upstream.once('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(connectTimer);
