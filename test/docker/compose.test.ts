@@ -1,6 +1,6 @@
 /**
- * Smoke test of docker-compose.yml: up, healthy (the image's HEALTHCHECK), the env files in the `btp-env` volume,
- * the SDK on this machine using them, down. The engine here has no bridge network, so the test runs the file with
+ * Smoke test of docker-compose.yml: up (with the `example` profile's app container), healthy (the image's
+ * HEALTHCHECK), the env files in the `btp-env` volume, the app container and the SDK on this machine using them, down. The engine here has no bridge network, so the test runs the file with
  * host networking: it reads docker-compose.yml and changes only that — network_mode host instead of published
  * ports, and free ports appended to the command (later flags win) — everything else (image, command, scenario mount,
  * volume, health check) is the file's own.
@@ -26,7 +26,7 @@ let healthyMs = 0;
 
 async function composeRun(...args: string[]): Promise<string> {
   const [command, ...pre] = compose;
-  const result = await run(command, [...pre, '-p', project, '-f', composeFile, '--project-directory', root, ...args], {
+  const result = await run(command, [...pre, '-p', project, '-f', composeFile, '--project-directory', root, '--profile', 'example', ...args], {
     env: { ...process.env, BTP_EMULATOR_IMAGE: emulatorImage() },
     timeoutMs: 120_000,
   });
@@ -77,6 +77,15 @@ describe('docker-compose.yml', () => {
     const health = (await (await fetch(`http://127.0.0.1:${ports.services}/_emulator/health`)).json()) as { status: string; scenario: string };
     expect(health).toMatchObject({ status: 'ok', scenario: 'default' });
     expect(await docker('inspect', '--format', '{{.Config.User}}', container)).toBe('node');
+  });
+
+  it('the app container next to it reads the volume and gets a token over TLS and a destination', async () => {
+    const app = await composeRun('ps', '-q', 'app-example');
+    expect(app).not.toBe('');
+    const code = await docker('wait', app);
+    const logs = await run('docker', ['logs', app]);
+    expect(code, logs.stdout + logs.stderr).toBe('0');
+    expect(logs.stdout).toContain('app-example: token over TLS 200, destination ONPREM_BASIC 200 http://erp.internal:44300');
   });
 
   it('writes ca.pem, vcap-services.json, default-env.json and .env into the btp-env volume', async () => {
