@@ -9,7 +9,7 @@ import addFormatsModule from 'ajv-formats';
 import { expect } from 'vitest';
 import { parse } from 'yaml';
 
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 const specUrl = new URL('../../shared/reference/destination-service-openapi.yaml', import.meta.url);
 const spec = parse(readFileSync(specUrl, 'utf8')) as Json;
 const specId = 'destination-service-openapi';
