@@ -30,13 +30,16 @@ fi
 if ! docker info >/dev/null 2>&1; then
   log=${DOCKERD_LOG:-/tmp/dockerd.log}
   step "starting dockerd (log: $log)"
-  $SUDO sh -c "nohup dockerd --bridge=none --iptables=false >'$log' 2>&1 &"
-  for _ in $(seq 1 60); do
+  $SUDO nohup dockerd --bridge=none --iptables=false >"$log" 2>&1 &
+  dockerd_pid=$!
+  why="no answer from dockerd within 60 s"
+  for _ in $(seq 1 120); do
     docker info >/dev/null 2>&1 && break
-    sleep 1
+    if ! kill -0 "$dockerd_pid" 2>/dev/null; then why="dockerd exited"; break; fi
+    sleep 0.5
   done
   if ! docker info >/dev/null 2>&1; then
-    echo "Docker engine could not start: no answer from dockerd within 60 s. Last lines of $log:" >&2
+    echo "Docker engine could not start: $why. Last lines of $log:" >&2
     tail -n 30 "$log" >&2 || true
     exit 1
   fi
