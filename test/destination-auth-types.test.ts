@@ -67,6 +67,7 @@ beforeAll(async () => {
             http('UTE', 'OAuth2UserTokenExchange', xsuaa),
             http('REFRESH', 'OAuth2RefreshToken', xsuaa),
             http('SAMLBEARER', 'OAuth2SAMLBearerAssertion', { ...samlXsuaa, audience: 'urn:emulator:xsuaa' }),
+            http('SAMLBEARER_COMMON', 'OAuth2SAMLBearerAssertion', { ...samlXsuaa, tokenServiceURLType: 'Common' }),
             http('SAMLBEARER_SYSTEM', 'OAuth2SAMLBearerAssertion', { ...samlXsuaa, SystemUser: 'alice' }),
             http('SAMLBEARER_CLIENT', 'OAuth2SAMLBearerAssertion', { ...samlXsuaa, SAMLAssertionProvider: 'ClientProvided' }),
             http('SAMLASSERTION', 'SAMLAssertion', { audience: 'urn:target', assertionRecipient: 'https://target.example/acs' }),
@@ -105,6 +106,7 @@ beforeAll(async () => {
             http('UNAUTHORIZED', 'OAuth2ClientCredentials', stub('/unauthorized')),
           ],
         },
+        { subdomain: 'subscriber1' },
       ],
       clients: [{ clientid: 'backend-client', clientsecret: 'backend-secret', xsappname: 'backend!t2', authorities: ['backend!t2.Read'] }],
       users: [{ name: 'alice', password: 'alice-pw', email: 'alice@example.com', attributes: { Country: ['DE'] } }],
@@ -211,6 +213,13 @@ describe('authentication types through the SAP Cloud SDK', () => {
     expect([claims.user_name, claims.email, claims.grant_type, claims.client_id]).toEqual(['alice', 'alice@example.com', 'urn:ietf:params:oauth:grant-type:saml2-bearer', 'backend-client']);
   });
 
+  it('OAuth2SAMLBearerAssertion for a subscriber user (X-user-token) with tokenServiceURLType Common: a token in the subscriber zone', async () => {
+    const jwt = await emu.issueUserToken({ user: 'alice', tenant: 'subscriber1' });
+    await executeHttpRequest({ destinationName: 'SAMLBEARER_COMMON', jwt, useCache: false }, { method: 'get', url: '/x' });
+    const claims = bearerClaims(echo.last().headers.authorization);
+    expect([claims.user_name, (claims.ext_attr as { zdn: string }).zdn, claims.grant_type]).toEqual(['alice', 'subscriber1', 'urn:ietf:params:oauth:grant-type:saml2-bearer']);
+  });
+
   it('OAuth2SAMLBearerAssertion with SystemUser: no user token needed, the target receives a token for the system user', async () => {
     await executeHttpRequest({ destinationName: 'SAMLBEARER_SYSTEM', useCache: false }, { method: 'get', url: '/x' });
     expect(bearerClaims(echo.last().headers.authorization).user_name).toBe('alice');
@@ -261,6 +270,21 @@ describe('authentication types the SDK does not support, through the REST API', 
     const code = new URL(authorize.headers.get('location')!).searchParams.get('code')!;
     const { received } = await callViaRestApi('AUTHCODE', { 'X-code': code, 'X-redirect-uri': encodeURIComponent(redirect) });
     expect([bearerClaims(received).user_name, bearerClaims(received).grant_type]).toEqual(['alice', 'authorization_code']);
+  });
+
+  it('OAuth2AuthorizationCode with PKCE: X-code-verifier is passed on; a wrong one is an error element', async () => {
+    const { createHash } = await import('node:crypto');
+    const verifier = 'a-verifier-that-is-long-enough-for-pkce-0123456789';
+    const challenge = createHash('sha256').update(verifier).digest('base64url');
+    const codeFor = async (): Promise<string> => {
+      const res = await fetch(`${emu.urls.services}/oauth/authorize?response_type=code&client_id=backend-client&user=alice&redirect_uri=https://app.example/cb&code_challenge=${challenge}&code_challenge_method=S256`, { redirect: 'manual' });
+      return new URL(res.headers.get('location')!).searchParams.get('code')!;
+    };
+    const redirect = encodeURIComponent('https://app.example/cb');
+    const { received } = await callViaRestApi('AUTHCODE', { 'X-code': await codeFor(), 'X-redirect-uri': redirect, 'X-code-verifier': verifier });
+    expect(bearerClaims(received).user_name).toBe('alice');
+    const wrong = await find('AUTHCODE', { 'X-code': await codeFor(), 'X-redirect-uri': redirect, 'X-code-verifier': 'wrong' });
+    expect(wrong.body.authTokens![0].error).toMatch(/PKCE error/);
   });
 
   it('OAuth2SAMLBearerAssertion with SAMLAssertionProvider=ClientProvided exchanges the X-samlAssertion it is given', async () => {
