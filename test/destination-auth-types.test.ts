@@ -169,6 +169,7 @@ function verifiesWithTrustCertificate(xml: string): boolean {
 
 describe('authentication types through the SAP Cloud SDK', () => {
   it('NoAuthentication: the target receives no Authorization header', async () => {
+    expect((await getDestination({ destinationName: 'NOAUTH', useCache: false }))?.url).toBe(`${echo.url}/noauth`);
     await executeHttpRequest({ destinationName: 'NOAUTH', useCache: false }, { method: 'get', url: '/x' });
     expect(echo.last().url).toBe('/noauth/x');
     expect(echo.last().headers.authorization).toBeUndefined();
@@ -208,6 +209,7 @@ describe('authentication types through the SAP Cloud SDK', () => {
 
   it('OAuth2SAMLBearerAssertion: the emulator signs an assertion for the JWT user and its XSUAA exchanges it (saml2-bearer)', async () => {
     const jwt = await emu.issueUserToken({ user: 'alice' });
+    expect((await getDestination({ destinationName: 'SAMLBEARER', jwt, useCache: false }))?.authTokens?.[0].http_header.value).toMatch(/^Bearer ey/);
     await executeHttpRequest({ destinationName: 'SAMLBEARER', jwt, useCache: false }, { method: 'get', url: '/x' });
     const claims = bearerClaims(echo.last().headers.authorization);
     expect([claims.user_name, claims.email, claims.grant_type, claims.client_id]).toEqual(['alice', 'alice@example.com', 'urn:ietf:params:oauth:grant-type:saml2-bearer', 'backend-client']);
@@ -227,6 +229,7 @@ describe('authentication types through the SAP Cloud SDK', () => {
 
   it('SAMLAssertion: the target receives "SAML2.0 <base64 assertion>" signed with the subaccount trust certificate', async () => {
     const jwt = await emu.issueUserToken({ user: 'alice' });
+    expect((await getDestination({ destinationName: 'SAMLASSERTION', jwt, useCache: false }))?.authTokens?.[0].type).toBe('SAML2.0');
     await executeHttpRequest({ destinationName: 'SAMLASSERTION', jwt, useCache: false }, { method: 'get', url: '/x' });
     const header = String(echo.last().headers.authorization);
     expect(header).toMatch(/^SAML2\.0 [A-Za-z0-9+/]+=*$/);
