@@ -74,6 +74,8 @@ export const clientSchema = z.object({
   /** Scopes a client_credentials token of this client carries. */
   authorities: z.array(z.string()).default([]),
   redirectUris: z.array(z.string()).default([]),
+  /** Lifetime of this client's access tokens in seconds (xs-security.json `token-validity`); default: the scenario's. */
+  tokenValidity: z.number({ error: 'tokenValidity must be a number of seconds' }).int().positive().optional(),
 });
 
 export const userSchema = z.object({
@@ -102,6 +104,8 @@ export const scenarioSchema = z
     users: z.array(userSchema).default([]),
     /** User `/oauth/authorize` signs in when the request names none. */
     defaultUser: z.string().optional(),
+    /** Lifetime of access tokens in seconds, for every client without its own (XSUAA's default: 43200 = 12 h). */
+    tokenValidity: z.number({ error: 'tokenValidity must be a number of seconds' }).int().positive().optional(),
     /** The fake on-prem backend: stub routes (see emulator/cloud-connector/schema.ts). */
     backend: backendSchema,
   })

@@ -33,6 +33,8 @@ export interface OAuthClient {
   xsappname?: string;
   authorities: string[];
   redirectUris: string[];
+  /** Access token lifetime in seconds (default 12 h). */
+  tokenValidity?: number;
   /** The service binding this client belongs to, if any. */
   binding?: Binding;
 }
@@ -159,9 +161,13 @@ export function buildState(scenario: Scenario, now: number): EmulatorState {
       authorities: ['uaa.resource'],
       redirectUris: [],
       binding: b,
+      ...(scenario.tokenValidity ? { tokenValidity: scenario.tokenValidity } : {}),
     });
   }
-  for (const c of scenario.clients) clients.set(c.clientid, { ...c });
+  for (const c of scenario.clients) {
+    const tokenValidity = c.tokenValidity ?? scenario.tokenValidity;
+    clients.set(c.clientid, { ...c, ...(tokenValidity ? { tokenValidity } : {}) });
+  }
 
   const users = new Map<string, User>();
   for (const u of scenario.users) users.set(u.name, completeUser(u));

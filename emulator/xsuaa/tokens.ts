@@ -92,7 +92,7 @@ export class TokenMinter {
   async mint(req: MintRequest): Promise<MintedToken> {
     const urls = this.getUrls();
     const iat = nowSeconds(this.clock);
-    const lifetime = req.lifetime ?? defaultTokenLifetime;
+    const lifetime = req.lifetime ?? req.client.tokenValidity ?? defaultTokenLifetime;
     const { client, tenant, user } = req;
     const claims: XsuaaClaims = {
       jti: randomHex(16),
