@@ -70,6 +70,22 @@ export function findConnector(state: EmulatorState, zid: string, locationId = ''
   return state.onPrem.connectors.get(zid)?.find((c) => c.locationId === locationId);
 }
 
+/**
+ * Index of `host:port` → position per systems array, so a request does not scan 10,000 mappings. A hit is
+ * checked against the array (it may have been changed in place); a miss or a stale hit scans and re-indexes.
+ */
+const systemIndexes = new WeakMap<SystemMappingConfig[], Map<string, number>>();
+
+function findSystem(systems: SystemMappingConfig[], host: string, port: number): SystemMappingConfig | undefined {
+  const matches = (s: SystemMappingConfig | undefined): s is SystemMappingConfig => s !== undefined && s.virtualPort === port && s.virtualHost.toLowerCase() === host;
+  const key = `${host}:${port}`;
+  const cached = systems[systemIndexes.get(systems)?.get(key) ?? -1];
+  if (matches(cached)) return cached;
+  const index = systems.findIndex(matches);
+  if (index >= 0) systemIndexes.set(systems, new Map(systems.map((s, i) => [`${s.virtualHost.toLowerCase()}:${s.virtualPort}`, i])));
+  return systems[index];
+}
+
 /** Fill `{{name}}` placeholders in the internal host and port (the backend's ports are known only after listen). */
 function resolveTarget(system: SystemMappingConfig, placeholders: Record<string, string>): { host: string; port: number } | string {
   const fill = (value: string): string => value.replace(/\{\{(\w+)\}\}/g, (whole, name: string) => placeholders[name] ?? whole);
@@ -101,8 +117,7 @@ export function decideAccess(state: EmulatorState, request: AccessRequest, place
   if (!connector) return noConnector('location', `no Cloud Connector for ${describeLocation(locationId)} in subaccount ${subaccount}`);
   if (!connector.online) return noConnector('offline', `the Cloud Connector for ${describeLocation(locationId)} in subaccount ${subaccount} is offline`);
 
-  const host = request.virtualHost.toLowerCase();
-  const system = connector.systems.find((s) => s.virtualHost.toLowerCase() === host && s.virtualPort === request.virtualPort);
+  const system = findSystem(connector.systems, request.virtualHost.toLowerCase(), request.virtualPort);
   if (!system) return accessDenied('mapping', `virtual host \`${vhost}\` is not mapped in the Cloud Connector for ${describeLocation(locationId)} of subaccount ${subaccount}`);
   if (!channelProtocols[request.protocol].includes(system.protocol)) {
     const via = request.protocol === 'HTTP' ? 'the HTTP proxy' : 'SOCKS5';
