@@ -8,6 +8,7 @@ import { getDestination } from '@sap-cloud-sdk/connectivity';
 import { executeHttpRequest } from '@sap-cloud-sdk/http-client';
 import type { Chain } from '../emulator/core/chains.ts';
 import type { EchoBody } from '../emulator/backend/http-backend.ts';
+import { SocksClient } from 'socks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { didYouMean, levenshtein, nearestNames } from '../emulator/core/name-hints.ts';
 import { startEmulator, type EmulatorHandle } from '../emulator/index.ts';
@@ -27,6 +28,7 @@ beforeAll(async () => {
               ...t.destinations,
               { Name: 'ERP_QAS', Type: 'HTTP', URL: 'http://erp.internal:44300', Authentication: 'NoAuthentication', ProxyType: 'OnPremise' },
               { Name: 'WRONG_LOCATION', Type: 'HTTP', URL: 'http://erp.internal:44300', Authentication: 'NoAuthentication', ProxyType: 'OnPremise', CloudConnectorLocationId: 'nowhere' },
+              { Name: 'MAIL_WRONG_PORT', Type: 'MAIL', ProxyType: 'OnPremise', Authentication: 'NoAuthentication', 'mail.smtp.host': 'smtp.internal', 'mail.smtp.port': '26' },
             ],
           }
         : t,
@@ -192,6 +194,34 @@ describe('the story of one call: the journal chain', () => {
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
     expect(emu.journal({ service: 'connectivity-proxy' }).at(-1)).toMatchObject({ correlationId: id, status: 200 });
     expect(emu.chain(id)?.steps.map((s) => s.role)).toEqual(['connectivity-token', 'proxy']);
+  });
+
+  it('a SOCKS5 tunnel after a MAIL lookup: the refused CONNECT (reply 02) and its reason end the chain', async () => {
+    const lookup = await fetch(`${emu.urls.services}/destination-configuration/v1/destinations/MAIL_WRONG_PORT`, { headers: { authorization: `Bearer ${await serviceToken(emu, 'destination')}` } });
+    expect(lookup.status).toBe(200);
+    const jwt = await serviceToken(emu, 'connectivity');
+    const token = Buffer.from(jwt, 'latin1');
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(token.length);
+    const connect = SocksClient.createConnection({
+      proxy: {
+        host: '127.0.0.1',
+        port: emu.ports.socks5,
+        type: 5,
+        custom_auth_method: 0x80,
+        custom_auth_request_handler: async () => Buffer.concat([Buffer.from([0x01]), length, token, Buffer.from([0])]),
+        custom_auth_response_size: 2,
+        custom_auth_response_handler: async (data: Buffer) => data[0] === 0x01 && data[1] === 0x00,
+      },
+      command: 'connect',
+      destination: { host: 'smtp.internal', port: 26 },
+      timeout: 5000,
+    });
+    await expect(connect).rejects.toThrow();
+    const chain = emu.lastCall('MAIL_WRONG_PORT')!;
+    expect(chain.steps.map((s) => s.role)).toEqual(['service-token', 'lookup', 'connectivity-token', 'socks5']);
+    expect(chain.steps[1].entry.target).toBe('smtp.internal:26');
+    expect(chain.failed).toMatchObject({ role: 'socks5', status: 2, reason: expect.stringContaining('virtual host `smtp.internal:26` is not mapped') });
   });
 
   it('unknown ids and destinations answer 404 with a hint; a missing destination parameter is a 400 naming it', async () => {
