@@ -105,6 +105,12 @@ describe('levels', () => {
       expect(fallback?.url).toBe('http://localhost:1/only_provider');
       const provider = await getDestination({ destinationName: 'BOTH', useCache: false });
       expect(provider?.url).toBe('http://localhost:1/provider-subaccount');
+      // A destination the application shares on its instance level is found on the subscription level.
+      await call('provider', 'POST', '/v1/instanceDestinations', { ...http('SHARED_FOR_SDK', 'http://localhost:1/shared'), $metadata: { shared_with_subscriber: true } });
+      const shared = await getDestination({ destinationName: 'SHARED_FOR_SDK', jwt, useCache: false });
+      expect(shared?.url).toBe('http://localhost:1/shared');
+      const lookups = emu.journal({ service: 'destination' }).filter((e) => e.path.startsWith('/destination-configuration/v1/destinations/SHARED_FOR_SDK'));
+      expect(lookups.map((e) => [e.tenant, e.status])).toEqual([['subscriber1', 200]]);
     } finally {
       delete process.env.VCAP_SERVICES;
     }

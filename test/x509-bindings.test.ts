@@ -103,6 +103,14 @@ describe('x509 bindings', () => {
       expect(destination?.url).toBe('http://localhost:1/noauth');
       const tokenCall = emu.journal({ service: 'xsuaa' }).find((e) => e.path === '/oauth/token');
       expect(tokenCall?.status).toBe(200);
+
+      // With a subscriber user token the SDK also fetches the subscriber's service token (mTLS on uaadomain, x-zid).
+      emu.reset();
+      const jwt = await emu.issueUserToken({ user: 'alice', tenant: 'subscriber1' });
+      const viaSubscriber = await getDestination({ destinationName: 'NOAUTH', jwt, useCache: false });
+      expect(viaSubscriber?.url).toBe('http://localhost:1/noauth');
+      const tenants = emu.journal({ service: 'xsuaa' }).filter((e) => e.path === '/oauth/token' && e.status === 200).map((e) => e.tenant);
+      expect(tenants).toEqual(expect.arrayContaining(['provider', 'subscriber1']));
     } finally {
       delete process.env.VCAP_SERVICES;
     }
