@@ -8,7 +8,7 @@ export default async function setup(): Promise<void> {
   const info = await run('docker', ['version', '--format', '{{.Server.Version}}'], { timeoutMs: 15_000 });
   if (info.code !== 0 || !info.stdout.trim()) {
     throw new Error(
-      `The Docker test suite needs a Docker engine, and none answers: ${info.stderr.trim().replace(/\.$/, '') || 'docker version failed'}.\n` +
+      `The Docker test suite needs a Docker engine, and none answers: ${info.stderr.trim() || 'docker version failed'}\n` +
         'Start one (bash .ci/docker.sh installs docker.io, starts dockerd --bridge=none --iptables=false and builds the image).',
     );
   }
