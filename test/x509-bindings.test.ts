@@ -247,7 +247,7 @@ describe('tokenService.KeyStoreLocation', () => {
   it('an external token service that requires mTLS receives the keystore (PEM and JKS) and only client_id', async () => {
     await call('POST', '/v1/subaccountCertificates', [generate('ext.pem', 'ext-pem-client'), generate('ext.jks', 'ext-jks-client', 'jks-pass')]);
     await call('POST', '/v1/subaccountDestinations', [
-      mtlsDestination('EXT_PEM', tokenServer.url, 'ext.pem'),
+      mtlsDestination('EXT_PEM', tokenServer.url, 'ext.pem', { clientSecret: 'not-sent-with-mtls' }),
       mtlsDestination('EXT_JKS', tokenServer.url, 'ext.jks', { 'tokenService.KeyStorePassword': 'jks-pass' }),
     ]);
     const pem = await call('GET', '/v1/destinations/EXT_PEM');

@@ -71,6 +71,9 @@ export async function requestToken(
     if (cfg.clientId) body.set('client_id', cfg.clientId);
     body.set('client_assertion', clientAssertion.assertion);
     body.set('client_assertion_type', clientAssertion.type);
+  } else if (cfg.clientId && cfg['tokenService.KeyStoreLocation']) {
+    // mTLS: the keystore authenticates the client; no secret.
+    body.set('client_id', cfg.clientId);
   } else if (cfg.clientId) {
     if ((cfg['tokenService.addClientCredentialsInBody'] ?? 'true').toLowerCase() !== 'false') {
       body.set('client_id', cfg.clientId);
