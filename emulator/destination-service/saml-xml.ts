@@ -173,4 +173,4 @@ export async function checkEnvelopedSignature(root: XmlElement): Promise<Signatu
   };
 }
 
-export { fromBase64, toBase64 };
+export { toBase64 };

@@ -199,7 +199,7 @@ export class XsuaaGateway {
       const issuer = new URL(subject.claims.iss).origin;
       const cfg = { Name: 'token-exchange', Type: 'HTTP' as const, audience: req.form.get('resource') ?? req.form.get('audience') ?? issuer };
       const xml = await buildSignedAssertion({ cfg, claims: subject.claims, issuer, now: this.clock.now(), keys });
-      return { access_token: encodeAssertion(xml, 'base64url'), token_type: 'N_A', issued_token_type: TOKEN_TYPE.saml2, expires_in: 600, scope: '', jti: crypto.randomUUID() };
+      return { access_token: encodeAssertion(xml, 'base64url'), token_type: 'N_A', issued_token_type: TOKEN_TYPE.saml2, expires_in: 600, scope: '', jti: randomHex(16) };
     }
     const response = await this.userToken(client, tenant, this.userFromClaims(subject.claims), TOKEN_EXCHANGE, req.form.get('scope'));
     return { ...response, issued_token_type: subject.requestedTokenType };
