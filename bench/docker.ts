@@ -1,9 +1,13 @@
 /**
  * `npm run bench:docker`: the emulator image — its size, and the time from `docker run` to (a) `/_emulator/health`
  * answering and (b) Docker's own health status `healthy`. Aim: start to healthy ≤ 1.5 s. Host networking with free
- * ports, like the Docker test suite. Needs a Docker engine and the image (bash .ci/docker.sh --images).
+ * ports, like the Docker test suite. Needs a Docker engine and the image (bash .ci/docker.sh --images). Writes
+ * bench/results/docker.json. The times grow with the machine's load (a container start is mostly CPU: Node, TLS keys).
  */
 import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { freePort } from '../emulator/testcontainers/index.ts';
 
 const image = process.env.BTP_EMULATOR_IMAGE ?? 'btp-connectivity-emulator:local';
@@ -50,4 +54,7 @@ console.log(
     `(max ${report.startToHealthEndpointMs.max}), → Docker status healthy: median ${report.startToDockerHealthyMs.median} ms ` +
     `(max ${report.startToDockerHealthyMs.max}); aim ≤ 1500 ms; ${runs} runs`,
 );
-console.log(JSON.stringify(report));
+const resultsFile = join(dirname(fileURLToPath(import.meta.url)), 'results', 'docker.json');
+mkdirSync(dirname(resultsFile), { recursive: true });
+writeFileSync(resultsFile, `${JSON.stringify({ ...report, at: new Date().toISOString() }, null, 2)}\n`);
+console.log(`written to ${resultsFile}`);
