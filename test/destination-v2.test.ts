@@ -190,6 +190,11 @@ describe('subaccount trust certificate (/v1/saml2Metadata)', () => {
     expect((await call('/v1/saml2Metadata/certificate/passive')).status).toBe(404);
   });
 
+  it('DELETE /maintenance/v1/caches/ias answers 200', async () => {
+    const res = await fetch(`${emu.urls.services}/destination-configuration/maintenance/v1/caches/ias`, { method: 'DELETE', headers: { authorization: `Bearer ${providerToken}` } });
+    expect(res.status).toBe(200);
+  });
+
   it('each tenant has its own certificate', async () => {
     const own = await pemOf('/v1/saml2Metadata/certificate');
     const reply = await call('/v1/saml2Metadata/certificate', { token: subscriberToken });
