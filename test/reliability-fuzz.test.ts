@@ -125,8 +125,10 @@ describe('fuzzing the SOCKS5 handshake (20004)', () => {
       }),
       fc.uint8Array({ maxLength: 30 }).map((b) => Buffer.from(b)),
     );
+    // Cut short anywhere: a client that sends half a request and waits must not break the parser either.
+    const truncated = fc.tuple(request, fc.nat(40)).map(([r, n]) => r.subarray(0, n % (r.length + 1)));
     await fc.assert(
-      fc.asyncProperty(greeting, auth, request, fc.array(fc.nat(400), { maxLength: 4 }), async (g, a, r, cuts) => {
+      fc.asyncProperty(greeting, auth, fc.oneof(request, truncated), fc.array(fc.nat(400), { maxLength: 4 }), async (g, a, r, cuts) => {
         const { data } = await exchange(emu.ports.socks5, chunked(Buffer.concat([g, a, r]), cuts), 250);
         // The first reply is the method selection: 05 80 or 05 FF, never anything else.
         if (data.length >= 2) expect([0x80, 0xff]).toContain(data[1]);
@@ -247,7 +249,10 @@ describe('fuzzing every control API route that takes a body', () => {
   /** Valid bodies of the routes known today; routes without an example get the generic generators only. */
   const examples: Record<string, unknown[]> = {
     'PUT /_emulator/cloud-connectors/state': [{ locationId: 'LOC1', online: false }, { tenant: 'provider', online: true }],
-    'PUT /_emulator/cloud-connectors': [{ tenant: 'provider', connector: { locationId: 'NEW', online: true, systems: [{ virtualHost: 'x.internal', virtualPort: 80, internalHost: 'localhost', internalPort: 8080, protocol: 'HTTP', resources: [{ path: '/a', exactMatchOnly: true }] }] } }],
+    'PUT /_emulator/cloud-connectors': [
+      { tenant: 'provider', connector: { locationId: 'NEW', online: true, systems: [{ virtualHost: 'x.internal', virtualPort: 80, internalHost: 'localhost', internalPort: 8080, protocol: 'HTTP', resources: [{ path: '/a', exactMatchOnly: true }] }] } },
+      { connector: { locationId: 'LOC1', systems: [{ virtualHost: 'erp.internal', virtualPort: 44300, internalHost: '{{backendHost}}', internalPort: '{{backendHttpPort}}', principalType: 'X509' }] } },
+    ],
     'POST /_emulator/backend/stubs': [{ method: 'GET', path: '/stub', status: 201, headers: { 'x-a': 'b' }, body: { ok: true }, delayMs: 0 }],
     'POST /_emulator/users/token': [{ user: 'alice', tenant: 'subscriber1', scopes: ['read'] }],
     'POST /_emulator/clock': [{ action: 'advance', by: '5m' }, { action: 'freeze', at: '2030-01-01T00:00:00Z' }],
