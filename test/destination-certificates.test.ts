@@ -13,6 +13,7 @@ import * as jks from 'jks-js';
 import forge from 'node-forge';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createClock, startEmulator, type EmulatorHandle } from '../emulator/index.ts';
+import { EmulatorCore } from '../emulator/core/emulator-core.ts';
 import { serviceToken } from './helpers.ts';
 
 type Json = Record<string, unknown>;
@@ -174,6 +175,31 @@ describe.each(['subaccount', 'instance'] as const)('certificate generation on %s
       expect(errorOf(res)).toMatch(field);
     }
     expect((await call('GET', collection)).body).toEqual([]);
+  });
+});
+
+describe('certificate generation without a CA (MSW, direct core.fetch)', () => {
+  it('issues a self-signed certificate from Web Crypto keys, and refuses a CSR', async () => {
+    const core = await EmulatorCore.create({ scenario: { tenants: [{ subdomain: 'provider' }] } });
+    const dest = core.state.bindings.find((b) => b.service === 'destination')!;
+    const tokenRes = await core.fetch(
+      new Request('http://localhost:20000/oauth/token', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: dest.clientid, client_secret: dest.clientsecret }),
+      }),
+    );
+    const bearer = `Bearer ${((await tokenRes.json()) as { access_token: string }).access_token}`;
+    const post = (body: unknown): Promise<Response> =>
+      core.fetch(new Request('http://localhost:20000/destination-configuration/v1/subaccountCertificates', { method: 'POST', headers: { authorization: bearer, 'content-type': 'application/json' }, body: JSON.stringify(body) }));
+    expect((await post({ Name: 'self.pem', Attributes: { CN: 'self', Validity: validity(1) } })).status).toBe(201);
+    const read = await core.fetch(new Request('http://localhost:20000/destination-configuration/v1/subaccountCertificates/self.pem', { headers: { authorization: bearer } }));
+    const leaf = new X509Certificate(Buffer.from(((await read.json()) as { Content: string }).Content, 'base64').toString());
+    expect(leaf.issuer).toBe(leaf.subject);
+    expect(leaf.verify(leaf.publicKey)).toBe(true);
+    const csr = await post({ Name: 'csr.pem', Attributes: { CN: 'x', Validity: validity(1), CSR: b64('-----BEGIN CERTIFICATE REQUEST-----\n-----END CERTIFICATE REQUEST-----\n') } });
+    expect(csr.status).toBe(400);
+    expect(((await csr.json()) as { ErrorMessage: string }).ErrorMessage).toMatch(/Attributes\.CSR/);
   });
 });
 
