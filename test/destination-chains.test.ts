@@ -158,6 +158,10 @@ describe('chain names', () => {
     expect(found.body.ErrorMessage).toMatch(/"com.sap.nope" is not a predefined destination chain.*com.sap.sequentialUserPropagation/);
   });
 
+  it('an empty X-chain-name counts as absent, like other empty headers', async () => {
+    expect((await find('PLAIN', { 'X-chain-name': ' ' })).status).toBe(200);
+  });
+
   it('the v2 consume API refuses chains with a 400', async () => {
     const found = await find('USER_TARGET@subaccount', { 'X-chain-name': SEQUENTIAL_CHAIN }, 'v2');
     expect(found.status).toBe(400);

@@ -61,7 +61,7 @@ function resolveLevel(gateway: DestinationGateway, caller: Caller, level: Consum
 
 export async function consume(gateway: DestinationGateway, caller: Caller, reference: string, options: ConsumeOptions): Promise<ServiceResult> {
   const { headers } = options;
-  if (headers.has('x-chain-name')) throw new DestinationError(400, 'Destination chains (X-chain-name) are supported by the v1 find API only, not by /v2/destinations');
+  if (headers.get('x-chain-name')?.trim()) throw new DestinationError(400, 'Destination chains (X-chain-name) are supported by the v1 find API only, not by /v2/destinations');
   if (headers.get('x-user-token')?.trim() && headers.get('x-tenant')?.trim()) throw new DestinationError(400, 'The headers X-user-token and X-tenant must not be sent together');
   const metadata = options.query('$includeMetadata') ?? options.query('includeMetadata');
   if (metadata !== undefined && metadata !== 'owner') throw new DestinationError(400, `$includeMetadata "${metadata}" is not supported here; the consume API knows only "owner"`);

@@ -72,7 +72,7 @@ export class DestinationGateway {
 
   async find(caller: Caller, name: string, options: FindOptions): Promise<ServiceResult> {
     const headers = options.headers;
-    if (headers.has('x-chain-name')) return runChain(this, caller, name, options);
+    if (headers.get('x-chain-name')?.trim()) return runChain(this, caller, name, options);
     const xUserToken = nonEmpty(headers.get('x-user-token'));
     const xTenant = nonEmpty(headers.get('x-tenant'));
     if (xUserToken && xTenant) throw new DestinationError(400, 'The headers X-user-token and X-tenant must not be sent together');

@@ -153,7 +153,7 @@ export async function checkEnvelopedSignature(root: XmlElement): Promise<Signatu
   const id = root.getAttribute('ID');
   if (reference.getAttribute('URI') !== `#${id}`) throw new XmlSignatureError(`the signature references "${reference.getAttribute('URI')}", not the assertion "#${id}"`);
   const c14n = childNamed(signedInfo, 'CanonicalizationMethod', DSIG_NS)?.getAttribute('Algorithm');
-  if (c14n !== EXC_C14N) throw new XmlSignatureError(`canonicalization "${c14n}" is not supported (only exclusive c14n)`);
+  if (c14n !== EXC_C14N) throw new XmlSignatureError(c14n ? `canonicalization "${c14n}" is not supported (only exclusive c14n)` : 'the signature has no CanonicalizationMethod');
   const digestAlg = algorithms[childNamed(reference, 'DigestMethod', DSIG_NS)?.getAttribute('Algorithm') ?? ''];
   const signatureAlg = algorithms[childNamed(signedInfo, 'SignatureMethod', DSIG_NS)?.getAttribute('Algorithm') ?? ''];
   if (!digestAlg || !signatureAlg) throw new XmlSignatureError('the signature uses an unsupported digest or signature algorithm (RSA with SHA-256 or SHA-1 only)');
