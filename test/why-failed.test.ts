@@ -134,8 +134,11 @@ describe('the story of one call: the journal chain', () => {
     expect(connectivity).toMatchObject({ clientId: binding(emu, 'connectivity').clientid });
     expect(proxy).toMatchObject({ service: 'connectivity-proxy', virtualTarget: 'erp.internal:44300', locationId: 'nowhere', check: 'location' });
     expect(chain.summary.at(-1)).toBe('proxy: GET http://erp.internal:44300/sap/opu/odata/x → 503: no Cloud Connector for location `nowhere` in subaccount `provider`');
-    // The same through the handle.
+    // The same through the handle, and as text for a terminal.
     expect(emu.lastCall('WRONG_LOCATION')?.failed?.reason).toBe(chain.failed?.reason);
+    const text = await (await fetch(`${emu.urls.control}/journal/last-call?destination=WRONG_LOCATION&format=text`)).text();
+    expect(text.split('\n')[0]).toBe('failed at proxy (503): no Cloud Connector for location `nowhere` in subaccount `provider`');
+    expect(text).toContain('  lookup: GET /destination-configuration/v1/destinations/WRONG_LOCATION');
   });
 
   it('a lookup refused for an expired token: the chain names the grant of that token and the reason', async () => {
