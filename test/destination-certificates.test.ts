@@ -4,7 +4,7 @@
  * end — the SAP Cloud SDK presents the keystore from the find response to a backend that requires mTLS and
  * trusts the backend through a `.pem` truststore it fetches from the Destination Service.
  */
-import { generateKeyPairSync, X509Certificate } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import { createSecureContext, type TLSSocket } from 'node:tls';
 import { getDestination } from '@sap-cloud-sdk/connectivity';
@@ -85,7 +85,7 @@ describe.each(['subaccount', 'instance'] as const)('certificate generation on %s
     const days = (Date.parse(leaf.validTo) - Date.parse(leaf.validFrom)) / 86_400_000;
     expect(Math.round(days)).toBe(30);
     expect(Math.abs(Date.parse(leaf.validFrom) - clock.now())).toBeLessThan(2000);
-    expect(leaf.checkPrivateKey((await import('node:crypto')).createPrivateKey(text))).toBe(true);
+    expect(leaf.checkPrivateKey(createPrivateKey(text))).toBe(true);
 
     const keys = await call('GET', `${collection}/gen.pem/publicKeys`);
     expect(keys.status).toBe(200);
@@ -153,6 +153,19 @@ describe.each(['subaccount', 'instance'] as const)('certificate generation on %s
     const garbage = await call('POST', collection, { Name: 'bad-csr.pem', Attributes: { CN: 'x', Validity: validity(2), CSR: b64('not a csr') } });
     expect(garbage.status).toBe(400);
     expect(errorOf(garbage)).toMatch(/Attributes\.CSR/);
+  });
+
+  it('keeps a non-ASCII CN (UTF8String) and password', async () => {
+    const cn = 'Bestellungen Ünïcödé 漢字';
+    expect((await call('POST', collection, [
+      { Name: 'utf8.pem', Attributes: { CN: cn, Validity: validity(1), Password: 'pässwörd' } },
+      { Name: 'utf8.jks', Attributes: { CN: cn, Validity: validity(1), Password: 'pässwörd' } },
+    ])).status).toBe(201);
+    const pemText = (await contentOf(level, 'utf8.pem')).toString();
+    expect(new X509Certificate(pemText).subject).toContain(`CN=${cn}`);
+    expect(() => createPrivateKey({ key: pemText, passphrase: 'pässwörd' })).not.toThrow();
+    expect(((await call('GET', `${collection}/utf8.pem/publicKeys`)).body as { SubjectDN: string }[])[0].SubjectDN).toBe(`CN=${cn},O=btp-connectivity-emulator`);
+    expect(((await call('GET', `${collection}/utf8.jks/publicKeys`)).body as { Alias: string }[])[0].Alias).toBe(cn.toLowerCase());
   });
 
   it('refuses bad generation requests with a 400 naming the field, and stores nothing', async () => {

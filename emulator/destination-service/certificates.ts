@@ -155,8 +155,17 @@ function keystorePublicKeys(forge: Forge, name: string, binary: string): PublicK
 export const subjectDn = (cert: forgeNamespace.pki.Certificate): string =>
   [...cert.subject.attributes]
     .reverse()
-    .map((a) => `${a.shortName ?? a.name ?? a.type}=${String(a.value)}`)
+    .map((a) => `${a.shortName ?? a.name ?? a.type}=${utf8Decoded(String(a.value))}`)
     .join(',');
+
+/** node-forge leaves UTF8String values as UTF-8 bytes; other string types are returned as they are. */
+function utf8Decoded(value: string): string {
+  try {
+    return /[\x80-\xff]/.test(value) ? new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(value, (c) => c.charCodeAt(0))) : value;
+  } catch {
+    return value;
+  }
+}
 
 function chainEntry(forge: Forge, chain: forgeNamespace.pki.Certificate[], alias?: string): PublicKey {
   return {
@@ -247,10 +256,12 @@ export function issueCertificate(
   cert.serialNumber = `01${forge.util.bytesToHex(forge.random.getBytesSync(15))}`;
   cert.validity.notBefore = request.notBefore;
   cert.validity.notAfter = request.notAfter;
+  // Values as UTF8String (node-forge encodes them), so any CN survives.
+  const utf8 = (name: string, value: string): { name: string; value: string; valueTagClass: number } => ({ name, value, valueTagClass: forge.asn1.Type.UTF8 });
   const subject = [
-    { name: 'organizationName', value: 'btp-connectivity-emulator' },
-    ...(request.organizationalUnit ? [{ name: 'organizationalUnitName', value: request.organizationalUnit }] : []),
-    { name: 'commonName', value: request.commonName },
+    utf8('organizationName', 'btp-connectivity-emulator'),
+    ...(request.organizationalUnit ? [utf8('organizationalUnitName', request.organizationalUnit)] : []),
+    utf8('commonName', request.commonName),
   ];
   cert.setSubject(subject);
   const caCert = ca ? forge.pki.certificateFromPem(ca.certPem) : undefined;
@@ -316,7 +327,7 @@ export async function generateCertificate(name: string, attributes: GenerationAt
     return btoa(writeJks(forge, { alias: attributes.CN!.toLowerCase(), privateKeyInfoDer: keys.privateKeyInfoDer, chainDer, password: password ?? '', timestamp: options.now }));
   }
   const keyPem = password
-    ? forge.pki.encryptRsaPrivateKey(keys.privateKey, password, { algorithm: 'aes256' })
+    ? forge.pki.encryptRsaPrivateKey(keys.privateKey, forge.util.encodeUtf8(password), { algorithm: 'aes256' })
     : forge.pki.privateKeyInfoToPem(forge.pki.wrapRsaPrivateKey(forge.pki.privateKeyToAsn1(keys.privateKey)));
   return btoa(chain.map((c) => forge.pki.certificateToPem(c)).join('') + keyPem);
 }
