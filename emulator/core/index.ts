@@ -4,3 +4,4 @@ export { createClock, type Clock } from './clock.ts';
 export { ValidationError, type Scenario, type ScenarioInput } from './scenario-schema.ts';
 export { parseScenarioText, validateScenario } from './scenario.ts';
 export type { JournalEntry, JournalFilter } from './journal.ts';
+export { chainByCorrelationId, lastCallTo, type Chain, type ChainRole, type ChainStep } from './chains.ts';
