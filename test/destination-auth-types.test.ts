@@ -5,10 +5,12 @@
  * asserts the header the target receives. Token-service properties, client assertions, SAML assertion
  * contents and the failure paths are checked against a recording stub token service.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { getDestination } from '@sap-cloud-sdk/connectivity';
 import { executeHttpRequest } from '@sap-cloud-sdk/http-client';
 import { DOMParser } from '@xmldom/xmldom';
 import { decodeJwt } from 'jose';
+import forge from 'node-forge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignedXml } from 'xml-crypto';
 import { startEmulator, type EmulatorHandle } from '../emulator/index.ts';
@@ -39,6 +41,25 @@ const samlXsuaa = { tokenServiceURL: '{{services}}/oauth/token', clientKey: 'bac
 const stub = (path: string): Record<string, string> => ({ tokenServiceURL: `https://tokens.example.test${path}`, clientId: 'stub-client', clientSecret: 'stub-secret' });
 const JWT_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
 const EMAIL = 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress';
+
+/** A self-signed signing keystore of the destination's own (KeyStoreLocation), as PKCS#12 and as PEM. */
+function signingKeystore(): { p12: string; pem: string; certPem: string } {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const key = forge.pki.privateKeyFromPem(keyPem);
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
+  cert.serialNumber = '01';
+  cert.validity.notBefore = new Date('2025-01-01T00:00:00Z');
+  cert.validity.notAfter = new Date('2035-01-01T00:00:00Z');
+  cert.setSubject([{ name: 'commonName', value: 'saml-signer' }]);
+  cert.setIssuer([{ name: 'commonName', value: 'saml-signer' }]);
+  cert.sign(key, forge.md.sha256.create());
+  const certPem = forge.pki.certificateToPem(cert);
+  const p12 = forge.asn1.toDer(forge.pkcs12.toPkcs12Asn1(key, [cert], 'ks-pw', { algorithm: '3des' })).getBytes();
+  return { p12: forge.util.encode64(p12), pem: Buffer.from(certPem + keyPem).toString('base64'), certPem };
+}
+const keystore = signingKeystore();
 
 beforeAll(async () => {
   echo = await startEchoServer();
@@ -102,8 +123,15 @@ beforeAll(async () => {
             }),
             http('SAML_USERID', 'SAMLAssertion', { userIdSource: '$.ext_attr.zdn', skipUserAttributesPrefixInSAMLAttributes: 'true', skipUserUuidInSAMLAttributes: 'true', samlAssertionEncoding: 'base64url' }),
             http('SAML_NO_USERID', 'SAMLAssertion', { userIdSource: 'no_such_claim' }),
+            http('SAML_P12', 'SAMLAssertion', { KeyStoreLocation: 'saml-signer.p12', KeyStorePassword: 'ks-pw' }),
+            http('SAML_PEM', 'OAuth2SAMLBearerAssertion', { ...stub('/saml-pem'), KeyStoreLocation: 'saml-signer.pem' }),
+            http('SAML_P12_WRONG_PW', 'SAMLAssertion', { KeyStoreLocation: 'saml-signer.p12', KeyStorePassword: 'nope' }),
             http('DOWN', 'OAuth2ClientCredentials', stub('/down')),
             http('UNAUTHORIZED', 'OAuth2ClientCredentials', stub('/unauthorized')),
+          ],
+          certificates: [
+            { Name: 'saml-signer.p12', Type: 'CERTIFICATE', Content: keystore.p12 },
+            { Name: 'saml-signer.pem', Type: 'CERTIFICATE', Content: keystore.pem },
           ],
         },
         { subdomain: 'subscriber1' },
@@ -159,12 +187,16 @@ function parseAssertion(xml: string): { doc: Document; text: (tag: string) => st
 }
 
 /** Checks the assertion's enveloped signature with xml-crypto against the subaccount trust certificate. */
-function verifiesWithTrustCertificate(xml: string): boolean {
+function verifiesWithTrustCertificate(xml: string, certificate = trustPem): boolean {
   const doc = new DOMParser().parseFromString(xml, 'text/xml');
   const signature = doc.getElementsByTagNameNS('http://www.w3.org/2000/09/xmldsig#', 'Signature')[0];
-  const verifier = new SignedXml({ publicCert: trustPem, getCertFromKeyInfo: () => null });
+  const verifier = new SignedXml({ publicCert: certificate, getCertFromKeyInfo: () => null });
   verifier.loadSignature(signature as unknown as Node);
-  return verifier.checkSignature(xml);
+  try {
+    return verifier.checkSignature(xml);
+  } catch {
+    return false; // xml-crypto throws for a signature value that does not match the key
+  }
 }
 
 describe('authentication types through the SAP Cloud SDK', () => {
@@ -393,6 +425,30 @@ describe('token service properties and client authentication', () => {
     expect(a.text('NameID')).toBe('provider');
     expect(a.attributes.Country).toEqual(['DE']);
     expect(a.attributes.user_uuid).toBeUndefined();
+  });
+});
+
+describe('SAML signing with the destination keystore (KeyStoreLocation)', () => {
+  const certBody = (pem: string): string => pem.replace(/-----[^-]+-----|\s/g, '');
+
+  it('PKCS#12 with KeyStorePassword: the assertion is signed with the keystore, which KeyInfo carries', async () => {
+    const jwt = await emu.issueUserToken({ user: 'alice' });
+    const xml = decodeB64((await find('SAML_P12', { 'X-user-token': jwt })).body.authTokens![0].value);
+    expect(verifiesWithTrustCertificate(xml, keystore.certPem)).toBe(true);
+    expect(verifiesWithTrustCertificate(xml)).toBe(false);
+    expect(parseAssertion(xml).doc.getElementsByTagNameNS('http://www.w3.org/2000/09/xmldsig#', 'X509Certificate')[0].textContent).toBe(certBody(keystore.certPem));
+  });
+
+  it('PEM (certificate and key in one file) for OAuth2SAMLBearerAssertion', async () => {
+    const jwt = await emu.issueUserToken({ user: 'alice' });
+    await find('SAML_PEM', { 'X-user-token': jwt });
+    expect(verifiesWithTrustCertificate(decodeB64(lastStubCall().form.get('assertion')!), keystore.certPem)).toBe(true);
+  });
+
+  it('a wrong KeyStorePassword is an error element naming the keystore', async () => {
+    const jwt = await emu.issueUserToken({ user: 'alice' });
+    const found = await find('SAML_P12_WRONG_PW', { 'X-user-token': jwt });
+    expect(found.body.authTokens![0].error).toMatch(/keystore "saml-signer.p12" \(KeyStoreLocation\) cannot sign/);
   });
 });
 

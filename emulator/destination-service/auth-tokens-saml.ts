@@ -28,8 +28,8 @@ async function assertionFor(type: string, cfg: DestinationProps, ctx: TokenConte
   const user = await userClaims(type, cfg, ctx);
   if (!user.ok) return user;
   if (!ctx.samlSigning) return { ok: false, tokens: [failedToken('SAML assertions cannot be signed: no trust certificate is available')] };
-  const { keys, issuer } = await ctx.samlSigning();
   try {
+    const { keys, issuer } = await ctx.samlSigning();
     const xml = await buildSignedAssertion({ cfg, claims: user.claims, issuer, now: (ctx.now ?? Date.now)(), keys });
     const defaultEncoding = type === 'SAMLAssertion' ? 'base64' : 'base64url';
     const encoding = (cfg.samlAssertionEncoding ?? defaultEncoding).toLowerCase() === 'base64' ? 'base64' : 'base64url';

@@ -37,7 +37,7 @@ export interface TokenContext {
   now?: () => number;
   /** Verifies a user token the way the emulator's XSUAA does; default: decode only. */
   verifyUserToken?: (jwt: string) => Promise<{ ok: true; claims: XsuaaClaims } | { ok: false; reason: string }>;
-  /** The signing key pair and issuer of SAML assertions the service generates for the caller's subaccount. */
+  /** The signing key pair (the destination's keystore, else the subaccount trust certificate) and issuer of SAML assertions. */
   samlSigning?: () => Promise<{ keys: TrustKeyPair; issuer: string }>;
   /** A destination of the caller's levels by name (instance first), for `clientAssertion.destinationName`. */
   lookupDestination?: (name: string) => DestinationProps | undefined;

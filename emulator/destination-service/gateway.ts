@@ -8,6 +8,7 @@ import { levelStore, type EmulatorState, type LevelStore } from '../core/state.t
 import type { TokenMinter } from '../xsuaa/tokens.ts';
 import { retrieveAuthTokens, type AuthToken, type TokenContext } from './auth-tokens.ts';
 import { runChain } from './chains.ts';
+import { keystoreSigningKeys } from './saml-keystore.ts';
 import { entityIdOf, trustOf } from './saml-trust.ts';
 import { authenticateCaller, type Caller } from './caller.ts';
 import { DestinationError, destinationNotFound } from './errors.ts';
@@ -144,7 +145,10 @@ export class DestinationGateway {
       fetch: withCorrelation(this.tokenServiceFetch(cfg, store, subaccount), headers),
       now: () => this.minter.now(),
       verifyUserToken: (jwt) => this.minter.verify(jwt),
-      samlSigning: async () => ({ keys: (await trustOf(this.state(), caller.tenant)).active, issuer: entityIdOf(caller.tenant, this.placeholders().uaadomain ?? 'localhost') }),
+      samlSigning: async () => ({
+        keys: (await keystoreSigningKeys(cfg, store, subaccount)) ?? (await trustOf(this.state(), caller.tenant)).active,
+        issuer: entityIdOf(caller.tenant, this.placeholders().uaadomain ?? 'localhost'),
+      }),
       lookupDestination: (name) => {
         const hit = instance.destinations.get(name) ?? subaccount.destinations.get(name);
         return hit ? expandPlaceholders({ ...hit.props }, this.placeholders()) : undefined;
