@@ -171,3 +171,40 @@ describe('subscription level zones ($metadata.shared_with_subscriber)', () => {
     expect((await call('sub1', 'GET', '/v1/destinations/SUB_ONLY')).body.destinationConfiguration.URL).toBe('http://localhost:1/subscriber-own');
   });
 });
+
+describe('shared zone from the scenario file (instances.<binding>.sharedWithSubscriber)', () => {
+  const scenario = (providerInstance: Record<string, unknown>, subscriberInstance: Record<string, unknown> = {}): Record<string, unknown> => ({
+    name: 'shared-scenario',
+    tenants: [
+      { subdomain: 'provider', instances: { 'my-destination': providerInstance } },
+      { subdomain: 'subscriber1', zid: sub1, instances: { 'my-destination': subscriberInstance } },
+    ],
+  });
+
+  it('seeds shared entries that subscription levels see, and private ones they do not', async () => {
+    const seeded = await startEmulator({ port: 0, scenario: scenario({ destinations: [http('SEEDED_SHARED'), http('SEEDED_PRIVATE')], sharedWithSubscriber: ['SEEDED_SHARED'] }) });
+    try {
+      const vcap = JSON.parse(seeded.env.VCAP_SERVICES) as Record<string, { credentials: Record<string, string> }[]>;
+      const creds = vcap.destination[0].credentials;
+      const res = await postForm(`${seeded.urls.services}/oauth/token`, { grant_type: 'client_credentials', client_id: creds.clientid, client_secret: creds.clientsecret }, { 'x-zid': sub1 });
+      const token = ((await res.json()) as { access_token: string }).access_token;
+      const list = await fetch(`${seeded.urls.services}/destination-configuration/v1/instanceDestinations`, { headers: { authorization: `Bearer ${token}` } });
+      expect(names((await list.json()) as { Name: string }[])).toEqual(['SEEDED_SHARED']);
+    } finally {
+      await seeded.stop();
+    }
+  });
+
+  it('refuses unknown shared names, sharing by a subscriber, and a subscriber entry with a shared name, naming the field', async () => {
+    const refusal = (s: Record<string, unknown>): Promise<string> => startEmulator({ port: 0, scenario: s }).then(
+      async (started) => {
+        await started.stop();
+        return 'started';
+      },
+      (error: Error) => error.message,
+    );
+    expect(await refusal(scenario({ destinations: [http('A')], sharedWithSubscriber: ['B'] }))).toMatch(/tenants\[0\]\.instances\.my-destination\.sharedWithSubscriber\[0\]: "B" is not/);
+    expect(await refusal(scenario({}, { destinations: [http('A')], sharedWithSubscriber: ['A'] }))).toMatch(/tenants\[1\]\.instances\.my-destination\.sharedWithSubscriber: only the provider/);
+    expect(await refusal(scenario({ destinations: [http('A')], sharedWithSubscriber: ['A'] }, { destinations: [http('A')] }))).toMatch(/tenants\[1\]\.instances\.my-destination\.destinations\[0\]\.Name: "A" is shared/);
+  });
+});

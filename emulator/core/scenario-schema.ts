@@ -40,6 +40,19 @@ const levelContentShape = {
   certificates: z.array(certificateSchema).default([]),
 };
 
+/**
+ * An instance level; on the provider, `sharedWithSubscriber` names its entries that are in the shared zone of
+ * every subscription level (as `$metadata.shared_with_subscriber: true` does through the REST API).
+ */
+const instanceLevelSchema = z
+  .object({ ...levelContentShape, sharedWithSubscriber: z.array(z.string()).default([]) })
+  .superRefine((level, ctx) => {
+    const known = new Set([...level.destinations.map((d) => d.Name), ...level.fragments.map((f) => f.FragmentName), ...level.certificates.map((c) => c.Name)]);
+    level.sharedWithSubscriber.forEach((name, j) => {
+      if (!known.has(name)) ctx.addIssue({ code: 'custom', path: ['sharedWithSubscriber', j], message: `"${name}" is not a destination, fragment or certificate of this instance level` });
+    });
+  });
+
 const subdomainSchema = z
   .string()
   .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 'subdomain must be lower-case letters, digits and inner dashes');
@@ -50,7 +63,7 @@ export const tenantSchema = z.object({
   subaccountId: z.string().min(1).optional(),
   ...levelContentShape,
   /** Destination service instance level, keyed by the instance's binding name. */
-  instances: z.record(z.string(), z.object(levelContentShape)).default({}),
+  instances: z.record(z.string(), instanceLevelSchema).default({}),
   /** Cloud Connectors connected to this subaccount (see emulator/cloud-connector/schema.ts). */
   cloudConnectors: cloudConnectorsSchema,
 });
@@ -114,6 +127,18 @@ export const scenarioSchema = z
     scenario.tenants.forEach((t, i) => {
       if (seen.has(t.subdomain)) ctx.addIssue({ code: 'custom', path: ['tenants', i, 'subdomain'], message: `duplicate subdomain "${t.subdomain}"` });
       seen.add(t.subdomain);
+    });
+    // Subscription level zones: only the provider shares, and a shared name cannot also be a subscriber's own.
+    scenario.tenants.forEach((t, i) => {
+      for (const [binding, level] of Object.entries(t.instances)) {
+        if (i > 0 && level.sharedWithSubscriber.length) {
+          ctx.addIssue({ code: 'custom', path: ['tenants', i, 'instances', binding, 'sharedWithSubscriber'], message: 'only the provider (the first tenant) shares instance-level entries with subscribers' });
+        }
+        const shared = new Set(i > 0 ? (scenario.tenants[0].instances[binding]?.sharedWithSubscriber ?? []) : []);
+        level.destinations.forEach((d, j) => {
+          if (shared.has(d.Name)) ctx.addIssue({ code: 'custom', path: ['tenants', i, 'instances', binding, 'destinations', j, 'Name'], message: `"${d.Name}" is shared with subscribers by the provider; names are unique across both zones` });
+        });
+      }
     });
     const names = new Set<string>();
     scenario.bindings.forEach((b, i) => {

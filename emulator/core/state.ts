@@ -183,6 +183,12 @@ export function buildState(scenario: Scenario, now: number): EmulatorState {
       if (!binding) throw new Error(`tenants[${i}].instances.${bindingName}: no destination binding named "${bindingName}"`);
       const level = emptyLevel();
       fillLevel(level, content, now);
+      for (const name of content.sharedWithSubscriber) {
+        for (const entries of [level.destinations, level.fragments, level.certificates] as Map<string, Stored<unknown>>[]) {
+          const entry = entries.get(name);
+          if (entry) entry.sharedWithSubscriber = true;
+        }
+      }
       levels.set(levelKey(zid, binding.instanceid), level);
     }
   });
