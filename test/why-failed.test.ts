@@ -3,7 +3,7 @@
  * has no room for it in the body, in an `X-Emulator-Reason` header. A destination lookup miss names the nearest
  * existing names of both levels while the 404 body stays exactly what the SAP Cloud SDK compares.
  */
-import { request as httpRequest } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
 import { getDestination } from '@sap-cloud-sdk/connectivity';
 import { executeHttpRequest } from '@sap-cloud-sdk/http-client';
 import type { Chain } from '../emulator/core/chains.ts';
@@ -28,6 +28,8 @@ beforeAll(async () => {
               ...t.destinations,
               { Name: 'ERP_QAS', Type: 'HTTP', URL: 'http://erp.internal:44300', Authentication: 'NoAuthentication', ProxyType: 'OnPremise' },
               { Name: 'WRONG_LOCATION', Type: 'HTTP', URL: 'http://erp.internal:44300', Authentication: 'NoAuthentication', ProxyType: 'OnPremise', CloudConnectorLocationId: 'nowhere' },
+              { Name: 'BROKEN_OAUTH', Type: 'HTTP', URL: 'http://erp.internal:44300', Authentication: 'OAuth2ClientCredentials', ProxyType: 'OnPremise', tokenServiceURL: '{{services}}/oauth/token', clientId: 'backend-client', clientSecret: 'wrong' },
+              { Name: 'EXTERNAL_OAUTH', Type: 'HTTP', URL: 'http://erp.internal:44300', Authentication: 'OAuth2ClientCredentials', ProxyType: 'OnPremise', tokenServiceURL: '{{external}}/token', clientId: 'c', clientSecret: 's' },
               { Name: 'MAIL_WRONG_PORT', Type: 'MAIL', ProxyType: 'OnPremise', Authentication: 'NoAuthentication', 'mail.smtp.host': 'smtp.internal', 'mail.smtp.port': '26' },
             ],
           }
@@ -139,6 +141,34 @@ describe('the story of one call: the journal chain', () => {
     const text = await (await fetch(`${emu.urls.control}/journal/last-call?destination=WRONG_LOCATION&format=text`)).text();
     expect(text.split('\n')[0]).toBe('failed at proxy (503): no Cloud Connector for location `nowhere` in subaccount `provider`');
     expect(text).toContain('  lookup: GET /destination-configuration/v1/destinations/WRONG_LOCATION');
+  });
+
+  it('a failing token flow: the token request the lookup made is in the chain and is where it failed', async () => {
+    await expect(executeHttpRequest({ destinationName: 'BROKEN_OAUTH', useCache: false }, { method: 'get', url: '/x' })).rejects.toThrow();
+    const chain = await lastCall('BROKEN_OAUTH');
+    expect(chain.steps.map((s) => s.role)).toEqual(['service-token', 'token-flow', 'lookup']);
+    expect(chain.failed).toMatchObject({ role: 'token-flow', status: 401, reason: expect.stringContaining('wrong client_secret for client "backend-client"') });
+    expect(chain.steps[2].entry.authTokenError).toMatch(/Retrieval of OAuth token failed.*401/);
+  });
+
+  it('the lookup reference stays inside the emulator: an external token service does not see it', async () => {
+    const seen: Record<string, string | string[] | undefined>[] = [];
+    const server = createServer((req, res) => {
+      seen.push(req.headers);
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: 'external-token', token_type: 'bearer', expires_in: 3600 }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    emu.core.extraPlaceholders.external = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      const res = await fetch(`${emu.urls.services}/destination-configuration/v1/destinations/EXTERNAL_OAUTH`, { headers: { authorization: `Bearer ${await serviceToken(emu, 'destination')}`, 'x-correlation-id': 'ext-1' } });
+      expect(((await res.json()) as { authTokens: { value: string }[] }).authTokens[0].value).toBe('external-token');
+      expect(seen).toHaveLength(1);
+      expect(seen[0]['x-emulator-lookup']).toBeUndefined();
+      expect(seen[0]['x-correlation-id']).toBe('ext-1');
+    } finally {
+      delete emu.core.extraPlaceholders.external;
+      server.close();
+    }
   });
 
   it('a lookup refused for an expired token: the chain names the grant of that token and the reason', async () => {

@@ -7,13 +7,15 @@
  *   the tokens they used;
  * - for "the last call to destination X", by linkage, because apps using the SAP Cloud SDK send no id on most
  *   hops: the last lookup of X; the grant of the token it was made with (its `jti`); the grants of the tokens
- *   in its `authTokens`; the last proxy or SOCKS5 request to the destination's virtual host after it, and the
- *   grant of that request's connectivity token.
+ *   in its `authTokens` and every token request the lookup made (failed ones too); the last proxy or SOCKS5
+ *   request to the destination's virtual host after it, and the grant of that request's connectivity token.
  *
- * The links are token ids the routes write into the journal (`issuedJti` on grants, `callerJti` and
- * `authTokenJtis` on lookups, `tokenJti` on proxy requests), so the chain holds even with a frozen clock.
+ * The links are ids the routes write into the journal (`issuedJti` on grants, `callerJti`, `authTokenJtis` and
+ * `lookupRef` on lookups and the token requests they made, `tokenJti` on proxy requests), so the chain holds
+ * even with a frozen clock.
  */
 import { decodeJwtPayload } from '../xsuaa/tokens.ts';
+import { randomHex } from './ids.ts';
 import type { JournalEntry } from './journal.ts';
 
 export type ChainRole = 'service-token' | 'lookup' | 'token-flow' | 'connectivity-token' | 'proxy' | 'socks5' | 'other';
@@ -35,9 +37,31 @@ export interface Chain {
 
 const correlationHeaders = ['x-correlation-id', 'x-vcap-request-id'];
 
-/** The outbound token requests of a lookup carry the lookup's correlation id headers. */
+/**
+ * Marks the token requests a lookup makes to the emulator's own XSUAA, so the journal links them to the lookup
+ * even when they fail (no token, no `jti`). Never sent outside the emulator (see EmulatorCore.fetchOutbound).
+ */
+export const lookupRefHeader = 'x-emulator-lookup';
+
+/** A copy of a lookup's request headers with a fresh lookup reference, for the gateway and its token requests. */
+export function markLookup(incoming: Headers): { headers: Headers; lookupRef: string } {
+  const lookupRef = randomHex(6);
+  const headers = new Headers(incoming);
+  headers.set(lookupRefHeader, lookupRef);
+  return { headers, lookupRef };
+}
+
+/** The request without the emulator's internal headers, for servers outside the emulator. */
+export function withoutInternalHeaders(request: Request): Request {
+  if (!request.headers.has(lookupRefHeader)) return request;
+  const headers = new Headers(request.headers);
+  headers.delete(lookupRefHeader);
+  return new Request(request, { headers });
+}
+
+/** The outbound token requests of a lookup carry the lookup's correlation id headers (and its lookup reference). */
 export function withCorrelation(fetchFn: (request: Request) => Promise<Response>, incoming: Headers): (request: Request) => Promise<Response> {
-  const present = correlationHeaders.filter((h) => incoming.get(h));
+  const present = [...correlationHeaders, lookupRefHeader].filter((h) => incoming.get(h));
   if (!present.length) return fetchFn;
   return (request) => {
     const headers = new Headers(request.headers);
@@ -92,12 +116,12 @@ function failed(e: JournalEntry): boolean {
   return e.status >= 400 || typeof e.authTokenError === 'string';
 }
 
-function roleOf(e: JournalEntry, serviceJtis: Set<unknown>, flowJtis: Set<unknown>, connectivityJtis: Set<unknown>): ChainRole {
+function roleOf(e: JournalEntry, serviceJtis: Set<unknown>, flowJtis: Set<unknown>, connectivityJtis: Set<unknown>, lookupRefs: Set<unknown>): ChainRole {
   if (isLookup(e)) return 'lookup';
   if (e.service === 'connectivity-proxy') return 'proxy';
   if (e.service === 'socks5') return 'socks5';
   if (isGrant(e)) {
-    if (flowJtis.has(e.issuedJti)) return 'token-flow';
+    if (flowJtis.has(e.issuedJti) || (e.lookupRef !== undefined && lookupRefs.has(e.lookupRef))) return 'token-flow';
     if (connectivityJtis.has(e.issuedJti)) return 'connectivity-token';
     if (serviceJtis.has(e.issuedJti)) return 'service-token';
   }
@@ -117,7 +141,8 @@ function assemble(by: Chain['by'], entries: JournalEntry[]): Chain {
   const serviceJtis = new Set(unique.filter(isLookup).map((e) => e.callerJti));
   const flowJtis = new Set(unique.filter(isLookup).flatMap((e) => (Array.isArray(e.authTokenJtis) ? e.authTokenJtis : [])));
   const connectivityJtis = new Set(unique.filter(isTunnel).map((e) => e.tokenJti));
-  const steps = unique.map((entry) => ({ role: roleOf(entry, serviceJtis, flowJtis, connectivityJtis), entry }));
+  const lookupRefs = new Set(unique.filter(isLookup).map((e) => e.lookupRef));
+  const steps = unique.map((entry) => ({ role: roleOf(entry, serviceJtis, flowJtis, connectivityJtis, lookupRefs), entry }));
   const first = steps.find((s) => failed(s.entry));
   const reason = first ? (first.entry.reason ?? (typeof first.entry.authTokenError === 'string' ? first.entry.authTokenError : undefined)) : undefined;
   return {
@@ -138,7 +163,10 @@ function grantsOf(entries: JournalEntry[], jtis: unknown[], before: number): Jou
 /** The linked grants of the lookups and tunnels among `core`. */
 function withLinkedGrants(all: JournalEntry[], core: JournalEntry[]): JournalEntry[] {
   const linked = core.flatMap((e): JournalEntry[] => {
-    if (isLookup(e)) return grantsOf(all, [e.callerJti, ...(Array.isArray(e.authTokenJtis) ? e.authTokenJtis : [])], e.id);
+    if (isLookup(e)) {
+      const flow = e.lookupRef === undefined ? [] : all.filter((g) => g.id < e.id && isGrant(g) && g.lookupRef === e.lookupRef);
+      return [...grantsOf(all, [e.callerJti, ...(Array.isArray(e.authTokenJtis) ? e.authTokenJtis : [])], e.id), ...flow];
+    }
     if (isTunnel(e)) return grantsOf(all, [e.tokenJti], e.id);
     return [];
   });

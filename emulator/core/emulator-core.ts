@@ -20,6 +20,7 @@ import { decodeJwtPayload, TokenMinter, type PublicUrls } from '../xsuaa/tokens.
 import type { App, AppEnv } from './app-env.ts';
 import { buildVcapServices, type VcapServices } from './bindings.ts';
 import type { ClientCertificateIssuer, MtlsCapableFetch } from './client-certificate.ts';
+import { lookupRefHeader, withoutInternalHeaders } from './chains.ts';
 import { createClock, type Clock } from './clock.ts';
 import { Journal, type JournalService } from './journal.ts';
 import { parseScenarioText, validateScenario } from './scenario.ts';
@@ -152,8 +153,8 @@ export class EmulatorCore {
     const url = new URL(request.url);
     const own = [new URL(this.urls.serviceUrl).host, this.urls.uaaDomain];
     const local = own.some((host) => url.host === host || url.host.endsWith(`.${host}`));
-    if (options?.clientCertificate) return this.outbound(request, options);
-    return local ? this.fetch(request) : this.outbound(request);
+    if (options?.clientCertificate) return this.outbound(withoutInternalHeaders(request), options);
+    return local ? this.fetch(request) : this.outbound(withoutInternalHeaders(request));
   }
 
   private buildApp(): App {
@@ -164,6 +165,7 @@ export class EmulatorCore {
       const url = new URL(c.req.url);
       if (url.pathname.startsWith('/_emulator/journal') || url.pathname === '/_emulator/health') return;
       const correlationId = c.req.header('x-correlation-id') ?? c.req.header('x-vcap-request-id');
+      const lookupRef = c.req.header(lookupRefHeader);
       this.journal.record({
         time: new Date(this.clock.now()).toISOString(),
         service: serviceOf(url.pathname),
@@ -175,6 +177,7 @@ export class EmulatorCore {
         ...(c.get('destination') ? { destination: c.get('destination') } : {}),
         ...(c.get('reason') ? { reason: c.get('reason') } : {}),
         ...(correlationId ? { correlationId } : {}),
+        ...(lookupRef ? { lookupRef } : {}),
         ...c.get('journal'),
       });
     });

@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import type { App, AppEnv } from '../core/app-env.ts';
 import { consume } from './consume.ts';
 import { registerCrudRoutes } from './crud-router.ts';
-import { callerLink, lookupLink } from '../core/chains.ts';
+import { callerLink, lookupLink, markLookup } from '../core/chains.ts';
 import { registerLabelRoutes } from './labels.ts';
 import { registerSamlMetadataRoutes } from './saml-metadata-router.ts';
 import type { DestinationGateway, ServiceResult } from './gateway.ts';
@@ -24,13 +24,14 @@ export function registerDestinationRoutes(app: App, gateway: DestinationGateway)
   app.get(`${destinationBase}/v1/destinations/:name`, async (c) => {
     const name = c.req.param('name');
     c.set('destination', name);
-    c.set('journal', callerLink(c.req.header('authorization')));
+    const { headers, lookupRef } = markLookup(c.req.raw.headers);
+    c.set('journal', { ...callerLink(c.req.header('authorization')), lookupRef });
     const caller = await gateway.authenticate(c.req.header('authorization'));
     c.set('tenant', caller.tenant.subdomain);
     const result = await gateway.find(caller, name, {
       skipTokenRetrieval: flag(c.req.query('$skipTokenRetrieval')),
       skipCredentials: flag(c.req.query('$skipCredentials')),
-      headers: c.req.raw.headers,
+      headers,
     });
     c.set('journal', { ...c.get('journal'), ...lookupLink(result.body) });
     return send(c, result);
