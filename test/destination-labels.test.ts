@@ -14,9 +14,9 @@ beforeAll(async () => {
       tenants: [
         {
           subdomain: 'provider',
-          destinations: [{ Name: 'D1', Type: 'HTTP', URL: 'https://d1.example', Authentication: 'NoAuthentication', ProxyType: 'Internet' }],
+          destinations: ['D1', 'D2', 'D3'].map((Name) => ({ Name, Type: 'HTTP', URL: 'https://d.example', Authentication: 'NoAuthentication', ProxyType: 'Internet' })),
           fragments: [{ FragmentName: 'F1', URL: 'https://f1.example' }],
-          certificates: [{ Name: 'c.pem', Content: 'MIIB' }],
+          certificates: [{ Name: 'c.pem', Content: 'MIIB' }, { Name: 'D1', Content: 'MIIB' }],
         },
       ],
     },
@@ -65,6 +65,28 @@ describe('labels', () => {
     expect((values.body as { ErrorMessage: string }).ErrorMessage).toMatch(/"env" would have 11 values/);
     expect((await labels('subaccountDestinations/D1', 'PATCH', { action: 'REPLACE', labels: [] })).status).toBe(400);
     expect((await labels('subaccountDestinations/D1')).body).toEqual([{ key: 'env', values: ['prod'] }]);
+  });
+
+  it('are kept apart per entity kind: a certificate named like a destination has its own', async () => {
+    await labels('subaccountDestinations/D1', 'PUT', [{ key: 'k', values: ['dest'] }]);
+    expect((await labels('subaccountCertificates/D1')).body).toEqual([]);
+  });
+
+  it("filter lists with Label['k'] HAS (...), any of the values, joined with AND and with name conditions", async () => {
+    await labels('subaccountDestinations/D1', 'PUT', [{ key: 'env', values: ['prod'] }, { key: 'team', values: ['a'] }]);
+    await labels('subaccountDestinations/D2', 'PUT', [{ key: 'env', values: ['dev'] }, { key: 'team', values: ['a'] }]);
+    await labels('subaccountCertificates/c.pem', 'PUT', [{ key: 'env', values: ['prod'] }]);
+    const list = async (collection: string, filter: string): Promise<string[]> => {
+      const res = await fetch(`${emu.urls.services}/destination-configuration/v1/${collection}?$filter=${encodeURIComponent(filter)}`, { headers: { authorization: `Bearer ${token}` } });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { Name: string }[]).map((d) => d.Name);
+    };
+    expect(await list('subaccountDestinations', "Label['env'] HAS ('prod', 'test')")).toEqual(['D1']);
+    expect(await list('subaccountDestinations', "Label['team'] HAS ('a') AND Label['env'] HAS ('dev')")).toEqual(['D2']);
+    expect(await list('subaccountDestinations', "Label['team'] HAS ('a') AND startswith(Name, 'D1')")).toEqual(['D1']);
+    expect(await list('subaccountCertificates', "Label['env'] HAS ('prod')")).toEqual(['c.pem']);
+    const bad = await fetch(`${emu.urls.services}/destination-configuration/v1/subaccountDestinations?$filter=${encodeURIComponent("Label['env'] HAS ()")}`, { headers: { authorization: `Bearer ${token}` } });
+    expect(bad.status).toBe(400);
   });
 
   it('answer 404 for an unknown entity', async () => {

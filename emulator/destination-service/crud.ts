@@ -11,6 +11,7 @@ import type { LevelStore, Stored } from '../core/state.ts';
 import { assertCertificateContent, generateCertificate, parseGenerationAttributes, publicKeysOf, type CertificateAuthority } from './certificates.ts';
 import { DestinationError, NOT_FOUND_MESSAGE } from './errors.ts';
 import { etagOf, type ServiceResult } from './gateway.ts';
+import { labelsOf } from './labels.ts';
 import { linkHeader, matchesFilter, pageOf, parseInList, type ListQuery, type MetadataField } from './list-query.ts';
 
 type Props = Record<string, string>;
@@ -125,7 +126,7 @@ export class ConfigurationCrud {
     }
     const now = this.now();
     const filter = query.filter;
-    const selected = filter ? entries.filter((e) => matchesFilter(filter, e.props[this.kind.nameKey], e.modifiedAt, now)) : entries;
+    const selected = filter ? entries.filter((e) => matchesFilter(filter, e.props[this.kind.nameKey], e.modifiedAt, now, labelsOf(store, this.kind.noun, e.props[this.kind.nameKey]))) : entries;
     const body = await Promise.all(selected.map((e) => this.withMetadata(e, query.metadata)));
     return { status: 200, body };
   }

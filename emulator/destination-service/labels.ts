@@ -2,7 +2,8 @@
  * Labels of destinations, fragments and certificates on both levels: `GET|PUT|PATCH
  * /v1/{subaccount|instance}{Destinations|DestinationFragments|Certificates}/{name}/labels` — a list of
  * `{key, values}`; PUT replaces it, PATCH `{action: ADD|DELETE, labels}` merges or removes. At most 10 labels
- * per entity and 10 values per label. Kept per level store (so a reset clears them), by entity name.
+ * per entity and 10 values per label. Kept per level store (so a reset clears them), by entity kind and name;
+ * list filters (`Label['k'] HAS ('v')`) read them through {@link labelsOf}.
  */
 import type { Context } from 'hono';
 import type { App, AppEnv } from '../core/app-env.ts';
@@ -24,6 +25,11 @@ const collections = [
   { suffix: 'DestinationFragments', entity: 'fragment', get: (s: LevelStore, n: string) => s.fragments.get(n) },
   { suffix: 'Certificates', entity: 'certificate', get: (s: LevelStore, n: string) => s.certificates.get(n) },
 ] as const;
+
+/** The labels of one entity (`destination`, `fragment` or `certificate`) of a level. */
+export function labelsOf(store: LevelStore, entity: string, name: string): Label[] {
+  return stores.get(store)?.get(`${entity}:${name}`) ?? [];
+}
 
 /** Validates a list of labels from a request body; `field` names it in errors. */
 export function parseLabels(value: unknown, field: string): Label[] {
@@ -77,7 +83,7 @@ export function registerLabelRoutes(app: App, gateway: DestinationGateway, base:
   for (const level of ['subaccount', 'instance'] as Level[]) {
     for (const collection of collections) {
       const path = `${base}/v1/${level}${collection.suffix}/:name/labels`;
-      const target = async (c: Context<AppEnv>): Promise<{ labels: Map<string, Label[]>; name: string }> => {
+      const target = async (c: Context<AppEnv>): Promise<{ labels: Map<string, Label[]>; key: string }> => {
         const caller = await gateway.authenticate(c.req.header('authorization'));
         c.set('tenant', caller.tenant.subdomain);
         const store = gateway.level(caller, level);
@@ -85,24 +91,24 @@ export function registerLabelRoutes(app: App, gateway: DestinationGateway, base:
         if (!collection.get(store, name)) throw new DestinationError(404, `The ${collection.entity} "${name}" was not found on the ${level} level`);
         let labels = stores.get(store);
         if (!labels) stores.set(store, (labels = new Map()));
-        return { labels, name };
+        return { labels, key: `${collection.entity}:${name}` };
       };
       app.get(path, async (c) => {
-        const { labels, name } = await target(c);
-        return c.json(labels.get(name) ?? []);
+        const { labels, key } = await target(c);
+        return c.json(labels.get(key) ?? []);
       });
       app.put(path, async (c) => {
-        const { labels, name } = await target(c);
+        const { labels, key } = await target(c);
         const next = checkLimits(parseLabels(await jsonBody(c), 'body'));
-        labels.set(name, next);
+        labels.set(key, next);
         return c.json(next);
       });
       app.patch(path, async (c) => {
-        const { labels, name } = await target(c);
+        const { labels, key } = await target(c);
         const body = (await jsonBody(c)) as { action?: unknown; labels?: unknown };
         if (body.action !== 'ADD' && body.action !== 'DELETE') throw new DestinationError(400, 'action must be "ADD" or "DELETE"');
-        const next = patchLabels(labels.get(name) ?? [], body.action, parseLabels(body.labels, 'labels'));
-        labels.set(name, next);
+        const next = patchLabels(labels.get(key) ?? [], body.action, parseLabels(body.labels, 'labels'));
+        labels.set(key, next);
         return c.json(next);
       });
     }

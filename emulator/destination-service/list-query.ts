@@ -1,7 +1,8 @@
 /**
  * The query language of the Destination Service list endpoints, as pure functions: the three exclusive
  * modes (default with `$filter`/`$includeMetadata`, select with `$select=Name`, pagination with `$page`…),
- * the `$filter` grammar (in-list with percent-encoded names, startswith, endswith, modifiedwithin),
+ * the `$filter` grammar (in-list with percent-encoded names, startswith, endswith, modifiedwithin, label
+ * conditions `Label['k'] HAS ('v1', 'v2')` joined with ` AND `),
  * page slicing and the `Link` header. Every mistake is a 400 whose message says what to fix.
  */
 import { DestinationError } from './errors.ts';
@@ -10,7 +11,9 @@ export type NameFilter =
   | { kind: 'in'; names: string[] }
   | { kind: 'startswith'; prefix: string }
   | { kind: 'endswith'; suffix: string }
-  | { kind: 'modifiedwithin'; minutes: number };
+  | { kind: 'modifiedwithin'; minutes: number }
+  | { kind: 'label'; key: string; values: string[] }
+  | { kind: 'all'; conditions: NameFilter[] };
 
 export type MetadataField = 'modification_time' | 'etag';
 
@@ -99,9 +102,32 @@ export function parseMetadataFields(text: string): MetadataField[] {
   return [...new Set(fields as MetadataField[])];
 }
 
+const labelClause = /^Label\s*\[\s*'((?:[^']|'')*)'\s*\]\s+HAS\s*\((.*)\)$/is;
+
+/** `Label['env'] HAS ('prod', 'eu')` → a label condition (an entity matches with any of the values). */
+function parseLabelClause(expr: string): NameFilter {
+  const match = labelClause.exec(expr)!;
+  const values: string[] = [];
+  const item = /\s*'((?:[^']|'')*)'\s*(,|$)/y;
+  let rest = match[2].trim();
+  while (rest.length) {
+    item.lastIndex = 0;
+    const m = item.exec(rest);
+    if (!m) throw badRequest(`Malformed label condition "${expr}": expected Label['key'] HAS ('value1', 'value2')`);
+    values.push(m[1].replace(/''/g, "'"));
+    rest = rest.slice(item.lastIndex);
+  }
+  if (!values.length) throw badRequest(`The label condition "${expr}" names no values`);
+  return { kind: 'label', key: match[1].replace(/''/g, "'"), values };
+}
+
 /** Parse a `$filter` value (already URL-decoded once). */
 export function parseNameFilter(text: string, allowed: 'all' | 'in-list'): NameFilter {
   const expr = text.trim();
+  if (/\bLabel\s*\[/i.test(expr)) {
+    const conditions = expr.split(/\s+AND\s+/i).map((part) => (labelClause.test(part.trim()) ? parseLabelClause(part.trim()) : parseNameFilter(part, allowed)));
+    return conditions.length === 1 ? conditions[0] : { kind: 'all', conditions };
+  }
   if (/^\w+\s+in\s*\(/i.test(expr)) return { kind: 'in', names: parseInList(expr) };
   if (allowed === 'in-list') throw badRequest(`Unsupported $filter "${text}": only the in-list condition Name in ('a', 'b') is supported here`);
 
@@ -159,8 +185,12 @@ function requireNameField(field: string): void {
 }
 
 /** Whether an entry passes a filter; `now` is the emulator clock's current time in ms. */
-export function matchesFilter(filter: NameFilter, name: string, modifiedAt: number, now: number): boolean {
+export function matchesFilter(filter: NameFilter, name: string, modifiedAt: number, now: number, labels: { key: string; values: string[] }[] = []): boolean {
   switch (filter.kind) {
+    case 'label':
+      return labels.some((l) => l.key === filter.key && l.values.some((v) => filter.values.includes(v)));
+    case 'all':
+      return filter.conditions.every((c) => matchesFilter(c, name, modifiedAt, now, labels));
     case 'in':
       return filter.names.includes(name);
     case 'startswith':
