@@ -39,9 +39,13 @@ export function registerDestinationRoutes(app: App, gateway: DestinationGateway)
   app.get(`${destinationBase}/v2/destinations/:reference`, async (c) => {
     const reference = c.req.param('reference');
     c.set('destination', reference);
+    const { headers, lookupRef } = markLookup(c.req.raw.headers);
+    c.set('journal', { ...callerLink(c.req.header('authorization')), lookupRef });
     const caller = await gateway.authenticate(c.req.header('authorization'));
     c.set('tenant', caller.tenant.subdomain);
-    return send(c, await consume(gateway, caller, reference, { headers: c.req.raw.headers, query: (name) => c.req.query(name) }));
+    const result = await consume(gateway, caller, reference, { headers, query: (name) => c.req.query(name) });
+    c.set('journal', { ...c.get('journal'), ...lookupLink(result.body) });
+    return send(c, result);
   });
   registerSamlMetadataRoutes(app, gateway, destinationBase);
   registerLabelRoutes(app, gateway, destinationBase);
