@@ -5,7 +5,7 @@
  * must be `OAuth2ClientCredentials` with `clientAssertion.type`, and its access token becomes the assertion.
  */
 import type { DestinationProps } from '../core/scenario-schema.ts';
-import type { TokenContext } from './auth-tokens.ts';
+import type { TokenContext } from './auth-tokens-common.ts';
 import { DestinationError } from './errors.ts';
 import { requestToken, TokenRetrievalError, type ClientAssertion } from './token-service-client.ts';
 

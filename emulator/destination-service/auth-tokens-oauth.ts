@@ -7,7 +7,7 @@
 import type { DestinationProps } from '../core/scenario-schema.ts';
 import { JWT_BEARER } from '../xsuaa/gateway.ts';
 import { decodeJwtPayload } from '../xsuaa/tokens.ts';
-import { bearer, failedToken, isCommon, userToken, type AuthToken, type TokenContext } from './auth-tokens.ts';
+import { bearer, failedToken, isCommon, userToken, type AuthToken, type TokenContext } from './auth-tokens-common.ts';
 import { clientAssertionFor } from './auth-tokens-client-assertion.ts';
 import { DestinationError } from './errors.ts';
 import { requestToken, TokenRetrievalError } from './token-service-client.ts';

@@ -6,7 +6,7 @@
  */
 import type { DestinationProps } from '../core/scenario-schema.ts';
 import { decodeJwtPayload } from '../xsuaa/tokens.ts';
-import { failedToken, isCommon, userToken, type AuthToken, type TokenContext } from './auth-tokens.ts';
+import { failedToken, isCommon, userToken, type AuthToken, type TokenContext } from './auth-tokens-common.ts';
 import { oauthToken } from './auth-tokens-oauth.ts';
 import { buildSignedAssertion, encodeAssertion, SamlAssertionError } from './saml-assertion.ts';
 

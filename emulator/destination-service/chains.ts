@@ -6,8 +6,7 @@
  * user token through a transformation destination, step 2 uses the new token as the user (`X-user-token`).
  * Unknown chains and missing variables are a 400 naming them; a failed step 1 is an authTokens error element.
  */
-import type { AuthToken } from './auth-tokens.ts';
-import { failedToken } from './auth-tokens.ts';
+import { failedToken, type AuthToken } from './auth-tokens-common.ts';
 import type { Caller } from './caller.ts';
 import { DestinationError } from './errors.ts';
 import type { DestinationGateway, FindOptions, FindResponseBody, ServiceResult } from './gateway.ts';
