@@ -74,6 +74,8 @@ export function applyClockAction(clock: Clock, input: unknown): ClockView {
       if (body.by === undefined) refuse('by', 'by is required for action "advance": milliseconds, or text like "30m", "90s", "1h30m"');
       const ms = parseDuration(body.by!);
       if (ms === undefined) refuse('by', `by must be a duration: milliseconds, or text like "30m", "90s", "1h30m"; got "${String(body.by)}"`);
+      // A Date holds ±8.64e15 ms around 1970; beyond that every time the emulator writes would throw.
+      if (!(Math.abs(clock.now() + ms!) <= 8.64e15)) refuse('by', `by ${String(body.by)} would move the clock past the dates a Date can hold`);
       clock.advance(ms!);
       break;
     }
