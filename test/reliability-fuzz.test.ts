@@ -319,6 +319,8 @@ describe('fuzzing every control API route that takes a body', () => {
       );
     }
     if (process.env.FUZZ_DEBUG) console.log('control outcomes', outcomes);
+    // Accepted clock actions (advance, freeze) outlive a scenario load: back to real time.
+    if (routes.some((r) => r.method === 'POST' && r.path === '/_emulator/clock')) await fetch(`${emu.urls.control}/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"action":"real"}' });
     emu.loadScenario('default');
     await healthy();
   }, 120_000);
