@@ -9,6 +9,7 @@ import type { App } from '../core/app-env.ts';
 import type { Clock } from '../core/clock.ts';
 import type { EmulatorCore } from '../core/emulator-core.ts';
 import { parseWith, ValidationError } from '../core/scenario-schema.ts';
+import { readControlJson } from './json-body.ts';
 
 const base = '/_emulator';
 
@@ -86,15 +87,7 @@ export function applyClockAction(clock: Clock, input: unknown): ClockView {
   return clockView(clock);
 }
 
-function jsonBody(text: string): unknown {
-  try {
-    return text ? JSON.parse(text) : {};
-  } catch (err) {
-    throw new ValidationError('request body', [{ path: '', message: `not JSON: ${(err as Error).message}` }]);
-  }
-}
-
 export function registerClockRoutes(app: App, core: EmulatorCore): void {
   app.get(`${base}/clock`, (c) => c.json(clockView(core.clock)));
-  app.post(`${base}/clock`, async (c) => c.json(applyClockAction(core.clock, jsonBody(await c.req.text()))));
+  app.post(`${base}/clock`, async (c) => c.json(applyClockAction(core.clock, await readControlJson(c))));
 }

@@ -5,8 +5,9 @@
 import { z } from 'zod';
 import type { App } from '../core/app-env.ts';
 import type { EmulatorCore } from '../core/emulator-core.ts';
-import { parseWith, ValidationError } from '../core/scenario-schema.ts';
+import { parseWith } from '../core/scenario-schema.ts';
 import { listConnectors, putConnector, putStub, removeConnector, removeStub, setConnectorOnline } from '../cloud-connector/control.ts';
+import { readControlJson } from './json-body.ts';
 
 const base = '/_emulator';
 
@@ -18,27 +19,18 @@ const stateBody = z.object({
 
 const connectorBody = z.object({ tenant: z.string().min(1).optional(), connector: z.unknown() });
 
-async function jsonBody(c: { req: { text(): Promise<string> } }): Promise<unknown> {
-  const text = await c.req.text();
-  try {
-    return text ? JSON.parse(text) : {};
-  } catch (err) {
-    throw new ValidationError('request body', [{ path: '', message: `not JSON: ${(err as Error).message}` }]);
-  }
-}
-
 export function registerConnectivityRoutes(app: App, core: EmulatorCore): void {
   app.get(`${base}/cloud-connectors`, (c) => c.json({ tenants: listConnectors(core.state) }));
 
   /** `{tenant?, locationId?, online}`: connect or disconnect a connector (drives 503 / SOCKS reply 03). */
   app.put(`${base}/cloud-connectors/state`, async (c) => {
-    const body = parseWith(stateBody, await jsonBody(c), 'request body');
+    const body = parseWith(stateBody, await readControlJson(c), 'request body');
     return c.json(setConnectorOnline(core.state, body));
   });
 
   /** `{tenant?, connector: {locationId, online, systems}}`: add, or replace the one with that location ID. */
   app.put(`${base}/cloud-connectors`, async (c) => {
-    const body = parseWith(connectorBody, await jsonBody(c), 'request body');
+    const body = parseWith(connectorBody, await readControlJson(c), 'request body');
     return c.json(putConnector(core.state, body.tenant, body.connector));
   });
 
@@ -50,7 +42,7 @@ export function registerConnectivityRoutes(app: App, core: EmulatorCore): void {
 
   app.get(`${base}/backend/stubs`, (c) => c.json({ stubs: core.state.onPrem.stubs }));
 
-  app.post(`${base}/backend/stubs`, async (c) => c.json(putStub(core.state, await jsonBody(c)), 201));
+  app.post(`${base}/backend/stubs`, async (c) => c.json(putStub(core.state, await readControlJson(c)), 201));
 
   app.delete(`${base}/backend/stubs/:id`, (c) => {
     if (!removeStub(core.state, c.req.param('id'))) return c.json({ error: 'not_found', message: `no stub "${c.req.param('id')}"` }, 404);

@@ -13,6 +13,7 @@ import { randomHex } from '../core/ids.ts';
 import { parseWith, ValidationError } from '../core/scenario-schema.ts';
 import { importSigningKey, type KeyRing } from '../xsuaa/signing-keys.ts';
 import { parseDuration } from './clock-routes.ts';
+import { readControlJson } from './json-body.ts';
 
 const base = '/_emulator';
 
@@ -53,15 +54,7 @@ export async function rotateSigningKey(core: EmulatorCore, input: unknown): Prom
   return keysView(core.keys);
 }
 
-function jsonBody(text: string): unknown {
-  try {
-    return text ? JSON.parse(text) : {};
-  } catch (err) {
-    throw new ValidationError('request body', [{ path: '', message: `not JSON: ${(err as Error).message}` }]);
-  }
-}
-
 export function registerKeyRoutes(app: App, core: EmulatorCore): void {
   app.get(`${base}/keys`, (c) => c.json(keysView(core.keys)));
-  app.post(`${base}/keys/rotate`, async (c) => c.json(await rotateSigningKey(core, jsonBody(await c.req.text()))));
+  app.post(`${base}/keys/rotate`, async (c) => c.json(await rotateSigningKey(core, await readControlJson(c))));
 }

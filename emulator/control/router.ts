@@ -5,11 +5,12 @@
 import { z } from 'zod';
 import type { App } from '../core/app-env.ts';
 import type { EmulatorCore } from '../core/emulator-core.ts';
-import { parseWith, ValidationError } from '../core/scenario-schema.ts';
+import { parseWith } from '../core/scenario-schema.ts';
 import { registerChainRoutes } from './chain-routes.ts';
 import { registerClockRoutes } from './clock-routes.ts';
 import { registerConnectivityRoutes } from './connectivity-routes.ts';
 import { registerKeyRoutes } from './key-routes.ts';
+import { readControlJson } from './json-body.ts';
 
 export const controlBase = '/_emulator';
 
@@ -29,14 +30,6 @@ const journalQuery = z.object({
   limit: z.coerce.number().int().positive().optional(),
 });
 
-function jsonBody(text: string): unknown {
-  try {
-    return text ? JSON.parse(text) : {};
-  } catch (err) {
-    throw new ValidationError('request body', [{ path: '', message: `not JSON: ${(err as Error).message}` }]);
-  }
-}
-
 export function registerControlRoutes(app: App, core: EmulatorCore): void {
   app.get(`${controlBase}/health`, (c) => c.json({ status: 'ok', scenario: core.scenario.name, tenants: core.state.tenants.length }));
 
@@ -53,7 +46,7 @@ export function registerControlRoutes(app: App, core: EmulatorCore): void {
   app.get(`${controlBase}/scenario`, (c) => c.json(core.scenario));
 
   app.post(`${controlBase}/users/token`, async (c) => {
-    const body = parseWith(userTokenBody, jsonBody(await c.req.text()), 'request body');
+    const body = parseWith(userTokenBody, await readControlJson(c), 'request body');
     const minted = await core.xsuaa.issueUserToken(body);
     return c.json({ access_token: minted.jwt, token_type: 'bearer', expires_in: minted.expiresIn, claims: minted.claims });
   });

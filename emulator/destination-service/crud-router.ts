@@ -117,7 +117,7 @@ export function registerCrudRoutes(app: App, gateway: DestinationGateway): void 
   }
 }
 
-async function readJsonBody(c: Context<AppEnv>): Promise<unknown> {
+export async function readJsonBody(c: Context<AppEnv>): Promise<unknown> {
   const text = await c.req.text();
   if (!text.trim()) throw new DestinationError(400, 'The request body is missing');
   try {

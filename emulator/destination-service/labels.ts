@@ -10,6 +10,7 @@ import type { App, AppEnv } from '../core/app-env.ts';
 import type { LevelStore } from '../core/state.ts';
 import { DestinationError } from './errors.ts';
 import type { DestinationGateway, Level } from './gateway.ts';
+import { readJsonBody } from './crud-router.ts';
 
 export interface Label {
   key: string;
@@ -69,15 +70,6 @@ export function patchLabels(current: Label[], action: string, changes: Label[]):
   return checkLimits(result.filter((l) => l.values.length || action === 'ADD'));
 }
 
-async function jsonBody(c: Context<AppEnv>): Promise<unknown> {
-  const text = await c.req.text();
-  if (!text.trim()) throw new DestinationError(400, 'The request needs a JSON body');
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new DestinationError(400, 'The body is not valid JSON');
-  }
-}
 
 export function registerLabelRoutes(app: App, gateway: DestinationGateway, base: string): void {
   for (const level of ['subaccount', 'instance'] as Level[]) {
@@ -99,13 +91,13 @@ export function registerLabelRoutes(app: App, gateway: DestinationGateway, base:
       });
       app.put(path, async (c) => {
         const { labels, key } = await target(c);
-        const next = checkLimits(parseLabels(await jsonBody(c), 'body'));
+        const next = checkLimits(parseLabels(await readJsonBody(c), 'body'));
         labels.set(key, next);
         return c.json(next);
       });
       app.patch(path, async (c) => {
         const { labels, key } = await target(c);
-        const body = (await jsonBody(c)) as { action?: unknown; labels?: unknown };
+        const body = (await readJsonBody(c)) as { action?: unknown; labels?: unknown };
         if (body.action !== 'ADD' && body.action !== 'DELETE') throw new DestinationError(400, 'action must be "ADD" or "DELETE"');
         const next = patchLabels(labels.get(key) ?? [], body.action, parseLabels(body.labels, 'labels'));
         labels.set(key, next);
