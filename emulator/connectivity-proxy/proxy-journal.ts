@@ -24,13 +24,14 @@ export interface ProxyJournalEntry {
   correlationId?: string;
 }
 
-const optionalFields = ['tenant', 'locationId', 'virtualTarget', 'internalTarget', 'check', 'reason', 'principal', 'tokenJti', 'correlationId'] as const;
-
 /** Returns the journal's entry, so a SOCKS5 connection can add its byte counts when it closes. */
 export function recordProxyEntry(core: EmulatorCore, entry: ProxyJournalEntry): JournalEntry {
-  // Built field by field (no Object.entries/fromEntries): this runs once per proxied request.
-  const clean: Record<string, unknown> = { service: entry.service, method: entry.method, path: entry.path, status: entry.status };
-  for (const key of optionalFields) if (entry[key] !== undefined) clean[key] = entry[key];
+  // One for-in over the entry (no Object.entries/fromEntries arrays): this runs once per proxied request.
+  const clean: Record<string, unknown> = {};
+  for (const key in entry) {
+    const value = entry[key as keyof ProxyJournalEntry];
+    if (value !== undefined && key !== 'started') clean[key] = value;
+  }
   clean.time = new Date(core.clock.now()).toISOString();
   clean.durationMs = Math.round((performance.now() - entry.started) * 1000) / 1000;
   return core.journal.record(clean as Omit<JournalEntry, 'id'>);
