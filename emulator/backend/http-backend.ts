@@ -5,6 +5,7 @@
  * JSON (method, path, query, headers, body), so tests can assert exactly what arrived behind the Cloud Connector.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { echoQuery, stubResponse } from '../cloud-connector/backend-responses.ts';
 import { matchStub, type BackendStub } from '../cloud-connector/model.ts';
 import type { EmulatorCore } from '../core/emulator-core.ts';
 import { handleODataSample } from './odata-sample.ts';
@@ -60,22 +61,10 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-function queryOf(url: URL): Record<string, string | string[]> {
-  const query: Record<string, string | string[]> = {};
-  for (const [key, value] of url.searchParams) {
-    const existing = query[key];
-    query[key] = existing === undefined ? value : [...(Array.isArray(existing) ? existing : [existing]), value];
-  }
-  return query;
-}
-
-function sendStub(stub: BackendStub, res: ServerResponse): void {
-  const body = stub.body === undefined ? '' : typeof stub.body === 'string' ? stub.body : JSON.stringify(stub.body);
-  const headers: Record<string, string> = { ...stub.headers };
-  const hasType = Object.keys(headers).some((k) => k.toLowerCase() === 'content-type');
-  if (!hasType && stub.body !== undefined) headers['content-type'] = typeof stub.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json';
-  res.writeHead(stub.status, headers);
-  res.end(body);
+function sendStub(stub: BackendStub, method: string, res: ServerResponse): void {
+  const answer = stubResponse(stub, method);
+  res.writeHead(answer.status, answer.headers);
+  res.end(answer.body ?? undefined);
 }
 
 export function createHttpBackend(core: EmulatorCore): Server {
@@ -94,7 +83,7 @@ async function handle(core: EmulatorCore, req: IncomingMessage, res: ServerRespo
   if (stub) {
     req.resume();
     if (stub.delayMs) await new Promise((resolve) => setTimeout(resolve, stub.delayMs));
-    if (!res.destroyed) sendStub(stub, res);
+    if (!res.destroyed) sendStub(stub, method, res);
     return;
   }
   const bulk = /^\/bytes\/(\d+)$/.exec(url.pathname);
@@ -102,7 +91,7 @@ async function handle(core: EmulatorCore, req: IncomingMessage, res: ServerRespo
   if (url.pathname === '/discard' && (method === 'POST' || method === 'PUT')) return discardBody(req, res);
   const body = await readBody(req);
   if (handleODataSample(req, res, url)) return;
-  const echo: EchoBody = { method, path: url.pathname, query: queryOf(url), headers: req.headers, body: body.toString('utf8') };
+  const echo: EchoBody = { method, path: url.pathname, query: echoQuery(url), headers: req.headers, body: body.toString('utf8') };
   const text = JSON.stringify(echo);
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(method === 'HEAD' ? undefined : text);
