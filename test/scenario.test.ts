@@ -61,4 +61,13 @@ describe('the core without sockets', () => {
     expect(found.status).toBe(200);
     expect(((await found.json()) as { destinationConfiguration: { URL: string } }).destinationConfiguration.URL).toBe('https://x');
   });
+
+  it('keeps the journal bounded to journalSize, newest entries last', async () => {
+    const core = await EmulatorCore.create({ journalSize: 16 });
+    for (let i = 0; i < 40; i++) await core.fetch(new Request(`http://localhost/token_keys?i=${i}`));
+    const entries = core.journal.list();
+    expect(entries).toHaveLength(16);
+    expect(entries.at(-1)?.path).toBe('/token_keys?i=39');
+    expect(entries[0].path).toBe('/token_keys?i=24');
+  });
 });

@@ -38,13 +38,15 @@ export class Journal {
   record(entry: Omit<JournalEntry, 'id'>): JournalEntry {
     const full = { ...entry, id: this.nextId++ } as JournalEntry;
     this.entries.push(full);
-    if (this.entries.length > this.max) this.entries.splice(0, this.entries.length - this.max);
+    // Trim in batches (an eighth of the limit at a time), so a full journal does not copy itself on every request.
+    if (this.entries.length > this.max + (this.max >> 3)) this.entries = this.entries.slice(-this.max);
     return full;
   }
 
   list(filter: JournalFilter = {}): JournalEntry[] {
     const since = filter.since ? Date.parse(filter.since) : undefined;
-    const hits = this.entries.filter(
+    const source = this.entries.length > this.max ? this.entries.slice(-this.max) : this.entries;
+    const hits = source.filter(
       (e) =>
         (!filter.service || e.service === filter.service) &&
         (filter.status === undefined || e.status === filter.status) &&
