@@ -11,6 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type EmulatorHandle } from '../emulator/index.ts';
 import { serviceToken } from './helpers.ts';
 
+/** FUZZ_SCALE=20 runs twenty times the cases (and allows twenty times the time) for a deeper search by hand. */
+const scale = Math.max(1, Number(process.env.FUZZ_SCALE) || 1);
+const runs = (n: number): number => n * scale;
+
 let emu: EmulatorHandle;
 let connectivityToken: string;
 /** GET routes of the control API whose answer does not change by itself (the journal and clocks do). */
@@ -137,13 +141,13 @@ describe('fuzzing the SOCKS5 handshake (20004)', () => {
         if (data.length >= 4 && data[2] === 0x01 && data[3] === 0x00) stages.authenticated++;
         if (data.length >= 6 && data[4] === 0x05) stages.connectAnswered++;
       }),
-      { numRuns: 150 },
+      { numRuns: runs(150) },
     );
     expect(stages.authenticated, JSON.stringify(stages)).toBeGreaterThan(0);
     expect(stages.connectAnswered, JSON.stringify(stages)).toBeGreaterThan(0);
     await healthy();
     expect(await snapshot()).toEqual(before);
-  }, 60_000);
+  }, 60_000 * scale);
 });
 
 describe('fuzzing the HTTP proxy request head (20003)', () => {
@@ -194,14 +198,14 @@ describe('fuzzing the HTTP proxy request head (20003)', () => {
         // Not an open proxy: a 2xx/3xx only ever comes from a mapped virtual host.
         if (status >= 200 && status < 400) expect(mapped, `${t} answered ${status}`).toContain(/^http:\/\/([^/?#]*)/i.exec(t)?.[1]?.toLowerCase());
       }),
-      { numRuns: 200 },
+      { numRuns: runs(200) },
     );
     // The inputs reach every layer: refused heads, refused tokens, refused hosts and forwarded requests.
     if (process.env.FUZZ_DEBUG) console.log('proxy statuses', seen);
     for (const status of [200, 400, 403, 405, 407]) expect(seen[status], `no ${status} among ${JSON.stringify(seen)}`).toBeGreaterThan(0);
     await healthy();
     expect(await snapshot()).toEqual(before);
-  }, 90_000);
+  }, 90_000 * scale);
 });
 
 describe('fuzzing the token endpoint form (/oauth/token)', () => {
@@ -236,13 +240,13 @@ describe('fuzzing the token endpoint form (/oauth/token)', () => {
         expect(res.status === 200 || (res.status >= 400 && res.status < 500), `status ${res.status}`).toBe(true);
         tokenStatuses[res.status] = (tokenStatuses[res.status] ?? 0) + 1;
       }),
-      { numRuns: 200 },
+      { numRuns: runs(200) },
     );
     if (process.env.FUZZ_DEBUG) console.log('token statuses', tokenStatuses);
     for (const status of [200, 400, 401]) expect(tokenStatuses[status], JSON.stringify(tokenStatuses)).toBeGreaterThan(0);
     await healthy();
     expect(await snapshot()).toEqual(before);
-  }, 60_000);
+  }, 60_000 * scale);
 });
 
 describe('fuzzing every control API route that takes a body', () => {
@@ -315,7 +319,7 @@ describe('fuzzing every control API route that takes a body', () => {
           }
           expect(({} as Record<string, unknown>).polluted).toBeUndefined();
         }),
-        { numRuns: examples[`${route.method} ${route.path}`] ? 60 : 25 },
+        { numRuns: runs(examples[`${route.method} ${route.path}`] ? 60 : 25) },
       );
     }
     if (process.env.FUZZ_DEBUG) console.log('control outcomes', outcomes);
@@ -323,5 +327,5 @@ describe('fuzzing every control API route that takes a body', () => {
     if (routes.some((r) => r.method === 'POST' && r.path === '/_emulator/clock')) await fetch(`${emu.urls.control}/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"action":"real"}' });
     emu.loadScenario('default');
     await healthy();
-  }, 120_000);
+  }, 120_000 * scale);
 });

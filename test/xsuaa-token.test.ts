@@ -208,6 +208,14 @@ describe('errors and metadata', () => {
     expect((await fetch(tokenUrl)).status).toBe(405);
   });
 
+  it('a 401 whose message quotes binary garbage still answers: WWW-Authenticate carries printable ASCII only', async () => {
+    // fuzzing found this: an assertion that decodes to bytes outside Latin-1 made the header unsendable (500)
+    const res = await postForm(tokenUrl, { grant_type: 'urn:ietf:params:oauth:grant-type:saml2-bearer', assertion: 'AA/-PA', ...clientForm() });
+    expect(res.status).toBe(401);
+    expect((await res.json()).error).toBe('invalid_token');
+    expect(res.headers.get('www-authenticate')).toMatch(/^Basic realm="UAA\/client", error="invalid_token", error_description="[\x20-\x7e]+"$/);
+  });
+
   it('refuses a JSON body: token requests are form-encoded', async () => {
     const res = await fetch(tokenUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ grant_type: 'client_credentials' }) });
     expect(res.status).toBe(400);

@@ -53,7 +53,7 @@ function sendError(res: ServerResponse, status: number, body: string, reason: st
     res.destroy();
     return;
   }
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), 'x-emulator-reason': encodeURI(reason), ...extra });
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), 'x-emulator-reason': encodeURI(reason.toWellFormed()), ...extra });
   res.end(body);
 }
 

@@ -196,13 +196,13 @@ export class EmulatorCore {
     app.onError((err, c) => {
       c.set('reason', err.message);
       if (err instanceof OAuthError) {
-        const headers: Record<string, string> = err.status === 401 ? { 'www-authenticate': `Basic realm="UAA/client", error="${err.error}", error_description="${err.message.replace(/"/g, "'")}"` } : {};
+        const headers: Record<string, string> = err.status === 401 ? { 'www-authenticate': `Basic realm="UAA/client", error="${err.error}", error_description="${headerSafe(err.message)}"` } : {};
         return c.json(err.toBody(), err.status as 400, headers);
       }
       if (err instanceof DestinationError) {
         if (!err.reason) return c.json(err.toBody(), err.status as 400);
         c.set('reason', err.reason);
-        return c.json(err.toBody(), err.status as 400, { 'x-emulator-reason': encodeURI(err.reason) });
+        return c.json(err.toBody(), err.status as 400, { 'x-emulator-reason': encodeURI(err.reason.toWellFormed()) });
       }
       if (err instanceof ValidationError) return c.json({ error: 'invalid_request', message: err.message, issues: err.issues }, 400);
       return c.json({ error: 'internal_error', message: err.message }, 500);
@@ -212,3 +212,8 @@ export class EmulatorCore {
 }
 
 export { decodeJwtPayload };
+
+/** A message as a quoted-string header parameter: printable ASCII only, since a header cannot carry the rest. */
+function headerSafe(message: string): string {
+  return message.replace(/"/g, "'").replace(/[^\x20-\x7e]/g, '?');
+}
