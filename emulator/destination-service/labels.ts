@@ -32,6 +32,18 @@ export function labelsOf(store: LevelStore, entity: string, name: string): Label
   return stores.get(store)?.get(`${entity}:${name}`) ?? [];
 }
 
+/** Every label of a level, by `<entity>:<name>` (what a snapshot keeps). */
+export function levelLabels(store: LevelStore): Record<string, Label[]> {
+  return Object.fromEntries(stores.get(store) ?? []);
+}
+
+/** Give a level the labels of {@link levelLabels} (a restored snapshot). */
+export function restoreLevelLabels(store: LevelStore, labels: Record<string, Label[]>): void {
+  const entries = Object.entries(labels);
+  if (entries.length) stores.set(store, new Map(entries));
+  else stores.delete(store);
+}
+
 /** Validates a list of labels from a request body; `field` names it in errors. */
 export function parseLabels(value: unknown, field: string): Label[] {
   if (!Array.isArray(value)) throw new DestinationError(400, `${field} must be an array of {"key": "...", "values": ["..."]}`);

@@ -54,6 +54,17 @@ export class KeyRing {
   list(): { kid: string; active: boolean; retiresAt?: number }[] {
     return this.live().map((k, i) => ({ kid: k.kid, active: i === 0, ...(i > 0 && this.retireAt.has(k.kid) ? { retiresAt: this.retireAt.get(k.kid) } : {}) }));
   }
+  /** Every key held (the active one first, also retired ones not yet dropped) and when it retires: what a snapshot keeps. */
+  held(): { key: SigningKey; retiresAt?: number }[] {
+    return this.keys.map((key) => ({ key, ...(this.retireAt.has(key.kid) ? { retiresAt: this.retireAt.get(key.kid) } : {}) }));
+  }
+  /** Replace every key (a restored snapshot); the first one signs. */
+  replace(entries: { key: SigningKey; retiresAt?: number }[]): void {
+    if (!entries.length) throw new Error('a key ring needs at least one key');
+    this.keys = entries.map((e) => e.key);
+    this.retireAt.clear();
+    for (const e of entries) if (e.retiresAt !== undefined) this.retireAt.set(e.key.kid, e.retiresAt);
+  }
   /**
    * Make `next` the signing key; keep the old ones for verification unless `dropOld`. With `graceMs`, the old
    * keys stay only that long on the clock given to {@link useClock}.

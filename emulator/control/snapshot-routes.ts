@@ -1,0 +1,20 @@
+/**
+ * The whole state as one JSON document under /_emulator/snapshot: GET exports it (see core/snapshot.ts), PUT
+ * replaces the state with one (`snapshotBody`). A bad snapshot is a 400 naming the field and changes nothing.
+ */
+import type { App } from '../core/app-env.ts';
+import type { EmulatorCore } from '../core/emulator-core.ts';
+import { exportSnapshot, importSnapshot } from '../core/snapshot.ts';
+import { readControlJson } from './json-body.ts';
+
+export { snapshotBody } from '../core/snapshot.ts';
+
+const path = '/_emulator/snapshot';
+
+export function registerSnapshotRoutes(app: App, core: EmulatorCore): void {
+  app.get(path, async (c) => c.json(await exportSnapshot(core)));
+  app.put(path, async (c) => {
+    await importSnapshot(core, await readControlJson(c));
+    return c.json({ status: 'restored', scenario: core.scenario.name });
+  });
+}
