@@ -20,16 +20,23 @@ export interface OnPremHandle {
 }
 
 export function createOnPremHandle(core: EmulatorCore): OnPremHandle {
+  /** Run a change and tell the core's change listeners (the state directory writes it in the background). */
+  const changing = <T>(change: () => T): T => {
+    const result = change();
+    void core.changes.notify().catch(() => undefined); // a failed write is reported by the state directory (stop() rejects)
+    return result;
+  };
   return {
     connectors: () => listConnectors(core.state),
-    setConnectorOnline: (opts) => setConnectorOnline(core.state, opts),
-    putConnector: (connector, tenant) => putConnector(core.state, tenant, connector),
-    removeConnector: (locationId, tenant) => removeConnector(core.state, tenant, locationId),
-    addStub: (stub) => putStub(core.state, stub),
-    removeStub: (id) => removeStub(core.state, id),
+    setConnectorOnline: (opts) => changing(() => setConnectorOnline(core.state, opts)),
+    putConnector: (connector, tenant) => changing(() => putConnector(core.state, tenant, connector)),
+    removeConnector: (locationId, tenant) => changing(() => removeConnector(core.state, tenant, locationId)),
+    addStub: (stub) => changing(() => putStub(core.state, stub)),
+    removeStub: (id) => changing(() => removeStub(core.state, id)),
     mails: () => [...core.state.onPrem.mails],
-    clearMails: () => {
-      core.state.onPrem.mails.length = 0;
-    },
+    clearMails: () =>
+      changing(() => {
+        core.state.onPrem.mails.length = 0;
+      }),
   };
 }
