@@ -127,11 +127,22 @@ function faultsOf(core: EmulatorCore): SnapshotSection | undefined {
 /** Private JWKs of signing keys, exported once per key (exporting is async; the snapshot itself is taken at one instant). */
 const exportedJwks = new WeakMap<CryptoKey, JWK>();
 
-/** The whole mutable state as plain JSON. Everything is read at one instant (after the keys' JWKs are exported). */
-export async function exportSnapshot(core: EmulatorCore): Promise<Snapshot> {
+/** The whole mutable state as plain JSON (a copy). Everything is read at one instant, after the keys' JWKs are exported. */
+export function exportSnapshot(core: EmulatorCore): Promise<Snapshot> {
+  // A copy, so later changes of the live state (connectors are changed in place) cannot reach it.
+  return whenKeysExported(core, () => structuredClone(captureSnapshot(core)));
+}
+
+/** The same as JSON text, without the copy (what a state directory writes). */
+export function exportSnapshotText(core: EmulatorCore): Promise<string> {
+  return whenKeysExported(core, () => JSON.stringify(captureSnapshot(core)));
+}
+
+/** Export the JWKs of keys not seen yet, then run `read` in the same synchronous step as the last check. */
+async function whenKeysExported<T>(core: EmulatorCore, read: () => T): Promise<T> {
   for (;;) {
-    const missing = core.keys.held().filter((k) => !exportedJwks.has(k.key.privateKey));
-    if (!missing.length) return captureSnapshot(core);
+    const missing = core.keys.held().filter(({ key }) => !exportedJwks.has(key.privateKey));
+    if (!missing.length) return read();
     for (const { key } of missing) exportedJwks.set(key.privateKey, await exportJWK(key.privateKey));
   }
 }
@@ -139,10 +150,11 @@ export async function exportSnapshot(core: EmulatorCore): Promise<Snapshot> {
 const list = <T>(entries: Map<string, Stored<T>>) =>
   [...entries.values()].map((e) => ({ props: e.props, modifiedAt: e.modifiedAt, ...(e.sharedWithSubscriber ? { sharedWithSubscriber: true } : {}) }));
 
+/** The live state as a snapshot (shares objects with it); only synchronous code may read it. Only through {@link whenKeysExported}. */
 function captureSnapshot(core: EmulatorCore): Snapshot {
   const { state } = core;
   const faults = faultsOf(core);
-  const snapshot: Snapshot = {
+  return {
     format: snapshotFormat,
     version: snapshotVersion,
     savedAt: new Date().toISOString(),
@@ -150,7 +162,7 @@ function captureSnapshot(core: EmulatorCore): Snapshot {
     clock: captureClock(core.clock),
     signingKeys: core.keys.held().map(({ key, retiresAt }) => ({
       kid: key.kid,
-      privateJwk: exportedJwks.get(key.privateKey) as z.output<typeof privateRsaJwk>,
+      privateJwk: exportedJwks.get(key.privateKey)! as z.output<typeof privateRsaJwk>,
       ...(retiresAt !== undefined ? { retiresAt } : {}),
     })),
     levels: Object.fromEntries(
@@ -166,8 +178,6 @@ function captureSnapshot(core: EmulatorCore): Snapshot {
     xsuaa: { refreshTokens: Object.fromEntries(state.refreshTokens), authCodes: Object.fromEntries(state.authCodes) },
     ...(faults ? { faults: faults.exportState() } : {}),
   };
-  // A copy, so later changes of the live state (connectors are changed in place) cannot reach it.
-  return structuredClone(snapshot);
 }
 
 function captureClock(clock: Clock): Snapshot['clock'] {

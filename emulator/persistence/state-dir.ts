@@ -15,7 +15,7 @@ import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { EmulatorCore } from '../core/emulator-core.ts';
 import { ValidationError } from '../core/scenario-schema.ts';
-import { exportSnapshot, importSnapshot } from '../core/snapshot.ts';
+import { exportSnapshotText, importSnapshot } from '../core/snapshot.ts';
 
 export const stateFileName = 'state.json';
 const tempPattern = /^state\.json\..+\.tmp$/;
@@ -52,7 +52,7 @@ export async function openStateDir(directory: string, core: EmulatorCore): Promi
   let queued: Promise<void> | undefined;
   let sequence = 0;
   const write = async (): Promise<void> => {
-    const text = JSON.stringify(await exportSnapshot(core));
+    const text = await exportSnapshotText(core);
     const temp = join(dir, `${stateFileName}.${process.pid}-${++sequence}.tmp`);
     try {
       const handle = await open(temp, 'w');
