@@ -17,13 +17,14 @@ import { close, listen, median, result, throughput, timeMs, type BenchResult, ty
 import { benchConnectivity, type ConnectivitySettings } from './connectivity.ts';
 import { benchFind, benchScaling, type DestinationSettings } from './destinations.ts';
 import { benchMemory, type MemorySettings } from './memory.ts';
+import { benchPersistence, type PersistenceSettings } from './persistence.ts';
 
 export { median, type BenchResult } from './common.ts';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cliFile = join(repoRoot, 'emulator', 'cli', 'main.ts');
 
-export interface BenchSettings extends ConnectivitySettings, DestinationSettings, MemorySettings {
+export interface BenchSettings extends ConnectivitySettings, DestinationSettings, MemorySettings, PersistenceSettings {
   /** Warm `startEmulator({ port: 0 })` + `stop()` runs (≥ 30 for a real run). */
   startRuns: number;
   /** Starts with an empty TLS folder, so the CA and server certificate are generated. */
@@ -54,6 +55,7 @@ export const fullSettings: BenchSettings = {
   concurrentConnections: 500,
   memoryRuns: 3,
   soakRequests: 100_000,
+  persistenceWrites: 500,
 };
 export const smokeSettings: BenchSettings = {
   startRuns: 3,
@@ -72,6 +74,7 @@ export const smokeSettings: BenchSettings = {
   concurrentConnections: 20,
   memoryRuns: 1,
   soakRequests: 400,
+  persistenceWrites: 10,
 };
 
 export interface BenchReport {
@@ -236,7 +239,7 @@ async function benchTokens(startEmulator: StartEmulator, settings: BenchSettings
 }
 
 /** The benchmark groups, in the order they run; `npm run bench -- proxy memory` runs only those named. */
-export const benchGroups = ['startup', 'reset', 'tokens', 'find', 'scaling', 'proxy', 'memory'] as const;
+export const benchGroups = ['startup', 'reset', 'tokens', 'find', 'scaling', 'proxy', 'memory', 'persistence'] as const;
 export type BenchGroup = (typeof benchGroups)[number];
 
 export async function runBenchmarks(settings: BenchSettings, groups: readonly BenchGroup[] = benchGroups): Promise<BenchReport> {
@@ -256,6 +259,7 @@ export async function runBenchmarks(settings: BenchSettings, groups: readonly Be
     scaling: () => benchScaling(startEmulator, settings),
     proxy: () => benchConnectivity(startEmulator, settings),
     memory: () => benchMemory(settings),
+    persistence: () => benchPersistence(startEmulator, settings),
   };
   const results: BenchResult[] = [];
   for (const group of benchGroups) if (groups.includes(group)) results.push(...(await run[group]()));

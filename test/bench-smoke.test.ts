@@ -42,6 +42,8 @@ describe('bench smoke', () => {
       'RSS idle',
       'RSS with 1,000 tenants and 10,000 destinations',
       'mixed requests',
+      'destination write (PUT) with a stateDir (default scenario)',
+      'destination write (PUT) with a stateDir and 1,000 destinations',
     ];
     for (const row of rows) expect(stdout).toContain(row);
     // Every row has a figure, a baseline and a ratio; the load rows saw no error.
