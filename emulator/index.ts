@@ -12,3 +12,4 @@ export type { VcapServices, ServiceBinding } from './core/bindings.ts';
 export type { OnPremHandle } from './cloud-connector/handle.ts';
 export type { ReceivedMail } from './cloud-connector/model.ts';
 export type { EchoBody } from './backend/http-backend.ts';
+export type { Fault, FaultSpec } from './core/faults.ts';

@@ -5,3 +5,4 @@ export { ValidationError, type Scenario, type ScenarioInput } from './scenario-s
 export { parseScenarioText, validateScenario } from './scenario.ts';
 export type { JournalEntry, JournalFilter } from './journal.ts';
 export { chainByCorrelationId, lastCallTo, type Chain, type ChainRole, type ChainStep } from './chains.ts';
+export { FaultList, type Fault, type FaultSpec } from './faults.ts';
