@@ -8,6 +8,7 @@ import { putStub } from '../cloud-connector/control.ts';
 import type { BackendStub } from '../cloud-connector/model.ts';
 import type { StubInput } from '../cloud-connector/schema.ts';
 import { EmulatorCore, type CoreOptions } from '../core/emulator-core.ts';
+import { asNetworkError } from '../core/fault-middleware.ts';
 import type { JournalEntry, JournalFilter } from '../core/journal.ts';
 import { answerFromBackend } from './backend-responder.ts';
 import { backendPlaceholders, isBackendUrl, isEmulatorUrl, publicUrlsOf, resolveMockUrls, type MockUrls } from './mock-origins.ts';
@@ -50,7 +51,7 @@ export async function createBtpHandlers(coreOrScenario?: EmulatorCore | object, 
 
   const handlers = [
     http.all(({ request }) => isBackendUrl(new URL(request.url), urls), ({ request }) => answerFromBackend(core, request)),
-    http.all(({ request }) => isEmulatorUrl(new URL(request.url), urls), ({ request }) => core.fetch(request)),
+    http.all(({ request }) => isEmulatorUrl(new URL(request.url), urls), ({ request }) => core.fetch(request).then(asNetworkError)),
   ];
 
   return {
