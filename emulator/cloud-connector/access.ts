@@ -20,6 +20,8 @@ export interface AccessRequest {
   /** URL path without the query (HTTP only). */
   path?: string;
   protocol: AccessChannel;
+  /** Treat the connector as offline (an `offline` fault, see core/faults.ts). */
+  offline?: boolean;
 }
 
 export type DeniedCheck = 'tenant' | 'location' | 'offline' | 'mapping' | 'protocol' | 'resource';
@@ -115,7 +117,7 @@ export function decideAccess(state: EmulatorState, request: AccessRequest, place
   if (!tenant) return noConnector('tenant', `the token's zone \`${request.zid}\` is not a tenant of this emulator`);
   const connector = findConnector(state, tenant.zid, locationId);
   if (!connector) return noConnector('location', `no Cloud Connector for ${describeLocation(locationId)} in subaccount ${subaccount}`);
-  if (!connector.online) return noConnector('offline', `the Cloud Connector for ${describeLocation(locationId)} in subaccount ${subaccount} is offline`);
+  if (!connector.online || request.offline) return noConnector('offline', `the Cloud Connector for ${describeLocation(locationId)} in subaccount ${subaccount} is offline`);
 
   const system = findSystem(connector.systems, request.virtualHost.toLowerCase(), request.virtualPort);
   if (!system) return accessDenied('mapping', `virtual host \`${vhost}\` is not mapped in the Cloud Connector for ${describeLocation(locationId)} of subaccount ${subaccount}`);

@@ -9,6 +9,8 @@ import { connect as netConnect, createServer, type Server, type Socket } from 'n
 import { connect as tlsConnect } from 'node:tls';
 import { decideAccess } from '../cloud-connector/access.ts';
 import type { EmulatorCore } from '../core/emulator-core.ts';
+import { describeFault } from '../core/fault-middleware.ts';
+import { meetProxyFaults } from '../core/faults.ts';
 import { authenticateProxyToken } from './proxy-auth.ts';
 import { recordProxyEntry, type ProxyJournalEntry } from './proxy-journal.ts';
 
@@ -154,12 +156,25 @@ class Socks5Session {
     this.entry.path = this.entry.virtualTarget = `${host}:${port}`;
     if (command !== 0x01) return this.refuse(socksReply.commandNotSupported, 'command', `command ${command} is not supported (only CONNECT)`);
     this.stage = 'waiting';
-    this.open(host, port);
+    if (this.core.faults.empty) this.open(host, port);
+    else void this.openWithFaults(host, port);
     return end + 2;
   }
 
-  private open(host: string, port: number): void {
-    const decision = decideAccess(this.core.state, { zid: this.zid, locationId: this.entry.locationId, virtualHost: host, virtualPort: port, protocol: 'TCP' }, this.core.placeholders());
+  /** Faults on this connection (core/faults.ts): wait first, drop the connection, or treat the connector as offline. */
+  private async openWithFaults(host: string, port: number): Promise<void> {
+    const faults = await meetProxyFaults(this.core.faults, { service: 'socks5', method: 'CONNECT', path: '', tenant: { subdomain: this.entry.tenant, zid: this.zid }, locationId: this.entry.locationId });
+    if (this.stage === 'closed') return;
+    Object.assign(this.entry, faults.journal);
+    if (faults.decision?.kind !== 'drop') return this.open(host, port, faults.offline !== undefined);
+    this.stage = 'closed';
+    clearTimeout(this.timer);
+    recordProxyEntry(this.core, { ...this.entry, status: socksReply.generalFailure, check: 'fault', reason: describeFault(faults.decision) });
+    this.socket.destroy();
+  }
+
+  private open(host: string, port: number, offline = false): void {
+    const decision = decideAccess(this.core.state, { zid: this.zid, locationId: this.entry.locationId, virtualHost: host, virtualPort: port, protocol: 'TCP', offline }, this.core.placeholders());
     if (!decision.ok) {
       this.refuse(decision.socksReply, decision.check, decision.reason);
       return;

@@ -8,6 +8,7 @@ import type { Context } from 'hono';
 import type { App, AppEnv } from '../core/app-env.ts';
 import type { EmulatorState } from '../core/state.ts';
 import type { CloudConnector } from '../cloud-connector/model.ts';
+import type { Fault, FaultList } from '../core/faults.ts';
 import type { TokenMinter } from '../xsuaa/tokens.ts';
 
 /** The path the binding's `connectivity_service.scc_info_path` names, relative to `connectivity_service.url`. */
@@ -20,6 +21,8 @@ export interface ConnectivityServiceDeps {
   minter: TokenMinter;
   state: () => EmulatorState;
   now: () => number;
+  /** Injected faults: a connector under an `offline` fault is not listed. */
+  faults?: FaultList;
 }
 
 const securityStatus = JSON.stringify({
@@ -94,7 +97,10 @@ export function registerConnectivityServiceRoutes(app: App, deps: ConnectivitySe
       const what = binding ? `a ${binding.service} binding with plan "${binding.plan}"` : 'no service binding';
       return refuse(c, 403, 'insufficient_scope', `the token's client "${verified.claims.client_id}" belongs to ${what}; the Connectivity Service REST API needs a connectivity binding with plan "${apiAccessPlan}"`);
     }
-    const connectors = (state.onPrem.connectors.get(tenant.zid) ?? []).filter((connector) => connector.online);
+    const offline = (connector: CloudConnector): Fault | undefined => deps.faults?.peekOffline({ service: 'connectivity', method: 'GET', path: sccInfoPath, tenant, locationId: connector.locationId });
+    const connectors = (state.onPrem.connectors.get(tenant.zid) ?? []).filter((connector) => connector.online && !offline(connector));
+    const hidden = (state.onPrem.connectors.get(tenant.zid) ?? []).map(offline).find((fault) => fault !== undefined);
+    if (hidden) c.set('journal', { fault: hidden.id, faultEffect: 'offline' });
     return c.json(connectors.map((connector) => cloudConnectorInfo(connector, tenant.zid, deps.now())));
   });
 }
