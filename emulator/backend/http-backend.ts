@@ -9,6 +9,8 @@ import { echoQuery, stubResponse } from '../cloud-connector/backend-responses.ts
 import { matchStub, type BackendStub } from '../cloud-connector/model.ts';
 import type { EmulatorCore } from '../core/emulator-core.ts';
 import { handleODataSample } from './odata-sample.ts';
+import { backendFault } from '../cloud-connector/backend-faults.ts';
+import { answerWithFault } from './fault-answers.ts';
 
 export interface EchoBody {
   method: string;
@@ -79,6 +81,8 @@ export function createHttpBackend(core: EmulatorCore): Server {
 async function handle(core: EmulatorCore, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://backend.local');
   const method = req.method ?? 'GET';
+  const fault = backendFault(core, method, url.pathname);
+  if (fault && (await answerWithFault(core, fault, req, res))) return;
   const stub = matchStub(core.state.onPrem, method, url.pathname);
   if (stub) {
     req.resume();

@@ -5,6 +5,7 @@
  */
 import { echoQuery, stubResponse } from '../cloud-connector/backend-responses.ts';
 import { matchStub } from '../cloud-connector/model.ts';
+import { answerBackendFault, backendFault } from '../cloud-connector/backend-faults.ts';
 import type { EmulatorCore } from '../core/emulator-core.ts';
 
 async function echoResponse(request: Request, url: URL): Promise<Response> {
@@ -16,6 +17,9 @@ async function echoResponse(request: Request, url: URL): Promise<Response> {
 /** Answer one backend request from the core's stubs (honouring `delayMs`), or echo it. */
 export async function answerFromBackend(core: EmulatorCore, request: Request): Promise<Response> {
   const url = new URL(request.url);
+  const fault = backendFault(core, request.method, url.pathname);
+  const faulted = fault && (await answerBackendFault(core, fault, request));
+  if (faulted) return faulted;
   const stub = matchStub(core.state.onPrem, request.method, url.pathname);
   if (!stub) return echoResponse(request, url);
   if (stub.delayMs) await new Promise((resolve) => setTimeout(resolve, stub.delayMs));
