@@ -2,10 +2,10 @@
  * A state directory over a restart: everything changed through the Destination Service, the control API and
  * the handle is back after stop + start with the same `stateDir` (and wins over the scenario option); tokens
  * signed before the restart, also with a rotated key, still verify against /token_keys; a refresh token still
- * works. A state.json that cannot be restored stops the start with a message naming the file and the field,
+ * works. A write that fails turns the 2xx into a 500. A state.json that cannot be restored stops the start with a message naming the file and the field,
  * and is left as it was. Real emulators on real sockets.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLocalJWKSet, jwtVerify } from 'jose';
@@ -135,6 +135,20 @@ describe('state directory: stop and start again', () => {
     expect(second.core.scenario.name).toBe('second-scenario');
     expect(second.core.state.tenants.map((t) => t.subdomain)).toEqual(['other']);
     expect(readdirSync(dir)).toEqual(['state.json']);
+  });
+});
+
+describe('state directory: a write that fails', () => {
+  it('the change is answered 500 state_not_saved instead of 2xx, and stop() reports it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'emu-state-'));
+    const emu = await start(dir);
+    const token = await destinationToken(emu.urls.services, emu.env.VCAP_SERVICES);
+    rmSync(dir, { recursive: true });
+    const answer = await call(emu.urls.services, 'POST', `${dest}/subaccountDestinations`, { token, body: httpDestination('NOT_SAVED') });
+    expect(answer.status).toBe(500);
+    expect(answer.body).toMatchObject({ error: 'state_not_saved', message: expect.stringContaining(join(dir, 'state.json')) });
+    running.splice(running.indexOf(emu), 1);
+    await expect(emu.stop()).rejects.toThrow(/cannot write/);
   });
 });
 

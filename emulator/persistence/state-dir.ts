@@ -81,7 +81,12 @@ export async function openStateDir(directory: string, core: EmulatorCore): Promi
   };
 
   const unsubscribe = core.onChange(save);
-  await save();
+  try {
+    await save();
+  } catch (err) {
+    unsubscribe();
+    throw new StateFileError(`cannot use the state directory ${dir}: ${(err as Error).message}`, { cause: err });
+  }
   let closed: Promise<void> | undefined;
   return {
     dir,
