@@ -89,6 +89,22 @@ describe('labels', () => {
     expect(bad.status).toBe(400);
   });
 
+  it('on the instance level stay put between requests, and filter its lists', async () => {
+    const created = await fetch(`${emu.urls.services}/destination-configuration/v1/instanceDestinations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ Name: 'I1', Type: 'HTTP', URL: 'https://i1.example', Authentication: 'NoAuthentication', ProxyType: 'Internet' }),
+    });
+    expect(created.status).toBe(201);
+    expect(await labels('instanceDestinations/I1', 'PUT', [{ key: 'env', values: ['qa'] }])).toEqual({ status: 200, body: [{ key: 'env', values: ['qa'] }] });
+    // A second request sees them (each request builds a new view of the instance level).
+    expect((await labels('instanceDestinations/I1')).body).toEqual([{ key: 'env', values: ['qa'] }]);
+    await labels('instanceDestinations/I1', 'PATCH', { action: 'ADD', labels: [{ key: 'env', values: ['eu'] }] });
+    expect((await labels('instanceDestinations/I1')).body).toEqual([{ key: 'env', values: ['qa', 'eu'] }]);
+    const res = await fetch(`${emu.urls.services}/destination-configuration/v1/instanceDestinations?$filter=${encodeURIComponent("Label['env'] HAS ('eu')")}`, { headers: { authorization: `Bearer ${token}` } });
+    expect(((await res.json()) as { Name: string }[]).map((d) => d.Name)).toEqual(['I1']);
+  });
+
   it('answer 404 for an unknown entity', async () => {
     expect((await labels('subaccountDestinations/NOPE')).status).toBe(404);
   });

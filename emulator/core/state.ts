@@ -64,6 +64,8 @@ export interface LevelStore {
   destinations: Map<string, Stored<DestinationProps>>;
   fragments: Map<string, Stored<FragmentProps>>;
   certificates: Map<string, Stored<CertificateProps>>;
+  /** On a per-request view of a level (see destination-service/subscription-zones.ts): the stored level it shows. */
+  raw?: LevelStore;
   /** Only on the provider's instance level: why `name` cannot be shared with subscribers, if it cannot. */
   shareConflict?: (entriesOf: (level: LevelStore) => Map<string, unknown>, name: string) => string | undefined;
 }

@@ -19,7 +19,13 @@ export interface Label {
 
 const MAX_LABELS = 10;
 const MAX_VALUES = 10;
-const stores = new WeakMap<LevelStore, Map<string, Label[]>>();
+/** Labels by the stored level (a per-request view of a level, with zones, points at it as `raw`). */
+const byLevel = new WeakMap<LevelStore, Map<string, Label[]>>();
+const stores = {
+  get: (store: LevelStore) => byLevel.get(store.raw ?? store),
+  set: (store: LevelStore, labels: Map<string, Label[]>) => byLevel.set(store.raw ?? store, labels),
+  delete: (store: LevelStore) => byLevel.delete(store.raw ?? store),
+};
 
 const collections = [
   { suffix: 'Destinations', entity: 'destination', get: (s: LevelStore, n: string) => s.destinations.get(n) },

@@ -72,10 +72,12 @@ export function withSubscriptionZones(state: EmulatorState, tenant: Tenant, inst
       destinations: new ZonedEntries(store.destinations, application.destinations),
       fragments: new ZonedEntries(store.fragments, application.fragments),
       certificates: new ZonedEntries(store.certificates, application.certificates),
+      raw: store,
     } as LevelStore;
   }
   return {
     ...store,
+    raw: store,
     shareConflict: (entriesOf, name) => {
       for (const other of state.tenants) {
         if (other.isProvider) continue;
