@@ -36,6 +36,7 @@ beforeAll(async () => {
     ['POST', '/_emulator/backend/stubs', { id: 'moved-stub', path: '/moved', body: 'moved' }],
     ['PUT', '/_emulator/cloud-connectors/state', { locationId: 'loc', online: false }],
     ['POST', '/_emulator/clock', { action: 'freeze', at: frozenAt }],
+    ['POST', '/_emulator/faults', { id: 'moved-fault', target: { service: 'destination', destination: 'FAULTY' }, effect: { status: 503 } }],
   ];
   for (const [method, path, body, token] of writes) expect((await call(base, method, path, { token, body })).status, `${method} ${path}`).toBeLessThan(300);
   const answer = await call(base, 'GET', '/_emulator/snapshot');
@@ -69,6 +70,9 @@ describe('snapshot export and import', () => {
     expect((await call(base, 'GET', `${dest}/subaccountDestinations/SUBSCRIBER_OWN`, { token: subscriber })).status).toBe(200);
     expect(await (await fetch(`${target.urls.backend}/moved`)).text()).toBe('moved');
     expect(((await call(base, 'GET', '/_emulator/clock')).body as { nowMs: number }).nowMs).toBe(Date.parse(frozenAt));
+    // The injected fault moved too, and acts at the target.
+    expect((await call(base, 'GET', '/_emulator/faults/moved-fault')).status).toBe(200);
+    expect((await call(base, 'GET', '/destination-configuration/v1/destinations/FAULTY', { token: sourceToken })).status).toBe(503);
   });
 
   describe('a bad snapshot: 400 naming the field, nothing changed', () => {

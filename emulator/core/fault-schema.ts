@@ -88,6 +88,25 @@ export const faultSpecSchema = z
     if (spec.durationMs !== undefined && spec.until !== undefined) issue(['until'], 'give durationMs or until, not both');
   });
 
+/** A fault as it is listed and kept in a snapshot: the spec plus what it has done so far. */
+export const storedFaultSchema = z
+  .object({
+    id: z.string().min(1),
+    target: faultTargetSchema,
+    effect: faultEffectSchema,
+    times: z.number().int().optional(),
+    remaining: z.number().int().optional(),
+    skip: z.number().int().optional(),
+    skipped: z.number().int().optional(),
+    until: z.string().optional(),
+    added: z.string(),
+    hits: z.number().int(),
+  })
+  .strict();
+
+/** The fault list in a snapshot. */
+export const faultStateSchema = z.object({ faults: z.array(storedFaultSchema), nextId: z.number().int().positive() }).strict();
+
 /** What the control API and the handle accept. */
 export type FaultSpec = z.input<typeof faultSpecSchema>;
 export type ParsedFaultSpec = z.output<typeof faultSpecSchema>;

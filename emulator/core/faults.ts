@@ -5,7 +5,7 @@
  * `until`, rate-limit windows) are on the emulator's clock.
  */
 import type { Clock } from './clock.ts';
-import { faultSpecSchema, type FaultEffect, type FaultEffectKind, type FaultService, type FaultTarget } from './fault-schema.ts';
+import { faultSpecSchema, faultStateSchema, type FaultEffect, type FaultEffectKind, type FaultService, type FaultTarget } from './fault-schema.ts';
 import { parseWith } from './scenario-schema.ts';
 
 export type { FaultEffect, FaultEffectKind, FaultService, FaultSpec, FaultTarget } from './fault-schema.ts';
@@ -126,6 +126,22 @@ export class FaultList {
   clear(): void {
     this.faults = [];
     this.windows.clear();
+  }
+
+  /** The faults and the id counter, for a snapshot (rate-limit windows start afresh after a restore). */
+  exportState(): { faults: Fault[]; nextId: number } {
+    this.expire();
+    return { faults: structuredClone(this.faults), nextId: this.nextId };
+  }
+
+  /** Checks a snapshot's fault list (a ValidationError names the field) and returns what puts it in place. */
+  prepareRestore(value: unknown): () => void {
+    const state = parseWith(faultStateSchema, value, 'faults');
+    return () => {
+      this.faults = state.faults as Fault[];
+      this.nextId = state.nextId;
+      this.windows.clear();
+    };
   }
 
   /** The active faults, oldest first (expired ones are dropped on the way). */

@@ -3,7 +3,7 @@
  * every Destination Service level (destinations, fragments, certificates with their modification time and
  * shared flag, labels), Cloud Connectors, backend stubs and received mails, XSUAA's refresh tokens and
  * authorization codes, the clock, the signing keys (private JWKs, so tokens issued before a restore still
- * verify; with their grace periods) and, when `core.faults` offers it, fault injection. The journal is not
+ * verify; with their grace periods) and the injected faults. The journal is not
  * part of it. Restoring validates everything first (errors name the field, e.g. `levels.<zid>.destinations[0].props.Type`)
  * and changes nothing when any part is refused. The state directory (emulator/persistence) writes these.
  */
@@ -13,21 +13,13 @@ import { cloudConnectorsSchema, stubSchema } from '../cloud-connector/schema.ts'
 import { levelLabels, restoreLevelLabels } from '../destination-service/labels.ts';
 import { importSigningKey, type SigningKey } from '../xsuaa/signing-keys.ts';
 import type { Clock } from './clock.ts';
+import { faultStateSchema } from './fault-schema.ts';
 import type { EmulatorCore } from './emulator-core.ts';
 import { certificateSchema, destinationSchema, fragmentSchema, parseWith, scenarioSchema, ValidationError } from './scenario-schema.ts';
 import { buildState, type EmulatorState, type LevelStore, type Stored } from './state.ts';
 
 export const snapshotFormat = 'btp-connectivity-emulator/snapshot';
 export const snapshotVersion = 1;
-
-/**
- * What a part of the state kept outside `core.state` (fault injection as `core.faults`) offers a snapshot.
- * `prepareRestore` checks the value (a ValidationError naming the field) and returns what applies it; applying must not fail.
- */
-export interface SnapshotSection {
-  exportState(): unknown;
-  prepareRestore(value: unknown): () => void;
-}
 
 const finiteMs = z.number({ error: 'must be a time in milliseconds since 1970' }).refine((n) => Math.abs(n) <= 8.64e15, 'must be a time a Date can hold');
 
@@ -112,17 +104,11 @@ export const snapshotBody = z
       .strict()
       .default({ refreshTokens: {}, authCodes: {} }),
     /** Fault injection's own state, if this emulator has it. */
-    faults: z.unknown().optional(),
+    faults: faultStateSchema.optional(),
   })
   .strict();
 
 export type Snapshot = z.output<typeof snapshotBody>;
-
-/** `core.faults`, if it is there and offers a snapshot section (fault injection is optional). */
-function faultsOf(core: EmulatorCore): SnapshotSection | undefined {
-  const faults = (core as unknown as { faults?: Partial<SnapshotSection> }).faults;
-  return typeof faults?.exportState === 'function' && typeof faults.prepareRestore === 'function' ? (faults as SnapshotSection) : undefined;
-}
 
 /** Private JWKs of signing keys, exported once per key (exporting is async; the snapshot itself is taken at one instant). */
 const exportedJwks = new WeakMap<CryptoKey, JWK>();
@@ -153,7 +139,6 @@ const list = <T>(entries: Map<string, Stored<T>>) =>
 /** The live state as a snapshot (shares objects with it); only synchronous code may read it. Only through {@link whenKeysExported}. */
 function captureSnapshot(core: EmulatorCore): Snapshot {
   const { state } = core;
-  const faults = faultsOf(core);
   return {
     format: snapshotFormat,
     version: snapshotVersion,
@@ -176,7 +161,7 @@ function captureSnapshot(core: EmulatorCore): Snapshot {
       nextMailId: state.onPrem.nextMailId,
     },
     xsuaa: { refreshTokens: Object.fromEntries(state.refreshTokens), authCodes: Object.fromEntries(state.authCodes) },
-    ...(faults ? { faults: faults.exportState() } : {}),
+    faults: core.faults.exportState(),
   };
 }
 
@@ -215,8 +200,7 @@ export async function importSnapshot(core: EmulatorCore, value: unknown): Promis
     exportedJwks.set(key.privateKey, saved.privateJwk as JWK);
     keys.push({ key, ...(saved.retiresAt !== undefined ? { retiresAt: saved.retiresAt } : {}) });
   }
-  const faults = faultsOf(core);
-  const applyFaults = faults && snapshot.faults !== undefined ? prefixed('faults', () => faults.prepareRestore(snapshot.faults)) : undefined;
+  const applyFaults = snapshot.faults !== undefined ? prefixed('faults', () => core.faults.prepareRestore(snapshot.faults)) : undefined;
   // Nothing above changed the emulator; from here on nothing can fail.
   core.scenario = snapshot.scenario;
   core.state = state;
