@@ -15,7 +15,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['emulator/core/**', 'emulator/xsuaa/**', 'emulator/destination-service/**', 'emulator/control/**', 'emulator/cloud-connector/**', 'emulator/msw/**', 'emulator/connectivity-service/**'],
+    files: ['emulator/core/**', 'emulator/xsuaa/**', 'emulator/destination-service/**', 'emulator/control/**', 'emulator/cloud-connector/**', 'emulator/msw/**', 'emulator/connectivity-service/**', 'emulator/client/**'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: nodeBuiltins, message: 'The core must run in a browser: no Node built-ins here.' }] }],
     },

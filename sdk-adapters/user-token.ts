@@ -12,13 +12,13 @@ export interface UserTokenOptions {
 }
 
 /** Something that can issue user tokens: a `startEmulator()` handle, or a control API base URL. */
-export type TokenIssuer = { issueUserToken(opts: { user: string } & UserTokenOptions): Promise<string> } | { controlUrl: string };
+export type TokenIssuer = { issueUserToken(opts: { user: string } & UserTokenOptions): Promise<string> } | { controlUrl: string; controlToken?: string };
 
 export async function userToken(from: TokenIssuer, user: string, options: UserTokenOptions = {}): Promise<string> {
   if ('issueUserToken' in from) return from.issueUserToken({ user, ...options });
   const res = await fetch(`${from.controlUrl.replace(/\/$/, '')}/users/token`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(from.controlToken ? { authorization: `Bearer ${from.controlToken}` } : {}) },
     body: JSON.stringify({ user, ...options }),
   });
   if (!res.ok) throw new Error(`user token for "${user}": ${res.status} ${await res.text()}`);

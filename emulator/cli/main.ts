@@ -109,6 +109,20 @@ const startFlags: Record<string, StartFlag> = {
       options.tlsDir = resolve(nonEmpty(value, flag));
     },
   },
+  'control-token': {
+    value: 'TOKEN',
+    describe: 'require `Authorization: Bearer TOKEN` on the control API (or set BTP_EMULATOR_CONTROL_TOKEN)',
+    apply: (options, value, flag) => {
+      options.controlToken = nonEmpty(value, flag);
+    },
+  },
+  'state-dir': {
+    value: 'DIR',
+    describe: 'keep the state in DIR/state.json: restored on start (wins over --scenario), saved on every change (or BTP_EMULATOR_STATE_DIR)',
+    apply: (options, value, flag) => {
+      options.stateDir = resolve(nonEmpty(value, flag));
+    },
+  },
   'write-env': {
     value: 'DIR',
     describe: 'after start, write ca.pem, vcap-services.json, default-env.json and .env into DIR',
@@ -152,6 +166,7 @@ function usage(): string {
     line('--format F', 'vcap (VCAP_SERVICES JSON), default-env (default-env.json), k8s (binding directory), dotenv'),
     line('--out PATH', 'write to PATH instead of stdout (k8s: the SERVICE_BINDING_ROOT directory, required)'),
     line('--layout L', 'k8s layout: servicebinding.io (default) or sap-k8s'),
+    '  With BTP_EMULATOR_CONTROL_TOKEN set, env sends it as the control token.',
     '',
     'Options of exec: the options of start, and',
     line('--user NAME', 'a user token for NAME in BTP_EMULATOR_USER_TOKEN'),
@@ -190,6 +205,7 @@ async function startOrExplain(options: StartOptions): Promise<Awaited<ReturnType
     return await startEmulator(options);
   } catch (err) {
     const scenarioFile = typeof options.scenario === 'string' && options.scenario !== 'default' ? options.scenario : undefined;
+    if (err instanceof Error && err.name === 'StateFileError') throw new UsageError(err.message);
     if (err instanceof ValidationError) throw new UsageError(`the scenario is refused: ${err.message}`);
     if (isNodeError(err) && scenarioFile && err.path === scenarioFile) {
       throw new UsageError(`cannot read the scenario file ${scenarioFile}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
@@ -211,6 +227,10 @@ function startOptionsFrom(values: Record<string, string | boolean | undefined>):
     const value = values[name];
     if (typeof value === 'string') flag.apply(options, value, name);
   }
+  // From the environment, so the token stays out of `ps` output.
+  if (options.controlToken === undefined && process.env.BTP_EMULATOR_CONTROL_TOKEN) options.controlToken = process.env.BTP_EMULATOR_CONTROL_TOKEN;
+  const stateDir = process.env.BTP_EMULATOR_STATE_DIR;
+  if (options.stateDir === undefined && stateDir) startFlags['state-dir'].apply(options, stateDir, 'state-dir');
   return options;
 }
 
@@ -253,8 +273,8 @@ async function runStart(args: string[]): Promise<void> {
   }
   const { urls } = emulator;
   console.log(
-    `btp-emulator ready (scenario "${emulator.core.scenario.name}"): services ${urls.services} (TLS ${urls.servicesTls}), control ${urls.control}, ` +
-      `HTTP proxy ${urls.httpProxy}, SOCKS5 ${urls.socks5}, backend ${urls.backend}, CA ${emulator.caFile}${writeEnvDir ? `, env ${writeEnvDir}` : ''}`,
+    `btp-emulator ready (scenario "${emulator.core.scenario.name}"): services ${urls.services} (TLS ${urls.servicesTls}), control ${urls.control}${options.controlToken ? ' (control token required)' : ''}, ` +
+      `HTTP proxy ${urls.httpProxy}, SOCKS5 ${urls.socks5}, backend ${urls.backend}, CA ${emulator.caFile}${writeEnvDir ? `, env ${writeEnvDir}` : ''}${options.stateDir ? `, state ${options.stateDir}` : ''}`,
   );
 }
 
@@ -286,7 +306,8 @@ async function runEnv(args: string[]): Promise<void> {
   }
   let env: Record<string, string>;
   try {
-    const res = await fetch(envUrl);
+    const token = process.env.BTP_EMULATOR_CONTROL_TOKEN;
+    const res = await fetch(envUrl, token ? { headers: { authorization: `Bearer ${token}` } } : {});
     if (!res.ok) throw new Error(`${envUrl} answered ${res.status} ${await res.text()}`);
     env = (await res.json()) as Record<string, string>;
   } catch (err) {

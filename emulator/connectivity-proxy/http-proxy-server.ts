@@ -11,6 +11,8 @@ import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { decideAccess, type AccessGranted } from '../cloud-connector/access.ts';
 import type { EmulatorCore } from '../core/emulator-core.ts';
+import { describeFault } from '../core/fault-middleware.ts';
+import { meetProxyFaults } from '../core/faults.ts';
 import { principalCertificateHeader, type PrincipalCertificateIssuer } from './principal-certificate.ts';
 import { authenticateProxyToken, principalName, tokenFromProxyAuthorization } from './proxy-auth.ts';
 import { recordProxyEntry, type ProxyJournalEntry } from './proxy-journal.ts';
@@ -98,10 +100,12 @@ export class HttpConnectivityProxy {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
     const target = req.url ?? '';
-    const entry: Entry = { service: 'connectivity-proxy', method: req.method ?? 'GET', path: target, started };
+    // One id per call for the backend's logs, the journal and the client's answer: the client's, or a new one.
+    const correlationId = String(req.headers['x-correlation-id'] ?? req.headers['x-vcap-request-id'] ?? '') || randomUUID();
+    const entry: Entry = { service: 'connectivity-proxy', method: req.method ?? 'GET', path: target, started, correlationId };
     const fail = (status: number, body: string, check: string, reason: string, extra?: Record<string, string>): void => {
       req.resume();
-      sendError(res, status, body, reason, extra);
+      sendError(res, status, body, reason, { 'x-correlation-id': correlationId, ...extra });
       this.record({ ...entry, check, reason }, status);
     };
 
@@ -128,16 +132,20 @@ export class HttpConnectivityProxy {
     entry.locationId = locationId;
 
     const core = this.options.core;
-    const decision = decideAccess(core.state, { zid: auth.tenant.zid, locationId, virtualHost, virtualPort, path, protocol: 'HTTP' }, core.placeholders());
+    const faults = core.faults.empty ? {} : await meetProxyFaults(core.faults, { service: 'connectivity-proxy', method: entry.method, path, tenant: auth.tenant, locationId, clientId: auth.claims.client_id });
+    Object.assign(entry, faults.journal);
+    if (faults.decision?.kind === 'drop') {
+      req.socket.destroy();
+      return this.record({ ...entry, check: 'fault', reason: describeFault(faults.decision) }, 0);
+    }
+    if (faults.decision?.response) return fail(faults.decision.response.status, faults.decision.response.body, 'fault', describeFault(faults.decision), faults.decision.response.headers);
+    const decision = decideAccess(core.state, { zid: auth.tenant.zid, locationId, virtualHost, virtualPort, path, protocol: 'HTTP', offline: faults.offline !== undefined }, core.placeholders());
     if (!decision.ok) return fail(decision.status, decision.body, decision.check, decision.reason);
     entry.internalTarget = `${decision.internalHost}:${decision.internalPort}`;
 
     // The absolute-form target's authority wins over a Host header (RFC 9112 §3.2.2).
     const headers = backendRequestHeaders(req.rawHeaders, decision, absolute[1]);
-    // One id per call for the backend's logs and the journal: the client's, or a new one.
-    const correlationId = String(req.headers['x-correlation-id'] ?? req.headers['x-vcap-request-id'] ?? '') || randomUUID();
     if (!req.headers['x-correlation-id'] && !req.headers['x-vcap-request-id']) headers['x-correlation-id'] = correlationId;
-    entry.correlationId = correlationId;
     if (decision.system.principalType === 'X509') {
       const principal = await this.principalCertificate(req, auth.tenant.subdomain, decision);
       if (!principal.ok) return fail(401, 'Unauthorized', 'principal', principal.reason);
@@ -171,14 +179,16 @@ export class HttpConnectivityProxy {
       if (answered) return;
       answered = true;
       upstream.destroy();
-      sendError(res, 504, 'Gateway Timeout', `the backend ${entry.internalTarget} did not answer within ${this.options.backendTimeoutMs} ms`);
+      sendError(res, 504, 'Gateway Timeout', `the backend ${entry.internalTarget} did not answer within ${this.options.backendTimeoutMs} ms`, { 'x-correlation-id': entry.correlationId ?? '' });
       this.record({ ...entry, check: 'timeout', reason: `the backend ${entry.internalTarget} did not answer within ${this.options.backendTimeoutMs} ms` }, 504);
     }, this.options.backendTimeoutMs);
     upstream.on('response', (backendRes) => {
       clearTimeout(timer);
       if (answered) return backendRes.resume();
       answered = true;
-      res.writeHead(backendRes.statusCode ?? 502, backendRes.statusMessage, this.responseHeaders(backendRes.rawHeaders, grant));
+      const answerHeaders = this.responseHeaders(backendRes.rawHeaders, grant);
+      if (entry.correlationId && backendRes.headers['x-correlation-id'] === undefined) answerHeaders.push('x-correlation-id', entry.correlationId);
+      res.writeHead(backendRes.statusCode ?? 502, backendRes.statusMessage, answerHeaders);
       backendRes.pipe(res);
       backendRes.on('error', () => res.destroy());
       res.on('close', () => {
@@ -192,7 +202,7 @@ export class HttpConnectivityProxy {
       answered = true;
       const reason = `the backend ${entry.internalTarget} is not reachable: ${err.code ?? err.message}`;
       req.resume();
-      sendError(res, 502, 'Bad Gateway', reason);
+      sendError(res, 502, 'Bad Gateway', reason, { 'x-correlation-id': entry.correlationId ?? '' });
       this.record({ ...entry, check: 'backend', reason }, 502);
     });
     // A request without a body (most GETs) needs no pipe: end the backend request at once.

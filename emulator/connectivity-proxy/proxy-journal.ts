@@ -1,6 +1,7 @@
 /** What the proxies write into the core's journal for each proxied request or SOCKS5 connection. */
 import type { EmulatorCore } from '../core/emulator-core.ts';
 import type { JournalEntry, JournalService } from '../core/journal.ts';
+import { redactTarget } from '../core/redact.ts';
 
 export interface ProxyJournalEntry {
   service: Extract<JournalService, 'connectivity-proxy' | 'socks5'>;
@@ -22,6 +23,9 @@ export interface ProxyJournalEntry {
   tokenJti?: string;
   /** The correlation id sent to the backend (the client's `x-correlation-id` / `x-vcap-request-id`, or a new one). */
   correlationId?: string;
+  /** The fault that touched this request and what it did (see core/faults.ts). */
+  fault?: string;
+  faultEffect?: string;
 }
 
 /** Returns the journal's entry, so a SOCKS5 connection can add its byte counts when it closes. */
@@ -32,6 +36,7 @@ export function recordProxyEntry(core: EmulatorCore, entry: ProxyJournalEntry): 
     const value = entry[key as keyof ProxyJournalEntry];
     if (value !== undefined && key !== 'started') clean[key] = value;
   }
+  clean.path = redactTarget(entry.path);
   clean.time = new Date(core.clock.now()).toISOString();
   clean.durationMs = Math.round((performance.now() - entry.started) * 1000) / 1000;
   return core.journal.record(clean as Omit<JournalEntry, 'id'>);

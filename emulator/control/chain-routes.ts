@@ -8,9 +8,7 @@ import type { Context } from 'hono';
 import type { App, AppEnv } from '../core/app-env.ts';
 import { chainByCorrelationId, lastCallTo, type Chain } from '../core/chains.ts';
 import type { EmulatorCore } from '../core/emulator-core.ts';
-import { ValidationError } from '../core/scenario-schema.ts';
-
-const base = '/_emulator/journal';
+import { paramOf, queryOf, registerOperation } from './operation.ts';
 
 /** `?format=text`: the summary lines for a terminal (`curl …/last-call?destination=X&format=text`); else JSON. */
 function answer(c: Context<AppEnv>, chain: Chain): Response {
@@ -20,16 +18,16 @@ function answer(c: Context<AppEnv>, chain: Chain): Response {
 }
 
 export function registerChainRoutes(app: App, core: EmulatorCore): void {
-  app.get(`${base}/chains/:correlationId`, (c) => {
-    const id = c.req.param('correlationId');
+  registerOperation(app, 'getChain', (c) => {
+    queryOf(c, 'getChain');
+    const id = paramOf(c, 'correlationId');
     const chain = chainByCorrelationId(core.journal.list(), id);
     if (!chain) return c.json({ error: 'not_found', message: `no journal entry carries correlation id "${id}" (sent as x-correlation-id or x-vcap-request-id)` }, 404);
     return answer(c, chain);
   });
 
-  app.get(`${base}/last-call`, (c) => {
-    const destination = c.req.query('destination');
-    if (!destination) throw new ValidationError('journal query', [{ path: 'destination', message: 'destination is required: the name the app looked up' }]);
+  registerOperation(app, 'getLastCall', (c) => {
+    const { destination } = queryOf(c, 'getLastCall');
     const chain = lastCallTo(core.journal.list(), destination);
     if (!chain) return c.json({ error: 'not_found', message: `the journal has no lookup of destination "${destination}" (cleared by a reset, or the app found it in its own cache)` }, 404);
     return answer(c, chain);

@@ -4,14 +4,13 @@
  * Destination Service, connectivity proxy), authorization codes, principal-propagation certificates and the
  * journal's times all read this clock.
  */
-import { z } from 'zod';
 import type { App } from '../core/app-env.ts';
 import type { Clock } from '../core/clock.ts';
 import type { EmulatorCore } from '../core/emulator-core.ts';
 import { parseWith, ValidationError } from '../core/scenario-schema.ts';
 import { readControlJson } from './json-body.ts';
-
-const base = '/_emulator';
+import { registerOperation } from './operation.ts';
+import { clockBody } from './schemas.ts';
 
 const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -29,14 +28,6 @@ export function parseDuration(value: number | string): number | undefined {
   for (const part of match[2].matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)) total += Number(part[1]) * units[part[2]];
   return match[1] ? -total : total;
 }
-
-const clockBody = z
-  .object({
-    action: z.enum(['freeze', 'advance', 'real'], { error: 'action must be one of freeze, advance, real' }),
-    by: z.union([z.number(), z.string()], { error: 'by must be a duration: milliseconds, or text like "30m", "90s", "1h30m"' }).optional(),
-    at: z.string({ error: 'at must be an ISO date-time like "2030-01-01T00:00:00Z"' }).optional(),
-  })
-  .strict();
 
 export interface ClockView {
   now: string;
@@ -88,6 +79,6 @@ export function applyClockAction(clock: Clock, input: unknown): ClockView {
 }
 
 export function registerClockRoutes(app: App, core: EmulatorCore): void {
-  app.get(`${base}/clock`, (c) => c.json(clockView(core.clock)));
-  app.post(`${base}/clock`, async (c) => c.json(applyClockAction(core.clock, await readControlJson(c))));
+  registerOperation(app, 'getClock', (c) => c.json(clockView(core.clock)));
+  registerOperation(app, 'setClock', async (c) => c.json(applyClockAction(core.clock, await readControlJson(c))));
 }

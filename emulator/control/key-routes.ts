@@ -6,7 +6,6 @@
  * the next time they fetch it (xssec caches a JWKS for 30 minutes per service instance, as on BTP).
  */
 import { exportJWK, generateKeyPair } from 'jose';
-import { z } from 'zod';
 import type { App } from '../core/app-env.ts';
 import type { EmulatorCore } from '../core/emulator-core.ts';
 import { randomHex } from '../core/ids.ts';
@@ -14,16 +13,8 @@ import { parseWith, ValidationError } from '../core/scenario-schema.ts';
 import { importSigningKey, type KeyRing } from '../xsuaa/signing-keys.ts';
 import { parseDuration } from './clock-routes.ts';
 import { readControlJson } from './json-body.ts';
-
-const base = '/_emulator';
-
-const rotateBody = z
-  .object({
-    keepOld: z.boolean({ error: 'keepOld must be true (old keys still verify) or false (dropped at once)' }).default(true),
-    grace: z.union([z.number(), z.string()], { error: 'grace must be a duration: milliseconds, or text like "10m", "1h"' }).optional(),
-    kid: z.string().min(1, { error: 'kid must not be empty' }).regex(/^[\w.-]+$/, { error: 'kid may contain letters, digits, "_", "." and "-"' }).optional(),
-  })
-  .strict();
+import { registerOperation } from './operation.ts';
+import { rotateBody } from './schemas.ts';
 
 export interface KeysView {
   active: string;
@@ -55,6 +46,6 @@ export async function rotateSigningKey(core: EmulatorCore, input: unknown): Prom
 }
 
 export function registerKeyRoutes(app: App, core: EmulatorCore): void {
-  app.get(`${base}/keys`, (c) => c.json(keysView(core.keys)));
-  app.post(`${base}/keys/rotate`, async (c) => c.json(await rotateSigningKey(core, await readControlJson(c))));
+  registerOperation(app, 'listKeys', (c) => c.json(keysView(core.keys)));
+  registerOperation(app, 'rotateKeys', async (c) => c.json(await rotateSigningKey(core, await readControlJson(c))));
 }

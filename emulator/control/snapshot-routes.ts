@@ -6,14 +6,13 @@ import type { App } from '../core/app-env.ts';
 import type { EmulatorCore } from '../core/emulator-core.ts';
 import { exportSnapshot, importSnapshot } from '../core/snapshot.ts';
 import { readControlJson } from './json-body.ts';
+import { registerOperation } from './operation.ts';
 
 export { snapshotBody } from '../core/snapshot.ts';
 
-const path = '/_emulator/snapshot';
-
 export function registerSnapshotRoutes(app: App, core: EmulatorCore): void {
-  app.get(path, async (c) => c.json(await exportSnapshot(core)));
-  app.put(path, async (c) => {
+  registerOperation(app, 'exportSnapshot', async (c) => c.json(await exportSnapshot(core)));
+  registerOperation(app, 'importSnapshot', async (c) => {
     await importSnapshot(core, await readControlJson(c));
     return c.json({ status: 'restored', scenario: core.scenario.name });
   });

@@ -3,7 +3,7 @@
  * `fetch(Request): Promise<Response>`. No sockets and no Node built-ins: the Node servers and the MSW
  * handlers are thin faces over this.
  */
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import type { JWK } from 'jose';
 import { registerConnectivityServiceRoutes } from '../connectivity-service/router.ts';
 import { registerControlRoutes } from '../control/router.ts';
@@ -22,10 +22,14 @@ import { buildVcapServices, type VcapServices } from './bindings.ts';
 import type { ClientCertificateIssuer, MtlsCapableFetch } from './client-certificate.ts';
 import { lookupRefHeader, withoutInternalHeaders } from './chains.ts';
 import { createClock, type Clock } from './clock.ts';
+import { failIfDropped, faultMiddleware } from './fault-middleware.ts';
+import { FaultList } from './faults.ts';
 import { Journal, type JournalService } from './journal.ts';
 import { parseScenarioText, validateScenario } from './scenario.ts';
 import { ValidationError, type Scenario } from './scenario-schema.ts';
 import { buildState, type EmulatorState } from './state.ts';
+import { redactQuery } from './redact.ts';
+import { ChangeNotifier, type ChangeListener } from './change-notifier.ts';
 
 export interface CoreOptions {
   /** A scenario object (validated here); default: one provider tenant and the standard bindings. */
@@ -47,6 +51,8 @@ export interface CoreOptions {
   /** Where the emulator is reachable; servers set this once they listen. */
   urls?: PublicUrls;
   journalSize?: number;
+  /** When set, every control API route but /_emulator/health needs `Authorization: Bearer <controlToken>`. */
+  controlToken?: string;
 }
 
 export const minimalScenario = { name: 'minimal', tenants: [{ subdomain: 'provider' }] };
@@ -63,6 +69,8 @@ export class EmulatorCore {
   readonly keys: KeyRing;
   readonly minter: TokenMinter;
   readonly journal: Journal;
+  /** Injected faults (latency, error status, dropped connection, rate limit, short tokens, offline connector); see faults.ts. */
+  readonly faults: FaultList;
   readonly xsuaa: XsuaaGateway;
   readonly destinations: DestinationGateway;
   readonly app: App;
@@ -71,9 +79,13 @@ export class EmulatorCore {
   urls: PublicUrls;
   /** Extra variables the faces add to {@link env} (e.g. NODE_EXTRA_CA_CERTS). */
   extraEnv: Record<string, string> = {};
+  /** Every change of state (see change-notifier.ts); faces call `changes.notify()` after changes they make. */
+  readonly changes = new ChangeNotifier();
   private readonly outbound: MtlsCapableFetch;
   private readonly issueClientCertificate?: ClientCertificateIssuer;
   private readonly verifiesClientCertificates: boolean;
+  /** See {@link CoreOptions.controlToken}. */
+  readonly controlToken?: string;
 
   static async create(options: CoreOptions = {}): Promise<EmulatorCore> {
     const key = options.signingKey ? await importSigningKey(options.signingKey.jwk, options.signingKey.kid) : await loadDefaultSigningKey();
@@ -88,12 +100,14 @@ export class EmulatorCore {
     this.scenario = validateScenario(options.scenario ?? minimalScenario);
     this.state = buildState(this.scenario, this.clock.now());
     this.journal = new Journal(options.journalSize);
+    this.faults = new FaultList(this.clock);
     this.minter = new TokenMinter(this.keys, this.clock, () => this.urls);
     const getState = (): EmulatorState => this.state;
     this.xsuaa = new XsuaaGateway(getState, this.minter, this.clock);
     this.outbound = options.fetch ?? ((request: Request) => fetch(request));
     this.issueClientCertificate = options.issueClientCertificate;
     this.verifiesClientCertificates = options.verifiesClientCertificates === true;
+    this.controlToken = options.controlToken;
     this.destinations = new DestinationGateway(getState, this.minter, (request, outboundOptions) => this.fetchOutbound(request, outboundOptions), () => this.placeholders());
     const certificateAuthority = options.certificateAuthority;
     wireCrud(this.destinations, { now: () => this.clock.now(), placeholders: () => this.placeholders(), certificateAuthority: () => certificateAuthority });
@@ -103,10 +117,11 @@ export class EmulatorCore {
   /** Serve one request: the whole HTTP surface of XSUAA, the Destination Service and the control API. */
   fetch = (request: Request): Promise<Response> => Promise.resolve(this.app.fetch(request));
 
-  /** Back to the loaded scenario: state rebuilt, journal cleared. */
+  /** Back to the loaded scenario: state rebuilt, journal and faults cleared. */
   reset(): void {
     this.state = buildState(this.scenario, this.clock.now());
     this.journal.clear();
+    this.faults.clear();
   }
 
   /** Replace the scenario; an invalid one throws a ValidationError and changes nothing. */
@@ -116,6 +131,11 @@ export class EmulatorCore {
 
   loadScenarioText(text: string, source = 'scenario'): void {
     this.applyScenario(parseScenarioText(text, source));
+  }
+
+  /** Call `listener` after every change of state; a promise it returns delays the response to the change. */
+  onChange(listener: ChangeListener): () => void {
+    return this.changes.on(listener);
   }
 
   /** Values for `{{name}}` placeholders in scenario destinations; faces add theirs (e.g. `backend`). */
@@ -154,33 +174,37 @@ export class EmulatorCore {
     const own = [new URL(this.urls.serviceUrl).host, this.urls.uaaDomain];
     const local = own.some((host) => url.host === host || url.host.endsWith(`.${host}`));
     if (options?.clientCertificate) return this.outbound(withoutInternalHeaders(request), options);
-    return local ? this.fetch(request) : this.outbound(withoutInternalHeaders(request));
+    return local ? this.fetch(request).then(failIfDropped) : this.outbound(withoutInternalHeaders(request));
   }
 
   private buildApp(): App {
     const app = new Hono<AppEnv>();
     app.use('*', async (c, next) => {
       const started = performance.now();
+      // One id per request, echoed in the answer and kept in the journal: the caller's, or a new one.
+      const correlationId = c.req.header('x-correlation-id') ?? c.req.header('x-vcap-request-id') ?? crypto.randomUUID();
       await next();
+      echoCorrelationId(c, correlationId);
       const url = new URL(c.req.url);
       if (url.pathname.startsWith('/_emulator/journal') || url.pathname === '/_emulator/health') return;
-      const correlationId = c.req.header('x-correlation-id') ?? c.req.header('x-vcap-request-id');
       const lookupRef = c.req.header(lookupRefHeader);
       this.journal.record({
         time: new Date(this.clock.now()).toISOString(),
         service: serviceOf(url.pathname),
         method: c.req.method,
-        path: url.pathname + url.search,
+        path: url.pathname + redactQuery(url.search),
         status: c.res.status,
         durationMs: Math.round((performance.now() - started) * 1000) / 1000,
         ...(c.get('tenant') ? { tenant: c.get('tenant') } : {}),
         ...(c.get('destination') ? { destination: c.get('destination') } : {}),
         ...(c.get('reason') ? { reason: c.get('reason') } : {}),
-        ...(correlationId ? { correlationId } : {}),
+        correlationId,
         ...(lookupRef ? { lookupRef } : {}),
         ...c.get('journal'),
       });
     });
+    app.use('*', this.changes.middleware());
+    app.use('*', faultMiddleware({ faults: this.faults, keys: this.keys, urls: () => this.urls }));
     registerXsuaaRoutes(app, {
       gateway: this.xsuaa,
       keys: this.keys,
@@ -190,7 +214,7 @@ export class EmulatorCore {
       verifiesClientCertificates: this.verifiesClientCertificates,
     });
     registerDestinationRoutes(app, this.destinations);
-    registerConnectivityServiceRoutes(app, { minter: this.minter, state: () => this.state, now: () => this.clock.now() });
+    registerConnectivityServiceRoutes(app, { minter: this.minter, state: () => this.state, now: () => this.clock.now(), faults: this.faults });
     registerControlRoutes(app, this);
     app.notFound((c) => c.json({ error: 'not_found', message: `No route for ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
     app.onError((err, c) => {
@@ -216,4 +240,15 @@ export { decodeJwtPayload };
 /** A message as a quoted-string header parameter: printable ASCII only, since a header cannot carry the rest. */
 function headerSafe(message: string): string {
   return message.replace(/"/g, "'").replace(/[^\x20-\x7e]/g, '?');
+}
+
+/** Sets `x-correlation-id` on the answer (a copy, when the answer's headers are immutable, as a fetched one's are). */
+function echoCorrelationId(c: Context<AppEnv>, id: string): void {
+  if (c.res.headers.has('x-correlation-id')) return;
+  try {
+    c.res.headers.set('x-correlation-id', id);
+  } catch {
+    c.res = new Response(c.res.body, c.res);
+    c.res.headers.set('x-correlation-id', id);
+  }
 }

@@ -23,9 +23,21 @@ export interface JournalFilter {
   status?: number;
   tenant?: string;
   destination?: string;
-  since?: string;
+  correlationId?: string;
+  method?: string;
+  /** A prefix of the recorded path (with its query). */
+  path?: string;
+  /** Entries at or after this instant: epoch ms or an ISO date-time (emulator clock). */
+  since?: number | string;
+  /** Entries before this instant. */
+  until?: number | string;
+  /** Entries with a larger id: what arrived since the last poll. */
+  afterId?: number;
+  /** The newest N of the matches. */
   limit?: number;
 }
+
+const instant = (value: number | string | undefined): number | undefined => (value === undefined ? undefined : typeof value === 'number' ? value : Date.parse(value));
 
 export class Journal {
   private entries: JournalEntry[] = [];
@@ -44,7 +56,9 @@ export class Journal {
   }
 
   list(filter: JournalFilter = {}): JournalEntry[] {
-    const since = filter.since ? Date.parse(filter.since) : undefined;
+    const since = instant(filter.since);
+    const until = instant(filter.until);
+    const method = filter.method?.toUpperCase();
     const source = this.entries.length > this.max ? this.entries.slice(-this.max) : this.entries;
     const hits = source.filter(
       (e) =>
@@ -52,7 +66,12 @@ export class Journal {
         (filter.status === undefined || e.status === filter.status) &&
         (!filter.tenant || e.tenant === filter.tenant) &&
         (!filter.destination || e.destination === filter.destination) &&
-        (since === undefined || Date.parse(e.time) >= since),
+        (!filter.correlationId || e.correlationId === filter.correlationId) &&
+        (!method || e.method === method) &&
+        (!filter.path || e.path.startsWith(filter.path)) &&
+        (filter.afterId === undefined || e.id > filter.afterId) &&
+        (since === undefined || Date.parse(e.time) >= since) &&
+        (until === undefined || Date.parse(e.time) < until),
     );
     return filter.limit ? hits.slice(-filter.limit) : hits;
   }

@@ -13,11 +13,16 @@ import type { MintedToken, PublicUrls } from '../xsuaa/tokens.ts';
 import { applyClockAction, clockView, type ClockAction, type ClockView } from '../control/clock-routes.ts';
 import { rotateSigningKey, type KeysView } from '../control/key-routes.ts';
 import { chainByCorrelationId, lastCallTo, type Chain } from '../core/chains.ts';
+import type { Fault, FaultSpec } from '../core/faults.ts';
+import { ControlClient } from '../client/control-client.ts';
 import { createDualProtocolServer } from './dual-protocol-server.ts';
+import { withDroppedConnections } from './fault-drop.ts';
 import { ensureTlsMaterial } from './tls-material.ts';
 import { createMtlsFetch, issueClientCertificate } from './client-certificates.ts';
 import { createOnPremHandle, type OnPremHandle } from '../cloud-connector/handle.ts';
 import { startConnectivity, type ConnectivityOptions, type ConnectivityPorts } from '../connectivity-proxy/start-connectivity.ts';
+import { exportSnapshot, importSnapshot, type Snapshot } from '../core/snapshot.ts';
+import { openStateDir } from '../persistence/state-dir.ts';
 
 export const defaultPorts = { services: 20000, httpProxy: 20003, socks5: 20004 } as const;
 
@@ -41,6 +46,11 @@ export interface StartOptions extends Omit<CoreOptions, 'scenario' | 'urls'>, Co
   advertisedHttpProxyPort?: number;
   advertisedSocksProxyPort?: number;
   advertisedBackendPort?: number;
+  /**
+   * Keep the state in this directory (`state.json`): restored on start if present (then it wins over `scenario`),
+   * written atomically after every change. See docs/persistence.md.
+   */
+  stateDir?: string;
 }
 
 export interface EmulatorUrls {
@@ -67,6 +77,8 @@ export interface EmulatorHandle {
   onPrem: OnPremHandle;
   /** The CA certificate file for NODE_EXTRA_CA_CERTS. */
   caFile: string;
+  /** The typed control API client, over HTTP to this emulator (with its control token, if any). */
+  control: ControlClient;
   /** The environment for the app under test: VCAP_SERVICES, NODE_EXTRA_CA_CERTS. Always current. */
   readonly env: Record<string, string>;
   issueUserToken(opts: { user: string; tenant?: string; scopes?: string[] }): Promise<string>;
@@ -82,6 +94,18 @@ export interface EmulatorHandle {
   lastCall(destination: string): Chain | undefined;
   /** The hops that carried this correlation id (x-correlation-id / x-vcap-request-id), and their tokens' grants. */
   chain(correlationId: string): Chain | undefined;
+  /** Add a fault (or replace the one with the same id); a bad spec throws a ValidationError. See docs/faults.md. */
+  addFault(spec: FaultSpec): Fault;
+  /** Remove one fault; false when there is none with that id. */
+  removeFault(id: string): boolean;
+  clearFaults(): void;
+  /** The active faults, oldest first. */
+  faults(): Fault[];
+  /** The whole state as plain JSON (what `GET /_emulator/snapshot` returns and a state directory keeps). */
+  snapshot(): Promise<Snapshot>;
+  /** Replace the whole state with a snapshot; a bad one throws a ValidationError naming the field and changes nothing. */
+  restoreSnapshot(snapshot: unknown): Promise<void>;
+  /** Stop the servers; with a `stateDir`, after writing the state one last time. */
   stop(): Promise<void>;
 }
 
@@ -104,7 +128,13 @@ export async function startEmulator(options: StartOptions = {}): Promise<Emulato
     issueClientCertificate: (subject) => issueClientCertificate(ca, subject),
     verifiesClientCertificates: true,
   });
-  const server = createDualProtocolServer(getRequestListener(core.fetch), { key: tls.keyPem, cert: tls.certPem, ca: tls.caPem });
+  const stateDir = options.stateDir === undefined ? undefined : await openStateDir(options.stateDir, core);
+  /** The handle's own changes are written in the background; a failure surfaces in stop(). */
+  const changed = <T>(result: T): T => {
+    void core.changes.notify().catch(() => undefined);
+    return result;
+  };
+  const server = createDualProtocolServer(getRequestListener(withDroppedConnections(core.fetch)), { key: tls.keyPem, cert: tls.certPem, ca: tls.caPem });
   const port = await server.listen(options.port ?? defaultPorts.services, options.host ?? '127.0.0.1');
   const publicPort = options.advertisedPort ?? port;
 
@@ -143,21 +173,36 @@ export async function startEmulator(options: StartOptions = {}): Promise<Emulato
     ports: { services: port, ...connectivity.ports },
     onPrem: createOnPremHandle(core),
     caFile: tls.caFile,
+    control: new ControlClient(urls.control, { token: options.controlToken }),
     get env() {
       return core.env();
     },
     issueUserToken: async (opts) => (await core.xsuaa.issueUserToken(opts)).jwt,
     issueUserTokenDetails: (opts) => core.xsuaa.issueUserToken(opts),
-    reset: () => core.reset(),
-    loadScenario: (scenario) => core.loadScenario(resolveScenario(scenario)),
+    reset: () => changed(core.reset()),
+    loadScenario: (scenario) => changed(core.loadScenario(resolveScenario(scenario))),
     journal: (filter) => core.journal.list(filter),
-    clock: (action) => (action ? applyClockAction(core.clock, action) : clockView(core.clock)),
-    rotateSigningKey: (rotate) => rotateSigningKey(core, rotate ?? {}),
+    clock: (action) => (action ? changed(applyClockAction(core.clock, action)) : clockView(core.clock)),
+    rotateSigningKey: async (rotate) => {
+      const view = await rotateSigningKey(core, rotate ?? {});
+      await core.changes.notify();
+      return view;
+    },
     lastCall: (destination) => lastCallTo(core.journal.list(), destination),
     chain: (correlationId) => chainByCorrelationId(core.journal.list(), correlationId),
+    addFault: (spec) => changed(core.faults.add(spec)),
+    removeFault: (id) => changed(core.faults.remove(id)),
+    clearFaults: () => changed(core.faults.clear()),
+    faults: () => core.faults.list(),
+    snapshot: () => exportSnapshot(core),
+    restoreSnapshot: async (snapshot) => {
+      await importSnapshot(core, snapshot);
+      await core.changes.notify();
+    },
     stop: async () => {
       await connectivity.stop();
       await server.close();
+      await stateDir?.close();
     },
   };
 }

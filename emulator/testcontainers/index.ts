@@ -18,6 +18,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
 import * as tls from 'node:tls';
+import { ControlClient } from '../client/control-client.ts';
 import { AbstractStartedContainer, GenericContainer, type StartedTestContainer, type WaitStrategy } from 'testcontainers';
 
 /** The image `docker/Dockerfile` builds; override with the constructor argument or BTP_EMULATOR_IMAGE. */
@@ -103,6 +104,7 @@ export class BtpEmulatorContainer extends GenericContainer {
   private hostPorts: Partial<EmulatorPorts> = {};
   private extraArgs: string[] = [];
   private ports?: EmulatorPorts;
+  private controlToken?: string;
 
   constructor(image = process.env.BTP_EMULATOR_IMAGE ?? DEFAULT_IMAGE) {
     super(image);
@@ -137,6 +139,13 @@ export class BtpEmulatorContainer extends GenericContainer {
     return this;
   }
 
+  /** Require this control token on the control API (passed as BTP_EMULATOR_CONTROL_TOKEN); `control` sends it. */
+  withControlToken(token: string): this {
+    this.controlToken = token;
+    this.withEnvironment({ BTP_EMULATOR_CONTROL_TOKEN: token });
+    return this;
+  }
+
   /** More `btp-emulator start` flags, e.g. `['--write-env', '/env']`. */
   withEmulatorArgs(...args: string[]): this {
     this.extraArgs.push(...args);
@@ -166,65 +175,12 @@ export class BtpEmulatorContainer extends GenericContainer {
   override async start(): Promise<StartedBtpEmulatorContainer> {
     const container = await super.start();
     if (!this.ports) throw new Error('BtpEmulatorContainer: the ports were not chosen before the start');
-    return StartedBtpEmulatorContainer.create(container, this.ports, this.advertisedHost);
+    return StartedBtpEmulatorContainer.create(container, this.ports, this.advertisedHost, this.controlToken);
   }
 }
 
-export interface UserTokenRequest {
-  user: string;
-  tenant?: string;
-  scopes?: string[];
-  clientid?: string;
-}
-
-/** The control API (`/_emulator`) of a running emulator, over HTTP. */
-export class EmulatorControlClient {
-  readonly baseUrl: string;
-  constructor(baseUrl: string) {
-    this.baseUrl = baseUrl;
-  }
-
-  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await fetch(`${this.baseUrl}${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': typeof body === 'string' ? 'application/yaml' : 'application/json' },
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${method} ${this.baseUrl}${path} answered ${res.status}: ${text}`);
-    return (text ? JSON.parse(text) : undefined) as T;
-  }
-
-  health(): Promise<{ status: string; scenario: string; tenants: number }> {
-    return this.call('GET', '/health');
-  }
-  /** Back to the loaded scenario; clears the journal. */
-  async reset(): Promise<void> {
-    await this.call('POST', '/reset');
-  }
-  /** Load another scenario: an object, or YAML/JSON text. */
-  async loadScenario(scenario: object | string): Promise<void> {
-    await this.call('POST', '/scenario', scenario);
-  }
-  scenario(): Promise<Record<string, unknown>> {
-    return this.call('GET', '/scenario');
-  }
-  /** A user JWT (for principal propagation, JWT bearer destinations, …). */
-  async issueUserToken(request: UserTokenRequest): Promise<string> {
-    return (await this.call<{ access_token: string }>('POST', '/users/token', request)).access_token;
-  }
-  journal(filter: Record<string, string | number> = {}): Promise<Record<string, unknown>[]> {
-    const query = new URLSearchParams(Object.entries(filter).map(([k, v]) => [k, String(v)])).toString();
-    return this.call<Record<string, unknown>[] | { entries: Record<string, unknown>[] }>('GET', `/journal${query ? `?${query}` : ''}`).then((j) => (Array.isArray(j) ? j : j.entries));
-  }
-  async clearJournal(): Promise<void> {
-    await this.call('DELETE', '/journal');
-  }
-  /** The env as the emulator sees it (NODE_EXTRA_CA_CERTS is a path inside the container). */
-  env(): Promise<Record<string, string>> {
-    return this.call('GET', '/env');
-  }
-}
+/** The typed control API client (`btp-connectivity-emulator/client`), under the name this module always exported. */
+export { ControlClient as EmulatorControlClient } from '../client/control-client.ts';
 
 /** The content of the first file in a tar stream (what `docker cp` / copyArchiveFromContainer returns). */
 async function firstFileOfTar(stream: NodeJS.ReadableStream): Promise<Buffer> {
@@ -243,30 +199,30 @@ async function firstFileOfTar(stream: NodeJS.ReadableStream): Promise<Buffer> {
 
 export class StartedBtpEmulatorContainer extends AbstractStartedContainer {
   /** The control API client (`/_emulator`). */
-  readonly control: EmulatorControlClient;
+  readonly control: ControlClient;
   private readonly ports: EmulatorPorts;
   private readonly advertisedHost: string;
   private readonly vcapServices: string;
   private readonly caFile: string;
 
-  private constructor(startedTestContainer: StartedTestContainer, ports: EmulatorPorts, advertisedHost: string, vcapServices: string, caFile: string) {
+  private constructor(startedTestContainer: StartedTestContainer, ports: EmulatorPorts, advertisedHost: string, vcapServices: string, caFile: string, controlToken?: string) {
     super(startedTestContainer);
     this.ports = ports;
     this.advertisedHost = advertisedHost;
     this.vcapServices = vcapServices;
     this.caFile = caFile;
-    this.control = new EmulatorControlClient(`${this.getServicesUrl()}/_emulator`);
+    this.control = new ControlClient(`${this.getServicesUrl()}/_emulator`, { token: controlToken });
   }
 
   /** Reads the env from the control API and copies the CA out of the container into a local temp file. */
-  static async create(container: StartedTestContainer, ports: EmulatorPorts, advertisedHost: string): Promise<StartedBtpEmulatorContainer> {
-    const control = new EmulatorControlClient(`http://127.0.0.1:${ports.services}/_emulator`);
+  static async create(container: StartedTestContainer, ports: EmulatorPorts, advertisedHost: string, controlToken?: string): Promise<StartedBtpEmulatorContainer> {
+    const control = new ControlClient(`http://127.0.0.1:${ports.services}/_emulator`, { token: controlToken });
     const env = await control.env();
     const caInContainer = env.NODE_EXTRA_CA_CERTS;
     const caPem = await firstFileOfTar(await container.copyArchiveFromContainer(caInContainer));
     const caFile = join(mkdtempSync(join(tmpdir(), 'btp-emulator-container-')), basename(caInContainer));
     writeFileSync(caFile, caPem);
-    return new StartedBtpEmulatorContainer(container, ports, advertisedHost, env.VCAP_SERVICES, caFile);
+    return new StartedBtpEmulatorContainer(container, ports, advertisedHost, env.VCAP_SERVICES, caFile, controlToken);
   }
 
   /** The env for the app under test: `VCAP_SERVICES` with this machine's ports, `NODE_EXTRA_CA_CERTS` a local copy of the CA. */
