@@ -140,6 +140,11 @@ describe('subscription level zones ($metadata.shared_with_subscriber)', () => {
     expect(found.status).toBe(200);
     expect(found.body.owner).toEqual({ SubaccountId: emu.core.state.tenants[2].subaccountId, InstanceId: instanceIdOf('my-destination') });
     expect((await call('sub2', 'GET', '/v1/destinations/PRIVATE')).status).toBe(404);
+    // The v2 consume API reads the instance level with its shared zone, too.
+    const consumed = await call('sub2', 'GET', '/v2/destinations/SHARED@instance');
+    expect(consumed.status).toBe(200);
+    expect(consumed.body.destinationConfiguration.Name).toBe('SHARED');
+    expect((await call('sub2', 'GET', '/v2/destinations/PRIVATE@instance')).status).toBe(404);
     // Another instance does not see the shared zone of this one.
     expect(names((await call('second', 'GET', '/v1/instanceDestinations')).body)).toEqual([]);
   });

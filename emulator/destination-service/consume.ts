@@ -6,6 +6,7 @@
  */
 import type { DestinationProps } from '../core/scenario-schema.ts';
 import { levelStore, type LevelStore } from '../core/state.ts';
+import { withSubscriptionZones } from './subscription-zones.ts';
 import { retrieveAuthTokens } from './auth-tokens.ts';
 import type { Caller } from './caller.ts';
 import { DestinationError, destinationNotFound } from './errors.ts';
@@ -52,7 +53,8 @@ function resolveLevel(gateway: DestinationGateway, caller: Caller, level: Consum
   const subaccountOwner = { SubaccountId: tenant.subaccountId, InstanceId: null };
   return {
     level,
-    store: levelStore(state, tenant.zid, instance),
+    // The caller's own instance level includes what the application shares with subscribers (as in v1).
+    store: instance && tenant === caller.tenant ? withSubscriptionZones(state, tenant, instance, levelStore(state, tenant.zid, instance)) : levelStore(state, tenant.zid, instance),
     subaccount: levelStore(state, tenant.zid, null),
     owner: { SubaccountId: tenant.subaccountId, InstanceId: instance },
     subaccountOwner,
