@@ -18,6 +18,7 @@ import { benchConnectivity, type ConnectivitySettings } from './connectivity.ts'
 import { benchFind, benchScaling, type DestinationSettings } from './destinations.ts';
 import { benchMemory, type MemorySettings } from './memory.ts';
 import { benchPersistence, type PersistenceSettings } from './persistence.ts';
+import { benchProxyProcesses } from './proxy-processes.ts';
 
 export { median, type BenchResult } from './common.ts';
 
@@ -239,7 +240,7 @@ async function benchTokens(startEmulator: StartEmulator, settings: BenchSettings
 }
 
 /** The benchmark groups, in the order they run; `npm run bench -- proxy memory` runs only those named. */
-export const benchGroups = ['startup', 'reset', 'tokens', 'find', 'scaling', 'proxy', 'memory', 'persistence'] as const;
+export const benchGroups = ['startup', 'reset', 'tokens', 'find', 'scaling', 'proxy', 'processes', 'memory', 'persistence'] as const;
 export type BenchGroup = (typeof benchGroups)[number];
 
 export async function runBenchmarks(settings: BenchSettings, groups: readonly BenchGroup[] = benchGroups): Promise<BenchReport> {
@@ -258,6 +259,7 @@ export async function runBenchmarks(settings: BenchSettings, groups: readonly Be
     find: () => benchFind(startEmulator, settings),
     scaling: () => benchScaling(startEmulator, settings),
     proxy: () => benchConnectivity(startEmulator, settings),
+    processes: () => benchProxyProcesses(settings),
     memory: () => benchMemory(settings),
     persistence: () => benchPersistence(startEmulator, settings),
   };

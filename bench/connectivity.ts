@@ -220,10 +220,10 @@ export class RawHttpConnection {
   }
 }
 
-const mbPerSecond = (bytes: number, ms: number): number => bytes / 1024 / 1024 / (ms / 1000);
+export const mbPerSecond = (bytes: number, ms: number): number => bytes / 1024 / 1024 / (ms / 1000);
 
 /** Alternate `a` and `b` `runs` times (a first on even runs, b first on odd ones); the timings of each. */
-async function interleaved(runs: number, a: () => Promise<unknown>, b: () => Promise<unknown>): Promise<[number[], number[]]> {
+export async function interleaved(runs: number, a: () => Promise<unknown>, b: () => Promise<unknown>): Promise<[number[], number[]]> {
   const ta: number[] = [];
   const tb: number[] = [];
   const time = async (run: () => Promise<unknown>, into: number[]): Promise<void> => {

@@ -39,6 +39,8 @@ describe('bench smoke', () => {
       'SOCKS5 20004: connect + handshake',
       'connections at once, one request each',
       'tunnels at once, one request each',
+      'HTTP proxy 20003: download throughput (emulator and backend in processes of their own)',
+      'SOCKS5 20004: download throughput (emulator and backend in processes of their own)',
       'RSS idle',
       'RSS with 1,000 tenants and 10,000 destinations',
       'mixed requests',
