@@ -9,8 +9,7 @@ import { echoQuery, stubResponse } from '../cloud-connector/backend-responses.ts
 import { matchStub, type BackendStub } from '../cloud-connector/model.ts';
 import type { EmulatorCore } from '../core/emulator-core.ts';
 import { handleODataSample } from './odata-sample.ts';
-import { backendFault } from '../cloud-connector/backend-faults.ts';
-import { answerWithFault } from './fault-answers.ts';
+import { meetBackendFault } from '../cloud-connector/backend-faults.ts';
 
 export interface EchoBody {
   method: string;
@@ -81,8 +80,17 @@ export function createHttpBackend(core: EmulatorCore): Server {
 async function handle(core: EmulatorCore, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://backend.local');
   const method = req.method ?? 'GET';
-  const fault = backendFault(core, method, url.pathname);
-  if (fault && (await answerWithFault(core, fault, req, res))) return;
+  const fault = await meetBackendFault(core, { method, path: req.url ?? '/', header: (name) => req.headers[name] });
+  if (fault?.kind === 'drop') return void req.socket.destroy();
+  if (fault?.kind === 'answer') {
+    req.resume();
+    if (!res.destroyed) {
+      res.writeHead(fault.status, { ...fault.headers, 'content-length': Buffer.byteLength(fault.body) });
+      res.end(fault.body);
+    }
+    return;
+  }
+  if (fault) res.once('finish', () => fault.answered(res.statusCode));
   const stub = matchStub(core.state.onPrem, method, url.pathname);
   if (stub) {
     req.resume();

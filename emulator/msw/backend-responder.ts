@@ -5,7 +5,7 @@
  */
 import { echoQuery, stubResponse } from '../cloud-connector/backend-responses.ts';
 import { matchStub } from '../cloud-connector/model.ts';
-import { answerBackendFault, backendFault } from '../cloud-connector/backend-faults.ts';
+import { meetBackendFault } from '../cloud-connector/backend-faults.ts';
 import type { EmulatorCore } from '../core/emulator-core.ts';
 
 async function echoResponse(request: Request, url: URL): Promise<Response> {
@@ -14,12 +14,19 @@ async function echoResponse(request: Request, url: URL): Promise<Response> {
   return new Response(request.method === 'HEAD' ? null : JSON.stringify(echo), { status: 200, headers: { 'content-type': 'application/json' } });
 }
 
-/** Answer one backend request from the core's stubs (honouring `delayMs`), or echo it. */
+/** Answer one backend request as a fault says (a dropped connection is a network error), else as the backend does. */
 export async function answerFromBackend(core: EmulatorCore, request: Request): Promise<Response> {
   const url = new URL(request.url);
-  const fault = backendFault(core, request.method, url.pathname);
-  const faulted = fault && (await answerBackendFault(core, fault, request));
-  if (faulted) return faulted;
+  const fault = await meetBackendFault(core, { method: request.method, path: url.pathname + url.search, header: (name) => request.headers.get(name) });
+  if (fault?.kind === 'drop') return Response.error();
+  if (fault?.kind === 'answer') return new Response(fault.body, { status: fault.status, headers: fault.headers });
+  const response = await answerAsBackend(core, request, url);
+  fault?.answered(response.status);
+  return response;
+}
+
+/** Answer one backend request from the core's stubs (honouring `delayMs`), or echo it. */
+async function answerAsBackend(core: EmulatorCore, request: Request, url: URL): Promise<Response> {
   const stub = matchStub(core.state.onPrem, request.method, url.pathname);
   if (!stub) return echoResponse(request, url);
   if (stub.delayMs) await new Promise((resolve) => setTimeout(resolve, stub.delayMs));
