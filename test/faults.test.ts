@@ -4,6 +4,7 @@
  * after repeated failures; latency, dropped connections, 429 with Retry-After, tokens that expire early, a
  * Cloud Connector going offline and back (HTTP proxy and SOCKS5). Every faulted request is in the journal.
  */
+import { request as httpRequest } from 'node:http';
 import { getDestination } from '@sap-cloud-sdk/connectivity';
 import { executeHttpRequest } from '@sap-cloud-sdk/http-client';
 import { resilience } from '@sap-cloud-sdk/resilience';
@@ -362,5 +363,45 @@ describe('each fault kind as a plain client sees it', () => {
       [504, fault.id],
       [200, undefined],
     ]);
+  });
+});
+
+describe('tenant targets', () => {
+  const subscriberZid = '0c2b5a6e-7d41-4f0a-8e3b-2d9c1f4e5b02';
+  /** A client-credentials request; `host` sets the Host header (node:http may, fetch may not), as a call to `https://<subdomain>.<uaadomain>` sends. */
+  const tokenRequest = (service: 'xsuaa' | 'destination', headers: Record<string, string> = {}, host?: string): Promise<{ status: number }> => {
+    const { clientid, clientsecret } = binding(emu, service);
+    const form = { grant_type: 'client_credentials', client_id: clientid, client_secret: clientsecret };
+    if (!host) return postForm(`${emu.urls.services}/oauth/token`, form, headers);
+    const port = Number(new URL(emu.urls.services).port);
+    return new Promise((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port, path: '/oauth/token', method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', host: `${host}:${port}`, ...headers } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0 }));
+      });
+      req.on('error', reject);
+      req.end(new URLSearchParams(form).toString());
+    });
+  };
+
+  it('XSUAA: the tenant is the one the token request addresses (x-zid, the host\'s subdomain, else the provider)', async () => {
+    emu.addFault({ target: { service: 'xsuaa', tenant: 'subscriber1' }, effect: { status: 503 } });
+    expect((await tokenRequest('xsuaa', { 'x-zid': subscriberZid })).status).toBe(503);
+    expect((await tokenRequest('xsuaa', {}, 'subscriber1.localhost')).status).toBe(503);
+    expect((await tokenRequest('xsuaa')).status).toBe(200);
+    emu.clearFaults();
+    emu.addFault({ target: { service: 'xsuaa', tenant: 'provider' }, effect: { status: 503 } });
+    expect((await tokenRequest('xsuaa')).status).toBe(503);
+    expect((await tokenRequest('xsuaa', { 'x-zid': subscriberZid })).status).toBe(200);
+  });
+
+  it('Destination Service: the tenant is the bearer token\'s zone', async () => {
+    emu.addFault({ target: { service: 'destination', tenant: subscriberZid }, effect: { status: 503 } });
+    const lookup = async (zid?: string): Promise<number> => {
+      const token = await serviceToken(emu, 'destination', zid);
+      return (await fetch(`${binding(emu, 'destination').uri}/destination-configuration/v1/destinations/BACKEND_NOAUTH`, { headers: { authorization: `Bearer ${token}` } })).status;
+    };
+    expect(await lookup(subscriberZid)).toBe(503);
+    expect(await lookup()).toBe(200);
   });
 });

@@ -23,7 +23,7 @@ export function createOnPremHandle(core: EmulatorCore): OnPremHandle {
   /** Run a change and tell the core's change listeners (the state directory writes it in the background). */
   const changing = <T>(change: () => T): T => {
     const result = change();
-    void core.changes.notify().catch(() => undefined); // a failed write is reported by the state directory (stop() rejects)
+    core.changes.notifyInBackground();
     return result;
   };
   return {

@@ -10,9 +10,9 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { decideAccess, type AccessGranted } from '../cloud-connector/access.ts';
+import { correlationIdOf } from '../core/chains.ts';
 import type { EmulatorCore } from '../core/emulator-core.ts';
-import { describeFault } from '../core/fault-middleware.ts';
-import { meetProxyFaults } from '../core/faults.ts';
+import { describeFault, meetProxyFaults } from '../core/faults.ts';
 import { principalCertificateHeader, type PrincipalCertificateIssuer } from './principal-certificate.ts';
 import { authenticateProxyToken, principalName, tokenFromProxyAuthorization } from './proxy-auth.ts';
 import { recordProxyEntry, type ProxyJournalEntry } from './proxy-journal.ts';
@@ -101,7 +101,8 @@ export class HttpConnectivityProxy {
     const started = performance.now();
     const target = req.url ?? '';
     // One id per call for the backend's logs, the journal and the client's answer: the client's, or a new one.
-    const correlationId = String(req.headers['x-correlation-id'] ?? req.headers['x-vcap-request-id'] ?? '') || randomUUID();
+    const sentCorrelationId = correlationIdOf((name) => req.headers[name]);
+    const correlationId = sentCorrelationId ?? randomUUID();
     const entry: Entry = { service: 'connectivity-proxy', method: req.method ?? 'GET', path: target, started, correlationId };
     const fail = (status: number, body: string, check: string, reason: string, extra?: Record<string, string>): void => {
       req.resume();
@@ -145,7 +146,7 @@ export class HttpConnectivityProxy {
 
     // The absolute-form target's authority wins over a Host header (RFC 9112 §3.2.2).
     const headers = backendRequestHeaders(req.rawHeaders, decision, absolute[1]);
-    if (!req.headers['x-correlation-id'] && !req.headers['x-vcap-request-id']) headers['x-correlation-id'] = correlationId;
+    if (!sentCorrelationId) headers['x-correlation-id'] = correlationId;
     if (decision.system.principalType === 'X509') {
       const principal = await this.principalCertificate(req, auth.tenant.subdomain, decision);
       if (!principal.ok) return fail(401, 'Unauthorized', 'principal', principal.reason);

@@ -9,8 +9,7 @@ import { connect as netConnect, createServer, type Server, type Socket } from 'n
 import { connect as tlsConnect } from 'node:tls';
 import { decideAccess } from '../cloud-connector/access.ts';
 import type { EmulatorCore } from '../core/emulator-core.ts';
-import { describeFault } from '../core/fault-middleware.ts';
-import { meetProxyFaults } from '../core/faults.ts';
+import { describeFault, meetProxyFaults } from '../core/faults.ts';
 import { authenticateProxyToken } from './proxy-auth.ts';
 import { recordProxyEntry, type ProxyJournalEntry } from './proxy-journal.ts';
 

@@ -37,6 +37,16 @@ export interface Chain {
 
 const correlationHeaders = ['x-correlation-id', 'x-vcap-request-id'];
 
+/** The correlation id a request carries: its `x-correlation-id`, else its `x-vcap-request-id` (set by the CF router). */
+export function correlationIdOf(header: (name: string) => string | string[] | null | undefined): string | undefined {
+  for (const name of correlationHeaders) {
+    const value = header(name);
+    const first = Array.isArray(value) ? value[0] : value;
+    if (first) return first;
+  }
+  return undefined;
+}
+
 /**
  * Marks the token requests a lookup makes to the emulator's own XSUAA, so the journal links them to the lookup
  * even when they fail (no token, no `jti`). Never sent outside the emulator (see EmulatorCore.fetchOutbound).

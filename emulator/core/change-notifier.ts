@@ -34,6 +34,14 @@ export class ChangeNotifier {
     await Promise.all([...this.listeners].map((listener) => listener()));
   }
 
+  /**
+   * For changes made without a request (the programmatic handle, which answers synchronously): notify without
+   * waiting. A failed save is not lost: the state directory reports it when it is closed.
+   */
+  notifyInBackground(): void {
+    void this.notify().catch(() => undefined);
+  }
+
   /** After a successful request that changes state: notify, and hold the response until the listeners are done. */
   middleware(): MiddlewareHandler<AppEnv> {
     return async (c, next) => {

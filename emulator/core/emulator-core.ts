@@ -20,11 +20,11 @@ import { decodeJwtPayload, TokenMinter, type PublicUrls } from '../xsuaa/tokens.
 import type { App, AppEnv } from './app-env.ts';
 import { buildVcapServices, type VcapServices } from './bindings.ts';
 import type { ClientCertificateIssuer, MtlsCapableFetch } from './client-certificate.ts';
-import { lookupRefHeader, withoutInternalHeaders } from './chains.ts';
+import { correlationIdOf, lookupRefHeader, withoutInternalHeaders } from './chains.ts';
 import { createClock, type Clock } from './clock.ts';
 import { failIfDropped, faultMiddleware } from './fault-middleware.ts';
 import { FaultList } from './faults.ts';
-import { Journal, type JournalService } from './journal.ts';
+import { Journal, serviceOfPath } from './journal.ts';
 import { parseScenarioText, validateScenario } from './scenario.ts';
 import { ValidationError, type Scenario } from './scenario-schema.ts';
 import { buildState, type EmulatorState } from './state.ts';
@@ -56,13 +56,6 @@ export interface CoreOptions {
 }
 
 export const minimalScenario = { name: 'minimal', tenants: [{ subdomain: 'provider' }] };
-
-function serviceOf(path: string): JournalService {
-  if (path.startsWith('/destination-configuration')) return 'destination';
-  if (path.startsWith('/_emulator')) return 'control';
-  if (path.startsWith('/oauth') || path === '/token_keys' || path.startsWith('/.well-known') || path === '/userinfo') return 'xsuaa';
-  return 'other';
-}
 
 export class EmulatorCore {
   readonly clock: Clock;
@@ -182,7 +175,7 @@ export class EmulatorCore {
     app.use('*', async (c, next) => {
       const started = performance.now();
       // One id per request, echoed in the answer and kept in the journal: the caller's, or a new one.
-      const correlationId = c.req.header('x-correlation-id') ?? c.req.header('x-vcap-request-id') ?? crypto.randomUUID();
+      const correlationId = correlationIdOf((name) => c.req.header(name)) ?? crypto.randomUUID();
       await next();
       echoCorrelationId(c, correlationId);
       const url = new URL(c.req.url);
@@ -190,7 +183,7 @@ export class EmulatorCore {
       const lookupRef = c.req.header(lookupRefHeader);
       this.journal.record({
         time: new Date(this.clock.now()).toISOString(),
-        service: serviceOf(url.pathname),
+        service: serviceOfPath(url.pathname),
         method: c.req.method,
         path: url.pathname + redactQuery(url.search),
         status: c.res.status,
@@ -204,7 +197,7 @@ export class EmulatorCore {
       });
     });
     app.use('*', this.changes.middleware());
-    app.use('*', faultMiddleware({ faults: this.faults, keys: this.keys, urls: () => this.urls }));
+    app.use('*', faultMiddleware({ faults: this.faults, keys: this.keys, tokenRequestTenant: (zid, host) => this.xsuaa.tenantOfRequest(zid, host) }));
     registerXsuaaRoutes(app, {
       gateway: this.xsuaa,
       keys: this.keys,

@@ -9,9 +9,13 @@
 import { decodeProtectedHeader, SignJWT, type JWTHeaderParameters } from 'jose';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv } from './app-env.ts';
-import { faultJournalFields, sleep, type FaultDecision, type FaultList, type FaultRequest, type FaultService } from './faults.ts';
+import { describeFault, faultJournalFields, sleep, type FaultList, type FaultRequest, type FaultService } from './faults.ts';
+import { safeDecode } from './ids.ts';
+import { serviceOfPath } from './journal.ts';
+import type { Tenant } from './state.ts';
+import { basicCredentials } from '../xsuaa/gateway.ts';
 import type { KeyRing } from '../xsuaa/signing-keys.ts';
-import { decodeJwtPayload, type PublicUrls } from '../xsuaa/tokens.ts';
+import { decodeJwtPayload } from '../xsuaa/tokens.ts';
 
 /** Internal response header: "close this connection without an answer" (value: the fault id). Never leaves the emulator. */
 export const droppedHeader = 'x-emulator-fault-drop';
@@ -19,14 +23,8 @@ export const droppedHeader = 'x-emulator-fault-drop';
 export interface FaultMiddlewareDeps {
   faults: FaultList;
   keys: KeyRing;
-  urls: () => PublicUrls;
-}
-
-function serviceOf(path: string): FaultService | undefined {
-  if (path.startsWith('/destination-configuration')) return 'destination';
-  if (path.startsWith('/connectivity/api')) return 'connectivity';
-  if (path.startsWith('/oauth') || path === '/token_keys' || path.startsWith('/.well-known') || path === '/userinfo') return 'xsuaa';
-  return undefined;
+  /** The tenant a token request addresses, as XSUAA finds it (x-zid, else the host's subdomain, else the provider). */
+  tokenRequestTenant: (zid: string | null, host: string) => Tenant | undefined;
 }
 
 const destinationLookup = /^\/destination-configuration\/v[12]\/destinations\/([^/]+)$/;
@@ -39,13 +37,13 @@ function bearerClaims(request: Request): Record<string, unknown> | undefined {
   return bearer ? decodeJwtPayload(bearer) : undefined;
 }
 
-/** The tenant as far as the request tells it: the host's subdomain or x-zid (XSUAA), else the bearer token's zone. */
-function tenantOf(request: Request, url: URL, uaaDomain: string): FaultRequest['tenant'] {
-  const host = url.host.toLowerCase();
-  const suffix = `.${uaaDomain.toLowerCase()}`;
-  const subdomain = host.endsWith(suffix) ? host.slice(0, -suffix.length) : undefined;
-  const zid = request.headers.get('x-zid') ?? undefined;
-  if (subdomain || zid) return { subdomain, zid };
+/** The tenant as the service finds it: XSUAA by x-zid or host, the other services by the bearer token's zone. */
+function tenantOf(service: FaultService, request: Request, url: URL, deps: FaultMiddlewareDeps): FaultRequest['tenant'] {
+  if (service === 'xsuaa') {
+    const zid = request.headers.get('x-zid');
+    const tenant = deps.tokenRequestTenant(zid, url.host);
+    return tenant ? { subdomain: tenant.subdomain, zid: tenant.zid } : { zid: zid ?? undefined };
+  }
   const claims = bearerClaims(request);
   if (!claims) return undefined;
   return { subdomain: text((claims.ext_attr as { zdn?: unknown } | undefined)?.zdn), zid: text(claims.zid) };
@@ -53,13 +51,10 @@ function tenantOf(request: Request, url: URL, uaaDomain: string): FaultRequest['
 
 /** The OAuth client: Basic credentials or the form's client_id of a token request, else the bearer token's client_id. */
 async function clientOf(c: Context<AppEnv>): Promise<string | undefined> {
-  const basic = /^basic\s+(\S+)/i.exec(c.req.header('authorization') ?? '')?.[1];
-  if (basic) {
-    try {
-      return decodeURIComponent(atob(basic).split(':')[0]);
-    } catch {
-      return undefined;
-    }
+  const authorization = c.req.header('authorization') ?? '';
+  if (/^basic\s/i.test(authorization)) {
+    const basic = basicCredentials(authorization);
+    return 'id' in basic ? safeDecode(basic.id) : undefined;
   }
   if (c.req.method === 'POST' && (c.req.header('content-type') ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded')) {
     // Hono keeps the body it read, so the route reads it again.
@@ -69,26 +64,24 @@ async function clientOf(c: Context<AppEnv>): Promise<string | undefined> {
   return text(bearerClaims(c.req.raw)?.client_id);
 }
 
-function safeDecode(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
+/** The service of a path as faults know it; the control API is never faulted. */
+function faultServiceOf(path: string): FaultService | undefined {
+  const service = serviceOfPath(path);
+  return service === 'control' || service === 'other' ? undefined : service;
 }
 
 export function faultMiddleware(deps: FaultMiddlewareDeps): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     if (deps.faults.empty) return next();
     const url = new URL(c.req.url);
-    const service = serviceOf(url.pathname);
+    const service = faultServiceOf(url.pathname);
     if (!service) return next();
     const lookup = service === 'destination' ? destinationLookup.exec(url.pathname) : null;
     const request: FaultRequest = {
       service,
       method: c.req.method,
       path: url.pathname,
-      tenant: tenantOf(c.req.raw, url, deps.urls().uaaDomain),
+      tenant: tenantOf(service, c.req.raw, url, deps),
       destination: lookup ? safeDecode(lookup[1]) : undefined,
       clientId: deps.faults.narrowsByClient ? await clientOf(c) : undefined,
     };
@@ -115,14 +108,6 @@ export function faultMiddleware(deps: FaultMiddlewareDeps): MiddlewareHandler<Ap
     }
     mark();
   };
-}
-
-/** The words the journal's `reason` carries for a request a fault answered. */
-export function describeFault(decision: FaultDecision): string {
-  const id = decision.fault.id;
-  if (decision.kind === 'drop') return `fault ${id}: connection dropped without an answer`;
-  if (decision.kind === 'rateLimit') return `fault ${id}: rate limit of ${decision.fault.effect.rateLimit?.limit} per ${decision.fault.effect.rateLimit?.windowMs} ms reached`;
-  return `fault ${id}: status ${decision.response?.status}`;
 }
 
 /** Re-sign the issued access token with `exp` at most `validity` seconds after `iat`, and shorten `expires_in` to match. */

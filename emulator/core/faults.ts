@@ -65,6 +65,14 @@ interface RateWindow {
 /** The journal fields of a request a fault touched. */
 export const faultJournalFields = (decision: FaultDecision): { fault: string; faultEffect: FaultEffectKind } => ({ fault: decision.fault.id, faultEffect: decision.kind });
 
+/** The words the journal's `reason` carries for a request a fault answered. */
+export function describeFault(decision: FaultDecision): string {
+  const id = decision.fault.id;
+  if (decision.kind === 'drop') return `fault ${id}: connection dropped without an answer`;
+  if (decision.kind === 'rateLimit') return `fault ${id}: rate limit of ${decision.fault.effect.rateLimit?.limit} per ${decision.fault.effect.rateLimit?.windowMs} ms reached`;
+  return `fault ${id}: status ${decision.response?.status}`;
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** What proxy traffic meets: a fault's decision (its latency already waited) and, unless that answers, an offline connector. */

@@ -1,6 +1,15 @@
 /** The request journal: every request the emulator served, newest last, bounded so memory stays flat. */
 
-export type JournalService = 'xsuaa' | 'destination' | 'control' | 'connectivity-proxy' | 'socks5' | 'backend' | 'other';
+export type JournalService = 'xsuaa' | 'destination' | 'connectivity' | 'control' | 'connectivity-proxy' | 'socks5' | 'backend' | 'other';
+
+/** Which of the core's services a path belongs to (the journal's `service`; faults match on the same). */
+export function serviceOfPath(path: string): Extract<JournalService, 'xsuaa' | 'destination' | 'connectivity' | 'control' | 'other'> {
+  if (path.startsWith('/destination-configuration')) return 'destination';
+  if (path.startsWith('/_emulator')) return 'control';
+  if (path.startsWith('/connectivity/api')) return 'connectivity';
+  if (path.startsWith('/oauth') || path === '/token_keys' || path.startsWith('/.well-known') || path === '/userinfo') return 'xsuaa';
+  return 'other';
+}
 
 export interface JournalEntry {
   id: number;

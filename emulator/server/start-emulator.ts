@@ -131,7 +131,7 @@ export async function startEmulator(options: StartOptions = {}): Promise<Emulato
   const stateDir = options.stateDir === undefined ? undefined : await openStateDir(options.stateDir, core);
   /** The handle's own changes are written in the background; a failure surfaces in stop(). */
   const changed = <T>(result: T): T => {
-    void core.changes.notify().catch(() => undefined);
+    core.changes.notifyInBackground();
     return result;
   };
   const server = createDualProtocolServer(getRequestListener(withDroppedConnections(core.fetch)), { key: tls.keyPem, cert: tls.certPem, ca: tls.caPem });

@@ -5,7 +5,7 @@
  */
 import { commonNameOf } from '../core/client-certificate.ts';
 import type { Clock } from '../core/clock.ts';
-import { randomHex } from '../core/ids.ts';
+import { randomHex, safeDecode } from '../core/ids.ts';
 import { completeUser, findTenant, type EmulatorState, type OAuthClient, type Tenant, type User } from '../core/state.ts';
 import { buildSignedAssertion, encodeAssertion } from '../destination-service/saml-assertion.ts';
 import { trustOf } from '../destination-service/saml-trust.ts';
@@ -53,6 +53,12 @@ export class XsuaaGateway {
     return this.tenantNamedBy(zid, host) ?? this.state().provider;
   }
 
+  /** The tenant a token request addresses as {@link resolveTenant} finds it, but undefined for an unknown x-zid (for fault matching). */
+  tenantOfRequest(zid?: string | null, host?: string | null): Tenant | undefined {
+    const state = this.state();
+    return zid ? findTenant(state, { zid }) : (tenantByHost(state, host) ?? state.provider);
+  }
+
   /** The tenant a request names (by `x-zid` or by subdomain), or undefined when it names none. */
   private tenantNamedBy(zid?: string | null, host?: string | null): Tenant | undefined {
     const state = this.state();
@@ -61,8 +67,7 @@ export class XsuaaGateway {
       if (!tenant) throw invalidRequest(`x-zid "${zid}" is not a zone of this emulator (known: ${state.tenants.map((t) => t.zid).join(', ')})`);
       return tenant;
     }
-    const label = host?.includes('.') ? host.split('.')[0] : undefined;
-    return label ? findTenant(state, { subdomain: label }) : undefined;
+    return tenantByHost(state, host);
   }
 
   authenticateClient(req: TokenRequest): OAuthClient {
@@ -70,16 +75,9 @@ export class XsuaaGateway {
     let secret = req.form.get('client_secret') ?? undefined;
     const auth = req.authorization;
     if (auth && /^basic /i.test(auth)) {
-      let decoded: string;
-      try {
-        decoded = atob(auth.slice(6).trim());
-      } catch {
-        throw badClientCredentials('the Basic Authorization header is not base64');
-      }
-      const colon = decoded.indexOf(':');
-      if (colon < 0) throw badClientCredentials('the Basic Authorization header has no "client_id:client_secret"');
-      id = decoded.slice(0, colon);
-      secret = decoded.slice(colon + 1);
+      const basic = basicCredentials(auth);
+      if ('problem' in basic) throw badClientCredentials(basic.problem);
+      ({ id, secret } = basic);
     }
     if (!id) throw badClientCredentials('no client_id in the body and no Basic Authorization header');
     const client = this.state().clients.get(id) ?? this.state().clients.get(safeDecode(id));
@@ -330,12 +328,23 @@ function parseAzAttr(value: string | null): Record<string, string> | undefined {
   }
 }
 
-function safeDecode(value: string): string {
+/** The tenant whose subdomain is the host's first label (`<subdomain>.localhost:20000`), if any. */
+function tenantByHost(state: EmulatorState, host?: string | null): Tenant | undefined {
+  const label = host?.includes('.') ? host.split('.')[0] : undefined;
+  return label ? findTenant(state, { subdomain: label }) : undefined;
+}
+
+/** `Authorization: Basic …` as client id and secret, or what is wrong with it. */
+export function basicCredentials(authorization: string): { id: string; secret: string } | { problem: string } {
+  let decoded: string;
   try {
-    return decodeURIComponent(value);
+    decoded = atob(authorization.replace(/^basic\s+/i, '').trim());
   } catch {
-    return value;
+    return { problem: 'the Basic Authorization header is not base64' };
   }
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return { problem: 'the Basic Authorization header has no "client_id:client_secret"' };
+  return { id: decoded.slice(0, colon), secret: decoded.slice(colon + 1) };
 }
 
 function matchesRedirect(pattern: string, uri: string): boolean {
