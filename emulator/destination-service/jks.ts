@@ -63,8 +63,11 @@ const u16 = (n: number): string => String.fromCharCode((n >> 8) & 0xff, n & 0xff
 const u32 = (n: number): string => String.fromCharCode((n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
 const utf = (text: string): string => u16(encodeUtf8(text).length) + encodeUtf8(text);
 
-/** Java's password bytes for JKS: each char as UTF-16BE. */
-const passwordBytes = (password: string): string => [...password].map((c) => u16(c.charCodeAt(0))).join('');
+/**
+ * Java's password bytes for JKS: each Java `char` (UTF-16 code unit) as two bytes, big-endian. A character
+ * outside the Basic Multilingual Plane is a surrogate pair, so it contributes both of its code units.
+ */
+const passwordBytes = (password: string): string => Array.from({ length: password.length }, (_, i) => u16(password.charCodeAt(i))).join('');
 
 /** Parse a JKS file (binary string). Checks the integrity digest only when `password` is given. */
 export function readJks(forge: Forge, binary: string, password?: string): JksEntry[] {
