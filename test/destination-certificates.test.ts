@@ -14,6 +14,7 @@ import forge from 'node-forge';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createClock, startEmulator, type EmulatorHandle } from '../emulator/index.ts';
 import { EmulatorCore } from '../emulator/core/emulator-core.ts';
+import { readJks, unprotectKey } from '../emulator/destination-service/jks.ts';
 import { serviceToken } from './helpers.ts';
 
 type Json = Record<string, unknown>;
@@ -166,6 +167,20 @@ describe.each(['subaccount', 'instance'] as const)('certificate generation on %s
     expect(() => createPrivateKey({ key: pemText, passphrase: 'pässwörd' })).not.toThrow();
     expect(((await call('GET', `${collection}/utf8.pem/publicKeys`)).body as { SubjectDN: string }[])[0].SubjectDN).toBe(`CN=${cn},O=btp-connectivity-emulator`);
     expect(((await call('GET', `${collection}/utf8.jks/publicKeys`)).body as { Alias: string }[])[0].Alias).toBe(cn.toLowerCase());
+  });
+
+  it('protects a JKS whose password has a character outside the BMP as Java does (UTF-16 code units), so jks-js opens it', async () => {
+    const password = 'key🔑pass'; // the emoji is a surrogate pair: two Java chars
+    expect((await call('POST', collection, { Name: 'emoji.jks', Attributes: { CN: 'emoji-client', Validity: validity(1), Password: password } })).status).toBe(201);
+    const file = await contentOf(level, 'emoji.jks');
+    const entries = jks.toPem(file, password) as Record<string, { cert: string; key: string }>;
+    expect(new X509Certificate(entries['emoji-client'].cert).subject).toContain('CN=emoji-client');
+    expect(new X509Certificate(entries['emoji-client'].cert).checkPrivateKey(createPrivateKey(entries['emoji-client'].key))).toBe(true);
+    expect(() => jks.toPem(file, 'key?pass')).toThrow(/password/i);
+    // The emulator's own reader (used when it presents the keystore in an outbound mTLS call) agrees.
+    const entry = readJks(forge, file.toString('binary'), password).find((e) => e.protectedKey)!;
+    const key = createPrivateKey(forge.pem.encode({ type: 'PRIVATE KEY', body: unprotectKey(forge, entry.protectedKey!, password) }));
+    expect(key.equals(createPrivateKey(entries['emoji-client'].key))).toBe(true);
   });
 
   it('refuses bad generation requests with a 400 naming the field, and stores nothing', async () => {

@@ -47,7 +47,7 @@ class Reader {
     return ((b.charCodeAt(0) << 24) >>> 0) + ((b.charCodeAt(1) << 16) | (b.charCodeAt(2) << 8) | b.charCodeAt(3));
   }
   utf(): string {
-    return decodeUtf8(this.bytes(this.u16()));
+    return decodeJavaUtf(this.bytes(this.u16()));
   }
   get position(): number {
     return this.offset;
@@ -57,14 +57,57 @@ class Reader {
   }
 }
 
-const decodeUtf8 = (binary: string): string => new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
-const encodeUtf8 = (text: string): string => String.fromCharCode(...new TextEncoder().encode(text));
+/**
+ * Java's modified UTF-8 (`DataOutput.writeUTF`), which JKS uses for aliases and certificate types: every UTF-16
+ * code unit on its own in one to three bytes, so a character outside the BMP is two three-byte surrogates, and
+ * U+0000 is two bytes. (Plain UTF-8's four-byte form makes Java's readUTF fail with "malformed input".)
+ */
+function encodeJavaUtf(text: string): string {
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x01 && c <= 0x7f) out += String.fromCharCode(c);
+    else if (c <= 0x7ff) out += String.fromCharCode(0xc0 | (c >> 6), 0x80 | (c & 0x3f));
+    else out += String.fromCharCode(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 0x3f), 0x80 | (c & 0x3f));
+  }
+  if (out.length > 0xffff) throw new JksFormatError(`a JKS alias is at most 65535 bytes in modified UTF-8; "${text.slice(0, 20)}…" is longer`);
+  return out;
+}
+
+/** Modified UTF-8 back to text; also takes plain UTF-8's four-byte form, which keystores of other writers may hold. */
+function decodeJavaUtf(binary: string): string {
+  const malformed = (): never => {
+    throw new JksFormatError('an alias in the keystore is not valid (modified) UTF-8');
+  };
+  let out = '';
+  for (let i = 0; i < binary.length; ) {
+    const lead = binary.charCodeAt(i);
+    const length = lead < 0x80 ? 1 : (lead & 0xe0) === 0xc0 ? 2 : (lead & 0xf0) === 0xe0 ? 3 : (lead & 0xf8) === 0xf0 ? 4 : malformed();
+    if (i + length > binary.length) malformed();
+    let value = length === 1 ? lead : lead & (0xff >> (length + 1));
+    for (let k = 1; k < length; k++) {
+      const next = binary.charCodeAt(i + k);
+      if ((next & 0xc0) !== 0x80) malformed();
+      value = (value << 6) | (next & 0x3f);
+    }
+    out += String.fromCodePoint(value);
+    i += length;
+  }
+  return out;
+}
+
 const u16 = (n: number): string => String.fromCharCode((n >> 8) & 0xff, n & 0xff);
 const u32 = (n: number): string => String.fromCharCode((n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
-const utf = (text: string): string => u16(encodeUtf8(text).length) + encodeUtf8(text);
+const utf = (text: string): string => {
+  const bytes = encodeJavaUtf(text);
+  return u16(bytes.length) + bytes;
+};
 
-/** Java's password bytes for JKS: each char as UTF-16BE. */
-const passwordBytes = (password: string): string => [...password].map((c) => u16(c.charCodeAt(0))).join('');
+/**
+ * Java's password bytes for JKS: each Java `char` (UTF-16 code unit) as two bytes, big-endian. A character
+ * outside the Basic Multilingual Plane is a surrogate pair, so it contributes both of its code units.
+ */
+const passwordBytes = (password: string): string => Array.from({ length: password.length }, (_, i) => u16(password.charCodeAt(i))).join('');
 
 /** Parse a JKS file (binary string). Checks the integrity digest only when `password` is given. */
 export function readJks(forge: Forge, binary: string, password?: string): JksEntry[] {

@@ -32,9 +32,16 @@ function oid(text: string): Der {
   return tlv(0x06, new Uint8Array(bytes));
 }
 
-function integer(bytes: Uint8Array): Der {
-  const trimmed = bytes[0] & 0x80 ? new Uint8Array([0, ...bytes]) : bytes;
-  return tlv(0x02, trimmed);
+/**
+ * A DER INTEGER for the non-negative big-endian number `magnitude`: the shortest two's-complement form, so
+ * redundant leading zero bytes are dropped and one 0x00 is added only when the high bit of the first byte is
+ * set (X.690 8.3.2; Node's X509Certificate refuses anything else as "illegal padding"). Zero is one 0x00 byte.
+ */
+export function derInteger(magnitude: Uint8Array): Der {
+  let start = 0;
+  while (start < magnitude.length - 1 && magnitude[start] === 0) start++;
+  const digits = magnitude.length ? magnitude.subarray(start) : new Uint8Array([0]);
+  return tlv(0x02, digits[0] & 0x80 ? new Uint8Array([0, ...digits]) : digits);
 }
 
 function time(date: Date): Der {
@@ -62,7 +69,7 @@ export interface CertificateRequest {
 export async function selfSignedCertificate(req: CertificateRequest): Promise<string> {
   const spki = new Uint8Array(await crypto.subtle.exportKey('spki', req.publicKey));
   const subject = name(req.subject);
-  const tbs = seq(tlv(0xa0, integer(new Uint8Array([2]))), integer(req.serial), sha256WithRsa, subject, seq(time(req.notBefore), time(req.notAfter)), subject, spki);
+  const tbs = seq(tlv(0xa0, derInteger(new Uint8Array([2]))), derInteger(req.serial), sha256WithRsa, subject, seq(time(req.notBefore), time(req.notAfter)), subject, spki);
   const signature = new Uint8Array(await crypto.subtle.sign('RSASSA-PKCS1-v1_5', req.privateKey, tbs as Uint8Array<ArrayBuffer>));
   return toBase64(seq(tbs, sha256WithRsa, tlv(0x03, new Uint8Array([0, ...signature]))));
 }

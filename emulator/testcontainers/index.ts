@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
 import * as tls from 'node:tls';
 import { ControlClient } from '../client/control-client.ts';
+import { firstFileOfTar } from './tar.ts';
 import { AbstractStartedContainer, GenericContainer, type StartedTestContainer, type WaitStrategy } from 'testcontainers';
 
 /** The image `docker/Dockerfile` builds; override with the constructor argument or BTP_EMULATOR_IMAGE. */
@@ -181,21 +182,6 @@ export class BtpEmulatorContainer extends GenericContainer {
 
 /** The typed control API client (`btp-connectivity-emulator/client`), under the name this module always exported. */
 export { ControlClient as EmulatorControlClient } from '../client/control-client.ts';
-
-/** The content of the first file in a tar stream (what `docker cp` / copyArchiveFromContainer returns). */
-async function firstFileOfTar(stream: NodeJS.ReadableStream): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.from(chunk as Uint8Array));
-  const tar = Buffer.concat(chunks);
-  for (let offset = 0; offset + 512 <= tar.length; ) {
-    const size = parseInt(tar.subarray(offset + 124, offset + 136).toString('latin1').replace(/\0.*$/s, '').trim() || '0', 8);
-    const type = String.fromCharCode(tar[offset + 156]);
-    if (tar[offset] === 0) break;
-    if (type === '0' || type === '\0') return tar.subarray(offset + 512, offset + 512 + size);
-    offset += 512 + Math.ceil(size / 512) * 512;
-  }
-  throw new Error('no file in the archive from the container');
-}
 
 export class StartedBtpEmulatorContainer extends AbstractStartedContainer {
   /** The control API client (`/_emulator`). */
