@@ -170,6 +170,12 @@ describe('btp-emulator errors', () => {
     expect(fromCompose.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('refuses --write-env-host-dir without --write-env with exit code 2', async () => {
+    const result = await runCli(['start', '--port', '0', '--write-env-host-dir', '.btp-env']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--write-env-host-dir needs --write-env DIR');
+  });
+
   it('refuses an unknown flag and a bad port with exit code 2, naming them', async () => {
     const unknown = await runCli(['start', '--prot', '0']);
     expect(unknown.code).toBe(2);
