@@ -13,7 +13,6 @@ export default defineConfig({
     env: {
       TESTCONTAINERS_RYUK_DISABLED: process.env.TESTCONTAINERS_RYUK_DISABLED ?? 'true',
       TESTCONTAINERS_HOST_OVERRIDE: process.env.TESTCONTAINERS_HOST_OVERRIDE ?? '127.0.0.1',
-      BTP_EMULATOR_IMAGE: process.env.BTP_EMULATOR_IMAGE ?? 'btp-connectivity-emulator:local',
     },
   },
 });

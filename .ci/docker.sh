@@ -51,7 +51,7 @@ step "engine $(docker version --format '{{.Server.Version}}')"
 #    DEPS: /app/node_modules with the production dependencies (npm ci --omit=dev, from npm's cache when it can).
 BASE_IMAGE=${BASE_IMAGE:-btp-emulator-base:local}
 DEPS_IMAGE=${DEPS_IMAGE:-btp-emulator-deps:local}
-IMAGE=${BTP_EMULATOR_IMAGE:-btp-connectivity-emulator:local}
+IMAGE=${BTP_EMULATOR_IMAGE:-btp-connectivity-emulator:latest}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

@@ -8,9 +8,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../emulator/testcontainers/index.ts';
+import { DEFAULT_IMAGE, freePort } from '../emulator/testcontainers/index.ts';
 
-const image = process.env.BTP_EMULATOR_IMAGE ?? 'btp-connectivity-emulator:local';
+const image = process.env.BTP_EMULATOR_IMAGE ?? DEFAULT_IMAGE;
 const runs = Number(process.env.BENCH_DOCKER_RUNS ?? 5);
 const docker = (...args: string[]): string => execFileSync('docker', args, { encoding: 'utf8' }).trim();
 

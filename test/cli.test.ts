@@ -28,8 +28,8 @@ function finished(child: ChildProcess): Promise<Finished> {
   return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
 }
 
-function runCli(args: string[]): Promise<Finished> {
-  return finished(spawn(process.execPath, [cliFile, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
+function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Finished> {
+  return finished(spawn(process.execPath, [cliFile, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } }));
 }
 
 /** Resolve with the first stdout line that matches, or reject if the process ends or takes too long first. */
@@ -156,6 +156,24 @@ describe('btp-emulator errors', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(`--scenario ${missing}`);
     expect(result.stderr).toContain('no such file');
+  });
+
+  it('refuses a scenario that is a directory (a bind mount of a missing host file) naming the host path when known', async () => {
+    const mountPoint = mkdtempSync(join(dir, 'scenario.yaml-'));
+    const plain = await runCli(['start', '--port', '0', '--scenario', mountPoint]);
+    expect(plain.code).toBe(2);
+    expect(plain.stderr).toContain(`--scenario ${mountPoint} is a directory, not a file`);
+    expect(plain.stderr).toContain('check the host path');
+    const fromCompose = await runCli(['start', '--port', '0', '--scenario', mountPoint], { BTP_EMULATOR_SCENARIO_HOST_PATH: './my.scenario.yaml' });
+    expect(fromCompose.code).toBe(2);
+    expect(fromCompose.stderr).toContain('bind-mounted from ./my.scenario.yaml on the Docker host, which does not exist there');
+    expect(fromCompose.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('refuses --write-env-host-dir without --write-env with exit code 2', async () => {
+    const result = await runCli(['start', '--port', '0', '--write-env-host-dir', '.btp-env']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--write-env-host-dir needs --write-env DIR');
   });
 
   it('refuses an unknown flag and a bad port with exit code 2, naming them', async () => {

@@ -7,7 +7,7 @@ import { X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type EmulatorHandle } from '../emulator/index.ts';
 import { serviceToken } from './helpers.ts';
-import { expectSpecConform, responseValidator } from './openapi.ts';
+import { expectSpecConform, responseValidator, specTest } from './openapi.ts';
 
 let emu: EmulatorHandle;
 let providerToken: string;
@@ -69,22 +69,18 @@ async function call(path: string, options: { token?: string; headers?: Record<st
   const text = await res.text();
   return { status: res.status, etag: res.headers.get('etag'), body: text ? JSON.parse(text) : {} };
 }
-const consumeLevelSpec = responseValidator('/v2/destinations/{name}@{level}', 'get', '200');
-const consumeSpec = responseValidator('/v2/destinations/{name}', 'get', '200');
 
 describe('v2 consume: levels', () => {
   it('defaults to the instance level without falling back to the subaccount', async () => {
     expect((await call('/v2/destinations/SUB_ONLY')).status).toBe(404);
     const found = await call('/v2/destinations/BOTH');
     expect(found.body.destinationConfiguration.URL).toBe('https://both-instance.example');
-    expectSpecConform(consumeSpec, found.body);
   });
 
   it('@subaccount and @instance pick that level; the response has no owner', async () => {
     const subaccount = await call('/v2/destinations/BOTH@subaccount');
     expect(subaccount.body.destinationConfiguration.URL).toBe('https://both-subaccount.example');
     expect(subaccount.body.owner).toBeUndefined();
-    expectSpecConform(consumeLevelSpec, subaccount.body);
     expect((await call('/v2/destinations/INST_ONLY@instance')).status).toBe(200);
     expect((await call('/v2/destinations/INST_ONLY@subaccount')).status).toBe(404);
   });
@@ -140,7 +136,6 @@ describe('v2 consume: fragments, metadata, credentials, ETags', () => {
     const found = await call('/v2/destinations/SUB_ONLY@subaccount?$skipCredentials=true');
     expect(found.body.destinationConfiguration.Password).toBeUndefined();
     expect((found.body as unknown as { authTokens: { type: string }[] }).authTokens[0].type).toBe('Basic');
-    expectSpecConform(consumeLevelSpec, found.body);
   });
 
   it('answers a matching If-None-Match with 304', async () => {
@@ -148,24 +143,39 @@ describe('v2 consume: fragments, metadata, credentials, ETags', () => {
     expect(first.etag).toMatch(/^[0-9a-f]{64}$/);
     expect((await call('/v2/destinations/BOTH@subaccount', { headers: { 'If-None-Match': first.etag! } })).status).toBe(304);
   });
+
+  specTest('consume responses (default level, name@level, $skipCredentials) match the OpenAPI document', async () => {
+    const consumeSpec = responseValidator('/v2/destinations/{name}', 'get', '200');
+    const consumeLevelSpec = responseValidator('/v2/destinations/{name}@{level}', 'get', '200');
+    const byDefault = await call('/v2/destinations/BOTH');
+    expect(byDefault.status).toBe(200);
+    expectSpecConform(consumeSpec, byDefault.body);
+    for (const path of ['/v2/destinations/BOTH@subaccount', '/v2/destinations/SUB_ONLY@subaccount?$skipCredentials=true', '/v2/destinations/CERT@subaccount?$includeMetadata=owner']) {
+      const found = await call(path);
+      expect(found.status).toBe(200);
+      expectSpecConform(consumeLevelSpec, found.body);
+    }
+  });
 });
 
 describe('subaccount trust certificate (/v1/saml2Metadata)', () => {
-  const certificateSpec = responseValidator('/v1/saml2Metadata/certificate', 'get', '200');
   const pemOf = async (path: string, method = 'GET'): Promise<string> => ((await call(path, { method })).body as unknown as { certificate: string }).certificate;
 
   it('serves a stable PEM certificate per subaccount, named after it, and IdP metadata containing it', async () => {
     const reply = await call('/v1/saml2Metadata/certificate');
-    expectSpecConform(certificateSpec, reply.body);
     const pem = (reply.body as unknown as { certificate: string }).certificate;
     expect(new X509Certificate(pem).subject).toContain(`CN=${provider.subaccountId}`);
     expect(await pemOf('/v1/saml2Metadata/certificate')).toBe(pem);
     expect(new X509Certificate(await pemOf('/v1/saml2Metadata/certificate')).publicKey.equals(new X509Certificate(pem).publicKey)).toBe(true);
     const metadata = (await call('/v1/saml2Metadata')).body as unknown as { idpMetadata: string };
-    expectSpecConform(responseValidator('/v1/saml2Metadata', 'get', '200'), metadata);
     const xml = Buffer.from(metadata.idpMetadata, 'base64').toString('utf8');
     expect(xml).toContain('entityID="https://provider.');
     expect(xml).toContain(pem.split('\n').slice(1, -1).join(''));
+  });
+
+  specTest('the certificate and the IdP metadata match the OpenAPI document', async () => {
+    expectSpecConform(responseValidator('/v1/saml2Metadata/certificate', 'get', '200'), (await call('/v1/saml2Metadata/certificate')).body);
+    expectSpecConform(responseValidator('/v1/saml2Metadata', 'get', '200'), (await call('/v1/saml2Metadata')).body);
   });
 
   it('POST renews the key pair; a reset brings back the default', async () => {

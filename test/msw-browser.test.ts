@@ -1,21 +1,20 @@
 /**
  * The MSW face in a real browser: Vite builds the page in test/fixtures/msw-page (the emulator core bundled
- * for the browser, no Node built-ins), a static server serves it with MSW's worker script, and Debian's
- * Chromium (driven by playwright-core) opens it. The page's relative fetch calls must come back with the
+ * for the browser, no Node built-ins), a static server serves it with MSW's worker script, and a real
+ * Chromium (test/browser.ts: the system's or the npm package's, driven by playwright-core) opens it. The page's relative fetch calls must come back with the
  * backend stub's answer, reached through its xs-app.json route and destination.
  */
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeJwt } from 'jose';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from './browser.ts';
 
-const chromiumPath = '/usr/bin/chromium';
 const pageDir = fileURLToPath(new URL('./fixtures/msw-page/', import.meta.url));
 const workerScript = fileURLToPath(new URL('../node_modules/msw/lib/mockServiceWorker.js', import.meta.url));
 const types: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css', '.json': 'application/json' };
@@ -41,19 +40,13 @@ function serveStatic(root: string): Server {
 }
 
 beforeAll(async () => {
-  if (!existsSync(chromiumPath)) {
-    throw new Error(`Chromium is not installed at ${chromiumPath}; install it with \`apt-get install -y chromium\` (Debian) — this test needs a real browser and is not skipped`);
-  }
   outDir = await mkdtemp(join(tmpdir(), 'msw-page-'));
   await build({ root: pageDir, configFile: false, logLevel: 'warn', build: { outDir, emptyOutDir: true, chunkSizeWarningLimit: 2048 } });
   server = serveStatic(outDir);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   baseUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {

@@ -3,18 +3,17 @@
  * Chromium runs it. The page signs assertions for a SAMLAssertion and an OAuth2SAMLBearerAssertion destination
  * and has the core's XSUAA verify one for the saml2-bearer grant — the SAML code is browser-safe.
  */
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeJwt } from 'jose';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from './browser.ts';
 
-const chromiumPath = '/usr/bin/chromium';
 const pageDir = fileURLToPath(new URL('./fixtures/saml-page/', import.meta.url));
 const types: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8' };
 
@@ -24,7 +23,6 @@ let baseUrl: string;
 let browser: Browser | undefined;
 
 beforeAll(async () => {
-  if (!existsSync(chromiumPath)) throw new Error(`Chromium is not installed at ${chromiumPath}; install it with \`apt-get install -y chromium\` — this test needs a real browser and is not skipped`);
   outDir = await mkdtemp(join(tmpdir(), 'saml-page-'));
   await build({ root: pageDir, configFile: false, logLevel: 'warn', build: { outDir, emptyOutDir: true, chunkSizeWarningLimit: 4096 } });
   server = createServer((req, res) => {
@@ -37,7 +35,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   baseUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  browser = await chromium.launch({ executablePath: chromiumPath, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {

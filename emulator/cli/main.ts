@@ -40,10 +40,25 @@ function parsePort(value: string, flag: string): number {
 }
 
 /** The absolute path of a file this process can read, or a UsageError that says what is wrong with it. */
+/**
+ * A file flag that names a directory. In a container that is most often a bind mount whose host file is missing:
+ * Docker then mounts an empty directory it created on the host. docker-compose.yml passes the host path of the
+ * scenario as BTP_EMULATOR_SCENARIO_HOST_PATH, so the message can name the file to check.
+ */
+function directoryInsteadOfFile(file: string, flag: string): UsageError {
+  const hostPath = flag === 'scenario' ? process.env.BTP_EMULATOR_SCENARIO_HOST_PATH : undefined;
+  const hint = hostPath
+    ? `: it is bind-mounted from ${hostPath} on the Docker host, which does not exist there (Docker then mounts an empty directory it creates); check that path, e.g. BTP_EMULATOR_SCENARIO in docker-compose`
+    : ' (in a container: Docker mounts an empty directory when the host file of a bind mount does not exist; check the host path)';
+  return new UsageError(`--${flag} ${file} is a directory, not a file${hint}`);
+}
+
 function readableFile(value: string, flag: string): string {
   const file = resolve(value);
   try {
-    if (!statSync(file).isFile()) throw new UsageError(`--${flag} ${file} is not a file`);
+    const stats = statSync(file);
+    if (stats.isDirectory()) throw directoryInsteadOfFile(file, flag);
+    if (!stats.isFile()) throw new UsageError(`--${flag} ${file} is not a file`);
     accessSync(file, constants.R_OK);
   } catch (err) {
     if (err instanceof UsageError) throw err;
@@ -130,10 +145,23 @@ const startFlags: Record<string, StartFlag> = {
       writeEnvDir = resolve(nonEmpty(value, flag));
     },
   },
+  'write-env-host-dir': {
+    value: 'DIR',
+    describe: 'with --write-env in a container: the folder the files are copied to on the host, relative to where the app runs (e.g. .btp-env); also writes host.env, whose NODE_EXTRA_CA_CERTS is DIR/ca.pem',
+    apply: (_options, value, flag) => {
+      writeEnvHostDir = nonEmpty(value, flag);
+    },
+  },
 };
 
-/** `--write-env DIR`: not a StartOptions field, the CLI writes the files once the emulator is up. */
+/** `--write-env DIR` (and `--write-env-host-dir`): not StartOptions fields, the CLI writes the files once the emulator is up. */
 let writeEnvDir: string | undefined;
+let writeEnvHostDir: string | undefined;
+
+function writeEnvIfAsked(emulator: Parameters<typeof writeEnvFiles>[0]): void {
+  if (writeEnvHostDir && !writeEnvDir) throw new UsageError('--write-env-host-dir needs --write-env DIR (the folder the files are written to)');
+  if (writeEnvDir) writeEnvFiles(emulator, writeEnvDir, { hostDir: writeEnvHostDir });
+}
 
 /** Port flags: each sets one numeric StartOptions field. */
 function portFlags(flags: Record<string, [string, (options: StartOptions, port: number) => void]>): Record<string, StartFlag> {
@@ -263,11 +291,12 @@ async function runStart(args: string[]): Promise<void> {
   // Listen for the signals before announcing readiness: whoever waits for the line may signal at once.
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  if (writeEnvDir) {
+  if (writeEnvDir || writeEnvHostDir) {
     try {
-      writeEnvFiles(emulator, writeEnvDir);
+      writeEnvIfAsked(emulator);
     } catch (err) {
       await emulator.stop();
+      if (err instanceof UsageError) throw err;
       throw new Error(`cannot write the env files into ${writeEnvDir} (--write-env): ${(err as Error).message}`, { cause: err });
     }
   }
@@ -351,7 +380,7 @@ async function runExec(args: string[]): Promise<void> {
     if (tenant && !emulator.core.state.tenants.some((t) => t.subdomain === tenant || t.zid === tenant)) {
       throw new UsageError(`--tenant "${tenant}" is not a tenant of the scenario (${emulator.core.state.tenants.map((t) => t.subdomain).join(', ')})`);
     }
-    if (writeEnvDir) writeEnvFiles(emulator, writeEnvDir);
+    writeEnvIfAsked(emulator);
     console.error(`btp-emulator exec: emulator ready (scenario "${emulator.core.scenario.name}", control ${emulator.urls.control}); running: ${command.join(' ')}`);
     code = await runCommand({ emulator, command, user, tenant });
   } finally {

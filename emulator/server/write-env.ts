@@ -3,9 +3,13 @@
  * `ca.pem` (for NODE_EXTRA_CA_CERTS), `vcap-services.json` (VCAP_SERVICES_FILE_PATH), `default-env.json`
  * (@sap/xsenv, the approuter, CAP) and `.env` (`node --env-file`, dotenv, `set -a; . ./.env`). Each file is
  * written to a temporary name and renamed, so a reader polling for it never sees half a file; `.env` comes last.
+ *
+ * `.env` names the CA as this process sees it (`DIR/ca.pem`): right on this machine, and in any container that
+ * mounts the same volume at the same path. For the host of a container, which copies the folder elsewhere
+ * (`docker compose cp btp-emulator:/btp-env/. .btp-env/`), `hostDir` adds `host.env` naming `<hostDir>/ca.pem`.
  */
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { writeDefaultEnvFile } from '../../sdk-adapters/default-env-file.ts';
 import { writeVcapServicesFile } from '../../sdk-adapters/vcap-services.ts';
 
@@ -14,6 +18,8 @@ export interface EnvFiles {
   vcapServices: string;
   defaultEnv: string;
   dotEnv: string;
+  /** Only with `hostDir`. */
+  hostEnv?: string;
 }
 
 /** A value for a `.env` line: single-quoted (read literally by dotenv, `node --env-file` and a POSIX shell). */
@@ -21,23 +27,31 @@ function envValue(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
+/** One `KEY='value'` line per entry. */
+function envFile(env: Record<string, string>): string {
+  return `${Object.entries(env).map(([key, value]) => `${key}=${envValue(value)}`).join('\n')}\n`;
+}
+
 /**
- * Writes the four files into `dir` (created if missing). `.env` sets NODE_EXTRA_CA_CERTS to `<dir>/ca.pem` as
- * this process sees it: an app container should mount the same volume at the same path.
+ * Writes the four files into `dir` (created if missing), and `host.env` when `hostDir` is given. `.env` sets
+ * NODE_EXTRA_CA_CERTS to `<dir>/ca.pem` as this process sees it; `host.env` to `<hostDir>/ca.pem` (kept as given:
+ * a relative path is read relative to the app's working directory).
  */
-export function writeEnvFiles(emulator: { readonly env: Record<string, string>; caFile: string }, dir: string): EnvFiles {
+export function writeEnvFiles(emulator: { readonly env: Record<string, string>; caFile: string }, dir: string, options: { hostDir?: string } = {}): EnvFiles {
   mkdirSync(dir, { recursive: true });
   const tmp = mkdtempSync(join(dir, '.writing-'));
   try {
     const files: EnvFiles = { ca: join(dir, 'ca.pem'), vcapServices: join(dir, 'vcap-services.json'), defaultEnv: join(dir, 'default-env.json'), dotEnv: join(dir, '.env') };
+    if (options.hostDir !== undefined) files.hostEnv = join(dir, 'host.env');
     const staged = (file: string): string => join(tmp, file.slice(dir.length + 1));
     copyFileSync(emulator.caFile, staged(files.ca));
     chmodSync(staged(files.ca), 0o644); // a certificate, public; apps in other containers run as other users
     writeVcapServicesFile(emulator, staged(files.vcapServices));
     writeDefaultEnvFile(emulator, { file: staged(files.defaultEnv) });
-    const env = { VCAP_SERVICES: emulator.env.VCAP_SERVICES, NODE_EXTRA_CA_CERTS: files.ca };
-    writeFileSync(staged(files.dotEnv), `${Object.entries(env).map(([key, value]) => `${key}=${envValue(value)}`).join('\n')}\n`);
-    for (const file of [files.ca, files.vcapServices, files.defaultEnv, files.dotEnv]) renameSync(staged(file), file);
+    writeFileSync(staged(files.dotEnv), envFile({ VCAP_SERVICES: emulator.env.VCAP_SERVICES, NODE_EXTRA_CA_CERTS: files.ca }));
+    if (files.hostEnv) writeFileSync(staged(files.hostEnv), envFile({ VCAP_SERVICES: emulator.env.VCAP_SERVICES, NODE_EXTRA_CA_CERTS: posix.join(options.hostDir!, 'ca.pem') }));
+    const order = [files.ca, files.vcapServices, files.defaultEnv, ...(files.hostEnv ? [files.hostEnv] : []), files.dotEnv];
+    for (const file of order) renameSync(staged(file), file);
     return files;
   } finally {
     rmSync(tmp, { recursive: true, force: true });

@@ -10,7 +10,10 @@
  * The URLs the emulator hands out (bindings, `{{services}}`, `{{backend}}`) must be the ones the test process sees,
  * so the module picks free host ports before the start, binds them explicitly and passes them to the emulator as
  * its advertised ports. With host networking (`withNetworkMode('host')`, e.g. a Docker engine without a bridge
- * network) the container listens on those ports itself, so parallel containers never collide either.
+ * network) the container listens on those ports itself, so parallel containers never collide either. An engine
+ * without a bridge network also needs TESTCONTAINERS_RYUK_DISABLED=true (Ryuk's own container would need the
+ * bridge) and TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1; without host networking there the start fails saying so.
+ * A start that fails after the container was created (timeout, bad argument, an exit) removes that container.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -20,7 +23,7 @@ import { basename, extname, join, resolve } from 'node:path';
 import * as tls from 'node:tls';
 import { ControlClient } from '../client/control-client.ts';
 import { firstFileOfTar } from './tar.ts';
-import { AbstractStartedContainer, GenericContainer, type StartedTestContainer, type WaitStrategy } from 'testcontainers';
+import { AbstractStartedContainer, GenericContainer, getContainerRuntimeClient, type StartedTestContainer, type WaitStrategy } from 'testcontainers';
 
 /** The image `docker/Dockerfile` builds; override with the constructor argument or BTP_EMULATOR_IMAGE. */
 export const DEFAULT_IMAGE = 'btp-connectivity-emulator:latest';
@@ -106,6 +109,8 @@ export class BtpEmulatorContainer extends GenericContainer {
   private extraArgs: string[] = [];
   private ports?: EmulatorPorts;
   private controlToken?: string;
+  /** The container of the start in progress, so that a failed start can remove it. */
+  private createdContainerId?: string;
 
   constructor(image = process.env.BTP_EMULATOR_IMAGE ?? DEFAULT_IMAGE) {
     super(image);
@@ -155,6 +160,7 @@ export class BtpEmulatorContainer extends GenericContainer {
 
   protected override async beforeContainerCreated(): Promise<void> {
     const hostNetwork = this.networkMode === 'host';
+    if (!this.networkMode) await refuseEngineWithoutBridge();
     const ports = {} as EmulatorPorts;
     for (const name of Object.keys(EMULATOR_PORTS) as EmulatorPortName[]) ports[name] = this.hostPorts[name] ?? (await freePort());
     const args: string[] = [...this.scenarioArgs, '--advertised-host', this.advertisedHost];
@@ -172,11 +178,46 @@ export class BtpEmulatorContainer extends GenericContainer {
     this.ports = ports;
   }
 
-  /** Starts the container and waits until `/_emulator/health` answers (the wait strategy polls the services port). */
+  protected override async containerCreated(containerId: string): Promise<void> {
+    this.createdContainerId = containerId;
+  }
+
+  /**
+   * Starts the container and waits until `/_emulator/health` answers (the wait strategy polls the services port).
+   * If anything fails once the container exists, the container is removed before the error is rethrown.
+   */
   override async start(): Promise<StartedBtpEmulatorContainer> {
-    const container = await super.start();
-    if (!this.ports) throw new Error('BtpEmulatorContainer: the ports were not chosen before the start');
-    return StartedBtpEmulatorContainer.create(container, this.ports, this.advertisedHost, this.controlToken);
+    this.createdContainerId = undefined;
+    try {
+      const container = await super.start();
+      if (!this.ports) throw new Error('BtpEmulatorContainer: the ports were not chosen before the start');
+      return await StartedBtpEmulatorContainer.create(container, this.ports, this.advertisedHost, this.controlToken);
+    } catch (err) {
+      if (this.createdContainerId) await removeContainer(this.createdContainerId);
+      throw err;
+    } finally {
+      this.createdContainerId = undefined;
+    }
+  }
+}
+
+/** Removes a container whatever its state; a container that is already gone is fine. */
+async function removeContainer(id: string): Promise<void> {
+  const client = await getContainerRuntimeClient();
+  await client.container.getById(id).remove({ force: true, v: true }).catch((err: { statusCode?: number }) => {
+    if (err.statusCode !== 404) throw err;
+  });
+}
+
+/** Without a network mode Docker uses its `bridge` network; an engine started with `--bridge=none` has none. */
+async function refuseEngineWithoutBridge(): Promise<void> {
+  const client = await getContainerRuntimeClient();
+  const missing = await client.network.getById('bridge').inspect().then(() => false, (err: { statusCode?: number }) => err.statusCode === 404);
+  if (missing) {
+    throw new Error(
+      "BtpEmulatorContainer: this Docker engine has no bridge network (dockerd --bridge=none): use .withNetworkMode('host'), " +
+        'with TESTCONTAINERS_RYUK_DISABLED=true and TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1 in the environment',
+    );
   }
 }
 

@@ -1,11 +1,12 @@
 /**
  * Smoke test of docker-compose.yml: up (with the `example` profile's app container), healthy (the image's
- * HEALTHCHECK), the env files in the `btp-env` volume, the app container and the SDK on this machine using them, down. The engine here has no bridge network, so the test runs the file with
+ * HEALTHCHECK), the env files in the `btp-env` volume, the app container and the SDK on this machine using them
+ * (host.env from the host's shell), a scenario file missing on the host, down. The engine here has no bridge network, so the test runs the file with
  * host networking: it reads docker-compose.yml and changes only that — network_mode host instead of published
  * ports, and free ports appended to the command (later flags win) — everything else (image, command, scenario mount,
  * volume, health check) is the file's own.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { getDestination } from '@sap-cloud-sdk/connectivity';
@@ -24,12 +25,17 @@ let container = '';
 let ports: Record<string, number>;
 let healthyMs = 0;
 
-async function composeRun(...args: string[]): Promise<string> {
+/** The compose command on the host-networking copy of the file, for project `name`; `env` is added to this process's. */
+function composeCommandRun(name: string, args: string[], env: NodeJS.ProcessEnv = {}): ReturnType<typeof run> {
   const [command, ...pre] = compose;
-  const result = await run(command, [...pre, '-p', project, '-f', composeFile, '--project-directory', root, '--profile', 'example', ...args], {
-    env: { ...process.env, BTP_EMULATOR_IMAGE: emulatorImage() },
+  return run(command, [...pre, '-p', name, '-f', composeFile, '--project-directory', root, '--profile', 'example', ...args], {
+    env: { ...process.env, BTP_EMULATOR_IMAGE: emulatorImage(), ...env },
     timeoutMs: 120_000,
   });
+}
+
+async function composeRun(...args: string[]): Promise<string> {
+  const result = await composeCommandRun(project, args);
   if (result.code !== 0) throw new Error(`${compose.join(' ')} ${args.join(' ')} failed (${result.code}):\n${result.stderr}`);
   return result.stdout.trim();
 }
@@ -45,7 +51,7 @@ beforeAll(async () => {
   delete service.ports;
   delete service.build;
   service.network_mode = 'host';
-  service.environment = { BTP_EMULATOR_PORT: String(ports.services) };
+  service.environment = { ...(service.environment as Record<string, string>), BTP_EMULATOR_PORT: String(ports.services) };
   service.command = [
     ...(service.command as string[]),
     ...['--port', ports.services, '--http-proxy-port', ports.httpProxy, '--socks-proxy-port', ports.socks5],
@@ -86,6 +92,38 @@ describe('docker-compose.yml', () => {
     const logs = await run('docker', ['logs', app]);
     expect(code, logs.stdout + logs.stderr).toBe('0');
     expect(logs.stdout).toContain('app-example: token over TLS 200, destination ONPREM_BASIC 200 http://erp.internal:44300');
+  });
+
+  it('a scenario file missing on the host fails at once, naming the host path, and leaves nothing in its place', async () => {
+    const missing = join(work, 'no-such.scenario.yaml');
+    const other = `${project}missing`;
+    try {
+      const up = await composeCommandRun(other, ['up', '-d', '--no-build', 'btp-emulator'], { BTP_EMULATOR_SCENARIO: missing });
+      if (up.code !== 0) {
+        // docker-compose v1 (and a compose that honours the long syntax): the engine refuses the bind mount.
+        expect(up.stderr).toContain(`bind source path does not exist: ${missing}`);
+      } else {
+        // A compose that creates the missing path anyway: the emulator refuses the directory, naming the host path.
+        const id = (await composeCommandRun(other, ['ps', '-q', 'btp-emulator'])).stdout.trim();
+        expect(await docker('wait', id)).toBe('2');
+        expect((await run('docker', ['logs', id])).stderr).toContain(`bind-mounted from ${missing} on the Docker host, which does not exist there`);
+      }
+      expect(up.code === 0 || !existsSync(missing)).toBe(true);
+    } finally {
+      await composeCommandRun(other, ['down', '-v', '--timeout', '1']);
+    }
+  });
+
+  it('host.env, copied to .btp-env/ as the README says, trusts the CA from the host; .env keeps the container path', async () => {
+    const app = join(work, 'host-app');
+    mkdirSync(app);
+    await docker('cp', `${container}:/btp-env/.`, join(app, '.btp-env'));
+    expect(readFileSync(join(app, '.btp-env', '.env'), 'utf8')).toContain("NODE_EXTRA_CA_CERTS='/btp-env/ca.pem'");
+    expect(readFileSync(join(app, '.btp-env', 'host.env'), 'utf8')).toContain("NODE_EXTRA_CA_CERTS='.btp-env/ca.pem'");
+    // What a user types on the host: source host.env, then run the app. The app fetches over TLS from the emulator.
+    const script = `fetch('https://localhost:${ports.services}/_emulator/health').then(async (r) => console.log(r.status, JSON.parse(process.env.VCAP_SERVICES).xsuaa[0].credentials.url), (e) => { console.log(String(e.cause ?? e)); process.exit(1); })`;
+    const result = await run('sh', ['-c', `set -a; . .btp-env/host.env; set +a; exec "${process.execPath}" -e "${script}"`], { cwd: app, env: { PATH: process.env.PATH } });
+    expect(result.stdout.trim(), result.stderr).toBe(`200 http://localhost:${ports.services}`);
   });
 
   it('writes ca.pem, vcap-services.json, default-env.json and .env into the btp-env volume', async () => {

@@ -1,5 +1,6 @@
 /** The docker CLI for the Docker suite: run a command, and the compose command this machine has (plugin or v1). */
 import { execFile } from 'node:child_process';
+import { DEFAULT_IMAGE } from 'btp-connectivity-emulator/testcontainers';
 
 export interface CommandResult {
   code: number;
@@ -29,4 +30,5 @@ export async function composeCommand(): Promise<string[] | undefined> {
   return undefined;
 }
 
-export const emulatorImage = (): string => process.env.BTP_EMULATOR_IMAGE ?? 'btp-connectivity-emulator:local';
+/** The image under test: BTP_EMULATOR_IMAGE, else the Testcontainers module's default (the tag .ci/docker.sh builds). */
+export const emulatorImage = (): string => process.env.BTP_EMULATOR_IMAGE ?? DEFAULT_IMAGE;

@@ -3,14 +3,16 @@
  * process resolving OnPremise destinations and reaching the fake on-prem backend through the container's
  * connectivity proxy port — with Basic authentication and with principal propagation (a user token from the
  * control client). Host networking: the module picks free ports, so the container's ports are this machine's.
+ * A start that fails (timeout, bad argument, refused control API, no bridge network) leaves no container behind.
  */
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { getDestination } from '@sap-cloud-sdk/connectivity';
 import { executeHttpRequest } from '@sap-cloud-sdk/http-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BtpEmulatorContainer, type StartedBtpEmulatorContainer } from 'btp-connectivity-emulator/testcontainers';
-import { emulatorImage } from './docker-cli.ts';
+import { docker, emulatorImage, run } from './docker-cli.ts';
 
 interface Echo {
   method: string;
@@ -103,5 +105,44 @@ describe('BtpEmulatorContainer (Testcontainers module)', () => {
     } finally {
       await second.stop();
     }
+  });
+});
+
+describe('BtpEmulatorContainer: a failed start leaves no container behind', () => {
+  /** A container for one start, labelled so that `docker ps -a` can find whatever it left. */
+  const labelled = (): { container: BtpEmulatorContainer; leftovers: () => Promise<string> } => {
+    const label = `btp-emulator-test=${randomUUID()}`;
+    const container = new BtpEmulatorContainer(emulatorImage()).withLabels({ [label.split('=')[0]]: label.split('=')[1] });
+    return { container, leftovers: () => docker('ps', '-a', '-q', '--filter', `label=${label}`) };
+  };
+
+  it('a start that times out', async () => {
+    const { container, leftovers } = labelled();
+    await expect(container.withNetworkMode('host').withStartupTimeout(1).start()).rejects.toThrow(/did not become healthy within 1 ms/);
+    expect(await leftovers()).toBe('');
+  });
+
+  it('a start with a bad argument: the container exits and its message is in the error', async () => {
+    const { container, leftovers } = labelled();
+    await expect(container.withNetworkMode('host').withEmulatorArgs('--no-such-flag').start()).rejects.toThrow(/exited \(code 2\)[\s\S]*--no-such-flag/);
+    expect(await leftovers()).toBe('');
+  });
+
+  it('a start that fails after the container is healthy (the control API refuses the module)', async () => {
+    const { container, leftovers } = labelled();
+    // A control token the module does not know about: reading the env after the start is refused.
+    await expect(container.withNetworkMode('host').withEnvironment({ BTP_EMULATOR_CONTROL_TOKEN: 'not-told-to-the-module' }).start()).rejects.toThrow(/401/);
+    expect(await leftovers()).toBe('');
+  });
+
+  it('without host networking on an engine without a bridge network: a message naming the settings', async () => {
+    const hasBridge = (await run('docker', ['network', 'inspect', 'bridge'])).code === 0;
+    const { container, leftovers } = labelled();
+    if (hasBridge) {
+      await (await container.start()).stop();
+    } else {
+      await expect(container.start()).rejects.toThrow("no bridge network (dockerd --bridge=none): use .withNetworkMode('host'), with TESTCONTAINERS_RYUK_DISABLED=true and TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1");
+    }
+    expect(await leftovers()).toBe('');
   });
 });
