@@ -11,6 +11,7 @@
  * Every test talks to a real emulator over real sockets; raw sockets where a client would normalise the request itself.
  */
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -445,5 +446,41 @@ describe('the TLS directory is trusted only when it is ours (item 10)', () => {
       if (saved === undefined) delete process.env.TMPDIR;
       else process.env.TMPDIR = saved;
     }
+  });
+});
+
+describe('the CLI flags of the access rules', () => {
+  const cli = join(import.meta.dirname, '..', 'emulator', 'cli', 'main.ts');
+  const run = (args: string[]): Promise<{ code: number | null; stderr: string }> =>
+    new Promise((resolve) => {
+      const child = spawn(process.execPath, [cli, 'start', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d));
+      child.stdout.on('data', (d: Buffer) => {
+        if (String(d).includes('btp-emulator ready')) child.kill('SIGTERM');
+      });
+      child.on('exit', (code) => resolve({ code, stderr }));
+    });
+
+  it('--host 0.0.0.0 --signing-key bundled exits 2 naming the flag that allows it; a bad --signing-key or --allowed-origin exits 2 too', async () => {
+    const [bundled, badKey, badOrigin] = await Promise.all([
+      run(['--host', '0.0.0.0', '--signing-key', 'bundled', '--control-token', 't']),
+      run(['--signing-key', 'mine']),
+      run(['--allowed-origin', 'localhost:5173']),
+    ]);
+    expect(bundled).toMatchObject({ code: 2 });
+    expect(bundled.stderr).toMatch(/bundled signing key is refused.*--allow-bundled-key-on-network/);
+    expect(badKey).toMatchObject({ code: 2 });
+    expect(badKey.stderr).toContain('--signing-key takes only "bundled"');
+    expect(badOrigin).toMatchObject({ code: 2 });
+    expect(badOrigin.stderr).toContain('allowedOrigins (--allowed-origin): "localhost:5173" is not an origin');
+  });
+
+  it('--host 0.0.0.0 without a control token starts with one warning line; --allow-bundled-key-on-network lets the bundled key start there', async () => {
+    const open = await run(['--host', '0.0.0.0', '--allowed-host', 'a.example', '--allowed-host', 'b.example']);
+    expect(open.code).toBe(0);
+    expect(open.stderr.split('\n').filter((l) => l.startsWith('btp-emulator: warning: listening on 0.0.0.0'))).toHaveLength(1);
+    const allowed = await run(['--host', '0.0.0.0', '--signing-key', 'bundled', '--allow-bundled-key-on-network', '--control-token', 't']);
+    expect(allowed).toMatchObject({ code: 0, stderr: '' });
   });
 });
