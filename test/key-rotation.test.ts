@@ -7,11 +7,12 @@
 import { createSecurityContext, XsuaaService } from '@sap/xssec';
 import { decodeProtectedHeader } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { defaultSigningKid } from '../emulator/xsuaa/default-signing-key.ts';
 import { startEmulator, type EmulatorHandle } from '../emulator/index.ts';
 import { binding, serviceToken } from './helpers.ts';
 
 let emu: EmulatorHandle;
+/** The key a default emulator starts with: this installation's own (kept with the TLS material). */
+let startKid: string;
 
 /** A new xssec service instance: it has no JWKS cached yet. */
 const freshService = (): XsuaaService => new XsuaaService(binding(emu, 'xsuaa') as never);
@@ -30,6 +31,7 @@ async function publishedKids(): Promise<string[]> {
 beforeAll(async () => {
   // A fresh emulator per file: rotation changes the key ring, which a reset does not restore.
   emu = await startEmulator({ port: 0, scenario: 'default' });
+  startKid = emu.core.keys.active.kid;
 });
 
 afterAll(() => emu?.stop());
@@ -37,10 +39,10 @@ afterAll(() => emu?.stop());
 afterEach(() => emu.clock({ action: 'real' }));
 
 describe('POST /_emulator/keys/rotate', () => {
-  it('lists the keys; the bundled key signs at start', async () => {
+  it("lists the keys; the installation's own key signs at start", async () => {
     const view = (await (await fetch(`${emu.urls.control}/keys`)).json()) as { active: string; keys: { kid: string; active: boolean }[] };
-    expect(view.active).toBe(defaultSigningKid);
-    expect(view.keys).toEqual([{ kid: defaultSigningKid, active: true }]);
+    expect(view.active).toBe(startKid);
+    expect(view.keys).toEqual([{ kid: startKid, active: true }]);
   });
 
   it.each([
@@ -48,15 +50,15 @@ describe('POST /_emulator/keys/rotate', () => {
     [{ keepOld: false, grace: '10m' }, 'grace', /grace needs keepOld: true/],
     [{ grace: 'a while' }, 'grace', /grace must be a duration/],
     [{ kid: 'bad kid!' }, 'kid', /kid may contain/],
-    [{ kid: defaultSigningKid }, 'kid', /already published/],
+    [{ kid: 'KID_AT_START' }, 'kid', /already published/],
     [{ keep: true }, '', /keep/],
   ])('refuses %j naming the field %s, and keeps the key', async (body, path, message) => {
-    const res = await rotate(body);
+    const res = await rotate('kid' in body && body.kid === 'KID_AT_START' ? { kid: startKid } : body);
     expect(res.status).toBe(400);
     const error = (await res.json()) as { message: string; issues: { path: string }[] };
     expect(error.issues[0].path).toBe(path);
     expect(error.message).toMatch(message);
-    expect(await publishedKids()).toEqual([defaultSigningKid]);
+    expect(await publishedKids()).toEqual([startKid]);
   });
 });
 
@@ -64,14 +66,14 @@ describe('@sap/xssec and a rotated key', () => {
   it('keepOld: new tokens carry the new kid; fresh xssec instances accept old and new tokens; a JWKS cached before the rotation does not know the new kid', async () => {
     const cachedBefore = freshService();
     const oldToken = await emu.issueUserToken({ user: 'alice' });
-    expect(kidOf(oldToken)).toBe(defaultSigningKid);
+    expect(kidOf(oldToken)).toBe(startKid);
     await createSecurityContext(cachedBefore, { jwt: oldToken }); // caches the JWKS with the old key only
     const oldServiceToken = await serviceToken(emu, 'destination');
 
     const res = await rotate({ keepOld: true, kid: 'rotated-key-1' });
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ active: 'rotated-key-1', keys: [{ kid: 'rotated-key-1', active: true }, { kid: defaultSigningKid, active: false }] });
-    expect(await publishedKids()).toEqual(['rotated-key-1', defaultSigningKid]);
+    expect(await res.json()).toEqual({ active: 'rotated-key-1', keys: [{ kid: 'rotated-key-1', active: true }, { kid: startKid, active: false }] });
+    expect(await publishedKids()).toEqual(['rotated-key-1', startKid]);
 
     const newToken = await emu.issueUserToken({ user: 'alice' });
     expect(kidOf(newToken)).toBe('rotated-key-1');

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator, type EmulatorHandle } from '../emulator/index.ts';
+import { ensureTlsMaterial } from '../emulator/server/tls-material.ts';
 import type { Snapshot } from '../emulator/core/snapshot.ts';
 import { binding, postForm } from './helpers.ts';
 import { call, dest, destinationToken, httpDestination } from './state-helpers.ts';
@@ -108,7 +109,7 @@ describe('state directory: stop and start again', () => {
     expect(Math.abs(clock.offsetMs - 3_600_000)).toBeLessThan(1000);
 
     const jwks = (await get('/token_keys')).body as { keys: { kid: string }[] };
-    expect(jwks.keys.map((k) => k.kid)).toEqual(['rotated-1', 'default-jwt-key-emulator-1']);
+    expect(jwks.keys.map((k) => k.kid)).toEqual(['rotated-1', ensureTlsMaterial().signingKey.kid]);
     const { protectedHeader } = await jwtVerify(userToken, createLocalJWKSet(jwks as never), { algorithms: ['RS256'] });
     expect(protectedHeader.kid).toBe('rotated-1');
     await jwtVerify(provider, createLocalJWKSet(jwks as never), { algorithms: ['RS256'] });

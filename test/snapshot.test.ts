@@ -51,7 +51,7 @@ afterAll(async () => {
 describe('snapshot export and import', () => {
   it('exports the whole state as versioned JSON, private signing keys included', () => {
     expect(exported).toMatchObject({ format: 'btp-connectivity-emulator/snapshot', version: 1, scenario: { name: 'snapshot-source' }, clock: { frozen: true, nowMs: Date.parse(frozenAt) } });
-    expect(exported.signingKeys.map((k) => k.kid)).toEqual(['moved-key', 'default-jwt-key-emulator-1']);
+    expect(exported.signingKeys.map((k) => k.kid)).toEqual(['moved-key', target.core.keys.active.kid]);
     expect(exported.signingKeys[0].privateJwk).toHaveProperty('d');
     expect(JSON.stringify(exported.levels)).toContain('SUBSCRIBER_OWN');
   });

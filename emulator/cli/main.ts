@@ -26,10 +26,15 @@ const exitFailure = 1;
 /** A mistake in what the user typed or pointed at: the message is printed as is and the process exits 2. */
 class UsageError extends Error {}
 
-/** One `start` flag: its value placeholder for the help, what it does, and how it sets a StartOptions field. */
+/**
+ * One `start` flag: its value placeholder for the help, what it does, and how it sets a StartOptions field.
+ * `multiple`: the flag may be repeated (each value applied in turn); `boolean`: the flag takes no value.
+ */
 interface StartFlag {
   value: string;
   describe: string;
+  multiple?: boolean;
+  boolean?: boolean;
   apply(options: StartOptions, value: string, flag: string): void;
 }
 
@@ -131,6 +136,38 @@ const startFlags: Record<string, StartFlag> = {
       options.controlToken = nonEmpty(value, flag);
     },
   },
+  'allowed-origin': {
+    value: 'ORIGIN',
+    multiple: true,
+    describe: 'a web origin (e.g. http://localhost:5173) whose pages may call the control API; repeatable, * = any',
+    apply: (options, value, flag) => {
+      options.allowedOrigins = [...(options.allowedOrigins ?? []), nonEmpty(value, flag)];
+    },
+  },
+  'allowed-host': {
+    value: 'H',
+    multiple: true,
+    describe: 'a Host name (H, H:PORT or .domain) the services port answers besides its own; repeatable, * = any',
+    apply: (options, value, flag) => {
+      options.allowedHosts = [...(options.allowedHosts ?? []), nonEmpty(value, flag)];
+    },
+  },
+  'signing-key': {
+    value: 'bundled',
+    describe: "sign tokens with the package's bundled, public key instead of this installation's own (docs/security.md)",
+    apply: (options, value, flag) => {
+      if (value !== 'bundled') throw new UsageError(`--${flag} takes only "bundled" (without the flag the emulator signs with this installation's own key), got "${value}"`);
+      options.signingKey = 'bundled';
+    },
+  },
+  'allow-bundled-key-on-network': {
+    value: '',
+    boolean: true,
+    describe: 'allow --signing-key bundled with a non-loopback --host (anybody who reaches it could sign tokens)',
+    apply: (options) => {
+      options.allowBundledKeyOnNetwork = true;
+    },
+  },
   'state-dir': {
     value: 'DIR',
     describe: 'keep the state in DIR/state.json: restored on start (wins over --scenario), saved on every change (or BTP_EMULATOR_STATE_DIR)',
@@ -154,6 +191,11 @@ const startFlags: Record<string, StartFlag> = {
   },
 };
 
+/** The parseArgs descriptors of the start flags. */
+function startFlagOptions(): Record<string, ParseArgsOptionDescriptor> {
+  return Object.fromEntries(Object.entries(startFlags).map(([name, flag]) => [name, flag.boolean ? { type: 'boolean' } : { type: 'string', multiple: flag.multiple === true }]));
+}
+
 /** `--write-env DIR` (and `--write-env-host-dir`): not StartOptions fields, the CLI writes the files once the emulator is up. */
 let writeEnvDir: string | undefined;
 let writeEnvHostDir: string | undefined;
@@ -174,7 +216,7 @@ const defaultEnvUrl = `http://localhost:${defaultPorts.services}`;
 
 function usage(): string {
   const line = (left: string, describe: string): string => `  ${left.padEnd(34)}${describe}`;
-  const flagLines = Object.entries(startFlags).map(([name, flag]) => line(`--${name} ${flag.value}`, flag.describe));
+  const flagLines = Object.entries(startFlags).map(([name, flag]) => line(`--${name}${flag.value ? ` ${flag.value}` : ''}`, flag.describe));
   return [
     'Usage: btp-emulator <command> [options]',
     '',
@@ -212,9 +254,9 @@ function usage(): string {
 }
 
 /** parseArgs with this command's flags; its errors (unknown flag, missing value) become UsageErrors. */
-function parseFlags(args: string[], options: Record<string, ParseArgsOptionDescriptor>): Record<string, string | boolean | undefined> {
+function parseFlags(args: string[], options: Record<string, ParseArgsOptionDescriptor>): Record<string, string | boolean | string[] | undefined> {
   try {
-    return parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }).values as Record<string, string | boolean | undefined>;
+    return parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }).values as Record<string, string | boolean | string[] | undefined>;
   } catch (err) {
     throw new UsageError(`${(err as Error).message}\nRun "btp-emulator --help" for the options.`);
   }
@@ -233,7 +275,7 @@ async function startOrExplain(options: StartOptions): Promise<Awaited<ReturnType
     return await startEmulator(options);
   } catch (err) {
     const scenarioFile = typeof options.scenario === 'string' && options.scenario !== 'default' ? options.scenario : undefined;
-    if (err instanceof Error && err.name === 'StateFileError') throw new UsageError(err.message);
+    if (err instanceof Error && ['StateFileError', 'StartOptionError', 'TlsDirError'].includes(err.name)) throw new UsageError(err.message);
     if (err instanceof ValidationError) throw new UsageError(`the scenario is refused: ${err.message}`);
     if (isNodeError(err) && scenarioFile && err.path === scenarioFile) {
       throw new UsageError(`cannot read the scenario file ${scenarioFile}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
@@ -249,11 +291,12 @@ async function startOrExplain(options: StartOptions): Promise<Awaited<ReturnType
 }
 
 /** The StartOptions the start flags in `values` describe (default scenario: the bundled one). */
-function startOptionsFrom(values: Record<string, string | boolean | undefined>): StartOptions {
+function startOptionsFrom(values: Record<string, string | boolean | string[] | undefined>): StartOptions {
   const options: StartOptions = { scenario: 'default' };
   for (const [name, flag] of Object.entries(startFlags)) {
-    const value = values[name];
-    if (typeof value === 'string') flag.apply(options, value, name);
+    const value = values[name] as string | boolean | string[] | undefined;
+    if (value === true) flag.apply(options, '', name);
+    for (const one of Array.isArray(value) ? value : typeof value === 'string' ? [value] : []) flag.apply(options, one, name);
   }
   // From the environment, so the token stays out of `ps` output.
   if (options.controlToken === undefined && process.env.BTP_EMULATOR_CONTROL_TOKEN) options.controlToken = process.env.BTP_EMULATOR_CONTROL_TOKEN;
@@ -263,8 +306,7 @@ function startOptionsFrom(values: Record<string, string | boolean | undefined>):
 }
 
 async function runStart(args: string[]): Promise<void> {
-  const flagOptions = Object.fromEntries(Object.keys(startFlags).map((name) => [name, { type: 'string' } as const]));
-  const values = parseFlags(args, flagOptions);
+  const values = parseFlags(args, startFlagOptions());
   if (values.help) {
     console.log(usage());
     return;
@@ -361,8 +403,7 @@ async function runEnv(args: string[]): Promise<void> {
 async function runExec(args: string[]): Promise<void> {
   const split = args.indexOf('--');
   const command = split < 0 ? [] : args.slice(split + 1);
-  const flagOptions: Record<string, ParseArgsOptionDescriptor> = Object.fromEntries(Object.keys(startFlags).map((name) => [name, { type: 'string' } as const]));
-  const values = parseFlags(split < 0 ? args : args.slice(0, split), { ...flagOptions, user: { type: 'string' }, tenant: { type: 'string' } });
+  const values = parseFlags(split < 0 ? args : args.slice(0, split), { ...startFlagOptions(), user: { type: 'string' }, tenant: { type: 'string' } });
   if (values.help) {
     console.log(usage());
     return;

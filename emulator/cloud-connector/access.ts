@@ -17,7 +17,7 @@ export interface AccessRequest {
   locationId?: string;
   virtualHost: string;
   virtualPort: number;
-  /** URL path without the query (HTTP only). */
+  /** URL path without the query (HTTP only), as received: it is normalised here (see normaliseResourcePath). */
   path?: string;
   protocol: AccessChannel;
   /** Treat the connector as offline (an `offline` fault, see core/faults.ts). */
@@ -33,6 +33,8 @@ export interface AccessGranted {
   internalHost: string;
   internalPort: number;
   protocol: MappingProtocol;
+  /** HTTP: the normalised path the resources were matched against, which is the one to forward. */
+  path?: string;
 }
 
 export interface AccessDenied {
@@ -60,6 +62,32 @@ export function describeResources(resources: ResourceConfig[]): string {
   const enabled = resources.filter((r) => r.enabled);
   if (!enabled.length) return 'no enabled resources';
   return enabled.map((r) => `\`${r.path}\`${r.exactMatchOnly ? ' (path only)' : ' with sub-paths'}`).join(', ');
+}
+
+/**
+ * The path a resource rule is matched against, and the one the backend receives: dot segments removed as a
+ * WHATWG URL parser (and so every web server and proxy in front of a backend) removes them — `..`, `.`, `%2e`
+ * in any case, `\` as `/`. A segment that would still climb once percent-decoded (`..%2f`, `%2e%2e%5c`) is
+ * refused (undefined): a backend that decodes before resolving would otherwise leave the checked resource.
+ */
+export function normaliseResourcePath(rawPath: string): string | undefined {
+  let pathname: string;
+  try {
+    pathname = new URL(`http://resource.invalid${rawPath.startsWith('/') ? '' : '/'}${rawPath}`).pathname;
+  } catch {
+    return undefined;
+  }
+  for (const segment of pathname.split('/')) {
+    if (!segment.includes('%')) continue;
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(segment);
+    } catch {
+      continue; // not valid percent-encoding: no backend decodes it to a dot segment either
+    }
+    if (decoded.split(/[/\\]/).some((part) => part === '.' || part === '..')) return undefined;
+  }
+  return pathname;
 }
 
 /** "Path and all sub-paths" is a plain, case-sensitive prefix match; "path only" an exact one. */
@@ -125,17 +153,22 @@ export function decideAccess(state: EmulatorState, request: AccessRequest, place
     const via = request.protocol === 'HTTP' ? 'the HTTP proxy' : 'SOCKS5';
     return accessDenied('protocol', `virtual host \`${vhost}\` is mapped with protocol ${system.protocol}, which ${via} does not serve`);
   }
+  let checkedPath: string | undefined;
   if (request.protocol === 'HTTP') {
-    const path = request.path ?? '/';
+    const raw = request.path ?? '/';
+    const path = (checkedPath = normaliseResourcePath(raw));
+    if (path === undefined) {
+      return accessDenied('resource', `path \`${raw}\` has a segment that climbs out of its parent once decoded (e.g. \`..%2f\`); such paths are refused`, `Access denied to resource ${raw} on system ${vhost}`);
+    }
     if (!resourceAllows(system.resources, path)) {
       return accessDenied(
         'resource',
-        `path \`${path}\` is outside the allowed resources (${describeResources(system.resources ?? [])}) of \`${vhost}\``,
+        `path \`${path}\`${path === raw ? '' : ` (sent as \`${raw}\`)`} is outside the allowed resources (${describeResources(system.resources ?? [])}) of \`${vhost}\``,
         `Access denied to resource ${path} on system ${vhost}`,
       );
     }
   }
   const target = resolveTarget(system, placeholders);
   if (typeof target === 'string') return accessDenied('mapping', target);
-  return { ok: true, connector, system, internalHost: target.host, internalPort: target.port, protocol: system.protocol };
+  return { ok: true, connector, system, internalHost: target.host, internalPort: target.port, protocol: system.protocol, ...(checkedPath === undefined ? {} : { path: checkedPath }) };
 }

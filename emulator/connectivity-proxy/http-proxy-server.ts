@@ -153,7 +153,9 @@ export class HttpConnectivityProxy {
       headers[principalCertificateHeader] = principal.certificate;
       entry.principal = principal.name;
     }
-    this.forward(req, res, decision, pathAndQuery, headers, entry);
+    // The backend gets the path the resources were checked against (dot segments removed), never the raw one.
+    const query = pathAndQuery.slice(path.length);
+    this.forward(req, res, decision, `${decision.path ?? path}${query}`, headers, entry);
   }
 
   /** The user (or technical user) to propagate, as a client certificate; none sent = an empty header. */

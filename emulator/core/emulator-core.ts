@@ -30,13 +30,18 @@ import { ValidationError, type Scenario } from './scenario-schema.ts';
 import { buildState, type EmulatorState } from './state.ts';
 import { redactQuery } from './redact.ts';
 import { ChangeNotifier, type ChangeListener } from './change-notifier.ts';
+import { RequestGuard, type BoundAddress, type RequestGuardOptions } from './request-guard.ts';
 
-export interface CoreOptions {
+export interface CoreOptions extends RequestGuardOptions {
   /** A scenario object (validated here); default: one provider tenant and the standard bindings. */
   scenario?: unknown;
   clock?: Clock;
-  /** A private RSA JWK and its kid, instead of the bundled default key. */
-  signingKey?: { jwk: JWK; kid: string };
+  /**
+   * The XSUAA signing key: a private RSA JWK and its kid, or `'bundled'` (default here, in the core and the MSW face)
+   * for the key that ships with the package — public, so anybody can sign tokens it accepts (docs/security.md).
+   * `startEmulator()` defaults to the installation's own key instead.
+   */
+  signingKey?: { jwk: JWK; kid: string } | 'bundled';
   /** How the core calls servers outside itself (token services of destinations). Default: global fetch. */
   fetch?: MtlsCapableFetch;
   /** The CA that signs certificates the Destination Service generates; without it they are self-signed. */
@@ -79,9 +84,13 @@ export class EmulatorCore {
   private readonly verifiesClientCertificates: boolean;
   /** See {@link CoreOptions.controlToken}. */
   readonly controlToken?: string;
+  /** The Host and Origin rules (request-guard.ts), from the options, {@link urls} and the bound address. */
+  readonly guard: RequestGuard;
+  private bound: BoundAddress = {};
 
   static async create(options: CoreOptions = {}): Promise<EmulatorCore> {
-    const key = options.signingKey ? await importSigningKey(options.signingKey.jwk, options.signingKey.kid) : await loadDefaultSigningKey();
+    const given = options.signingKey;
+    const key = given && given !== 'bundled' ? await importSigningKey(given.jwk, given.kid) : await loadDefaultSigningKey();
     return new EmulatorCore(options, new KeyRing(key));
   }
 
@@ -101,6 +110,7 @@ export class EmulatorCore {
     this.issueClientCertificate = options.issueClientCertificate;
     this.verifiesClientCertificates = options.verifiesClientCertificates === true;
     this.controlToken = options.controlToken;
+    this.guard = new RequestGuard(options, () => this.urls, () => this.bound);
     this.destinations = new DestinationGateway(getState, this.minter, (request, outboundOptions) => this.fetchOutbound(request, outboundOptions), () => this.placeholders());
     const certificateAuthority = options.certificateAuthority;
     wireCrud(this.destinations, { now: () => this.clock.now(), placeholders: () => this.placeholders(), certificateAuthority: () => certificateAuthority });
@@ -140,6 +150,11 @@ export class EmulatorCore {
 
   setUrls(urls: PublicUrls): void {
     this.urls = urls;
+  }
+
+  /** Where a socket face listens: its port and interface are names of the emulator too (Host and Origin rules). */
+  setBoundAddress(address: BoundAddress): void {
+    this.bound = address;
   }
 
   vcapServices(): VcapServices {
@@ -196,6 +211,7 @@ export class EmulatorCore {
         ...c.get('journal'),
       });
     });
+    app.use('*', this.guard.middleware());
     app.use('*', this.changes.middleware());
     app.use('*', faultMiddleware({ faults: this.faults, keys: this.keys, tokenRequestTenant: (zid, host) => this.xsuaa.tenantOfRequest(zid, host) }));
     registerXsuaaRoutes(app, {

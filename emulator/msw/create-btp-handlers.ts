@@ -44,7 +44,9 @@ export interface BtpHandlers {
  * The handlers own the core's public URLs: they are set to `servicesUrl`, so the bindings point at MSW.
  */
 export async function createBtpHandlers(coreOrScenario?: EmulatorCore | object, options: BtpHandlerOptions = {}): Promise<BtpHandlers> {
-  const core = coreOrScenario instanceof EmulatorCore ? coreOrScenario : await EmulatorCore.create({ ...options, scenario: coreOrScenario });
+  // In a browser the requests come from the page itself, so its origin is the emulator's own (docs/security.md).
+  const allowedOrigins = [...(options.allowedOrigins ?? []), ...pageOrigin()];
+  const core = coreOrScenario instanceof EmulatorCore ? coreOrScenario : await EmulatorCore.create({ ...options, allowedOrigins, scenario: coreOrScenario });
   const urls = resolveMockUrls(options);
   core.setUrls(publicUrlsOf(urls));
   Object.assign(core.extraPlaceholders, backendPlaceholders(urls));
@@ -67,4 +69,10 @@ export async function createBtpHandlers(coreOrScenario?: EmulatorCore | object, 
     journal: (filter) => core.journal.list(filter),
     addStub: (stub) => putStub(core.state, stub),
   };
+}
+
+/** The origin of the page the handlers run in (msw/browser), none in Node. */
+function pageOrigin(): string[] {
+  const origin = (globalThis as { location?: { origin?: unknown } }).location?.origin;
+  return typeof origin === 'string' && /^https?:\/\//.test(origin) ? [origin] : [];
 }

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getRequestListener } from '@hono/node-server';
 import { EmulatorCore, type CoreOptions } from '../core/emulator-core.ts';
+import { StartOptionError } from '../core/request-guard.ts';
 import { parseScenarioText } from '../core/scenario.ts';
 import type { JournalEntry, JournalFilter } from '../core/journal.ts';
 import type { MintedToken, PublicUrls } from '../xsuaa/tokens.ts';
@@ -40,8 +41,16 @@ export interface StartOptions extends Omit<CoreOptions, 'scenario' | 'urls'>, Co
   advertisedHost?: string;
   /** Port written into the bindings, if it differs from the bound one (mapped container ports). */
   advertisedPort?: number;
-  /** Where the CA and server certificate are kept. */
+  /**
+   * Where the CA, the server certificate and the installation's signing key are kept (default: a folder under the
+   * temp dir). Created with mode 0700; an existing one must belong to this user and be writable by nobody else.
+   */
   tlsDir?: string;
+  /**
+   * Listen on a non-loopback `host` although the signing key is the bundled, public one (`signingKey: 'bundled'`):
+   * anybody who can reach the emulator could then sign tokens it accepts. Refused without this.
+   */
+  allowBundledKeyOnNetwork?: boolean;
   /** Ports written into the bindings, URLs and `{{backend}}` if they differ from the bound ones (mapped container ports). */
   advertisedHttpProxyPort?: number;
   advertisedSocksProxyPort?: number;
@@ -116,12 +125,41 @@ function resolveScenario(scenario: string | object | undefined): unknown {
   return parseScenarioText(readFileSync(file, 'utf8'), file);
 }
 
+export { StartOptionError };
+
+/** 127.0.0.0/8, ::1 and localhost: only this machine can connect. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  return bare === 'localhost' || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare) || /^::ffff:127(\.\d{1,3}){3}$/.test(bare);
+}
+
+/** Refuses the bundled key on a network interface (unless allowed) and warns about a control API without a token there. */
+function checkExposure(options: StartOptions, host: string): void {
+  if (isLoopbackHost(host)) return;
+  if (options.signingKey === 'bundled' && !options.allowBundledKeyOnNetwork) {
+    throw new StartOptionError(
+      `listening on ${host} (not loopback) with the bundled signing key is refused: that key is public, so anybody who reaches the emulator could sign tokens it accepts. ` +
+        'Leave signingKey (--signing-key) unset to use this installation\'s own key, or allow it with allowBundledKeyOnNetwork (--allow-bundled-key-on-network)',
+    );
+  }
+  if (!options.controlToken) {
+    console.warn(
+      `btp-emulator: warning: listening on ${host} (not loopback) without a control token: anybody who reaches the services port can steer the emulator and read its secrets (/_emulator/env, /_emulator/snapshot). ` +
+        'Set one with --control-token or BTP_EMULATOR_CONTROL_TOKEN (controlToken); see docs/security.md',
+    );
+  }
+}
+
 export async function startEmulator(options: StartOptions = {}): Promise<EmulatorHandle> {
   const advertisedHost = options.advertisedHost ?? 'localhost';
+  const host = options.host ?? '127.0.0.1';
+  checkExposure(options, host);
   const tls = ensureTlsMaterial(options.tlsDir, advertisedHost === 'localhost' ? [] : [advertisedHost]);
   const ca = { certPem: tls.caPem, keyPem: tls.caKeyPem };
   const core = await EmulatorCore.create({
     ...options,
+    // This installation's own key unless told otherwise: the bundled one is public (docs/security.md).
+    signingKey: options.signingKey ?? tls.signingKey,
     scenario: resolveScenario(options.scenario),
     fetch: createMtlsFetch(tls.caPem, options.fetch),
     certificateAuthority: ca,
@@ -135,7 +173,8 @@ export async function startEmulator(options: StartOptions = {}): Promise<Emulato
     return result;
   };
   const server = createDualProtocolServer(getRequestListener(withDroppedConnections(core.fetch)), { key: tls.keyPem, cert: tls.certPem, ca: tls.caPem });
-  const port = await server.listen(options.port ?? defaultPorts.services, options.host ?? '127.0.0.1');
+  const port = await server.listen(options.port ?? defaultPorts.services, host);
+  core.setBoundAddress({ host, port });
   const publicPort = options.advertisedPort ?? port;
 
   const serviceUrls = {
@@ -147,7 +186,6 @@ export async function startEmulator(options: StartOptions = {}): Promise<Emulato
   const publicUrls: PublicUrls = { uaaDomain: serviceUrls.uaaDomain, serviceUrl: serviceUrls.services };
   core.setUrls(publicUrls);
   core.extraEnv = { NODE_EXTRA_CA_CERTS: tls.caFile };
-  const host = options.host ?? '127.0.0.1';
   const connectivity = await startConnectivity(core, { ...options, host, advertisedHost, caFile: tls.caFile, anyPort: options.port === 0 }).catch(async (err: unknown) => {
     await server.close();
     throw err;

@@ -1,13 +1,19 @@
 /**
- * TLS for the XSUAA port: a local CA and a server certificate issued by it (node-forge), kept on disk so the
- * CA an app trusts through NODE_EXTRA_CA_CERTS stays the same across restarts. Each piece is created in a
- * temporary folder and renamed into place, so emulators started in parallel never see half-written files.
+ * The installation's own trust material, kept on disk so it stays the same across restarts: a local CA and a
+ * server certificate issued by it (node-forge) for the services port, and the XSUAA signing key
+ * (`ca/signing-key.json`, same lifetime as the CA). Each piece is created in a temporary folder (or file) and
+ * renamed (or linked) into place, so emulators started in parallel never see half-written files.
+ *
+ * The directory is trusted only when this user owns it and nobody else can write to it (docs/security.md):
+ * folders the emulator creates get mode 0700, an existing one owned by another user or writable by group or
+ * others is refused with a TlsDirError that names it and the fix.
  */
 import { generateKeyPairSync, createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import forge from 'node-forge';
+import type { JWK } from 'jose';
 
 export interface TlsMaterial {
   caFile: string;
@@ -16,9 +22,38 @@ export interface TlsMaterial {
   caKeyPem: string;
   certPem: string;
   keyPem: string;
+  /** This installation's XSUAA signing key (private RSA JWK), kept next to the CA. */
+  signingKey: { jwk: JWK; kid: string };
 }
 
-export const defaultTlsDir = (): string => join(tmpdir(), `btp-connectivity-emulator-${process.getuid?.() ?? 'user'}`, 'tls');
+/** A TLS directory the emulator does not trust (another owner, or writable by others); the message says the fix. */
+export class TlsDirError extends Error {
+  override name = 'TlsDirError';
+}
+
+const folderName = (): string => `btp-connectivity-emulator-${process.getuid?.() ?? 'user'}`;
+
+export const defaultTlsDir = (): string => join(tmpdir(), folderName(), 'tls');
+
+/**
+ * Creates `dir` (and the parents up to `topmost`) with mode 0700 when missing, then checks each of them: owned by
+ * this user, not writable by group or others. Where there are no user ids (Windows) only the creation happens.
+ */
+function ensurePrivateDir(dir: string, topmost: string, option: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const uid = process.getuid?.();
+  if (uid === undefined) return;
+  for (let current = dir; ; current = dirname(current)) {
+    const stat = lstatSync(current);
+    const fix = `remove it (rm -rf ${current}) so the emulator creates it afresh, or give another directory with ${option}`;
+    if (!stat.isDirectory()) throw new TlsDirError(`the TLS directory ${current} is not a directory (a symbolic link or a file): ${fix}`);
+    if (stat.uid !== uid) throw new TlsDirError(`the TLS directory ${current} belongs to uid ${stat.uid}, not to this user (uid ${uid}); a CA another user put there would be trusted: ${fix}`);
+    if (stat.mode & 0o022) {
+      throw new TlsDirError(`the TLS directory ${current} can be written by ${stat.mode & 0o002 ? 'anyone' : 'its group'} (mode ${(stat.mode & 0o777).toString(8).padStart(4, '0')}); another user could replace the CA: chmod 700 ${current}, or ${fix}`);
+    }
+    if (current === topmost || dirname(current) === current) return;
+  }
+}
 
 function newKeyPair(): { privatePem: string; forgeKey: forge.pki.rsa.PrivateKey; forgePublic: forge.pki.rsa.PublicKey } {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -31,10 +66,9 @@ function serial(): string {
   return `01${forge.util.bytesToHex(forge.random.getBytesSync(15))}`;
 }
 
-/** Write files into a fresh temp folder, then rename it to `dir`; if another process won, use its files. */
+/** Write files into a fresh temp folder (mode 0700), then rename it to `dir`; if another process won, use its files. */
 function publishOnce(dir: string, files: () => Record<string, string>): void {
   if (existsSync(dir)) return;
-  mkdirSync(join(dir, '..'), { recursive: true });
   const tmp = mkdtempSync(`${dir}.tmp-`);
   for (const [name, content] of Object.entries(files())) writeFileSync(join(tmp, name), content, { mode: 0o600 });
   try {
@@ -63,7 +97,38 @@ function createCa(): Record<string, string> {
     { name: 'subjectKeyIdentifier' },
   ]);
   cert.sign(keys.forgeKey, forge.md.sha256.create());
-  return { 'ca.pem': forge.pki.certificateToPem(cert), 'ca-key.pem': keys.privatePem };
+  return { 'ca.pem': forge.pki.certificateToPem(cert), 'ca-key.pem': keys.privatePem, [signingKeyFile]: newSigningKey() };
+}
+
+const signingKeyFile = 'signing-key.json';
+
+/** A new XSUAA signing key as the file keeps it: `{ kid, jwk }`, the kid derived from the public key. */
+function newSigningKey(): string {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const jwk = privateKey.export({ format: 'jwk' }) as JWK;
+  const kid = `emulator-${createHash('sha256').update(String(jwk.n)).digest('hex').slice(0, 16)}`;
+  return `${JSON.stringify({ kid, jwk }, null, 2)}\n`;
+}
+
+/** The signing key next to the CA; a CA made before keys were kept there gets one (linked into place: first writer wins). */
+function readSigningKey(caDir: string): { jwk: JWK; kid: string } {
+  const file = join(caDir, signingKeyFile);
+  if (!existsSync(file)) {
+    const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
+    writeFileSync(tmp, newSigningKey(), { mode: 0o600 });
+    try {
+      linkSync(tmp, file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    } finally {
+      unlinkSync(tmp);
+    }
+  }
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as { jwk?: JWK; kid?: unknown };
+  if (typeof saved.kid !== 'string' || saved.jwk?.kty !== 'RSA' || typeof saved.jwk.d !== 'string') {
+    throw new TlsDirError(`the signing key ${file} is not a { kid, jwk } private RSA key: remove it and the emulator makes a new one (tokens it signed stop verifying)`);
+  }
+  return { jwk: saved.jwk, kid: saved.kid };
 }
 
 function createServerCert(caPem: string, caKeyPem: string, hosts: string[]): Record<string, string> {
@@ -88,11 +153,19 @@ function createServerCert(caPem: string, caKeyPem: string, hosts: string[]): Rec
   return { 'server.pem': forge.pki.certificateToPem(cert), 'server-key.pem': keys.privatePem };
 }
 
-/** The CA and a server certificate for `hosts` (localhost, *.localhost, 127.0.0.1 and ::1 are always included). */
-export function ensureTlsMaterial(dir: string = defaultTlsDir(), extraHosts: string[] = []): TlsMaterial {
+/**
+ * The CA, the signing key and a server certificate for `hosts` (localhost, *.localhost, 127.0.0.1 and ::1 are always
+ * included). Without `dir`, the default folder under the temp dir (checked from `btp-connectivity-emulator-<uid>` on).
+ */
+export function ensureTlsMaterial(dir?: string, extraHosts: string[] = []): TlsMaterial {
+  if (dir === undefined) {
+    dir = defaultTlsDir();
+    ensurePrivateDir(dir, dirname(dir), 'tlsDir (--tls-dir)');
+  } else ensurePrivateDir(dir, dir, 'tlsDir (--tls-dir)');
   const hosts = [...new Set(['localhost', '*.localhost', '127.0.0.1', '::1', ...extraHosts.flatMap((h) => [h, `*.${h}`].filter((x) => !/^\*\.[\d.]+$/.test(x)))])];
   const caDir = join(dir, 'ca');
   publishOnce(caDir, createCa);
+  ensurePrivateDir(caDir, caDir, 'tlsDir (--tls-dir)');
   const caPem = readFileSync(join(caDir, 'ca.pem'), 'utf8');
   const caKeyPem = readFileSync(join(caDir, 'ca-key.pem'), 'utf8');
   const tag = createHash('sha256').update(caPem).update(hosts.join(',')).digest('hex').slice(0, 16);
@@ -104,5 +177,6 @@ export function ensureTlsMaterial(dir: string = defaultTlsDir(), extraHosts: str
     caKeyPem,
     certPem: readFileSync(join(serverDir, 'server.pem'), 'utf8'),
     keyPem: readFileSync(join(serverDir, 'server-key.pem'), 'utf8'),
+    signingKey: readSigningKey(caDir),
   };
 }
