@@ -1,5 +1,6 @@
 /** Public entry point of btp-connectivity-emulator for Node: start the emulator, or use its core directly. */
 export { startEmulator, defaultPorts, defaultScenarioFile, type EmulatorHandle, type EmulatorUrls, type StartOptions } from './server/start-emulator.ts';
+export { PortInUseError, ScenarioFileError } from './server/start-errors.ts';
 export { EmulatorCore, minimalScenario, type CoreOptions } from './core/emulator-core.ts';
 export { createClock, type Clock } from './core/clock.ts';
 export { ValidationError, type Scenario, type ScenarioInput } from './core/scenario-schema.ts';
