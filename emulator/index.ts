@@ -1,6 +1,7 @@
 /** Public entry point of btp-connectivity-emulator for Node: start the emulator, or use its core directly. */
 export { startEmulator, defaultPorts, defaultScenarioFile, StartOptionError, type EmulatorHandle, type EmulatorUrls, type StartOptions } from './server/start-emulator.ts';
 export { TlsDirError } from './server/tls-material.ts';
+export { PortInUseError, ScenarioFileError } from './server/start-errors.ts';
 export { EmulatorCore, minimalScenario, type CoreOptions } from './core/emulator-core.ts';
 export { createClock, type Clock } from './core/clock.ts';
 export { ValidationError, type Scenario, type ScenarioInput } from './core/scenario-schema.ts';

@@ -199,7 +199,7 @@ describe('btp-emulator errors', () => {
     try {
       const result = await runCli(['start', '--port', String(port)]);
       expect(result.code).toBe(1);
-      expect(result.stderr).toContain(`port ${port} is already in use`);
+      expect(result.stderr).toContain(`port ${port} (--port) is already in use on 127.0.0.1; stop the other process, or pass --port 0 for free ports`);
       expect(result.stderr).not.toMatch(/\n\s+at /);
     } finally {
       blocker.close();

@@ -97,7 +97,7 @@ describe('GET/POST /_emulator/clock', () => {
     [{ action: 'freeze', at: 'tomorrow' }, 'at', /at must be an ISO date-time.*"tomorrow"/],
     [{ action: 'freeze', by: '5m' }, 'by', /by is only for action "advance"/],
     [{ action: 'real', at: '2030-01-01T00:00:00Z' }, 'at', /at is only for action "freeze"/],
-    [{ action: 'real', speed: 2 }, '', /speed/],
+    [{ action: 'real', speed: 2 }, 'speed', /speed: unknown key; the keys here are action, by, at/],
   ])('refuses %j naming the field %s, and changes nothing', async (body, path, message) => {
     const res = await clockApi(body);
     expect(res.status).toBe(400);

@@ -51,7 +51,7 @@ describe('POST /_emulator/keys/rotate', () => {
     [{ grace: 'a while' }, 'grace', /grace must be a duration/],
     [{ kid: 'bad kid!' }, 'kid', /kid may contain/],
     [{ kid: 'KID_AT_START' }, 'kid', /already published/],
-    [{ keep: true }, '', /keep/],
+    [{ keep: true }, 'keep', /keep: unknown key; did you mean `keepOld`\?/],
   ])('refuses %j naming the field %s, and keeps the key', async (body, path, message) => {
     const res = await rotate('kid' in body && body.kid === 'KID_AT_START' ? { kid: startKid } : body);
     expect(res.status).toBe(400);

@@ -8,6 +8,7 @@ import type { EmulatorCore } from '../core/emulator-core.ts';
 import { createHttpBackend } from './http-backend.ts';
 import { createSmtpSink } from './smtp-sink.ts';
 import { createTcpEcho } from './tcp-echo.ts';
+import { listenAs } from '../server/start-errors.ts';
 
 export interface BackendPorts {
   http: number;
@@ -20,14 +21,15 @@ export interface RunningBackend {
   stop(): Promise<void>;
 }
 
-export function listenOn(server: NetServer | Server, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Listen on `port` (0: a free one) and answer the bound port; a port in use is a PortInUseError naming `option`. */
+export function listenOn(server: NetServer | Server, port: number, host: string, option: string): Promise<number> {
+  return listenAs(option, port, host, () => new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
       server.off('error', reject);
       resolve((server.address() as { port: number }).port);
     });
-  });
+  }));
 }
 
 export function closeServer(server: NetServer | Server, sockets: Iterable<Socket> = []): Promise<void> {
@@ -45,11 +47,11 @@ export async function startBackend(core: EmulatorCore, ports: BackendPorts, host
     await Promise.all(started.map((close) => close()));
   };
   try {
-    const httpPort = await listenOn(http, ports.http, host);
+    const httpPort = await listenOn(http, ports.http, host, 'backendHttpPort');
     started.push(() => closeServer(http));
-    const tcpPort = await listenOn(tcp.server, ports.tcpEcho, host);
+    const tcpPort = await listenOn(tcp.server, ports.tcpEcho, host, 'backendTcpPort');
     started.push(() => closeServer(tcp.server, tcp.sockets));
-    const smtpPort = await listenOn(smtp.server, ports.smtp, host);
+    const smtpPort = await listenOn(smtp.server, ports.smtp, host, 'smtpPort');
     started.push(() => new Promise((resolve) => smtp.close(() => resolve())));
     return { ports: { http: httpPort, tcpEcho: tcpPort, smtp: smtpPort }, stop };
   } catch (err) {

@@ -17,7 +17,8 @@ import { writeEnvFiles } from '../server/write-env.ts';
 // `npm start` to ready after the first run: most of a cold start is loading and compiling modules
 // (docs/performance.md). It has to be on before the emulator's modules load, hence the dynamic import.
 enableCompileCache?.();
-const { defaultPorts, startEmulator, ValidationError } = await import('../index.ts');
+const { defaultPorts, PortInUseError, ScenarioFileError, startEmulator, ValidationError } = await import('../index.ts');
+const { portInUseMessage } = await import('../server/start-errors.ts');
 
 /** Exit codes: 0 done, 1 a runtime failure (port in use, emulator unreachable), 2 a usage or scenario error. */
 const exitUsage = 2;
@@ -262,10 +263,6 @@ function parseFlags(args: string[], options: Record<string, ParseArgsOptionDescr
   }
 }
 
-function isNodeError(err: unknown): err is NodeJS.ErrnoException {
-  return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string';
-}
-
 /**
  * `startEmulator()` with the CLI's explanations: a refused or unreadable scenario is a UsageError (exit 2), a
  * port in use is reported and gives undefined (exit 1).
@@ -274,15 +271,14 @@ async function startOrExplain(options: StartOptions): Promise<Awaited<ReturnType
   try {
     return await startEmulator(options);
   } catch (err) {
-    const scenarioFile = typeof options.scenario === 'string' && options.scenario !== 'default' ? options.scenario : undefined;
     if (err instanceof Error && ['StateFileError', 'StartOptionError', 'TlsDirError'].includes(err.name)) throw new UsageError(err.message);
     if (err instanceof ValidationError) throw new UsageError(`the scenario is refused: ${err.message}`);
-    if (isNodeError(err) && scenarioFile && err.path === scenarioFile) {
-      throw new UsageError(`cannot read the scenario file ${scenarioFile}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
-    }
-    if (isNodeError(err) && err.code === 'EADDRINUSE') {
-      const { port, address } = err as NodeJS.ErrnoException & { port?: number; address?: string };
-      console.error(`btp-emulator: port ${port ?? options.port ?? defaultPorts.services} is already in use on ${address ?? options.host ?? '127.0.0.1'}; stop the other process, or pick other ports (--port 0 picks free ones)`);
+    if (err instanceof ScenarioFileError) throw new UsageError(err.message);
+    if (err instanceof PortInUseError) {
+      // The in-process wording, with the flag instead of the StartOptions field (httpProxyPort → --http-proxy-port).
+      const flag = `--${err.option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+      const fix = flag === '--port' ? 'pass --port 0 for free ports' : `pass ${flag} 0 for a free one (--port 0 picks free ones for every port)`;
+      console.error(`btp-emulator: ${portInUseMessage(err.port, err.host, flag, fix)}`);
       process.exitCode = exitFailure;
       return undefined;
     }

@@ -1,7 +1,7 @@
 /**
  * Scenario schema for the on-premise side: the Cloud Connectors of a tenant (location ID, online state,
  * system mappings with protocol, host-in-header, principal type and HTTP resources) and the fake backend's
- * stub routes. Validated like the rest of the scenario; errors name the field.
+ * stub routes. Validated like the rest of the scenario (strict: an unknown key is refused); errors name the field.
  */
 import { z } from 'zod';
 
@@ -14,7 +14,7 @@ const portOrPlaceholder = z.union([
   z.string().regex(/^(\d{1,5}|\{\{\w+\}\})$/, 'must be a port number or a {{placeholder}} such as {{backendHttpPort}}'),
 ]);
 
-export const resourceSchema = z.object({
+export const resourceSchema = z.strictObject({
   /** URL path; matching is case-sensitive and ignores the query. */
   path: z.string().startsWith('/', 'a resource path starts with /'),
   /** `true`: the path only ("Path only"); `false`: the path and everything it prefixes ("Path and all sub-paths"). */
@@ -22,7 +22,7 @@ export const resourceSchema = z.object({
   enabled: z.boolean().default(true),
 });
 
-export const systemMappingSchema = z.object({
+export const systemMappingSchema = z.strictObject({
   virtualHost: z.string().min(1).regex(/^[^\s/:]+$/, 'virtualHost is a host name without scheme, port or path'),
   virtualPort: z.number().int().min(1).max(65535),
   internalHost: z.string().min(1),
@@ -38,7 +38,7 @@ export const systemMappingSchema = z.object({
 });
 
 export const cloudConnectorSchema = z
-  .object({
+  .strictObject({
     /** Empty string = the connector connected without a location ID (the default one). */
     locationId: z.string().default(''),
     online: z.boolean().default(true),
@@ -66,7 +66,7 @@ export const cloudConnectorsSchema = z
     });
   });
 
-export const stubSchema = z.object({
+export const stubSchema = z.strictObject({
   /** Optional id; the emulator assigns one if missing. */
   id: z.string().min(1).optional(),
   /** HTTP method or `*`. */
@@ -80,7 +80,7 @@ export const stubSchema = z.object({
   delayMs: z.number().int().min(0).max(600_000).default(0),
 });
 
-export const backendSchema = z.object({ stubs: z.array(stubSchema).default([]) }).default({ stubs: [] });
+export const backendSchema = z.strictObject({ stubs: z.array(stubSchema).default([]) }).default({ stubs: [] });
 
 export type ResourceConfig = z.output<typeof resourceSchema>;
 export type SystemMappingConfig = z.output<typeof systemMappingSchema>;

@@ -16,6 +16,7 @@ import { describeFault, meetProxyFaults } from '../core/faults.ts';
 import { principalCertificateHeader, type PrincipalCertificateIssuer } from './principal-certificate.ts';
 import { authenticateProxyToken, principalName, tokenFromProxyAuthorization } from './proxy-auth.ts';
 import { recordProxyEntry, type ProxyJournalEntry } from './proxy-journal.ts';
+import { encodeReason, reasonHeader } from '../core/reason-header.ts';
 
 export const locationHeader = 'sap-connectivity-scc-location_id';
 const userHeader = 'sap-connectivity-authentication';
@@ -55,7 +56,7 @@ function sendError(res: ServerResponse, status: number, body: string, reason: st
     res.destroy();
     return;
   }
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), 'x-emulator-reason': encodeURI(reason.toWellFormed()), ...extra });
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), [reasonHeader]: encodeReason(reason), ...extra });
   res.end(body);
 }
 
@@ -93,7 +94,7 @@ export class HttpConnectivityProxy {
     const started = performance.now();
     socket.on('error', () => socket.destroy());
     const reason = `CONNECT ${req.url ?? ''}: call the virtual host with http://, the Cloud Connector mapping decides about HTTPS to the backend`;
-    socket.end(`HTTP/1.1 405 Method Not Allowed\r\nContent-Type: text/plain\r\nContent-Length: 18\r\nConnection: close\r\nX-Emulator-Reason: ${encodeURI(reason)}\r\n\r\nMethod Not Allowed`);
+    socket.end(`HTTP/1.1 405 Method Not Allowed\r\nContent-Type: text/plain\r\nContent-Length: 18\r\nConnection: close\r\nX-Emulator-Reason: ${encodeReason(reason)}\r\n\r\nMethod Not Allowed`);
     this.record({ service: 'connectivity-proxy', method: 'CONNECT', path: req.url ?? '', started, check: 'method', reason }, 405);
   }
 

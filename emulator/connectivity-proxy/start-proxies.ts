@@ -22,10 +22,10 @@ export interface RunningProxies {
 export async function startProxies(core: EmulatorCore, options: ProxyStartOptions): Promise<RunningProxies> {
   const http = new HttpConnectivityProxy({ core, certificates: new PrincipalCertificateIssuer(options.caFile), backendTimeoutMs: options.backendTimeoutMs });
   const socks = createSocks5Server(core);
-  const httpPort = await listenOn(http.server, options.httpPort, options.host);
+  const httpPort = await listenOn(http.server, options.httpPort, options.host, 'httpProxyPort');
   let socksPort: number;
   try {
-    socksPort = await listenOn(socks.server, options.socksPort, options.host);
+    socksPort = await listenOn(socks.server, options.socksPort, options.host, 'socksProxyPort');
   } catch (err) {
     http.close();
     await closeServer(http.server);

@@ -29,6 +29,7 @@ import { parseScenarioText, validateScenario } from './scenario.ts';
 import { ValidationError, type Scenario } from './scenario-schema.ts';
 import { buildState, type EmulatorState } from './state.ts';
 import { redactQuery } from './redact.ts';
+import { encodeReason, reasonHeader } from './reason-header.ts';
 import { ChangeNotifier, type ChangeListener } from './change-notifier.ts';
 import { RequestGuard, type BoundAddress, type RequestGuardOptions } from './request-guard.ts';
 
@@ -235,7 +236,7 @@ export class EmulatorCore {
       if (err instanceof DestinationError) {
         if (!err.reason) return c.json(err.toBody(), err.status as 400);
         c.set('reason', err.reason);
-        return c.json(err.toBody(), err.status as 400, { 'x-emulator-reason': encodeURI(err.reason.toWellFormed()) });
+        return c.json(err.toBody(), err.status as 400, { [reasonHeader]: encodeReason(err.reason) });
       }
       if (err instanceof ValidationError) return c.json({ error: 'invalid_request', message: err.message, issues: err.issues }, 400);
       return c.json({ error: 'internal_error', message: err.message }, 500);

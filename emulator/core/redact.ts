@@ -1,10 +1,24 @@
 /**
  * Keeping secrets out of what the emulator writes down (the journal, logs): query parameters whose name says
  * they carry a secret keep their name and lose their value.
+ *
+ * The rule: a value is masked when the parameter's name looks secret (contains `token`, `secret`, `password`,
+ * `credential`, …), unless the name is one of a few known parameters that are flags or public type names
+ * (`$skipTokenRetrieval=true`, `requested_token_type=urn:…`). Failing safe: a parameter nobody listed, with a
+ * secret-looking name, is masked.
  */
 
 const secretName = /secret|password|passwd|pwd|token|assertion|^code$|code_verifier|api[-_]?key|signature|sig$|credential|authorization/i;
+
+/** Parameters whose names look secret but whose values are not: Destination Service flags, OAuth type URNs. */
+const notSecret = new Set(['$skipTokenRetrieval', '$skipCredentials', 'token_format', 'requested_token_type', 'subject_token_type', 'actor_token_type', 'client_assertion_type']);
+
 export const redacted = '***';
+
+/** Whether the value of query parameter `name` is masked. */
+export function isSecretParameter(name: string): boolean {
+  return secretName.test(name) && !notSecret.has(name);
+}
 
 /** `?client_secret=abc&x=1` → `?client_secret=***&x=1`; any other text is returned as is. */
 export function redactQuery(search: string): string {
@@ -20,7 +34,7 @@ export function redactQuery(search: string): string {
     } catch {
       // keep the raw name
     }
-    if (secretName.test(name) && parts[i].length > eq + 1) {
+    if (isSecretParameter(name) && parts[i].length > eq + 1) {
       parts[i] = `${parts[i].slice(0, eq)}=${redacted}`;
       changed = true;
     }

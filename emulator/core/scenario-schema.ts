@@ -1,19 +1,25 @@
 /**
  * The scenario file: what a subaccount looks like at start (tenants, bindings, OAuth clients, users,
  * destinations, fragments, certificates). Every scenario is validated with this schema; errors name the field.
+ * The emulator's own objects are strict (an unknown key is refused with a did-you-mean); destinations and
+ * fragments are open like the real service's, but a near-miss of a known property name and an unknown `Type`,
+ * `ProxyType` or `Authentication` are refused (destination-properties.ts). The CRUD API and snapshots use the
+ * plain destination, fragment and certificate schemas, which keep every additional property.
  */
 import { z } from 'zod';
 import { backendSchema, cloudConnectorsSchema } from '../cloud-connector/schema.ts';
+import { authenticationTypes, destinationTypes, knownPropertyNear, oneOfMessage, proxyTypes } from './destination-properties.ts';
+import { didYouMean } from './name-hints.ts';
+
+export { destinationTypes } from './destination-properties.ts';
 
 /** Destination property values are strings on the wire; scalars from YAML (`TRUE`, 8080) are turned into strings. */
 const propertyValue = z.union([z.string(), z.number(), z.boolean()]).transform((v) => String(v));
 
-export const destinationTypes = ['HTTP', 'RFC', 'MAIL', 'LDAP', 'TCP'] as const;
-
 export const destinationSchema = z
   .object({
     Name: z.string({ error: 'Name is required and must be a string' }).min(1, 'Name must not be empty').max(200),
-    Type: z.enum(destinationTypes, { error: `Type must be one of ${destinationTypes.join(', ')}` }),
+    Type: z.enum(destinationTypes, { error: (issue) => oneOfMessage('Type', destinationTypes, issue.input) }),
   })
   .catchall(propertyValue);
 
@@ -34,10 +40,33 @@ export const certificateSchema = z.object({
   Content: z.string({ error: 'Content is required (base64 of the file)' }).min(1),
 });
 
+/**
+ * What a scenario adds to the CRUD rules of a destination or fragment: no near-miss of a known property name
+ * (`ProxyTyp`, `clientid`), and `ProxyType` and `Authentication` from the lists the emulator knows. Runs even
+ * when another field failed, so every mistake is reported at once.
+ */
+function checkScenarioProperties(value: unknown, ctx: z.RefinementCtx): void {
+  if (typeof value !== 'object' || value === null) return;
+  for (const key of Object.keys(value)) {
+    const meant = knownPropertyNear(key);
+    if (meant) ctx.addIssue({ code: 'custom', path: [key], message: `did you mean \`${meant}\`? (a destination keeps any additional property, but not a near-miss of a known one)` });
+  }
+  const props = value as Record<string, unknown>;
+  for (const [field, allowed] of [['ProxyType', proxyTypes], ['Authentication', authenticationTypes]] as const) {
+    const given = props[field];
+    if (given !== undefined && !(allowed as readonly unknown[]).includes(given)) ctx.addIssue({ code: 'custom', path: [field], message: oneOfMessage(field, allowed, given) });
+  }
+}
+
+const always = { when: () => true };
+const scenarioDestinationSchema = destinationSchema.superRefine(checkScenarioProperties, always);
+const scenarioFragmentSchema = fragmentSchema.superRefine(checkScenarioProperties, always);
+const scenarioCertificateSchema = certificateSchema.strict();
+
 const levelContentShape = {
-  destinations: z.array(destinationSchema).default([]),
-  fragments: z.array(fragmentSchema).default([]),
-  certificates: z.array(certificateSchema).default([]),
+  destinations: z.array(scenarioDestinationSchema).default([]),
+  fragments: z.array(scenarioFragmentSchema).default([]),
+  certificates: z.array(scenarioCertificateSchema).default([]),
 };
 
 /**
@@ -45,7 +74,7 @@ const levelContentShape = {
  * every subscription level (as `$metadata.shared_with_subscriber: true` does through the REST API).
  */
 const instanceLevelSchema = z
-  .object({ ...levelContentShape, sharedWithSubscriber: z.array(z.string()).default([]) })
+  .strictObject({ ...levelContentShape, sharedWithSubscriber: z.array(z.string()).default([]) })
   .superRefine((level, ctx) => {
     const known = new Set([...level.destinations.map((d) => d.Name), ...level.fragments.map((f) => f.FragmentName), ...level.certificates.map((c) => c.Name)]);
     level.sharedWithSubscriber.forEach((name, j) => {
@@ -57,7 +86,7 @@ const subdomainSchema = z
   .string()
   .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 'subdomain must be lower-case letters, digits and inner dashes');
 
-export const tenantSchema = z.object({
+export const tenantSchema = z.strictObject({
   subdomain: subdomainSchema,
   zid: z.string().min(1).optional(),
   subaccountId: z.string().min(1).optional(),
@@ -68,7 +97,7 @@ export const tenantSchema = z.object({
   cloudConnectors: cloudConnectorsSchema,
 });
 
-export const bindingSchema = z.object({
+export const bindingSchema = z.strictObject({
   name: z.string().min(1),
   service: z.enum(['xsuaa', 'destination', 'connectivity']),
   plan: z.string().optional(),
@@ -80,7 +109,7 @@ export const bindingSchema = z.object({
   credentialType: z.enum(['binding-secret', 'x509'], { error: 'credentialType must be binding-secret or x509' }).default('binding-secret'),
 });
 
-export const clientSchema = z.object({
+export const clientSchema = z.strictObject({
   clientid: z.string().min(1),
   clientsecret: z.string().min(1),
   xsappname: z.string().min(1).optional(),
@@ -91,7 +120,7 @@ export const clientSchema = z.object({
   tokenValidity: z.number({ error: 'tokenValidity must be a number of seconds' }).int().positive().optional(),
 });
 
-export const userSchema = z.object({
+export const userSchema = z.strictObject({
   name: z.string().min(1),
   password: z.string().optional(),
   email: z.string().optional(),
@@ -108,7 +137,7 @@ export const userSchema = z.object({
 });
 
 export const scenarioSchema = z
-  .object({
+  .strictObject({
     name: z.string().default('scenario'),
     /** The first tenant is the provider subaccount; the others are subscribers. */
     tenants: z.array(tenantSchema).min(1, 'at least one tenant (the provider) is required'),
@@ -167,12 +196,37 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)), '');
 }
 
-/** Parse with a schema, throwing a ValidationError that names the fields. */
+/** The keys a strict object schema knows (its shape), for the did-you-mean of an unknown key. */
+function shapeKeys(schema: unknown): string[] {
+  const shape = (schema as { _zod?: { def?: { shape?: object } } } | undefined)?._zod?.def?.shape;
+  return shape ? Object.keys(shape) : [];
+}
+
+/** `unknown key; did you mean \`tenants\`?`, or the keys there are when none is near. */
+function unknownKeyMessage(key: string, keys: string[]): string {
+  const hint = didYouMean(key, keys);
+  return `unknown key; ${hint || `the keys here are ${keys.join(', ')}`}`;
+}
+
+/**
+ * Parse with a schema, throwing a ValidationError that names the fields. An unknown key of a strict object
+ * is reported at its own path (`tenants[0].destinatons`) with the key it probably meant.
+ */
 export function parseWith<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
-  const result = schema.safeParse(value);
+  const keysAt = new Map<string, string[]>();
+  const result = schema.safeParse(value, {
+    error: (issue) => {
+      if (issue.code === 'unrecognized_keys') keysAt.set(formatPath(issue.path ?? []), shapeKeys(issue.inst));
+      return undefined;
+    },
+  });
   if (result.success) return result.data;
   throw new ValidationError(
     what,
-    result.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })),
+    result.error.issues.flatMap((issue) =>
+      issue.code === 'unrecognized_keys'
+        ? issue.keys.map((key) => ({ path: formatPath([...issue.path, key]), message: unknownKeyMessage(key, keysAt.get(formatPath(issue.path)) ?? []) }))
+        : [{ path: formatPath(issue.path), message: issue.message }],
+    ),
   );
 }

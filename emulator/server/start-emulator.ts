@@ -2,8 +2,7 @@
  * `startEmulator()`: the core behind real sockets. The services port serves XSUAA, the Destination Service
  * and the control API over plain HTTP and TLS alike; the handle gives the env an app under test needs.
  */
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getRequestListener } from '@hono/node-server';
 import { EmulatorCore, type CoreOptions } from '../core/emulator-core.ts';
@@ -24,6 +23,7 @@ import { createOnPremHandle, type OnPremHandle } from '../cloud-connector/handle
 import { startConnectivity, type ConnectivityOptions, type ConnectivityPorts } from '../connectivity-proxy/start-connectivity.ts';
 import { exportSnapshot, importSnapshot, type Snapshot } from '../core/snapshot.ts';
 import { openStateDir } from '../persistence/state-dir.ts';
+import { listenAs, readScenarioFile } from './start-errors.ts';
 
 export const defaultPorts = { services: 20000, httpProxy: 20003, socks5: 20004 } as const;
 
@@ -121,8 +121,8 @@ export interface EmulatorHandle {
 function resolveScenario(scenario: string | object | undefined): unknown {
   if (scenario === undefined) return undefined;
   if (typeof scenario !== 'string') return scenario;
-  const file = scenario === 'default' ? defaultScenarioFile : scenario;
-  return parseScenarioText(readFileSync(file, 'utf8'), file);
+  const file = resolve(scenario === 'default' ? defaultScenarioFile : scenario);
+  return parseScenarioText(readScenarioFile(file), file);
 }
 
 export { StartOptionError };
@@ -173,7 +173,8 @@ export async function startEmulator(options: StartOptions = {}): Promise<Emulato
     return result;
   };
   const server = createDualProtocolServer(getRequestListener(withDroppedConnections(core.fetch)), { key: tls.keyPem, cert: tls.certPem, ca: tls.caPem });
-  const port = await server.listen(options.port ?? defaultPorts.services, host);
+  const wantedPort = options.port ?? defaultPorts.services;
+  const port = await listenAs('port', wantedPort, host, () => server.listen(wantedPort, host));
   core.setBoundAddress({ host, port });
   const publicPort = options.advertisedPort ?? port;
 

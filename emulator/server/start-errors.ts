@@ -1,0 +1,61 @@
+/**
+ * The errors `startEmulator()` throws for what lies outside the emulator: a port another process holds, and a
+ * scenario file that cannot be read. Each names the port and its option, or the file; the CLI prints the same
+ * wording with its flag names (emulator/cli/main.ts).
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+/** `port 20003 (httpProxyPort) is already in use on 127.0.0.1; stop the other process, or <fix>`. */
+export function portInUseMessage(port: number, host: string, option: string, fix: string): string {
+  return `port ${port} (${option}) is already in use on ${host}; stop the other process, or ${fix}`;
+}
+
+/** A port of the emulator is held by another process. `code` stays `EADDRINUSE`, as Node's own error has it. */
+export class PortInUseError extends Error {
+  readonly code = 'EADDRINUSE';
+  /** The StartOptions field that sets this port (`port`, `httpProxyPort`, …). */
+  readonly option: string;
+  readonly port: number;
+  readonly host: string;
+  constructor(port: number, host: string, option: string, cause: unknown) {
+    super(portInUseMessage(port, host, option, `pass ${option}: 0 for a free one`), { cause });
+    this.name = 'PortInUseError';
+    this.port = port;
+    this.host = host;
+    this.option = option;
+  }
+}
+
+/** `listen()` whose EADDRINUSE becomes a PortInUseError naming `option`; other errors pass unchanged. */
+export async function listenAs(option: string, port: number, host: string, listen: () => Promise<number>): Promise<number> {
+  try {
+    return await listen();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(port, host, option, err);
+    throw err;
+  }
+}
+
+/** A scenario file that is missing or unreadable; `path` is absolute. */
+export class ScenarioFileError extends Error {
+  readonly path: string;
+  readonly code: string | undefined;
+  constructor(path: string, cause: NodeJS.ErrnoException) {
+    const why = cause.code === 'ENOENT' ? 'no such file' : cause.code === 'EACCES' ? 'permission denied' : cause.code === 'EISDIR' ? 'it is a directory' : cause.message;
+    super(`cannot read the scenario file ${path}: ${why}`, { cause });
+    this.name = 'ScenarioFileError';
+    this.path = path;
+    this.code = cause.code;
+  }
+}
+
+/** The text of a scenario file, or a ScenarioFileError naming its absolute path. */
+export function readScenarioFile(file: string): string {
+  const path = resolve(file);
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ScenarioFileError(path, err as NodeJS.ErrnoException);
+  }
+}
