@@ -25,7 +25,7 @@ const connectTimeoutMs = 250;
 
 let emu: EmulatorHandle;
 let tlsEcho: TlsServer;
-const tlsSessions: { servername?: string | false; protocol: string | null }[] = [];
+const tlsSessions: { protocol: string | null }[] = [];
 let silent: Server;
 const silentSockets = new Set<Socket>();
 let blocked: ChildProcess;
@@ -38,7 +38,7 @@ beforeAll(async () => {
   // A TLS echo server with a certificate of its own (the emulator does not verify internal hosts' certificates).
   const tls = ensureTlsMaterial(join(mkdtempSync(join(tmpdir(), 'btp-emulator-tcps-')), 'tls'));
   tlsEcho = createTlsServer({ key: tls.keyPem, cert: tls.certPem }, (socket: TLSSocket) => {
-    tlsSessions.push({ servername: socket.servername, protocol: socket.getProtocol() });
+    tlsSessions.push({ protocol: socket.getProtocol() });
     socket.pipe(socket);
   });
   const tlsPort = await listen(tlsEcho);
