@@ -50,7 +50,7 @@ function protectKey(pkcs8: Buffer, password: string): Buffer {
   const pwd = passwordBytes(password);
   const salt = Buffer.from(forge.random.getBytesSync(20), 'latin1');
   const stream: Buffer[] = [];
-  let digest = salt;
+  let digest: Buffer = salt;
   while (stream.length * 20 < pkcs8.length) stream.push((digest = sha1(pwd, digest)));
   const key = Buffer.concat(stream).subarray(0, pkcs8.length);
   const encrypted = Buffer.from(pkcs8.map((byte, i) => byte ^ key[i]));
