@@ -99,7 +99,8 @@ describe('BtpEmulatorContainer before the start', () => {
   });
 
   it('with mapped ports: exposes the image ports on free host ports and advertises those; the emulator hands them out', async () => {
-    const container = new InspectableContainer('any-image').withScenario(scenario).withAdvertisedHost('127.0.0.1');
+    // A named network mode: without any, the module first asks the engine whether it has a bridge network.
+    const container = new InspectableContainer('any-image').withNetworkMode('bridge').withScenario(scenario).withAdvertisedHost('127.0.0.1');
     const { cmd, env, exposed, contents } = await container.prepared();
     const mapped = exposed as { container: number; host: number }[];
     expect(mapped.map((p) => p.container).sort()).toEqual(Object.values(EMULATOR_PORTS).sort());
