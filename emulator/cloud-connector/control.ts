@@ -1,6 +1,6 @@
 /**
  * Changing the on-premise side at run time (control API and programmatic handle): put a connector online or
- * offline, add or replace a connector, add and remove backend stubs. Input is validated first; bad input
+ * offline, add or replace a connector, add, remove and clear backend stubs. Input is validated first; bad input
  * throws a ValidationError and changes nothing.
  */
 import { parseWith, ValidationError } from '../core/scenario-schema.ts';
@@ -61,4 +61,9 @@ export function removeStub(state: EmulatorState, id: string): boolean {
   if (index < 0) return false;
   state.onPrem.stubs.splice(index, 1);
   return true;
+}
+
+/** Remove every stub route (the scenario's too, until a reset); the backend then answers as if none were declared. */
+export function clearStubs(state: EmulatorState): void {
+  state.onPrem.stubs.length = 0;
 }

@@ -3,7 +3,7 @@
  * read the mails the SMTP sink received. Same rules as the control API (bad input throws, changes nothing).
  */
 import type { EmulatorCore } from '../core/emulator-core.ts';
-import { listConnectors, putConnector, putStub, removeConnector, removeStub, setConnectorOnline } from './control.ts';
+import { clearStubs, listConnectors, putConnector, putStub, removeConnector, removeStub, setConnectorOnline } from './control.ts';
 import type { BackendStub, CloudConnector, ReceivedMail } from './model.ts';
 import type { StubInput } from './schema.ts';
 
@@ -15,6 +15,8 @@ export interface OnPremHandle {
   removeConnector(locationId: string, tenant?: string): boolean;
   addStub(stub: StubInput): BackendStub;
   removeStub(id: string): boolean;
+  /** Remove every stub route, the scenario's too (a reset brings those back). */
+  clearStubs(): void;
   mails(): ReceivedMail[];
   clearMails(): void;
 }
@@ -33,6 +35,7 @@ export function createOnPremHandle(core: EmulatorCore): OnPremHandle {
     removeConnector: (locationId, tenant) => changing(() => removeConnector(core.state, tenant, locationId)),
     addStub: (stub) => changing(() => putStub(core.state, stub)),
     removeStub: (id) => changing(() => removeStub(core.state, id)),
+    clearStubs: () => changing(() => clearStubs(core.state)),
     mails: () => [...core.state.onPrem.mails],
     clearMails: () =>
       changing(() => {

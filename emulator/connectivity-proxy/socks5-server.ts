@@ -15,8 +15,15 @@ import { recordProxyEntry, type ProxyJournalEntry } from './proxy-journal.ts';
 
 export const sapAuthMethod = 0x80;
 const maxTokenLength = 64 * 1024;
-const handshakeTimeoutMs = 30_000;
-const connectTimeoutMs = 10_000;
+
+export interface Socks5Timeouts {
+  /** From accepting the connection to the CONNECT reply; then the connection is closed (journal `check: handshake`). */
+  handshakeTimeoutMs: number;
+  /** For the connection to the internal host (for TCPS, its TLS handshake too); then reply 04. */
+  connectTimeoutMs: number;
+}
+
+export const defaultSocks5Timeouts: Socks5Timeouts = { handshakeTimeoutMs: 30_000, connectTimeoutMs: 10_000 };
 
 export const socksReply = { succeeded: 0, generalFailure: 1, notAllowed: 2, networkUnreachable: 3, hostUnreachable: 4, connectionRefused: 5, commandNotSupported: 7, addressTypeNotSupported: 8 } as const;
 
@@ -44,11 +51,13 @@ class Socks5Session {
   private zid = '';
   private readonly entry: Omit<ProxyJournalEntry, 'status'> = { service: 'socks5', method: 'CONNECT', path: '', started: this.started };
   private readonly timer: NodeJS.Timeout;
+  private readonly timeouts: Socks5Timeouts;
 
-  constructor(core: EmulatorCore, socket: Socket) {
+  constructor(core: EmulatorCore, socket: Socket, timeouts: Socks5Timeouts) {
     this.core = core;
     this.socket = socket;
-    this.timer = setTimeout(() => this.abort('handshake', 'the SOCKS5 handshake did not complete in time'), handshakeTimeoutMs);
+    this.timeouts = timeouts;
+    this.timer = setTimeout(() => this.abort('handshake', `the SOCKS5 handshake did not complete within ${timeouts.handshakeTimeoutMs} ms`), timeouts.handshakeTimeoutMs);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('error', () => this.close());
     socket.on('close', () => this.close());
@@ -185,7 +194,7 @@ class Socks5Session {
       decision.protocol === 'TCPS'
         ? tlsConnect({ ...options, rejectUnauthorized: false })
         : netConnect({ ...options, noDelay: true, onread: { buffer: takeRelayBuffer, callback: (n: number, buf: Uint8Array): boolean => this.relayFromBackend(upstream, n, buf as Buffer) } });
-    const connectTimer = setTimeout(() => upstream.destroy(new Error('connect timeout')), connectTimeoutMs);
+    const connectTimer = setTimeout(() => upstream.destroy(new Error(`no connection within ${this.timeouts.connectTimeoutMs} ms`)), this.timeouts.connectTimeoutMs);
     upstream.once('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(connectTimer);
       if (this.stage === 'relay') return this.socket.destroy();
@@ -252,13 +261,13 @@ class Socks5Session {
   }
 }
 
-export function createSocks5Server(core: EmulatorCore): { server: Server; sockets: Set<Socket> } {
+export function createSocks5Server(core: EmulatorCore, timeouts: Socks5Timeouts = defaultSocks5Timeouts): { server: Server; sockets: Set<Socket> } {
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.setNoDelay(true);
-    new Socks5Session(core, socket);
+    new Socks5Session(core, socket, timeouts);
   });
   server.on('error', () => undefined);
   return { server, sockets };

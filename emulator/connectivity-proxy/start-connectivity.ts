@@ -5,6 +5,7 @@
  */
 import type { EmulatorCore } from '../core/emulator-core.ts';
 import { startBackend } from '../backend/start-backend.ts';
+import { defaultSocks5Timeouts } from './socks5-server.ts';
 import { startProxies } from './start-proxies.ts';
 
 export const defaultConnectivityPorts = { httpProxy: 20003, socks5: 20004, backendHttp: 20010, backendTcp: 20011, smtp: 20025 } as const;
@@ -22,6 +23,10 @@ export interface ConnectivityOptions {
   smtpPort?: number;
   /** How long the HTTP proxy waits for the backend's answer before 504. Default 60 s. */
   proxyBackendTimeoutMs?: number;
+  /** How long a SOCKS5 client may take from connecting to the CONNECT request being answered; then the connection is closed. Default 30 s. */
+  socksHandshakeTimeoutMs?: number;
+  /** How long SOCKS5 waits for the internal host's connection (TCPS: its TLS handshake too) before reply 04. Default 10 s. */
+  socksConnectTimeoutMs?: number;
 }
 
 export interface ConnectivityPorts {
@@ -53,6 +58,10 @@ export async function startConnectivity(
       host: options.host,
       caFile: options.caFile,
       backendTimeoutMs: options.proxyBackendTimeoutMs ?? 60_000,
+      socks5: {
+        handshakeTimeoutMs: options.socksHandshakeTimeoutMs ?? defaultSocks5Timeouts.handshakeTimeoutMs,
+        connectTimeoutMs: options.socksConnectTimeoutMs ?? defaultSocks5Timeouts.connectTimeoutMs,
+      },
     });
   } catch (err) {
     await backend.stop();

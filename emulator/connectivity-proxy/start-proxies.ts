@@ -3,7 +3,7 @@ import type { EmulatorCore } from '../core/emulator-core.ts';
 import { closeServer, listenOn } from '../backend/start-backend.ts';
 import { HttpConnectivityProxy } from './http-proxy-server.ts';
 import { PrincipalCertificateIssuer } from './principal-certificate.ts';
-import { createSocks5Server } from './socks5-server.ts';
+import { createSocks5Server, type Socks5Timeouts } from './socks5-server.ts';
 
 export interface ProxyStartOptions {
   httpPort: number;
@@ -12,6 +12,7 @@ export interface ProxyStartOptions {
   /** The emulator CA (its key lies next to it) that issues principal propagation certificates. */
   caFile: string;
   backendTimeoutMs: number;
+  socks5: Socks5Timeouts;
 }
 
 export interface RunningProxies {
@@ -21,7 +22,7 @@ export interface RunningProxies {
 
 export async function startProxies(core: EmulatorCore, options: ProxyStartOptions): Promise<RunningProxies> {
   const http = new HttpConnectivityProxy({ core, certificates: new PrincipalCertificateIssuer(options.caFile), backendTimeoutMs: options.backendTimeoutMs });
-  const socks = createSocks5Server(core);
+  const socks = createSocks5Server(core, options.socks5);
   const httpPort = await listenOn(http.server, options.httpPort, options.host, 'httpProxyPort');
   let socksPort: number;
   try {

@@ -4,7 +4,7 @@
  */
 import type { App } from '../core/app-env.ts';
 import type { EmulatorCore } from '../core/emulator-core.ts';
-import { listConnectors, putConnector, putStub, removeConnector, removeStub, setConnectorOnline } from '../cloud-connector/control.ts';
+import { clearStubs, listConnectors, putConnector, putStub, removeConnector, removeStub, setConnectorOnline } from '../cloud-connector/control.ts';
 import { readControlJson } from './json-body.ts';
 import { bodyOf, paramOf, queryOf, registerOperation } from './operation.ts';
 
@@ -36,7 +36,7 @@ export function registerConnectivityRoutes(app: App, core: EmulatorCore): void {
   });
 
   registerOperation(app, 'clearStubs', (c) => {
-    core.state.onPrem.stubs.length = 0;
+    clearStubs(core.state);
     return c.body(null, 204);
   });
 

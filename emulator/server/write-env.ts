@@ -22,14 +22,20 @@ export interface EnvFiles {
   hostEnv?: string;
 }
 
-/** A value for a `.env` line: single-quoted (read literally by dotenv, `node --env-file` and a POSIX shell). */
-function envValue(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
+/**
+ * A value for a `.env` line, single-quoted: dotenv, `node --env-file` and a POSIX shell all read that literally, but
+ * they disagree on any way of writing a single quote inside it (a shell's `'\''` ends the value early for the other
+ * two). So JSON gets its single quotes as `\u0027` (the same JSON once parsed), and other text with one is refused.
+ */
+function envValue(name: string, value: string, json: boolean): string {
+  const text = json ? value.replace(/'/g, '\\u0027') : value;
+  if (text.includes("'")) throw new Error(`${name} (${text}) contains a single quote, which a .env file cannot hold for dotenv and a shell alike; use a path without one`);
+  return `'${text}'`;
 }
 
 /** One `KEY='value'` line per entry. */
 function envFile(env: Record<string, string>): string {
-  return `${Object.entries(env).map(([key, value]) => `${key}=${envValue(value)}`).join('\n')}\n`;
+  return `${Object.entries(env).map(([key, value]) => `${key}=${envValue(key, value, key === 'VCAP_SERVICES')}`).join('\n')}\n`;
 }
 
 /**

@@ -61,6 +61,8 @@ export function registerXsuaaRoutes(app: App, deps: XsuaaDeps): void {
     const verified = await deps.minter.verify(token);
     if (!verified.ok) throw new OAuthError(401, 'invalid_token', verified.reason);
     const cl = verified.claims;
+    // UAA guards /userinfo with the resource id and scope `openid`, which user tokens carry and client tokens do not.
+    if (!cl.scope.includes('openid')) throw new OAuthError(403, 'access_denied', 'Invalid token does not contain resource id (openid)');
     return c.json({ user_id: cl.user_id, sub: cl.sub, user_name: cl.user_name, email: cl.email, given_name: cl.given_name, family_name: cl.family_name, origin: cl.origin, zid: cl.zid });
   });
 
