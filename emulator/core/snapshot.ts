@@ -14,6 +14,7 @@ import { levelLabels, restoreLevelLabels } from '../destination-service/labels.t
 import { importSigningKey, type SigningKey } from '../xsuaa/signing-keys.ts';
 import type { Clock } from './clock.ts';
 import { faultStateSchema } from './fault-schema.ts';
+import { instantMs, instantText, isInstant } from './time-bounds.ts';
 import type { EmulatorCore } from './emulator-core.ts';
 import { certificateSchema, destinationSchema, fragmentSchema, parseWith, scenarioSchema, ValidationError } from './scenario-schema.ts';
 import { buildState, type EmulatorState, type LevelStore, type Stored } from './state.ts';
@@ -21,7 +22,7 @@ import { buildState, type EmulatorState, type LevelStore, type Stored } from './
 export const snapshotFormat = 'btp-connectivity-emulator/snapshot';
 export const snapshotVersion = 1;
 
-const finiteMs = z.number({ error: 'must be a time in milliseconds since 1970' }).refine((n) => Math.abs(n) <= 8.64e15, 'must be a time a Date can hold');
+const finiteMs = instantMs;
 
 const stored = <S extends z.ZodType>(props: S) =>
   z.object({ props, modifiedAt: finiteMs, sharedWithSubscriber: z.boolean().optional() }).strict();
@@ -64,7 +65,14 @@ export const snapshotBody = z
     /** When it was taken (real time); informational. */
     savedAt: z.string().optional(),
     scenario: scenarioSchema,
-    clock: z.object({ frozen: z.boolean(), nowMs: finiteMs, offsetMs: z.number() }).strict(),
+    clock: z
+      .object({
+        frozen: z.boolean(),
+        nowMs: finiteMs,
+        offsetMs: z.number({ error: 'offsetMs must be a number of milliseconds' }).refine(Number.isFinite, 'offsetMs must be a finite number of milliseconds'),
+      })
+      .strict()
+      .refine((clock) => clock.frozen || isInstant(Date.now() + clock.offsetMs), { path: ['offsetMs'], message: `offsetMs must keep the running clock at ${instantText}` }),
     /** The active key first. `retiresAt`: end of its grace period on the emulator clock (ms). */
     signingKeys: z
       .array(z.object({ kid: z.string().min(1), privateJwk: privateRsaJwk, retiresAt: finiteMs.optional() }).strict())
