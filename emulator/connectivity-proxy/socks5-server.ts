@@ -15,7 +15,6 @@ import { recordProxyEntry, type ProxyJournalEntry } from './proxy-journal.ts';
 
 export const sapAuthMethod = 0x80;
 const maxTokenLength = 64 * 1024;
-const handshakeTimeoutMs = 30_000;
 const connectTimeoutMs = 10_000;
 
 export const socksReply = { succeeded: 0, generalFailure: 1, notAllowed: 2, networkUnreachable: 3, hostUnreachable: 4, connectionRefused: 5, commandNotSupported: 7, addressTypeNotSupported: 8 } as const;
@@ -45,7 +44,7 @@ class Socks5Session {
   private readonly entry: Omit<ProxyJournalEntry, 'status'> = { service: 'socks5', method: 'CONNECT', path: '', started: this.started };
   private readonly timer: NodeJS.Timeout;
 
-  constructor(core: EmulatorCore, socket: Socket) {
+  constructor(core: EmulatorCore, socket: Socket, handshakeTimeoutMs: number) {
     this.core = core;
     this.socket = socket;
     this.timer = setTimeout(() => this.abort('handshake', 'the SOCKS5 handshake did not complete in time'), handshakeTimeoutMs);
@@ -252,13 +251,14 @@ class Socks5Session {
   }
 }
 
-export function createSocks5Server(core: EmulatorCore): { server: Server; sockets: Set<Socket> } {
+/** `handshakeTimeoutMs`: how long a client may take from connect to a complete SOCKS5 handshake (headersTimeoutMs). */
+export function createSocks5Server(core: EmulatorCore, handshakeTimeoutMs: number): { server: Server; sockets: Set<Socket> } {
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.setNoDelay(true);
-    new Socks5Session(core, socket);
+    new Socks5Session(core, socket, handshakeTimeoutMs);
   });
   server.on('error', () => undefined);
   return { server, sockets };

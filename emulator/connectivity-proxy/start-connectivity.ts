@@ -6,10 +6,11 @@
 import type { EmulatorCore } from '../core/emulator-core.ts';
 import { startBackend } from '../backend/start-backend.ts';
 import { startProxies } from './start-proxies.ts';
+import { resolveTimeouts, type ConnectionTimeouts } from '../server/timeouts.ts';
 
 export const defaultConnectivityPorts = { httpProxy: 20003, socks5: 20004, backendHttp: 20010, backendTcp: 20011, smtp: 20025 } as const;
 
-export interface ConnectivityOptions {
+export interface ConnectivityOptions extends ConnectionTimeouts {
   /** HTTP proxy port (20003; 0 = any free port). */
   httpProxyPort?: number;
   /** SOCKS5 proxy port (20004). */
@@ -22,6 +23,8 @@ export interface ConnectivityOptions {
   smtpPort?: number;
   /** How long the HTTP proxy waits for the backend's answer before 504. Default 60 s. */
   proxyBackendTimeoutMs?: number;
+  /** Largest mail the SMTP sink accepts, in bytes (advertised as SIZE; beyond it 552). Default 25 MiB. */
+  smtpMaxMessageBytes?: number;
 }
 
 export interface ConnectivityPorts {
@@ -44,7 +47,13 @@ export async function startConnectivity(
 ): Promise<RunningConnectivity> {
   const pick = (given: number | undefined, fallback: number): number => given ?? (options.anyPort ? 0 : fallback);
   const d = defaultConnectivityPorts;
-  const backend = await startBackend(core, { http: pick(options.backendHttpPort, d.backendHttp), tcpEcho: pick(options.backendTcpPort, d.backendTcp), smtp: pick(options.smtpPort, d.smtp) }, options.host);
+  const timeouts = resolveTimeouts(options);
+  const backend = await startBackend(
+    core,
+    { http: pick(options.backendHttpPort, d.backendHttp), tcpEcho: pick(options.backendTcpPort, d.backendTcp), smtp: pick(options.smtpPort, d.smtp) },
+    options.host,
+    { timeouts, smtpMaxMessageBytes: options.smtpMaxMessageBytes },
+  );
   let proxies;
   try {
     proxies = await startProxies(core, {
@@ -53,6 +62,7 @@ export async function startConnectivity(
       host: options.host,
       caFile: options.caFile,
       backendTimeoutMs: options.proxyBackendTimeoutMs ?? 60_000,
+      timeouts,
     });
   } catch (err) {
     await backend.stop();

@@ -4,6 +4,7 @@ import { closeServer, listenOn } from '../backend/start-backend.ts';
 import { HttpConnectivityProxy } from './http-proxy-server.ts';
 import { PrincipalCertificateIssuer } from './principal-certificate.ts';
 import { createSocks5Server } from './socks5-server.ts';
+import type { ConnectionTimeouts } from '../server/timeouts.ts';
 
 export interface ProxyStartOptions {
   httpPort: number;
@@ -12,6 +13,7 @@ export interface ProxyStartOptions {
   /** The emulator CA (its key lies next to it) that issues principal propagation certificates. */
   caFile: string;
   backendTimeoutMs: number;
+  timeouts: Required<ConnectionTimeouts>;
 }
 
 export interface RunningProxies {
@@ -20,8 +22,8 @@ export interface RunningProxies {
 }
 
 export async function startProxies(core: EmulatorCore, options: ProxyStartOptions): Promise<RunningProxies> {
-  const http = new HttpConnectivityProxy({ core, certificates: new PrincipalCertificateIssuer(options.caFile), backendTimeoutMs: options.backendTimeoutMs });
-  const socks = createSocks5Server(core);
+  const http = new HttpConnectivityProxy({ core, certificates: new PrincipalCertificateIssuer(options.caFile), backendTimeoutMs: options.backendTimeoutMs, timeouts: options.timeouts });
+  const socks = createSocks5Server(core, options.timeouts.headersTimeoutMs);
   const httpPort = await listenOn(http.server, options.httpPort, options.host, 'httpProxyPort');
   let socksPort: number;
   try {
