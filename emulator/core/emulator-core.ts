@@ -31,6 +31,7 @@ import { buildState, type EmulatorState } from './state.ts';
 import { redactQuery } from './redact.ts';
 import { encodeReason, reasonHeader } from './reason-header.ts';
 import { bodyLimitMiddleware, defaultLimits, type InputLimits } from './limits.ts';
+import { captureRollback } from './snapshot.ts';
 import { ChangeNotifier, type ChangeListener } from './change-notifier.ts';
 import { RequestGuard, type BoundAddress, type RequestGuardOptions } from './request-guard.ts';
 
@@ -107,7 +108,7 @@ export class EmulatorCore {
     this.urls = options.urls ?? { uaaDomain: 'localhost:20000', serviceUrl: 'http://localhost:20000' };
     this.scenario = validateScenario(options.scenario ?? minimalScenario);
     this.state = buildState(this.scenario, this.clock.now());
-    this.journal = new Journal(options.journalSize);
+    this.journal = new Journal(options.journalSize, options.journalMaxBytes);
     this.faults = new FaultList(this.clock);
     this.minter = new TokenMinter(this.keys, this.clock, () => this.urls);
     const getState = (): EmulatorState => this.state;
@@ -125,6 +126,7 @@ export class EmulatorCore {
     this.destinations = new DestinationGateway(getState, this.minter, (request, outboundOptions) => this.fetchOutbound(request, outboundOptions), () => this.placeholders());
     const certificateAuthority = options.certificateAuthority;
     wireCrud(this.destinations, { now: () => this.clock.now(), placeholders: () => this.placeholders(), certificateAuthority: () => certificateAuthority, maxEntitiesPerLevel: this.limits.maxEntitiesPerLevel });
+    this.changes.useCheckpoints(() => captureRollback(this));
     this.app = this.buildApp();
   }
 

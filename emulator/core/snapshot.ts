@@ -217,6 +217,25 @@ export async function importSnapshot(core: EmulatorCore, value: unknown): Promis
   applyFaults?.();
 }
 
+/**
+ * A checkpoint of the live state, in memory: the returned function puts the emulator back to it (scenario,
+ * every store, keys, clock, faults; the journal stays). The state directory's writer uses it so a change that
+ * could not be saved does not stay (change-notifier.ts). Mails are shared, not copied: they never change.
+ */
+export function captureRollback(core: EmulatorCore): () => void {
+  const live = captureSnapshot(core);
+  const mails = [...live.onPrem.mails];
+  const saved = structuredClone({ ...live, signingKeys: [], onPrem: { ...live.onPrem, mails: [] } });
+  const keys = core.keys.held().map((held) => ({ ...held }));
+  return () => {
+    core.state = restoredState({ ...saved, onPrem: { ...saved.onPrem, mails: [...mails] } }, core.clock.now());
+    core.scenario = saved.scenario;
+    core.keys.replace(keys);
+    restoreClock(core.clock, saved.clock);
+    if (saved.faults) core.faults.prepareRestore(saved.faults)();
+  };
+}
+
 /** Run `check`; a ValidationError it throws names its fields under `section`. */
 function prefixed<T>(section: string, check: () => T): T {
   try {
