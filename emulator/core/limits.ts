@@ -49,7 +49,8 @@ export function bodyLimitMiddleware(limits: Required<InputLimits>): MiddlewareHa
       onError: (ctx) => {
         const message = `The request body is larger than ${formatBytes(limit.bytes)}, the limit for ${c.req.method} ${path}; start the emulator with ${limit.option} (${optionOf[limit.option]}) to raise it`;
         ctx.set('reason', message);
-        return ctx.json({ error: 'payload_too_large', message, limit: limit.bytes, option: limit.option }, 413);
+        // The rest of the body is not read, so the connection cannot carry another request: say so.
+        return ctx.json({ error: 'payload_too_large', message, limit: limit.bytes, option: limit.option }, 413, { connection: 'close' });
       },
     })(c, next);
   };
