@@ -7,7 +7,7 @@
  */
 import type { Socket } from 'node:net';
 import { request as httpRequest } from 'node:http';
-import nodemailer from 'nodemailer';
+import nodemailer, { type Transporter } from 'nodemailer';
 import { SocksClient } from 'socks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type EmulatorHandle } from '../emulator/index.ts';
@@ -31,11 +31,11 @@ function sapAuthRequest(jwt: string): Buffer {
   return Buffer.concat([Buffer.from([0x01]), length, Buffer.from(jwt), Buffer.from([0x00])]);
 }
 
-function directTransport(): nodemailer.Transporter {
+function directTransport(): Transporter {
   return nodemailer.createTransport({ host: '127.0.0.1', port: emu.ports.smtp, secure: false, ignoreTLS: true });
 }
 
-async function socksTransport(): Promise<nodemailer.Transporter> {
+async function socksTransport(): Promise<Transporter> {
   const token = await serviceToken(emu, 'connectivity');
   const transport = nodemailer.createTransport({ host: 'smtp.internal', port: 25, secure: false, ignoreTLS: true, auth: { user: 'u', pass: 'x' }, proxy: 'socks5://127.0.0.1:1' });
   transport.set('proxy_handler_socks5', (_proxy: unknown, options: { host?: string; port?: number }, callback: (err: Error | null, socket?: { connection: Socket }) => void) => {

@@ -13,6 +13,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator, type EmulatorHandle } from '../emulator/index.ts';
 import { call, dest, destinationToken, httpDestination } from './state-helpers.ts';
 
+/** A snapshot as JSON, enough to change a field of it. */
+type Snap = Record<string, unknown> & { signingKeys: object[] };
+
 const running: EmulatorHandle[] = [];
 afterEach(async () => {
   await Promise.all(running.splice(0).map((e) => e.stop().catch(() => undefined)));
@@ -66,12 +69,12 @@ describe('item 9: numbers that reach a Date', () => {
   });
 
   it.each([
-    ['clock.nowMs', (s: Record<string, any>) => ({ ...s, clock: { frozen: true, nowMs: 8.64e15, offsetMs: 0 } })],
-    ['signingKeys[0].retiresAt', (s: Record<string, any>) => ({ ...s, signingKeys: [{ ...s.signingKeys[0], retiresAt: 1e300 }] })],
-    ['faults.faults[0].until', (s: Record<string, any>) => ({ ...s, faults: { nextId: 2, faults: [{ id: 'f', target: {}, effect: { status: 503 }, until: '+275760-09-13T00:00:00.000Z', added: '2030-01-01T00:00:00.000Z', hits: 0 }] } })],
+    ['clock.nowMs', (s: Snap) => ({ ...s, clock: { frozen: true, nowMs: 8.64e15, offsetMs: 0 } })],
+    ['signingKeys[0].retiresAt', (s: Snap) => ({ ...s, signingKeys: [{ ...s.signingKeys[0], retiresAt: 1e300 }] })],
+    ['faults.faults[0].until', (s: Snap) => ({ ...s, faults: { nextId: 2, faults: [{ id: 'f', target: {}, effect: { status: 503 }, until: '+275760-09-13T00:00:00.000Z', added: '2030-01-01T00:00:00.000Z', hits: 0 }] } })],
   ])('a snapshot with an out-of-range %s is refused with 400 naming it', async (field, change) => {
     const emu = await start();
-    const snapshot = (await (await fetch(`${emu.urls.control}/snapshot`)).json()) as Record<string, any>;
+    const snapshot = (await (await fetch(`${emu.urls.control}/snapshot`)).json()) as Snap;
     const res = await json('PUT', `${emu.urls.control}/snapshot`, change(snapshot));
     expect(res.status).toBe(400);
     expect(((await res.json()) as { message: string }).message).toContain(field);
