@@ -224,15 +224,26 @@ export async function importSnapshot(core: EmulatorCore, value: unknown): Promis
  */
 export function captureRollback(core: EmulatorCore): () => void {
   const live = captureSnapshot(core);
-  const mails = [...live.onPrem.mails];
-  const saved = structuredClone({ ...live, signingKeys: [], onPrem: { ...live.onPrem, mails: [] } });
+  // Shared, not copied (they are replaced on change, never changed in place): the scenario, the mails, and the
+  // props of stored entities (captureSnapshot already lists the entities in fresh wrappers). The rest is copied.
+  const { scenario, levels, onPrem } = live;
+  const mails = [...onPrem.mails];
+  const entities = Object.fromEntries(Object.entries(levels).map(([key, level]) => [key, { destinations: level.destinations, fragments: level.fragments, certificates: level.certificates }]));
+  const copied = structuredClone({
+    ...live,
+    scenario: undefined,
+    signingKeys: [],
+    levels: Object.fromEntries(Object.entries(levels).map(([key, level]) => [key, { labels: level.labels }])),
+    onPrem: { ...onPrem, mails: [] },
+  });
   const keys = core.keys.held().map((held) => ({ ...held }));
   return () => {
-    core.state = restoredState({ ...saved, onPrem: { ...saved.onPrem, mails: [...mails] } }, core.clock.now());
-    core.scenario = saved.scenario;
+    const restoredLevels = Object.fromEntries(Object.entries(copied.levels).map(([key, level]) => [key, { ...entities[key], labels: level.labels }]));
+    core.state = restoredState({ ...copied, scenario, levels: restoredLevels, onPrem: { ...copied.onPrem, mails: [...mails] } }, core.clock.now());
+    core.scenario = scenario;
     core.keys.replace(keys);
-    restoreClock(core.clock, saved.clock);
-    if (saved.faults) core.faults.prepareRestore(saved.faults)();
+    restoreClock(core.clock, copied.clock);
+    if (copied.faults) core.faults.prepareRestore(copied.faults)();
   };
 }
 
