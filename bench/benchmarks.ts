@@ -19,13 +19,14 @@ import { benchFind, benchScaling, type DestinationSettings } from './destination
 import { benchMemory, type MemorySettings } from './memory.ts';
 import { benchPersistence, type PersistenceSettings } from './persistence.ts';
 import { benchProxyProcesses } from './proxy-processes.ts';
+import { benchLoad, type LoadSettings } from './load.ts';
 
 export { median, type BenchResult } from './common.ts';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cliFile = join(repoRoot, 'emulator', 'cli', 'main.ts');
 
-export interface BenchSettings extends ConnectivitySettings, DestinationSettings, MemorySettings, PersistenceSettings {
+export interface BenchSettings extends ConnectivitySettings, DestinationSettings, MemorySettings, PersistenceSettings, LoadSettings {
   /** Warm `startEmulator({ port: 0 })` + `stop()` runs (≥ 30 for a real run). */
   startRuns: number;
   /** Starts with an empty TLS folder, so the CA and server certificate are generated. */
@@ -57,6 +58,9 @@ export const fullSettings: BenchSettings = {
   memoryRuns: 3,
   soakRequests: 100_000,
   persistenceWrites: 500,
+  loadProxied: 2000,
+  loadTunnels: 2000,
+  loadTokens: 10_000,
 };
 export const smokeSettings: BenchSettings = {
   startRuns: 3,
@@ -76,6 +80,9 @@ export const smokeSettings: BenchSettings = {
   memoryRuns: 1,
   soakRequests: 400,
   persistenceWrites: 10,
+  loadProxied: 20,
+  loadTunnels: 20,
+  loadTokens: 50,
 };
 
 export interface BenchReport {
@@ -240,7 +247,7 @@ async function benchTokens(startEmulator: StartEmulator, settings: BenchSettings
 }
 
 /** The benchmark groups, in the order they run; `npm run bench -- proxy memory` runs only those named. */
-export const benchGroups = ['startup', 'reset', 'tokens', 'find', 'scaling', 'proxy', 'processes', 'memory', 'persistence'] as const;
+export const benchGroups = ['startup', 'reset', 'tokens', 'find', 'scaling', 'proxy', 'processes', 'memory', 'persistence', 'load'] as const;
 export type BenchGroup = (typeof benchGroups)[number];
 
 export async function runBenchmarks(settings: BenchSettings, groups: readonly BenchGroup[] = benchGroups): Promise<BenchReport> {
@@ -262,6 +269,7 @@ export async function runBenchmarks(settings: BenchSettings, groups: readonly Be
     processes: () => benchProxyProcesses(settings),
     memory: () => benchMemory(settings),
     persistence: () => benchPersistence(startEmulator, settings),
+    load: () => benchLoad(startEmulator, settings),
   };
   const results: BenchResult[] = [];
   for (const group of benchGroups) if (groups.includes(group)) results.push(...(await run[group]()));

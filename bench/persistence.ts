@@ -43,8 +43,10 @@ export async function benchPersistence(startEmulator: StartEmulator, settings: P
   const results: BenchResult[] = [];
   for (const count of [0, 1000]) {
     const stateDir = mkdtempSync(join(tmpdir(), 'btp-emulator-bench-state-'));
-    const persisted = await startEmulator({ port: 0, scenario: 'default', stateDir });
-    const plain = await startEmulator({ port: 0, scenario: 'default' });
+    // Above BTP's 1,000 per level: the filler plus the scenario's own destinations plus the one written.
+    const maxEntitiesPerLevel = 10_000;
+    const persisted = await startEmulator({ port: 0, scenario: 'default', stateDir, maxEntitiesPerLevel });
+    const plain = await startEmulator({ port: 0, scenario: 'default', maxEntitiesPerLevel });
     try {
       withDestinations(persisted, count);
       withDestinations(plain, count);

@@ -147,7 +147,7 @@ describe('btp-emulator errors', () => {
     writeFileSync(file, '{ "tenants": [ ');
     const result = await runCli(['start', '--port', '0', '--scenario', file]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('not valid JSON or YAML');
+    expect(result.stderr).toContain('not valid JSON');
   });
 
   it('refuses an unreadable scenario file with exit code 2, naming the file', async () => {

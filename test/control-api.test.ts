@@ -138,7 +138,7 @@ describe('POST /_emulator/scenario', () => {
   it('refuses text that is neither YAML nor JSON with 400', async () => {
     const res = await fetch(`${control}/scenario`, { method: 'POST', body: '{ "tenants": [' });
     expect(res.status).toBe(400);
-    expect(((await res.json()) as { message: string }).message).toContain('not valid JSON or YAML');
+    expect(((await res.json()) as { message: string }).message).toContain('not valid JSON');
     expect((await health()).scenario).toBe('default');
   });
 });

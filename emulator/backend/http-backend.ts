@@ -10,6 +10,7 @@ import { matchStub, type BackendStub } from '../cloud-connector/model.ts';
 import type { EmulatorCore } from '../core/emulator-core.ts';
 import { handleODataSample } from './odata-sample.ts';
 import { meetBackendFault } from '../cloud-connector/backend-faults.ts';
+import { httpTimeoutOptions, resolveTimeouts, type ConnectionTimeouts } from '../server/timeouts.ts';
 
 export interface EchoBody {
   method: string;
@@ -68,8 +69,8 @@ function sendStub(stub: BackendStub, method: string, res: ServerResponse): void 
   res.end(answer.body ?? undefined);
 }
 
-export function createHttpBackend(core: EmulatorCore): Server {
-  return createServer({ keepAliveTimeout: 10_000 }, (req, res) => {
+export function createHttpBackend(core: EmulatorCore, timeouts: Required<ConnectionTimeouts> = resolveTimeouts()): Server {
+  return createServer(httpTimeoutOptions(timeouts), (req, res) => {
     handle(core, req, res).catch((err: Error) => {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
       res.end(`backend error: ${err.message}`);

@@ -9,6 +9,7 @@ import { createHttpBackend } from './http-backend.ts';
 import { createSmtpSink } from './smtp-sink.ts';
 import { createTcpEcho } from './tcp-echo.ts';
 import { listenAs } from '../server/start-errors.ts';
+import { resolveTimeouts, type ConnectionTimeouts } from '../server/timeouts.ts';
 
 export interface BackendPorts {
   http: number;
@@ -38,10 +39,15 @@ export function closeServer(server: NetServer | Server, sockets: Iterable<Socket
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
-export async function startBackend(core: EmulatorCore, ports: BackendPorts, host: string): Promise<RunningBackend> {
-  const http = createHttpBackend(core);
+export interface BackendOptions {
+  timeouts: Required<ConnectionTimeouts>;
+  smtpMaxMessageBytes?: number;
+}
+
+export async function startBackend(core: EmulatorCore, ports: BackendPorts, host: string, options: BackendOptions = { timeouts: resolveTimeouts() }): Promise<RunningBackend> {
+  const http = createHttpBackend(core, options.timeouts);
   const tcp = createTcpEcho();
-  const smtp = createSmtpSink(core);
+  const smtp = createSmtpSink(core, { maxMessageBytes: options.smtpMaxMessageBytes, socketTimeoutMs: options.timeouts.headersTimeoutMs });
   const started: (() => Promise<void>)[] = [];
   const stop = async (): Promise<void> => {
     await Promise.all(started.map((close) => close()));

@@ -123,6 +123,16 @@ const startFlags: Record<string, StartFlag> = {
     'advertised-socks-proxy-port': ['SOCKS5 proxy port written into the connectivity binding', (o, p) => (o.advertisedSocksProxyPort = p)],
     'advertised-backend-port': ['backend HTTP port in {{backend}} and the ready line', (o, p) => (o.advertisedBackendPort = p)],
   }),
+  ...numberFlags({
+    'max-body-bytes': ['largest request body of any endpoint but PUT /_emulator/snapshot, in bytes (default 10485760 = 10 MiB)', (o, n) => (o.maxBodyBytes = n)],
+    'max-snapshot-bytes': ['largest PUT /_emulator/snapshot body, in bytes (default 104857600 = 100 MiB)', (o, n) => (o.maxSnapshotBytes = n)],
+    'max-entities-per-level': ['destinations, fragments, certificates per Destination Service level, each (default 1000, as on BTP)', (o, n) => (o.maxEntitiesPerLevel = n)],
+    'journal-max-bytes': ['bound of the request journal in bytes (default 33554432 = 32 MiB)', (o, n) => (o.journalMaxBytes = n)],
+    'smtp-max-message-bytes': ['largest mail the SMTP sink accepts (its SIZE; default 26214400 = 25 MiB)', (o, n) => (o.smtpMaxMessageBytes = n)],
+    'headers-timeout-ms': ['time to a complete request head, TLS or SOCKS5 handshake on every listener (default 60000)', (o, n) => (o.headersTimeoutMs = n)],
+    'request-timeout-ms': ['time for a whole HTTP request (default 300000)', (o, n) => (o.requestTimeoutMs = n)],
+    'idle-timeout-ms': ['idle keep-alive HTTP connection (default 5000)', (o, n) => (o.idleTimeoutMs = n)],
+  }),
   'tls-dir': {
     value: 'DIR',
     describe: 'where the CA and the server certificate are kept (default: a folder under the temp dir)',
@@ -204,6 +214,15 @@ let writeEnvHostDir: string | undefined;
 function writeEnvIfAsked(emulator: Parameters<typeof writeEnvFiles>[0]): void {
   if (writeEnvHostDir && !writeEnvDir) throw new UsageError('--write-env-host-dir needs --write-env DIR (the folder the files are written to)');
   if (writeEnvDir) writeEnvFiles(emulator, writeEnvDir, { hostDir: writeEnvHostDir });
+}
+
+/** Limit and timeout flags: each sets one positive whole-number StartOptions field. */
+function numberFlags(flags: Record<string, [string, (options: StartOptions, value: number) => void]>): Record<string, StartFlag> {
+  const parse = (value: string, flag: string): number => {
+    if (!/^\d+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) throw new UsageError(`--${flag} must be a whole number of 1 or more, got "${value}"`);
+    return Number(value);
+  };
+  return Object.fromEntries(Object.entries(flags).map(([name, [describe, set]]) => [name, { value: 'N', describe, apply: (options: StartOptions, value: string, flag: string) => void set(options, parse(value, flag)) }]));
 }
 
 /** Port flags: each sets one numeric StartOptions field. */

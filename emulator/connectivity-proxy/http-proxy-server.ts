@@ -17,6 +17,7 @@ import { principalCertificateHeader, type PrincipalCertificateIssuer } from './p
 import { authenticateProxyToken, principalName, tokenFromProxyAuthorization } from './proxy-auth.ts';
 import { recordProxyEntry, type ProxyJournalEntry } from './proxy-journal.ts';
 import { encodeReason, reasonHeader } from '../core/reason-header.ts';
+import { httpTimeoutOptions, type ConnectionTimeouts } from '../server/timeouts.ts';
 
 export const locationHeader = 'sap-connectivity-scc-location_id';
 const userHeader = 'sap-connectivity-authentication';
@@ -28,6 +29,8 @@ export interface HttpProxyOptions {
   certificates: PrincipalCertificateIssuer;
   /** How long the proxy waits for the backend's response headers before answering 504. */
   backendTimeoutMs: number;
+  /** Header, request and keep-alive timeouts (server/timeouts.ts). */
+  timeouts: Required<ConnectionTimeouts>;
 }
 
 type Entry = Omit<ProxyJournalEntry, 'status'>;
@@ -68,13 +71,13 @@ export class HttpConnectivityProxy {
 
   constructor(options: HttpProxyOptions) {
     this.options = options;
-    this.server = createServer({ keepAliveTimeout: 10_000, maxHeaderSize: 16_384 }, (req, res) => {
+    this.server = createServer({ ...httpTimeoutOptions(options.timeouts), maxHeaderSize: 16_384 }, (req, res) => {
       this.handle(req, res).catch((err: Error) => sendError(res, 502, 'Bad Gateway', `proxy failure: ${err.message}`));
     });
     this.server.on('connect', (req: IncomingMessage, socket: Duplex) => this.refuseConnect(req, socket));
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
       if (!socket.writable) return socket.destroy();
-      const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
       socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     });
   }

@@ -23,7 +23,7 @@ export interface Socks5Timeouts {
   connectTimeoutMs: number;
 }
 
-export const defaultSocks5Timeouts: Socks5Timeouts = { handshakeTimeoutMs: 30_000, connectTimeoutMs: 10_000 };
+export const defaultSocks5Timeouts: Socks5Timeouts = { handshakeTimeoutMs: 60_000, connectTimeoutMs: 10_000 };
 
 export const socksReply = { succeeded: 0, generalFailure: 1, notAllowed: 2, networkUnreachable: 3, hostUnreachable: 4, connectionRefused: 5, commandNotSupported: 7, addressTypeNotSupported: 8 } as const;
 

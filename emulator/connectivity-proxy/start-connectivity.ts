@@ -7,10 +7,11 @@ import type { EmulatorCore } from '../core/emulator-core.ts';
 import { startBackend } from '../backend/start-backend.ts';
 import { defaultSocks5Timeouts } from './socks5-server.ts';
 import { startProxies } from './start-proxies.ts';
+import { resolveTimeouts, type ConnectionTimeouts } from '../server/timeouts.ts';
 
 export const defaultConnectivityPorts = { httpProxy: 20003, socks5: 20004, backendHttp: 20010, backendTcp: 20011, smtp: 20025 } as const;
 
-export interface ConnectivityOptions {
+export interface ConnectivityOptions extends ConnectionTimeouts {
   /** HTTP proxy port (20003; 0 = any free port). */
   httpProxyPort?: number;
   /** SOCKS5 proxy port (20004). */
@@ -23,10 +24,12 @@ export interface ConnectivityOptions {
   smtpPort?: number;
   /** How long the HTTP proxy waits for the backend's answer before 504. Default 60 s. */
   proxyBackendTimeoutMs?: number;
-  /** How long a SOCKS5 client may take from connecting to the CONNECT request being answered; then the connection is closed. Default 30 s. */
+  /** How long a SOCKS5 client may take from connecting to the CONNECT request being answered; then the connection is closed. Default: headersTimeoutMs (60 s). */
   socksHandshakeTimeoutMs?: number;
   /** How long SOCKS5 waits for the internal host's connection (TCPS: its TLS handshake too) before reply 04. Default 10 s. */
   socksConnectTimeoutMs?: number;
+  /** Largest mail the SMTP sink accepts, in bytes (advertised as SIZE; beyond it 552). Default 25 MiB. */
+  smtpMaxMessageBytes?: number;
 }
 
 export interface ConnectivityPorts {
@@ -49,7 +52,13 @@ export async function startConnectivity(
 ): Promise<RunningConnectivity> {
   const pick = (given: number | undefined, fallback: number): number => given ?? (options.anyPort ? 0 : fallback);
   const d = defaultConnectivityPorts;
-  const backend = await startBackend(core, { http: pick(options.backendHttpPort, d.backendHttp), tcpEcho: pick(options.backendTcpPort, d.backendTcp), smtp: pick(options.smtpPort, d.smtp) }, options.host);
+  const timeouts = resolveTimeouts(options);
+  const backend = await startBackend(
+    core,
+    { http: pick(options.backendHttpPort, d.backendHttp), tcpEcho: pick(options.backendTcpPort, d.backendTcp), smtp: pick(options.smtpPort, d.smtp) },
+    options.host,
+    { timeouts, smtpMaxMessageBytes: options.smtpMaxMessageBytes },
+  );
   let proxies;
   try {
     proxies = await startProxies(core, {
@@ -59,9 +68,10 @@ export async function startConnectivity(
       caFile: options.caFile,
       backendTimeoutMs: options.proxyBackendTimeoutMs ?? 60_000,
       socks5: {
-        handshakeTimeoutMs: options.socksHandshakeTimeoutMs ?? defaultSocks5Timeouts.handshakeTimeoutMs,
+        handshakeTimeoutMs: options.socksHandshakeTimeoutMs ?? timeouts.headersTimeoutMs,
         connectTimeoutMs: options.socksConnectTimeoutMs ?? defaultSocks5Timeouts.connectTimeoutMs,
       },
+      timeouts,
     });
   } catch (err) {
     await backend.stop();

@@ -4,6 +4,7 @@ import { closeServer, listenOn } from '../backend/start-backend.ts';
 import { HttpConnectivityProxy } from './http-proxy-server.ts';
 import { PrincipalCertificateIssuer } from './principal-certificate.ts';
 import { createSocks5Server, type Socks5Timeouts } from './socks5-server.ts';
+import type { ConnectionTimeouts } from '../server/timeouts.ts';
 
 export interface ProxyStartOptions {
   httpPort: number;
@@ -13,6 +14,7 @@ export interface ProxyStartOptions {
   caFile: string;
   backendTimeoutMs: number;
   socks5: Socks5Timeouts;
+  timeouts: Required<ConnectionTimeouts>;
 }
 
 export interface RunningProxies {
@@ -21,7 +23,7 @@ export interface RunningProxies {
 }
 
 export async function startProxies(core: EmulatorCore, options: ProxyStartOptions): Promise<RunningProxies> {
-  const http = new HttpConnectivityProxy({ core, certificates: new PrincipalCertificateIssuer(options.caFile), backendTimeoutMs: options.backendTimeoutMs });
+  const http = new HttpConnectivityProxy({ core, certificates: new PrincipalCertificateIssuer(options.caFile), backendTimeoutMs: options.backendTimeoutMs, timeouts: options.timeouts });
   const socks = createSocks5Server(core, options.socks5);
   const httpPort = await listenOn(http.server, options.httpPort, options.host, 'httpProxyPort');
   let socksPort: number;

@@ -9,6 +9,7 @@ import type { Clock } from '../core/clock.ts';
 import type { EmulatorCore } from '../core/emulator-core.ts';
 import { parseWith, ValidationError } from '../core/scenario-schema.ts';
 import { readControlJson } from './json-body.ts';
+import { instantText, isInstant } from '../core/time-bounds.ts';
 import { registerOperation } from './operation.ts';
 import { clockBody } from './schemas.ts';
 
@@ -58,6 +59,7 @@ export function applyClockAction(clock: Clock, input: unknown): ClockView {
       if (body.at !== undefined) {
         at = Date.parse(body.at);
         if (Number.isNaN(at)) refuse('at', `at must be an ISO date-time like "2030-01-01T00:00:00Z", got "${body.at}"`);
+        if (!isInstant(at!)) refuse('at', `at must be ${instantText}, got "${body.at}"`);
       }
       clock.freeze(at);
       break;
@@ -66,8 +68,8 @@ export function applyClockAction(clock: Clock, input: unknown): ClockView {
       if (body.by === undefined) refuse('by', 'by is required for action "advance": milliseconds, or text like "30m", "90s", "1h30m"');
       const ms = parseDuration(body.by!);
       if (ms === undefined) refuse('by', `by must be a duration: milliseconds, or text like "30m", "90s", "1h30m"; got "${String(body.by)}"`);
-      // A Date holds ±8.64e15 ms around 1970; beyond that every time the emulator writes would throw.
-      if (!(Math.abs(clock.now() + ms!) <= 8.64e15)) refuse('by', `by ${String(body.by)} would move the clock past the dates a Date can hold`);
+      // Bounded (core/time-bounds.ts), so every time the emulator later writes still fits a Date.
+      if (!isInstant(clock.now() + ms!)) refuse('by', `by ${String(body.by)} would move the clock outside ${instantText}`);
       clock.advance(ms!);
       break;
     }

@@ -13,6 +13,7 @@ import { parseWith, ValidationError } from '../core/scenario-schema.ts';
 import { importSigningKey, type KeyRing } from '../xsuaa/signing-keys.ts';
 import { parseDuration } from './clock-routes.ts';
 import { readControlJson } from './json-body.ts';
+import { durationText, isDuration } from '../core/time-bounds.ts';
 import { registerOperation } from './operation.ts';
 import { rotateBody } from './schemas.ts';
 
@@ -36,6 +37,7 @@ export async function rotateSigningKey(core: EmulatorCore, input: unknown): Prom
     if (!body.keepOld) throw new ValidationError('request body', [{ path: 'grace', message: 'grace needs keepOld: true (dropped keys have no grace period)' }]);
     graceMs = parseDuration(body.grace);
     if (graceMs === undefined || graceMs < 0) throw new ValidationError('request body', [{ path: 'grace', message: `grace must be a duration like "10m" or milliseconds, got "${String(body.grace)}"` }]);
+    if (!isDuration(graceMs)) throw new ValidationError('request body', [{ path: 'grace', message: `grace must be ${durationText}, got "${String(body.grace)}"` }]);
   }
   const kid = body.kid ?? `emulator-key-${randomHex(6)}`;
   if (core.keys.byKid(kid)) throw new ValidationError('request body', [{ path: 'kid', message: `kid "${kid}" is already published; pick another` }]);

@@ -30,7 +30,7 @@ export function registerControlRoutes(app: App, core: EmulatorCore): void {
   });
 
   registerOperation(app, 'loadScenario', async (c) => {
-    core.loadScenarioText(await c.req.text(), 'scenario');
+    core.loadScenarioText(await c.req.text(), 'scenario', c.req.header('content-type'));
     return c.json({ status: 'loaded', scenario: core.scenario.name });
   });
 

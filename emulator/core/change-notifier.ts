@@ -3,7 +3,10 @@
  * when it writes (not GET/HEAD/OPTIONS) to the Destination Service or the control API and succeeds (2xx); the
  * programmatic handle reports its own changes with {@link ChangeNotifier.notify}. A listener may return a
  * promise: the response to the request waits for it, so a 2xx is sent only once the change is saved. If the
- * listener fails, the client gets a 500 that says so instead of its 2xx.
+ * listener fails, the client gets a 500 that says so instead of its 2xx, and the change is rolled back: with a
+ * checkpoint function ({@link ChangeNotifier.useCheckpoints}), requests that change state run one at a time
+ * while anyone listens, each from a checkpoint it returns to when its change could not be saved. So a change
+ * answered 500 is gone from memory too, and no later write can make it durable.
  */
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from './app-env.ts';
@@ -19,8 +22,19 @@ export function changesState(method: string, path: string): boolean {
   return path.startsWith('/_emulator') && !stateless.includes(path);
 }
 
+/** Takes a checkpoint of the state; calling what it returns goes back to it. */
+export type Checkpoint = () => () => void;
+
 export class ChangeNotifier {
   private readonly listeners = new Set<ChangeListener>();
+  private checkpoint?: Checkpoint;
+  /** The request that changes state and is running now (one at a time while anyone listens). */
+  private running: Promise<void> = Promise.resolve();
+
+  /** How to take a checkpoint of the state (the core's snapshot); without it a failed save cannot be rolled back. */
+  useCheckpoints(checkpoint: Checkpoint): void {
+    this.checkpoint = checkpoint;
+  }
 
   /** Call `listener` after every change; returns the function that unsubscribes it. */
   on(listener: ChangeListener): () => void {
@@ -45,15 +59,23 @@ export class ChangeNotifier {
   /** After a successful request that changes state: notify, and hold the response until the listeners are done. */
   middleware(): MiddlewareHandler<AppEnv> {
     return async (c, next) => {
-      await next();
-      if (c.res.status < 200 || c.res.status > 299 || !this.listeners.size || !changesState(c.req.method, new URL(c.req.url).pathname)) return;
-      try {
-        await this.notify();
-      } catch (err) {
-        c.set('reason', `the change was made but not saved: ${(err as Error).message}`);
-        c.res = undefined;
-        c.res = Response.json({ error: 'state_not_saved', message: `The change was made in memory but could not be saved: ${(err as Error).message}` }, { status: 500 });
-      }
+      if (!this.listeners.size || !changesState(c.req.method, new URL(c.req.url).pathname)) return next();
+      const turn = this.running.then(async () => {
+        const rollback = this.checkpoint?.();
+        await next();
+        if (c.res.status < 200 || c.res.status > 299) return;
+        try {
+          await this.notify();
+        } catch (err) {
+          rollback?.();
+          const message = `The change could not be saved, so it was not made: ${(err as Error).message}`;
+          c.set('reason', message);
+          c.res = undefined;
+          c.res = Response.json({ error: 'state_not_saved', message }, { status: 500 });
+        }
+      });
+      this.running = turn.catch(() => undefined);
+      return turn;
     };
   }
 }

@@ -25,15 +25,17 @@ import { createClock, type Clock } from './clock.ts';
 import { failIfDropped, faultMiddleware } from './fault-middleware.ts';
 import { FaultList } from './faults.ts';
 import { Journal, serviceOfPath } from './journal.ts';
-import { parseScenarioText, validateScenario } from './scenario.ts';
+import { parseScenarioText, scenarioFormatOf, validateScenario } from './scenario.ts';
 import { ValidationError, type Scenario } from './scenario-schema.ts';
 import { buildState, type EmulatorState } from './state.ts';
 import { redactQuery } from './redact.ts';
 import { encodeReason, reasonHeader } from './reason-header.ts';
+import { bodyLimitMiddleware, defaultLimits, type InputLimits } from './limits.ts';
+import { captureRollback } from './snapshot.ts';
 import { ChangeNotifier, type ChangeListener } from './change-notifier.ts';
 import { RequestGuard, type BoundAddress, type RequestGuardOptions } from './request-guard.ts';
 
-export interface CoreOptions extends RequestGuardOptions {
+export interface CoreOptions extends RequestGuardOptions, InputLimits {
   /** A scenario object (validated here); default: one provider tenant and the standard bindings. */
   scenario?: unknown;
   clock?: Clock;
@@ -57,6 +59,8 @@ export interface CoreOptions extends RequestGuardOptions {
   /** Where the emulator is reachable; servers set this once they listen. */
   urls?: PublicUrls;
   journalSize?: number;
+  /** The journal's bound in bytes (entries as JSON); the oldest go first. Default 32 MiB. */
+  journalMaxBytes?: number;
   /** When set, every control API route but /_emulator/health needs `Authorization: Bearer <controlToken>`. */
   controlToken?: string;
 }
@@ -83,6 +87,8 @@ export class EmulatorCore {
   private readonly outbound: MtlsCapableFetch;
   private readonly issueClientCertificate?: ClientCertificateIssuer;
   private readonly verifiesClientCertificates: boolean;
+  /** The input limits in force (core/limits.ts), defaults filled in. */
+  readonly limits: Required<InputLimits>;
   /** See {@link CoreOptions.controlToken}. */
   readonly controlToken?: string;
   /** The Host and Origin rules (request-guard.ts), from the options, {@link urls} and the bound address. */
@@ -102,7 +108,7 @@ export class EmulatorCore {
     this.urls = options.urls ?? { uaaDomain: 'localhost:20000', serviceUrl: 'http://localhost:20000' };
     this.scenario = validateScenario(options.scenario ?? minimalScenario);
     this.state = buildState(this.scenario, this.clock.now());
-    this.journal = new Journal(options.journalSize);
+    this.journal = new Journal(options.journalSize, options.journalMaxBytes);
     this.faults = new FaultList(this.clock);
     this.minter = new TokenMinter(this.keys, this.clock, () => this.urls);
     const getState = (): EmulatorState => this.state;
@@ -112,9 +118,15 @@ export class EmulatorCore {
     this.verifiesClientCertificates = options.verifiesClientCertificates === true;
     this.controlToken = options.controlToken;
     this.guard = new RequestGuard(options, () => this.urls, () => this.bound);
+    this.limits = {
+      maxBodyBytes: options.maxBodyBytes ?? defaultLimits.maxBodyBytes,
+      maxSnapshotBytes: options.maxSnapshotBytes ?? defaultLimits.maxSnapshotBytes,
+      maxEntitiesPerLevel: options.maxEntitiesPerLevel ?? defaultLimits.maxEntitiesPerLevel,
+    };
     this.destinations = new DestinationGateway(getState, this.minter, (request, outboundOptions) => this.fetchOutbound(request, outboundOptions), () => this.placeholders());
     const certificateAuthority = options.certificateAuthority;
-    wireCrud(this.destinations, { now: () => this.clock.now(), placeholders: () => this.placeholders(), certificateAuthority: () => certificateAuthority });
+    wireCrud(this.destinations, { now: () => this.clock.now(), placeholders: () => this.placeholders(), certificateAuthority: () => certificateAuthority, maxEntitiesPerLevel: this.limits.maxEntitiesPerLevel });
+    this.changes.useCheckpoints(() => captureRollback(this));
     this.app = this.buildApp();
   }
 
@@ -133,8 +145,9 @@ export class EmulatorCore {
     this.applyScenario(validateScenario(value, source));
   }
 
-  loadScenarioText(text: string, source = 'scenario'): void {
-    this.applyScenario(parseScenarioText(text, source));
+  /** Scenario text: JSON or YAML by the source's name, the content type or the text itself (see scenarioFormatOf). */
+  loadScenarioText(text: string, source = 'scenario', contentType?: string): void {
+    this.applyScenario(parseScenarioText(text, source, scenarioFormatOf(text, source, contentType)));
   }
 
   /** Call `listener` after every change of state; a promise it returns delays the response to the change. */
@@ -213,6 +226,7 @@ export class EmulatorCore {
       });
     });
     app.use('*', this.guard.middleware());
+    app.use('*', bodyLimitMiddleware(this.limits));
     app.use('*', this.changes.middleware());
     app.use('*', faultMiddleware({ faults: this.faults, keys: this.keys, tokenRequestTenant: (zid, host) => this.xsuaa.tenantOfRequest(zid, host) }));
     registerXsuaaRoutes(app, {

@@ -4,6 +4,7 @@
  * The behaviour lives in faults.ts.
  */
 import { z } from 'zod';
+import { durationText, isoInstant, maxDurationMs } from './time-bounds.ts';
 
 export const faultServices = ['xsuaa', 'destination', 'connectivity-proxy', 'socks5', 'backend', 'connectivity'] as const;
 export type FaultService = (typeof faultServices)[number];
@@ -61,10 +62,10 @@ export const faultSpecSchema = z
       .optional(),
     target: faultTargetSchema.default({}),
     effect: faultEffectSchema,
-    times: z.number({ error: 'times must be a number' }).int('times must be a whole number').min(1, 'times must be at least 1').optional(),
-    skip: z.number({ error: 'skip must be a number' }).int('skip must be a whole number').min(0, 'skip must be 0 or more').optional(),
-    durationMs: z.number({ error: 'durationMs must be a number' }).int('durationMs must be a whole number').min(1, 'durationMs must be at least 1').optional(),
-    until: z.iso.datetime({ offset: true, error: 'until must be an ISO date-time like "2030-01-01T00:00:00Z"' }).optional(),
+    times: z.number({ error: 'times must be a number' }).int('times must be a whole number').min(1, 'times must be at least 1').max(Number.MAX_SAFE_INTEGER, 'times must be a safe integer').optional(),
+    skip: z.number({ error: 'skip must be a number' }).int('skip must be a whole number').min(0, 'skip must be 0 or more').max(Number.MAX_SAFE_INTEGER, 'skip must be a safe integer').optional(),
+    durationMs: z.number({ error: 'durationMs must be a number' }).int('durationMs must be a whole number').min(1, 'durationMs must be at least 1').max(maxDurationMs, `durationMs must be ${durationText}`).optional(),
+    until: isoInstant('until').optional(),
   })
   .strict()
   .superRefine((spec, ctx) => {
@@ -88,19 +89,21 @@ export const faultSpecSchema = z
     if (spec.durationMs !== undefined && spec.until !== undefined) issue(['until'], 'give durationMs or until, not both');
   });
 
+const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
 /** A fault as it is listed and kept in a snapshot: the spec plus what it has done so far. */
 export const storedFaultSchema = z
   .object({
     id: z.string().min(1),
     target: faultTargetSchema,
     effect: faultEffectSchema,
-    times: z.number().int().optional(),
-    remaining: z.number().int().optional(),
-    skip: z.number().int().optional(),
-    skipped: z.number().int().optional(),
-    until: z.string().optional(),
-    added: z.string(),
-    hits: z.number().int(),
+    times: count.optional(),
+    remaining: count.optional(),
+    skip: count.optional(),
+    skipped: count.optional(),
+    until: isoInstant('until').optional(),
+    added: isoInstant('added'),
+    hits: count,
   })
   .strict();
 

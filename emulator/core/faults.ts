@@ -6,7 +6,8 @@
  */
 import type { Clock } from './clock.ts';
 import { faultSpecSchema, faultStateSchema, type FaultEffect, type FaultEffectKind, type FaultService, type FaultTarget } from './fault-schema.ts';
-import { parseWith } from './scenario-schema.ts';
+import { parseWith, ValidationError } from './scenario-schema.ts';
+import { instantText, isInstant } from './time-bounds.ts';
 
 export type { FaultEffect, FaultEffectKind, FaultService, FaultSpec, FaultTarget } from './fault-schema.ts';
 
@@ -108,6 +109,7 @@ export class FaultList {
   add(input: unknown): Fault {
     const spec = parseWith(faultSpecSchema, input, 'fault');
     const now = this.clock.now();
+    if (spec.durationMs !== undefined && !isInstant(now + spec.durationMs)) throw new ValidationError('fault', [{ path: 'durationMs', message: `durationMs would end after the emulator clock's last date (${instantText})` }]);
     const until = spec.until !== undefined ? new Date(Date.parse(spec.until)).toISOString() : spec.durationMs !== undefined ? new Date(now + spec.durationMs).toISOString() : undefined;
     const fault: Fault = {
       id: spec.id ?? this.freshId(),

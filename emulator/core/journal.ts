@@ -1,4 +1,9 @@
-/** The request journal: every request the emulator served, newest last, bounded so memory stays flat. */
+/**
+ * The request journal: every request the emulator served, newest last, bounded so memory stays flat: at most
+ * `maxEntries` entries and `maxBytes` bytes (entries measured as JSON), the oldest go first. A text field longer
+ * than {@link maxJournalFieldChars} (a long path with its query, a long reason) is cut, with a marker saying how
+ * much was cut.
+ */
 
 export type JournalService = 'xsuaa' | 'destination' | 'connectivity' | 'control' | 'connectivity-proxy' | 'socks5' | 'backend' | 'other';
 
@@ -48,20 +53,56 @@ export interface JournalFilter {
 
 const instant = (value: number | string | undefined): number | undefined => (value === undefined ? undefined : typeof value === 'number' ? value : Date.parse(value));
 
+/** The longest text a journal entry keeps in one field; the rest is replaced by {@link truncatedMarker}. */
+export const maxJournalFieldChars = 2048;
+export const truncatedMarker = (cut: number): string => `…[truncated ${cut} chars]`;
+export const defaultJournalMaxBytes = 32 * 1024 * 1024;
+
+function truncateFields(entry: JournalEntry): void {
+  for (const [key, value] of Object.entries(entry)) {
+    if (typeof value === 'string' && value.length > maxJournalFieldChars) entry[key] = value.slice(0, maxJournalFieldChars) + truncatedMarker(value.length - maxJournalFieldChars);
+  }
+}
+
 export class Journal {
   private entries: JournalEntry[] = [];
+  /** Bytes (as JSON) of each entry in `entries`, and their sum. */
+  private sizes: number[] = [];
+  private bytes = 0;
   private nextId = 1;
   private readonly max: number;
-  constructor(max = 10_000) {
+  private readonly maxBytes: number;
+  constructor(max = 10_000, maxBytes = defaultJournalMaxBytes) {
     this.max = max;
+    this.maxBytes = maxBytes;
   }
 
   record(entry: Omit<JournalEntry, 'id'>): JournalEntry {
     const full = { ...entry, id: this.nextId++ } as JournalEntry;
+    truncateFields(full);
+    const size = JSON.stringify(full).length;
     this.entries.push(full);
-    // Trim in batches (an eighth of the limit at a time), so a full journal does not copy itself on every request.
-    if (this.entries.length > this.max + (this.max >> 3)) this.entries = this.entries.slice(-this.max);
+    this.sizes.push(size);
+    this.bytes += size;
+    // Trim in batches (an eighth of the limits at a time), so a full journal does not copy itself on every request.
+    if (this.entries.length > this.max + (this.max >> 3) || this.bytes > this.maxBytes) this.trim(this.max, this.maxBytes - (this.maxBytes >> 3));
     return full;
+  }
+
+  /** Drop the oldest entries until at most `entries` entries of at most `bytes` bytes are left. */
+  private trim(entries: number, bytes: number): void {
+    let drop = Math.max(0, this.entries.length - entries);
+    let kept = this.bytes;
+    for (let i = 0; i < drop; i++) kept -= this.sizes[i];
+    while (drop < this.entries.length && kept > bytes) kept -= this.sizes[drop++];
+    this.entries = this.entries.slice(drop);
+    this.sizes = this.sizes.slice(drop);
+    this.bytes = kept;
+  }
+
+  /** What the journal holds now, in entries and bytes (as JSON). */
+  size(): { entries: number; bytes: number } {
+    return { entries: Math.min(this.entries.length, this.max), bytes: this.bytes };
   }
 
   list(filter: JournalFilter = {}): JournalEntry[] {
@@ -87,5 +128,7 @@ export class Journal {
 
   clear(): void {
     this.entries = [];
+    this.sizes = [];
+    this.bytes = 0;
   }
 }

@@ -7,11 +7,21 @@
  * plain destination, fragment and certificate schemas, which keep every additional property.
  */
 import { z } from 'zod';
+import { tooDeepAt, tooDeepMessage } from './json-depth.ts';
+import { durationText, maxDurationMs } from './time-bounds.ts';
 import { backendSchema, cloudConnectorsSchema } from '../cloud-connector/schema.ts';
 import { authenticationTypes, destinationTypes, knownPropertyNear, oneOfMessage, proxyTypes } from './destination-properties.ts';
 import { didYouMean } from './name-hints.ts';
 
 export { destinationTypes } from './destination-properties.ts';
+
+/** An access token lifetime in seconds: positive, at most 100 years (so `exp` stays a date). */
+const tokenValiditySeconds = z
+  .number({ error: 'tokenValidity must be a number of seconds' })
+  .int('tokenValidity must be a whole number of seconds')
+  .positive('tokenValidity must be positive')
+  .max(maxDurationMs / 1000, `tokenValidity must be ${durationText}`)
+  .optional();
 
 /** Destination property values are strings on the wire; scalars from YAML (`TRUE`, 8080) are turned into strings. */
 const propertyValue = z.union([z.string(), z.number(), z.boolean()]).transform((v) => String(v));
@@ -117,7 +127,7 @@ export const clientSchema = z.strictObject({
   authorities: z.array(z.string()).default([]),
   redirectUris: z.array(z.string()).default([]),
   /** Lifetime of this client's access tokens in seconds (xs-security.json `token-validity`); default: the scenario's. */
-  tokenValidity: z.number({ error: 'tokenValidity must be a number of seconds' }).int().positive().optional(),
+  tokenValidity: tokenValiditySeconds,
 });
 
 export const userSchema = z.strictObject({
@@ -147,7 +157,7 @@ export const scenarioSchema = z
     /** User `/oauth/authorize` signs in when the request names none. */
     defaultUser: z.string().optional(),
     /** Lifetime of access tokens in seconds, for every client without its own (XSUAA's default: 43200 = 12 h). */
-    tokenValidity: z.number({ error: 'tokenValidity must be a number of seconds' }).int().positive().optional(),
+    tokenValidity: tokenValiditySeconds,
     /** The fake on-prem backend: stub routes (see emulator/cloud-connector/schema.ts). */
     backend: backendSchema,
   })
@@ -210,9 +220,12 @@ function unknownKeyMessage(key: string, keys: string[]): string {
 
 /**
  * Parse with a schema, throwing a ValidationError that names the fields. An unknown key of a strict object
- * is reported at its own path (`tenants[0].destinatons`) with the key it probably meant.
+ * is reported at its own path (`tenants[0].destinatons`) with the key it probably meant. A value nested too
+ * deep (json-depth.ts) is refused first.
  */
 export function parseWith<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+  const deep = tooDeepAt(value);
+  if (deep) throw new ValidationError(what, [{ path: formatPath(deep), message: tooDeepMessage }]);
   const keysAt = new Map<string, string[]>();
   const result = schema.safeParse(value, {
     error: (issue) => {

@@ -1,18 +1,50 @@
-/** Reading a scenario from JSON or YAML text (or an object) and validating it. */
+/**
+ * Reading a scenario from JSON or YAML text (or an object) and validating it. JSON is read with JSON.parse (fast,
+ * and bounded by the body limit); YAML only when the file name or the content type says YAML, or, without either,
+ * when the text does not start like JSON.
+ */
 import { parse as parseYaml } from 'yaml';
 import { parseWith, scenarioSchema, ValidationError, type Scenario } from './scenario-schema.ts';
+
+export type ScenarioFormat = 'json' | 'yaml';
 
 export function validateScenario(value: unknown, source = 'scenario'): Scenario {
   return parseWith(scenarioSchema, value, source);
 }
 
-/** JSON is valid YAML, so one parser reads both; a syntax error is reported with its position. */
-export function parseScenarioText(text: string, source = 'scenario'): Scenario {
+const yamlTypes = ['application/yaml', 'application/x-yaml', 'text/yaml'];
+
+/**
+ * The format of scenario text: by a `.json` / `.yaml` / `.yml` source name, else by a JSON or YAML content type,
+ * else sniffed (a first non-space `{` or `[` is JSON; so `curl --data-binary @file.yaml`, which sends a form
+ * content type, still reads as YAML).
+ */
+export function scenarioFormatOf(text: string, source = 'scenario', contentType?: string): ScenarioFormat {
+  const name = source.toLowerCase();
+  if (name.endsWith('.json')) return 'json';
+  if (name.endsWith('.yaml') || name.endsWith('.yml')) return 'yaml';
+  const type = contentType?.split(';')[0].trim().toLowerCase();
+  if (type === 'application/json' || type?.endsWith('+json')) return 'json';
+  if (type && yamlTypes.includes(type)) return 'yaml';
+  return /^\s*[{[]/.test(text) ? 'json' : 'yaml';
+}
+
+/** Parse and validate; a syntax error is reported with its position. `format` defaults to {@link scenarioFormatOf}. */
+export function parseScenarioText(text: string, source = 'scenario', format: ScenarioFormat = scenarioFormatOf(text, source)): Scenario {
   let value: unknown;
+  if (format === 'json') {
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
+      const why = 'read as JSON by its .json name, its JSON content type, or its first character; send YAML as Content-Type: application/yaml';
+      throw new ValidationError(source, [{ path: '', message: `not valid JSON: ${(err as Error).message} (${why})` }]);
+    }
+    return validateScenario(value, source);
+  }
   try {
     value = parseYaml(text, { prettyErrors: true });
   } catch (err) {
-    throw new ValidationError(source, [{ path: '', message: `not valid JSON or YAML: ${(err as Error).message}` }]);
+    throw new ValidationError(source, [{ path: '', message: `not valid YAML: ${(err as Error).message}` }]);
   }
   return validateScenario(value, source);
 }

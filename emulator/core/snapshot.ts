@@ -14,6 +14,7 @@ import { levelLabels, restoreLevelLabels } from '../destination-service/labels.t
 import { importSigningKey, type SigningKey } from '../xsuaa/signing-keys.ts';
 import type { Clock } from './clock.ts';
 import { faultStateSchema } from './fault-schema.ts';
+import { instantMs, instantText, isInstant } from './time-bounds.ts';
 import type { EmulatorCore } from './emulator-core.ts';
 import { certificateSchema, destinationSchema, fragmentSchema, parseWith, scenarioSchema, ValidationError } from './scenario-schema.ts';
 import { buildState, type EmulatorState, type LevelStore, type Stored } from './state.ts';
@@ -21,7 +22,7 @@ import { buildState, type EmulatorState, type LevelStore, type Stored } from './
 export const snapshotFormat = 'btp-connectivity-emulator/snapshot';
 export const snapshotVersion = 1;
 
-const finiteMs = z.number({ error: 'must be a time in milliseconds since 1970' }).refine((n) => Math.abs(n) <= 8.64e15, 'must be a time a Date can hold');
+const finiteMs = instantMs;
 
 const stored = <S extends z.ZodType>(props: S) =>
   z.object({ props, modifiedAt: finiteMs, sharedWithSubscriber: z.boolean().optional() }).strict();
@@ -64,7 +65,14 @@ export const snapshotBody = z
     /** When it was taken (real time); informational. */
     savedAt: z.string().optional(),
     scenario: scenarioSchema,
-    clock: z.object({ frozen: z.boolean(), nowMs: finiteMs, offsetMs: z.number() }).strict(),
+    clock: z
+      .object({
+        frozen: z.boolean(),
+        nowMs: finiteMs,
+        offsetMs: z.number({ error: 'offsetMs must be a number of milliseconds' }).refine(Number.isFinite, 'offsetMs must be a finite number of milliseconds'),
+      })
+      .strict()
+      .refine((clock) => clock.frozen || isInstant(Date.now() + clock.offsetMs), { path: ['offsetMs'], message: `offsetMs must keep the running clock at ${instantText}` }),
     /** The active key first. `retiresAt`: end of its grace period on the emulator clock (ms). */
     signingKeys: z
       .array(z.object({ kid: z.string().min(1), privateJwk: privateRsaJwk, retiresAt: finiteMs.optional() }).strict())
@@ -207,6 +215,36 @@ export async function importSnapshot(core: EmulatorCore, value: unknown): Promis
   core.keys.replace(keys);
   restoreClock(core.clock, snapshot.clock);
   applyFaults?.();
+}
+
+/**
+ * A checkpoint of the live state, in memory: the returned function puts the emulator back to it (scenario,
+ * every store, keys, clock, faults; the journal stays). The state directory's writer uses it so a change that
+ * could not be saved does not stay (change-notifier.ts). Mails are shared, not copied: they never change.
+ */
+export function captureRollback(core: EmulatorCore): () => void {
+  const live = captureSnapshot(core);
+  // Shared, not copied (they are replaced on change, never changed in place): the scenario, the mails, and the
+  // props of stored entities (captureSnapshot already lists the entities in fresh wrappers). The rest is copied.
+  const { scenario, levels, onPrem } = live;
+  const mails = [...onPrem.mails];
+  const entities = Object.fromEntries(Object.entries(levels).map(([key, level]) => [key, { destinations: level.destinations, fragments: level.fragments, certificates: level.certificates }]));
+  const copied = structuredClone({
+    ...live,
+    scenario: undefined,
+    signingKeys: [],
+    levels: Object.fromEntries(Object.entries(levels).map(([key, level]) => [key, { labels: level.labels }])),
+    onPrem: { ...onPrem, mails: [] },
+  });
+  const keys = core.keys.held().map((held) => ({ ...held }));
+  return () => {
+    const restoredLevels = Object.fromEntries(Object.entries(copied.levels).map(([key, level]) => [key, { ...entities[key], labels: level.labels }]));
+    core.state = restoredState({ ...copied, scenario, levels: restoredLevels, onPrem: { ...copied.onPrem, mails: [...mails] } }, core.clock.now());
+    core.scenario = scenario;
+    core.keys.replace(keys);
+    restoreClock(core.clock, copied.clock);
+    if (copied.faults) core.faults.prepareRestore(copied.faults)();
+  };
 }
 
 /** Run `check`; a ValidationError it throws names its fields under `section`. */

@@ -8,7 +8,8 @@ import type { LevelStore } from '../core/state.ts';
 import type { CertificateAuthority } from './certificates.ts';
 import { certificateKind, ConfigurationCrud, destinationKind, fragmentKind, type EntityKind } from './crud.ts';
 import { DestinationError } from './errors.ts';
-import type { DestinationProps } from '../core/scenario-schema.ts';
+import { formatPath, type DestinationProps } from '../core/scenario-schema.ts';
+import { tooDeepAt, tooDeepMessage } from '../core/json-depth.ts';
 import { expandPlaceholders, type DestinationGateway, type Level } from './gateway.ts';
 import { parseListQuery, type ListQueryRules } from './list-query.ts';
 import { destinationBase, send } from './router.ts';
@@ -19,6 +20,8 @@ export interface CrudWiring {
   placeholders?: () => Record<string, string>;
   /** The CA that signs certificates generated from `Attributes`; without it they are self-signed. */
   certificateAuthority?: () => CertificateAuthority | undefined;
+  /** Entities of each kind per level (see core/limits.ts). */
+  maxEntitiesPerLevel?: number;
 }
 
 const wirings = new WeakMap<DestinationGateway, CrudWiring>();
@@ -57,7 +60,8 @@ export function registerCrudRoutes(app: App, gateway: DestinationGateway): void 
 
   for (const collection of collections) {
     const certificateAuthority = (): CertificateAuthority | undefined => wirings.get(gateway)?.certificateAuthority?.();
-    const crud = new ConfigurationCrud(collection.kind, { now, view, certificateAuthority });
+    const maxPerLevel = (): number => wirings.get(gateway)?.maxEntitiesPerLevel ?? Infinity;
+    const crud = new ConfigurationCrud(collection.kind, { now, view, certificateAuthority, maxPerLevel });
     const isDestination = collection.kind === destinationKind;
     for (const level of levels) {
       const segment = `${level}${collection.suffix}`;
@@ -120,9 +124,13 @@ export function registerCrudRoutes(app: App, gateway: DestinationGateway): void 
 export async function readJsonBody(c: Context<AppEnv>): Promise<unknown> {
   const text = await c.req.text();
   if (!text.trim()) throw new DestinationError(400, 'The request body is missing');
+  let value: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    value = JSON.parse(text) as unknown;
   } catch (error) {
     throw new DestinationError(400, `The request body is not valid JSON: ${(error as Error).message}`);
   }
+  const deep = tooDeepAt(value);
+  if (deep) throw new DestinationError(400, `The request body ${deep.length ? `at ${formatPath(deep)} ` : ''}${tooDeepMessage}`);
+  return value;
 }

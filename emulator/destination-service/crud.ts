@@ -90,6 +90,8 @@ export interface BulkDeleteSummary {
 type Validated = { ok: true; props: Props; name: string; shared: boolean } | { ok: false; name: string; cause: string };
 
 export interface CrudOptions {
+  /** Entities of this kind one level holds (BTP: 1,000); a create beyond it is refused. Default: no limit. */
+  maxPerLevel?: () => number;
   /** The emulator clock, in ms; stamps `modifiedAt` and drives `modifiedwithin`. */
   now: () => number;
   /** How a stored entity is shown to a client (e.g. with `{{placeholders}}` expanded). Default: as stored. */
@@ -103,12 +105,14 @@ export class ConfigurationCrud {
   private readonly now: () => number;
   private readonly view: (props: Props) => Props;
   private readonly certificateAuthority: () => CertificateAuthority | undefined;
+  private readonly maxPerLevel: () => number;
 
   constructor(kind: EntityKind, options: CrudOptions) {
     this.kind = kind;
     this.now = options.now;
     this.view = options.view ?? ((props) => ({ ...props }));
     this.certificateAuthority = options.certificateAuthority ?? (() => undefined);
+    this.maxPerLevel = options.maxPerLevel ?? (() => Infinity);
   }
 
   /** GET on the collection. `collection` is the last path segment, for the `Link` header. */
@@ -193,6 +197,7 @@ export class ConfigurationCrud {
 
   private async bulk(store: LevelStore, items: unknown[], action: 'create' | 'update'): Promise<ServiceResult> {
     if (!items.length) throw new DestinationError(400, `The request body is an empty array; send at least one ${this.kind.noun}`);
+    if (items.length > this.maxPerLevel()) throw new DestinationError(400, `The request body has ${items.length} items; a level holds at most ${this.limitText()}`);
     const success = action === 'create' ? 201 : 200;
     const results: BulkItemResult[] = [];
     for (const [index, raw] of items.entries()) {
@@ -214,10 +219,15 @@ export class ConfigurationCrud {
     const exists = entries.has(name);
     if (action === 'create' && exists) return { status: 409, cause: `Duplicate key: a ${this.kind.noun} named "${name}" already exists on this level` };
     if (action === 'update' && !exists) return { status: 404, cause: this.kind.notFoundMessage };
+    if (action === 'create' && entries.size >= this.maxPerLevel()) return { status: 400, cause: `This level already holds ${entries.size} ${this.kind.noun}s, the most a level holds: ${this.limitText()}` };
     const conflict = shared ? store.shareConflict?.(this.kind.entries, name) : undefined;
     if (conflict) return { status: 409, cause: conflict };
     entries.set(name, { props, modifiedAt: this.now(), ...(shared ? { sharedWithSubscriber: true } : {}) });
     return undefined;
+  }
+
+  private limitText(): string {
+    return `${this.maxPerLevel()} ${this.kind.noun}s (as on BTP; start the emulator with maxEntitiesPerLevel, --max-entities-per-level, to raise it)`;
   }
 
   /** Check a body against the kind's schema; the cause names every offending field. */

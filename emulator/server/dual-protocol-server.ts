@@ -3,13 +3,16 @@
  * the socket goes to an https or an http server. xssec insists on https for uaadomain while the SDK is
  * happy with http for url/uri, so both can share the services port. The TLS side asks for a client
  * certificate (optional): one the emulator CA issued reaches the core as its subject in one header, which
- * is stripped from every request first, so nobody outside can forge it.
+ * is stripped from every request first, so nobody outside can forge it. The http and https servers never
+ * listen themselves, so their header, request and keep-alive timeouts are started here (server/timeouts.ts); a
+ * connection that sends no first byte or does not finish its TLS handshake within the header timeout is closed.
  */
 import { createServer as createHttpServer, type IncomingMessage, type RequestListener, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { CLIENT_CERT_SUBJECT_HEADER } from '../core/client-certificate.ts';
+import { httpTimeoutOptions, resolveTimeouts, startTimeoutChecks, stopTimeoutChecks, type ConnectionTimeouts } from './timeouts.ts';
 
 export interface DualProtocolServer {
   net: NetServer;
@@ -52,17 +55,24 @@ function passClientCertificate(req: IncomingMessage): void {
 }
 
 /** `tls.ca`: the CA whose client certificates are passed on; without it no client certificate is asked for. */
-export function createDualProtocolServer(listener: RequestListener, tls: { key: string; cert: string; ca?: string }): DualProtocolServer {
+export function createDualProtocolServer(listener: RequestListener, tls: { key: string; cert: string; ca?: string }, timeouts: Required<ConnectionTimeouts> = resolveTimeouts()): DualProtocolServer {
   const checked = withClientCertificate(listener);
-  const http = createHttpServer({ keepAliveTimeout: 5_000 }, checked);
+  const httpOptions = httpTimeoutOptions(timeouts);
+  const http = createHttpServer(httpOptions, checked);
   const clientCertificates = tls.ca ? { ca: [tls.ca], requestCert: true, rejectUnauthorized: false } : {};
-  const https = createHttpsServer({ key: tls.key, cert: tls.cert, keepAliveTimeout: 5_000, ...clientCertificates }, checked);
+  const https = createHttpsServer({ key: tls.key, cert: tls.cert, ...httpOptions, handshakeTimeout: timeouts.headersTimeoutMs, ...clientCertificates }, checked);
+  startTimeoutChecks(http);
+  startTimeoutChecks(https);
   const sockets = new Set<Socket>();
   const net = createNetServer({ pauseOnConnect: true }, (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
+    // Until the first byte tells the protocol, no server's timeouts apply: close a silent connection here.
+    const silent = setTimeout(() => socket.destroy(), timeouts.headersTimeoutMs);
+    socket.once('close', () => clearTimeout(silent));
     socket.once('readable', () => {
+      clearTimeout(silent);
       const first = socket.read(1) as Buffer | null;
       if (!first) {
         socket.destroy();
@@ -90,7 +100,7 @@ export function createDualProtocolServer(listener: RequestListener, tls: { key: 
         for (const s of sockets) s.destroy();
         http.closeAllConnections();
         https.closeAllConnections?.();
-        net.close(() => resolve());
+        void Promise.all([stopTimeoutChecks(http), stopTimeoutChecks(https)]).then(() => net.close(() => resolve()));
       }),
   };
 }

@@ -16,6 +16,7 @@ import { chainByCorrelationId, lastCallTo, type Chain } from '../core/chains.ts'
 import type { Fault, FaultSpec } from '../core/faults.ts';
 import { ControlClient } from '../client/control-client.ts';
 import { createDualProtocolServer } from './dual-protocol-server.ts';
+import { resolveTimeouts } from './timeouts.ts';
 import { withDroppedConnections } from './fault-drop.ts';
 import { ensureTlsMaterial } from './tls-material.ts';
 import { createMtlsFetch, issueClientCertificate } from './client-certificates.ts';
@@ -172,7 +173,7 @@ export async function startEmulator(options: StartOptions = {}): Promise<Emulato
     core.changes.notifyInBackground();
     return result;
   };
-  const server = createDualProtocolServer(getRequestListener(withDroppedConnections(core.fetch)), { key: tls.keyPem, cert: tls.certPem, ca: tls.caPem });
+  const server = createDualProtocolServer(getRequestListener(withDroppedConnections(core.fetch)), { key: tls.keyPem, cert: tls.certPem, ca: tls.caPem }, resolveTimeouts(options));
   const wantedPort = options.port ?? defaultPorts.services;
   const port = await listenAs('port', wantedPort, host, () => server.listen(wantedPort, host));
   core.setBoundAddress({ host, port });

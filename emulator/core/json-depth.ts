@@ -1,0 +1,39 @@
+/**
+ * How deep a JSON value may nest (objects and arrays), checked without recursion. Every value a schema reads
+ * (parseWith) and every JSON body is checked, so recursive code later (cloning, serialising) never meets a
+ * value deep enough to exhaust the stack.
+ */
+
+/**
+ * Fixed, not an option: nothing the emulator takes nests past about ten levels (a snapshot is the deepest).
+ * Documented in docs/security.md.
+ */
+export const maxJsonDepth = 64;
+
+export const tooDeepMessage = `nests deeper than ${maxJsonDepth} levels of objects and arrays (the emulator's fixed limit for JSON values)`;
+
+interface Frame {
+  value: object;
+  depth: number;
+  parent?: Frame;
+  key?: string | number;
+}
+
+/** The first keys (at most four, enough to name the field) leading to a value nested deeper than `maxDepth`, or undefined. */
+export function tooDeepAt(value: unknown, maxDepth = maxJsonDepth): (string | number)[] | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  const stack: Frame[] = [{ value, depth: 1 }];
+  while (stack.length) {
+    const frame = stack.pop()!;
+    if (frame.depth > maxDepth) return keysOf(frame);
+    const children: [string | number, unknown][] = Array.isArray(frame.value) ? frame.value.map((v: unknown, i) => [i, v]) : Object.entries(frame.value);
+    for (const [key, child] of children) if (child !== null && typeof child === 'object') stack.push({ value: child, depth: frame.depth + 1, parent: frame, key });
+  }
+  return undefined;
+}
+
+function keysOf(frame: Frame): (string | number)[] {
+  const keys: (string | number)[] = [];
+  for (let f: Frame | undefined = frame; f?.key !== undefined; f = f.parent) keys.unshift(f.key);
+  return keys.slice(0, 4);
+}
