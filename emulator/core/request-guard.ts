@@ -2,8 +2,7 @@
  * Who may talk to the services port (docs/security.md):
  * - the Host rule (against DNS rebinding): every route but `/_emulator/health` needs a `Host` that names this
  *   emulator — its advertised host, loopback (`localhost`, `127.0.0.1`, `[::1]`), `<subdomain>.` either of them (the
- *   tenant hosts XSUAA answers), the interface it is bound to, or an `allowedHosts` entry — on its advertised or
- *   bound port;
+ *   tenant hosts XSUAA answers), the interface it is bound to (on any port), or an `allowedHosts` entry;
  * - the Origin rule (against cross-site requests from web pages): a `/_emulator` route (but health) refuses an
  *   `Origin` that is not the emulator's own (`http(s)://` + a host the Host rule accepts) or an `allowedOrigins` entry,
  *   and a browser request marked `Sec-Fetch-Site: cross-site`. Even a "simple" `text/plain` POST, which needs no preflight.
@@ -99,19 +98,24 @@ export class RequestGuard {
     return [...names];
   }
 
-  /** Whether `authority` (a Host header or an origin's host) names this emulator or an allowed host. */
-  private isOwnAuthority(authority: string, defaultPort: number): boolean {
+  /**
+   * Whether `authority` (a Host header or an origin's host) names this emulator or an allowed host. `anyOwnPort`:
+   * the emulator's own names count on every port (the Host rule: DNS rebinding changes the name, never the port,
+   * and `Host: localhost` without a port is what in-process callers of `core.fetch` send); an origin must also be
+   * on one of the emulator's ports, since another port on the same host is another site.
+   */
+  private isOwnAuthority(authority: string, defaultPort: number, anyOwnPort = false): boolean {
     const parsed = splitAuthority(authority);
     if (!parsed) return false;
     const port = parsed.port ?? defaultPort;
     const name = parsed.name;
     if (name.endsWith('.')) return false;
-    if (this.ownPorts().has(port) && this.ownNames().some((own) => name === own || name.endsWith(`.${own}`))) return true;
+    if ((anyOwnPort || this.ownPorts().has(port)) && this.ownNames().some((own) => name === own || name.endsWith(`.${own}`))) return true;
     return this.allowedHosts.some((h) => (h.port === undefined || h.port === port) && (name === h.name || (h.suffix && name.endsWith(`.${h.name}`))));
   }
 
   hostAllowed(authority: string, defaultPort: number): boolean {
-    return this.anyHost || this.isOwnAuthority(authority, defaultPort);
+    return this.anyHost || this.isOwnAuthority(authority, defaultPort, true);
   }
 
   originAllowed(origin: string): boolean {
