@@ -19,15 +19,17 @@ function timeToLine(args: string[], ready: RegExp): Promise<number> {
   const child = spawn(process.execPath, args, { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let output = '';
+    const early = (code: number | null): void => reject(new Error(`${args.join(' ')} exited with ${code} before ${ready}: ${output}`));
+    child.once('exit', early);
     child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString();
-      if (ready.test(output)) {
+      if (ready.test(output) && child.listeners('exit').includes(early)) {
         const ms = performance.now() - started;
+        child.off('exit', early);
         child.once('exit', () => resolve(ms));
         child.kill('SIGTERM');
       }
     });
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code} before ${ready}: ${output}`)));
   });
 }
 
