@@ -6,13 +6,18 @@ import tseslint from 'typescript-eslint';
 const nodeBuiltins = ['node:*', 'fs', 'net', 'http', 'https', 'tls', 'crypto', 'os', 'path', 'stream', 'buffer'];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'coverage/**'] },
+  { ignores: ['**/node_modules/**', 'dist/**', 'coverage/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
+  },
+  {
+    // Plain JavaScript run by Node (the CLI executable): Node's globals.
+    files: ['**/*.js'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
   {
     files: ['emulator/core/**', 'emulator/xsuaa/**', 'emulator/destination-service/**', 'emulator/control/**', 'emulator/cloud-connector/**', 'emulator/msw/**', 'emulator/connectivity-service/**', 'emulator/client/**'],

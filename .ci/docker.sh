@@ -48,9 +48,11 @@ step "engine $(docker version --format '{{.Server.Version}}')"
 
 # 3. The base images, imported from this machine's node (they stand in for node:24-slim, which cannot be pulled):
 #    BASE: the node binary, the libraries ldd lists, /tmp and a `node` user (uid 1000) — what the runtime needs;
-#    DEPS: /app/node_modules with the production dependencies (npm ci --omit=dev, from npm's cache when it can).
+#    DEPS: /app/node_modules with the production dependencies (npm ci --omit=dev, from npm's cache when it can);
+#    BUILD: /app/dist, the package's compiled files, as `npm run build` makes them here (the base has no npm).
 BASE_IMAGE=${BASE_IMAGE:-btp-emulator-base:local}
 DEPS_IMAGE=${DEPS_IMAGE:-btp-emulator-deps:local}
+BUILD_IMAGE=${BUILD_IMAGE:-btp-emulator-build:local}
 IMAGE=${BTP_EMULATOR_IMAGE:-btp-connectivity-emulator:latest}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -86,8 +88,14 @@ if [ "$(docker image inspect -f '{{index .Config.Labels "btp-emulator.deps"}}' "
   tar --numeric-owner -C "$work/deps" -c app/node_modules | docker import -c "LABEL btp-emulator.deps=\"$lockhash\"" - "$DEPS_IMAGE" >/dev/null
 fi
 
-# 4. The project image: docker/Dockerfile on the local base, with the dependencies from DEPS_IMAGE.
-# BuildKit skips the Dockerfile's npm stage when DEPS_IMAGE replaces it (the legacy builder would run it). A CLI of
+step "importing $BUILD_IMAGE (npm run build)"
+npm run build --silent
+mkdir -p "$work/build/app"
+cp -R dist "$work/build/app/dist"
+tar --numeric-owner -C "$work/build" -c app/dist | docker import - "$BUILD_IMAGE" >/dev/null
+
+# 4. The project image: docker/Dockerfile on the local base, with the dependencies from DEPS_IMAGE and dist/ from BUILD_IMAGE.
+# BuildKit skips the Dockerfile's npm stages when DEPS_IMAGE and BUILD_IMAGE replace them (the legacy builder would run it). A CLI of
 # Docker 23+ needs the buildx plugin for BuildKit; Debian's docker.io client (20.10) has it built in.
 builder=docker
 if ! docker buildx version >/dev/null 2>&1; then
@@ -103,7 +111,7 @@ if ! docker buildx version >/dev/null 2>&1; then
 fi
 step "building $IMAGE ($builder build)"
 DOCKER_BUILDKIT=1 "$builder" build -q --network host -f docker/Dockerfile \
-  --build-arg BASE_IMAGE="$BASE_IMAGE" --build-arg DEPS_IMAGE="$DEPS_IMAGE" -t "$IMAGE" . >/dev/null
+  --build-arg BASE_IMAGE="$BASE_IMAGE" --build-arg DEPS_IMAGE="$DEPS_IMAGE" --build-arg BUILD_IMAGE="$BUILD_IMAGE" -t "$IMAGE" . >/dev/null
 step "image $IMAGE: $(docker image inspect -f '{{.Size}}' "$IMAGE" | awk '{printf "%.0f MB", $1/1e6}')"
 
 [ "${1:-}" = "--images" ] && exit 0

@@ -1,4 +1,5 @@
 /** Public entry point of btp-connectivity-emulator for Node: start the emulator, or use its core directly. */
+import './require-node.ts';
 export { startEmulator, defaultPorts, defaultScenarioFile, StartOptionError, type EmulatorHandle, type EmulatorUrls, type StartOptions } from './server/start-emulator.ts';
 export { TlsDirError } from './server/tls-material.ts';
 export { PortInUseError, ScenarioFileError } from './server/start-errors.ts';

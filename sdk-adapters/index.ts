@@ -3,6 +3,7 @@
  * VCAP_SERVICES, default-env.json, a Kubernetes binding directory, the approuter's `destinations`, CAP's
  * `cds.requires`, the CA for NODE_EXTRA_CA_CERTS, user tokens — and run one emulator per test run.
  */
+import '../emulator/require-node.ts';
 export { resolveBindings, selectBindings, type BindingSource, type BindingValues, type EmulatorLike } from './binding-source.ts';
 export { vcapServicesJson, writeVcapServicesFile } from './vcap-services.ts';
 export { defaultEnvContent, writeDefaultEnvFile, type DefaultEnvOptions } from './default-env-file.ts';

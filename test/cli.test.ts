@@ -213,10 +213,11 @@ describe('btp-emulator errors', () => {
   });
 
   it('is an executable with a node shebang that prints its help', async () => {
-    expect(readFileSync(cliFile, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
-    expect(statSync(cliFile).mode & 0o111).not.toBe(0);
+    const binFile = join(dirname(cliFile), 'bin.js'); // package.json#bin (compiled to dist/ in the package)
+    expect(readFileSync(binFile, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+    expect(statSync(binFile).mode & 0o111).not.toBe(0);
     const path = `${dirname(process.execPath)}:${process.env.PATH ?? ''}`;
-    const result = await finished(spawn(cliFile, ['--help'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PATH: path } }));
+    const result = await finished(spawn(binFile, ['--help'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PATH: path } }));
     expect(result.code).toBe(0);
     for (const word of ['start', 'env', '--scenario', '--port', '--host', '--advertised-host', '--url', '--json']) expect(result.stdout).toContain(word);
   });

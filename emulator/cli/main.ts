@@ -1,24 +1,17 @@
-#!/usr/bin/env node
 /**
  * The `btp-emulator` command line: `start` runs the emulator until SIGINT/SIGTERM, `env` prints the env of a
  * running one. A thin face over `startEmulator()`; a bad flag or scenario exits with code 2 and a message
- * that names it, never a stack trace.
+ * that names it, never a stack trace. The executable is `bin.js`: it checks the Node version and turns the
+ * compile cache on, then imports this module.
  */
 import { accessSync, constants, statSync } from 'node:fs';
-import { enableCompileCache } from 'node:module';
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsOptionDescriptor } from 'node:util';
-import type { StartOptions } from '../index.ts';
 import type { EnvFormat } from './exec-env.ts';
 import type { BindingLayout } from '../../sdk-adapters/service-binding-root.ts';
 import { writeEnvFiles } from '../server/write-env.ts';
-
-// Node's on-disk compile cache (the same one `NODE_COMPILE_CACHE` turns on) roughly halves the time from
-// `npm start` to ready after the first run: most of a cold start is loading and compiling modules
-// (docs/performance.md). It has to be on before the emulator's modules load, hence the dynamic import.
-enableCompileCache?.();
-const { defaultPorts, PortInUseError, ScenarioFileError, startEmulator, ValidationError } = await import('../index.ts');
-const { portInUseMessage } = await import('../server/start-errors.ts');
+import { defaultPorts, PortInUseError, ScenarioFileError, startEmulator, ValidationError, type StartOptions } from '../index.ts';
+import { portInUseMessage } from '../server/start-errors.ts';
 
 /** Exit codes: 0 done, 1 a runtime failure (port in use, emulator unreachable), 2 a usage or scenario error. */
 const exitUsage = 2;

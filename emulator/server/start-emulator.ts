@@ -28,6 +28,7 @@ import { listenAs, readScenarioFile } from './start-errors.ts';
 
 export const defaultPorts = { services: 20000, httpProxy: 20003, socks5: 20004 } as const;
 
+/** The bundled scenario: fixtures/ of the repository, and of dist/ in the package (the build copies it there). */
 export const defaultScenarioFile = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'default.scenario.yaml');
 
 /** Proxy and backend ports: defaults 20003, 20004, 20010, 20011, 20025; all 0 when `port` is 0. */

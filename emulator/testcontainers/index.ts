@@ -15,6 +15,7 @@
  * bridge) and TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1; without host networking there the start fails saying so.
  * A start that fails after the container was created (timeout, bad argument, an exit) removes that container.
  */
+import '../require-node.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';

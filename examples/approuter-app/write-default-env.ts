@@ -8,7 +8,7 @@
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { selectBindings, writeDefaultEnvFile, type BindingSource } from '../../sdk-adapters/index.ts';
+import { selectBindings, writeDefaultEnvFile, type BindingSource } from 'btp-connectivity-emulator/sdk-adapters';
 
 /** The approuter only needs xsuaa here; bound to connectivity it would fetch tokens by subdomain per request. */
 export function writeApprouterDefaultEnv(from: BindingSource, options: { dir: string; backendUrl: string }): string {

@@ -1,6 +1,7 @@
 /**
- * The README's worked example, runnable: `node examples/sdk-quickstart.ts`. The SAP Cloud SDK, unmodified,
- * finds destinations in the emulator and calls a local target with the credentials the destinations describe.
+ * The README's worked example, runnable: `npm ci && npm test` in this folder (that is `node sdk-quickstart.ts`).
+ * The SAP Cloud SDK, unmodified, finds destinations in the emulator and calls a local target with the credentials
+ * the destinations describe.
  *
  * It plays both sides. Started plainly, it starts a small target server and the emulator, then runs itself
  * again as "the app" with the emulator's env (VCAP_SERVICES, NODE_EXTRA_CA_CERTS) — the way an app under
@@ -11,7 +12,7 @@ import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { getDestination } from '@sap-cloud-sdk/connectivity';
 import { executeHttpRequest } from '@sap-cloud-sdk/http-client';
-import { startEmulator } from '../emulator/index.ts';
+import { startEmulator } from 'btp-connectivity-emulator';
 
 /** The app under test: plain SDK code that knows nothing about the emulator. */
 async function runApp(): Promise<void> {
