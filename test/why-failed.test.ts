@@ -144,7 +144,11 @@ describe('the story of one call: the journal chain', () => {
   });
 
   it('a failing token flow: the token request the lookup made is in the chain and is where it failed', async () => {
-    await expect(executeHttpRequest({ destinationName: 'BROKEN_OAUTH', useCache: false }, { method: 'get', url: '/x' })).rejects.toThrow();
+    // the SDK refuses because every auth token the emulator returned carries an error
+    await expect(executeHttpRequest({ destinationName: 'BROKEN_OAUTH', useCache: false }, { method: 'get', url: '/x' })).rejects.toMatchObject({
+      message: 'Failed to build headers.',
+      cause: { message: expect.stringMatching(/tried to provide authorization tokens but failed in all cases/) },
+    });
     const chain = await lastCall('BROKEN_OAUTH');
     expect(chain.steps.map((s) => s.role)).toEqual(['service-token', 'token-flow', 'lookup']);
     expect(chain.failed).toMatchObject({ role: 'token-flow', status: 401, reason: expect.stringContaining('wrong client_secret for client "backend-client"') });
@@ -250,7 +254,7 @@ describe('the story of one call: the journal chain', () => {
       destination: { host: 'smtp.internal', port: 26 },
       timeout: 5000,
     });
-    await expect(connect).rejects.toThrow();
+    await expect(connect).rejects.toThrow('Socks5 proxy rejected connection - NotAllowed'); // REP 02: the virtual host is not mapped
     const chain = emu.lastCall('MAIL_WRONG_PORT')!;
     expect(chain.steps.map((s) => s.role)).toEqual(['service-token', 'lookup', 'connectivity-token', 'socks5']);
     expect(chain.steps[1].entry.target).toBe('smtp.internal:26');
