@@ -5,6 +5,7 @@
  */
 import { createServer, request as httpRequest } from 'node:http';
 import { getDestination } from '@sap-cloud-sdk/connectivity';
+import { clientCredentialsTokenCache } from '@sap-cloud-sdk/connectivity/internal';
 import { executeHttpRequest } from '@sap-cloud-sdk/http-client';
 import type { Chain } from '../emulator/core/chains.ts';
 import type { EchoBody } from '../emulator/backend/http-backend.ts';
@@ -46,6 +47,9 @@ afterAll(async () => {
 beforeEach(() => {
   emu.reset();
   process.env.VCAP_SERVICES = emu.env.VCAP_SERVICES;
+  // The SDK keeps client-credentials tokens for the worker's life; the chains below start with the token
+  // requests, and emu.reset() empties the journal that holds their grants: every test starts like a new process.
+  clientCredentialsTokenCache.clear();
 });
 
 describe('name hints', () => {
