@@ -96,6 +96,7 @@ describe('snapshot export and import', () => {
       ['a scenario that does not fit', () => broken((s) => (s.scenario.tenants = [])), /^scenario\.tenants$/],
     ];
     it.each(cases)('%s', async (_what, make, field) => {
+      await target.restoreSnapshot(exported); // the target holds the source's state, whichever test ran before
       const before = (await call(target.urls.services, 'GET', '/_emulator/snapshot')).body as Snapshot;
       const put = await call(target.urls.services, 'PUT', '/_emulator/snapshot', { body: make() });
       expect(put.status).toBe(400);
