@@ -9,5 +9,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Files and the tests in each file run in a random order on every run, locally and in CI, so that a test
+    // that needs another to run first fails. Vitest prints the seed ("Running tests with seed …"); replay an
+    // order with `npx vitest run --sequence.seed=<seed>` (add the file paths to narrow it down).
+    sequence: { shuffle: { files: true, tests: true } },
   },
 });

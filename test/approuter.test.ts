@@ -13,6 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type EmulatorHandle } from '../emulator/index.ts';
 import { approuterDestinationsEnv, selectBindings, userToken, vcapServicesJson } from '../sdk-adapters/index.ts';
 import { startEchoServer, type EchoServer } from './echo-server.ts';
+import { serviceToken } from './helpers.ts';
+import { expiredUserToken } from './refused-tokens.ts';
 
 interface Approuter {
   cmdParser?: unknown;
@@ -87,6 +89,16 @@ describe('@sap/approuter with the destinations env and the emulator xsuaa bindin
     const [header, payload] = jwt.split('.');
     const res = await fetch(`${base}/api/orders`, { headers: { 'x-approuter-authorization': `Bearer ${header}.${payload}.${'A'.repeat(86)}` } });
     expect(res.status).toBe(401);
+  });
+
+  it('rejects tokens the emulator itself refuses (expired on its clock; issued to another client), never reaching the target', async () => {
+    const before = echo.received.length;
+    const expired = await fetch(`${base}/api/orders`, { headers: { 'x-approuter-authorization': `Bearer ${await expiredUserToken(emu, 'alice')}` } });
+    expect(expired.status).toBe(401);
+    const otherClient = await serviceToken(emu, 'destination');
+    const foreign = await fetch(`${base}/api/orders`, { headers: { 'x-approuter-authorization': `Bearer ${otherClient}` } });
+    expect(foreign.status).toBe(401);
+    expect(echo.received.length).toBe(before);
   });
 
   it('answers an xsuaa route without a token with the login redirect to the emulator, never the target', async () => {

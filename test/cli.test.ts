@@ -54,22 +54,35 @@ function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs = 15_000): 
   });
 }
 
+interface RunningCli {
+  child: ChildProcess;
+  exited: Promise<Finished>;
+  readyLine: string;
+  services: string;
+}
+
+const running: ChildProcess[] = [];
+afterAll(() => {
+  for (const child of running) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
+/** `btp-emulator start --port 0` in a child process; resolves once it printed its ready line. */
+async function startCli(): Promise<RunningCli> {
+  const child = spawn(process.execPath, [cliFile, 'start', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  running.push(child);
+  const ready = waitForLine(child, /ready/);
+  const exited = finished(child);
+  const readyLine = await ready;
+  return { child, exited, readyLine, services: /services (http:\/\/\S+)/.exec(readyLine)![1] };
+}
+
 describe('btp-emulator start', () => {
-  let child: ChildProcess;
-  let exited: Promise<Finished>;
+  // One CLI for the tests that only read from it; the SIGTERM test stops a CLI of its own.
   let readyLine: string;
   let services: string;
 
   beforeAll(async () => {
-    child = spawn(process.execPath, [cliFile, 'start', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const ready = waitForLine(child, /ready/);
-    exited = finished(child);
-    readyLine = await ready;
-    services = /services (http:\/\/\S+)/.exec(readyLine)![1];
-  });
-
-  afterAll(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    ({ readyLine, services } = await startCli());
   });
 
   it('prints one ready line with the services, TLS and control URLs and the CA file', () => {
@@ -120,12 +133,15 @@ describe('btp-emulator start', () => {
   });
 
   it('stops cleanly with exit code 0 on SIGTERM and frees its port', async () => {
-    child.kill('SIGTERM');
-    const result = await exited;
+    const own = await startCli();
+    expect((await fetch(`${own.services}/_emulator/health`)).status).toBe(200);
+    own.child.kill('SIGTERM');
+    const result = await own.exited;
     expect(result.signal).toBeNull();
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('stopped');
-    await expect(fetch(`${services}/_emulator/health`)).rejects.toThrow();
+    // the port is free: nothing accepts a connection there any more
+    await expect(fetch(`${own.services}/_emulator/health`)).rejects.toMatchObject({ cause: { code: 'ECONNREFUSED' } });
   });
 });
 

@@ -6,8 +6,9 @@
  * cache makes the SDK fetch a new token, minted at the advanced time, and the lookup succeeds.
  */
 import { getDestination } from '@sap-cloud-sdk/connectivity';
+import { clientCredentialsTokenCache } from '@sap-cloud-sdk/connectivity/internal';
 import { decodeJwt } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type EmulatorHandle, type JournalEntry } from '../emulator/index.ts';
 import { binding } from './helpers.ts';
 
@@ -21,6 +22,13 @@ beforeAll(async () => {
     scenario: { name: 'clock-sdk', tenants: [{ subdomain: 'provider', destinations: ['FIRST', 'SECOND', 'THIRD'].map(destination) }] },
   });
   process.env.VCAP_SERVICES = emu.env.VCAP_SERVICES;
+});
+
+// Each test from a clean journal and an empty SDK token cache, in whatever order they run.
+beforeEach(() => {
+  emu.reset();
+  emu.clock({ action: 'real' });
+  clientCredentialsTokenCache.clear();
 });
 
 afterAll(async () => {

@@ -3,7 +3,8 @@
  * (`getDestination` + `executeHttpRequest` to a local echo target) where the SDK supports the type, through
  * plain calls of the find API (then the target with the returned `http_header`) where it does not. Each row
  * asserts the header the target receives. Token-service properties, client assertions, SAML assertion
- * contents and the failure paths are checked against a recording stub token service.
+ * contents and the failure paths are checked against a recording token service on a loopback socket
+ * (test/token-service-server.ts) and a port that refuses connections.
  */
 import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { getDestination } from '@sap-cloud-sdk/connectivity';
@@ -17,28 +18,22 @@ import { startEmulator, type EmulatorHandle } from '../emulator/index.ts';
 import { startEchoServer, type EchoServer } from './echo-server.ts';
 import { componentValidator, expectSpecConform, specTest } from './openapi.ts';
 import { postForm, serviceToken } from './helpers.ts';
+import { refusedPort, startRecordingTokenService, type RecordingTokenService, type TokenServiceCall } from './token-service-server.ts';
 
 let emu: EmulatorHandle;
 let echo: EchoServer;
 let providerToken: string;
 let trustPem: string;
 
-/** Requests the emulator sent to the stub token service at https://tokens.example.test. */
-const stubCalls: { url: URL; headers: Headers; form: URLSearchParams }[] = [];
-async function stubTokenService(request: Request): Promise<Response> {
-  const url = new URL(request.url);
-  if (url.host !== 'tokens.example.test') return fetch(request);
-  if (url.pathname === '/down') throw new TypeError('connect ECONNREFUSED 10.0.0.1:443');
-  stubCalls.push({ url, headers: request.headers, form: new URLSearchParams(await request.text()) });
-  if (url.pathname === '/unauthorized') return Response.json({ error: 'invalid_client', error_description: 'Bad credentials' }, { status: 401 });
-  const token = url.pathname === '/assertion' ? 'assertion-from-provider' : `stub-token-${stubCalls.length}`;
-  return Response.json({ access_token: token, token_type: 'bearer', expires_in: 3600, scope: 'read write' });
-}
-const lastStubCall = (): (typeof stubCalls)[number] => stubCalls[stubCalls.length - 1];
+/** The external token service destinations name (PROPS, TS_USER, CA_*, SAML_PROPS, …): a real loopback server. */
+let tokens: RecordingTokenService;
+/** A token service URL whose port refuses connections (DOWN). */
+let downURL: string;
+const lastExternalCall = (): TokenServiceCall => tokens.last();
 
 const xsuaa = { tokenServiceURL: '{{services}}/oauth/token', clientId: 'backend-client', clientSecret: 'backend-secret' };
 const samlXsuaa = { tokenServiceURL: '{{services}}/oauth/token', clientKey: 'backend-client', tokenServiceUser: 'backend-client', tokenServicePassword: 'backend-secret' };
-const stub = (path: string): Record<string, string> => ({ tokenServiceURL: `https://tokens.example.test${path}`, clientId: 'stub-client', clientSecret: 'stub-secret' });
+const external = (path: string): Record<string, string> => ({ tokenServiceURL: `${tokens.origin}${path}`, clientId: 'ext-client', clientSecret: 'ext-secret' });
 const JWT_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
 const EMAIL = 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress';
 
@@ -63,6 +58,8 @@ const keystore = signingKeystore();
 
 beforeAll(async () => {
   echo = await startEchoServer();
+  tokens = await startRecordingTokenService();
+  downURL = `http://127.0.0.1:${await refusedPort()}/down`;
   const http = (name: string, authentication: string, extra: Record<string, string> = {}): Record<string, string> => ({
     Name: name,
     Type: 'HTTP',
@@ -73,7 +70,6 @@ beforeAll(async () => {
   });
   emu = await startEmulator({
     port: 0,
-    fetch: stubTokenService,
     scenario: {
       name: 'auth-types',
       tenants: [
@@ -95,23 +91,23 @@ beforeAll(async () => {
             http('TECHUSER', 'OAuth2TechnicalUserPropagation', { ...xsuaa, ProxyType: 'OnPremise' }),
             http('TOKENEXCHANGE', 'OAuth2TokenExchange', xsuaa),
             http('AUTHCODE', 'OAuth2AuthorizationCode', xsuaa),
-            // against the recording stub token service
+            // against the recording external token service (a loopback server)
             http('PROPS', 'OAuth2ClientCredentials', {
-              ...stub('/props'),
+              ...external('/props'),
               scope: 'read',
               'tokenServiceURL.headers.x-api-key': 'k1',
               'tokenServiceURL.queries.resource': 'urn:res',
               'tokenService.body.audience': 'aud-1',
             }),
-            http('TS_USER', 'OAuth2ClientCredentials', { ...stub('/ts-user'), tokenServiceUser: 'ts-user', tokenServicePassword: 'ts-pw' }),
-            http('IN_HEADER', 'OAuth2ClientCredentials', { ...stub('/in-header'), 'tokenService.addClientCredentialsInBody': 'false' }),
-            http('COMMON_TE', 'OAuth2TokenExchange', { ...stub('/te'), tokenServiceURLType: 'Common' }),
-            http('ASSERTION_PROVIDER', 'OAuth2ClientCredentials', { ...stub('/assertion'), 'clientAssertion.type': 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' }),
-            http('CA_PLAIN', 'OAuth2Password', { tokenServiceURL: 'https://tokens.example.test/ca', clientId: 'ca-client', User: 'u', Password: 'p' }),
-            http('CA_PROPERTY', 'OAuth2ClientCredentials', { tokenServiceURL: 'https://tokens.example.test/ca', clientId: 'ca-client', 'clientAssertion.destinationName': 'ASSERTION_PROVIDER' }),
-            http('CA_BAD_PROVIDER', 'OAuth2ClientCredentials', { tokenServiceURL: 'https://tokens.example.test/ca', clientId: 'ca-client', 'clientAssertion.destinationName': 'BASIC' }),
+            http('TS_USER', 'OAuth2ClientCredentials', { ...external('/ts-user'), tokenServiceUser: 'ts-user', tokenServicePassword: 'ts-pw' }),
+            http('IN_HEADER', 'OAuth2ClientCredentials', { ...external('/in-header'), 'tokenService.addClientCredentialsInBody': 'false' }),
+            http('COMMON_TE', 'OAuth2TokenExchange', { ...external('/te'), tokenServiceURLType: 'Common' }),
+            http('ASSERTION_PROVIDER', 'OAuth2ClientCredentials', { ...external('/assertion'), 'clientAssertion.type': 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' }),
+            http('CA_PLAIN', 'OAuth2Password', { tokenServiceURL: `${tokens.origin}/ca`, clientId: 'ca-client', User: 'u', Password: 'p' }),
+            http('CA_PROPERTY', 'OAuth2ClientCredentials', { tokenServiceURL: `${tokens.origin}/ca`, clientId: 'ca-client', 'clientAssertion.destinationName': 'ASSERTION_PROVIDER' }),
+            http('CA_BAD_PROVIDER', 'OAuth2ClientCredentials', { tokenServiceURL: `${tokens.origin}/ca`, clientId: 'ca-client', 'clientAssertion.destinationName': 'BASIC' }),
             http('SAML_PROPS', 'OAuth2SAMLBearerAssertion', {
-              ...stub('/saml'),
+              ...external('/saml'),
               clientKey: 'sf-client-key',
               companyId: 'ACME',
               audience: 'www.successfactors.com',
@@ -124,10 +120,10 @@ beforeAll(async () => {
             http('SAML_USERID', 'SAMLAssertion', { userIdSource: '$.ext_attr.zdn', skipUserAttributesPrefixInSAMLAttributes: 'true', skipUserUuidInSAMLAttributes: 'true', samlAssertionEncoding: 'base64url' }),
             http('SAML_NO_USERID', 'SAMLAssertion', { userIdSource: 'no_such_claim' }),
             http('SAML_P12', 'SAMLAssertion', { KeyStoreLocation: 'saml-signer.p12', KeyStorePassword: 'ks-pw' }),
-            http('SAML_PEM', 'OAuth2SAMLBearerAssertion', { ...stub('/saml-pem'), KeyStoreLocation: 'saml-signer.pem' }),
+            http('SAML_PEM', 'OAuth2SAMLBearerAssertion', { ...external('/saml-pem'), KeyStoreLocation: 'saml-signer.pem' }),
             http('SAML_P12_WRONG_PW', 'SAMLAssertion', { KeyStoreLocation: 'saml-signer.p12', KeyStorePassword: 'nope' }),
-            http('DOWN', 'OAuth2ClientCredentials', stub('/down')),
-            http('UNAUTHORIZED', 'OAuth2ClientCredentials', stub('/unauthorized')),
+            http('DOWN', 'OAuth2ClientCredentials', { ...external('/down'), tokenServiceURL: downURL }),
+            http('UNAUTHORIZED', 'OAuth2ClientCredentials', external('/unauthorized')),
           ],
           certificates: [
             { Name: 'saml-signer.p12', Type: 'CERTIFICATE', Content: keystore.p12 },
@@ -150,6 +146,7 @@ afterAll(async () => {
   delete process.env.VCAP_SERVICES;
   await emu?.stop();
   await echo?.close();
+  await tokens?.close();
 });
 
 type Token = { type: string; value: string; error?: string; expires_in?: string; issued_token_type?: string; http_header: { key: string; value: string } };
@@ -177,7 +174,7 @@ const bearerClaims = (header: unknown): Record<string, unknown> => decodeJwt(Str
 const decodeB64 = (text: string): string => Buffer.from(text.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8');
 
 function parseAssertion(xml: string): { doc: Document; text: (tag: string) => string; attr: (tag: string, name: string) => string | null; attributes: Record<string, string[]> } {
-  const doc = new DOMParser().parseFromString(xml, 'text/xml') as unknown as Document;
+  const doc = parseXmlStrictly(xml);
   const first = (tag: string): Element => doc.getElementsByTagNameNS('urn:oasis:names:tc:SAML:2.0:assertion', tag)[0];
   const attributes: Record<string, string[]> = {};
   for (const a of Array.from(doc.getElementsByTagNameNS('urn:oasis:names:tc:SAML:2.0:assertion', 'Attribute'))) {
@@ -186,16 +183,31 @@ function parseAssertion(xml: string): { doc: Document; text: (tag: string) => st
   return { doc, text: (tag) => first(tag)?.textContent ?? '', attr: (tag, name) => first(tag)?.getAttribute(name) ?? null, attributes };
 }
 
-/** Checks the assertion's enveloped signature with xml-crypto against the subaccount trust certificate. */
-function verifiesWithTrustCertificate(xml: string, certificate = trustPem): boolean {
-  const doc = new DOMParser().parseFromString(xml, 'text/xml');
-  const signature = doc.getElementsByTagNameNS('http://www.w3.org/2000/09/xmldsig#', 'Signature')[0];
+const DSIG = 'http://www.w3.org/2000/09/xmldsig#';
+
+/** Parses XML and fails on any parse error or warning, so that a malformed assertion never reaches a check. */
+function parseXmlStrictly(xml: string): Document {
+  return new DOMParser({
+    onError: (level, message) => {
+      throw new Error(`the assertion is not well-formed XML (${level}): ${message}`);
+    },
+  }).parseFromString(xml, 'text/xml') as unknown as Document;
+}
+
+/**
+ * Checks the assertion's enveloped signature with xml-crypto against `certificate` (default: the subaccount trust
+ * certificate). Returns 'valid', or xml-crypto's reason for refusing it. A document that does not parse or does
+ * not carry exactly one Signature fails the test here, so a refusal always means the signature does not verify.
+ */
+function signatureVerdict(xml: string, certificate = trustPem): string {
+  const signatures = parseXmlStrictly(xml).getElementsByTagNameNS(DSIG, 'Signature');
+  expect(signatures.length, 'the assertion carries one enveloped Signature').toBe(1);
   const verifier = new SignedXml({ publicCert: certificate, getCertFromKeyInfo: () => null });
-  verifier.loadSignature(signature as unknown as Node);
+  verifier.loadSignature(signatures[0] as unknown as Node);
   try {
-    return verifier.checkSignature(xml);
-  } catch {
-    return false; // xml-crypto throws for a signature value that does not match the key
+    return verifier.checkSignature(xml) ? 'valid' : 'a reference (digest) does not validate';
+  } catch (err) {
+    return (err as Error).message; // xml-crypto throws for a signature value that does not match the key
   }
 }
 
@@ -267,7 +279,7 @@ describe('authentication types through the SAP Cloud SDK', () => {
     expect(header).toMatch(/^SAML2\.0 [A-Za-z0-9+/]+=*$/);
     expect(echo.last().headers['x-sap-security-session']).toBe('create');
     const xml = decodeB64(header.slice('SAML2.0 '.length));
-    expect(verifiesWithTrustCertificate(xml)).toBe(true);
+    expect(signatureVerdict(xml)).toBe('valid');
     const assertion = parseAssertion(xml);
     expect(assertion.text('NameID')).toBe('alice');
     expect(assertion.text('Audience')).toBe('urn:target');
@@ -294,8 +306,9 @@ describe('authentication types the SDK does not support, through the REST API', 
   it('OAuth2TokenExchange sends subject and actor to the token service, with tokenServiceURLType ignored', async () => {
     const found = await find('COMMON_TE', { 'X-subject-token': 's-1', 'X-subject-token-type': JWT_TYPE, 'X-actor-token': 'a-1', 'X-actor-token-type': JWT_TYPE });
     expect(found.body.authTokens![0].error).toBeUndefined();
-    const call = lastStubCall();
-    expect(call.url.host).toBe('tokens.example.test');
+    const call = lastExternalCall();
+    expect(call.url.origin).toBe(tokens.origin);
+    expect(call.url.pathname).toBe('/te');
     expect(Object.fromEntries(call.form)).toMatchObject({ grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: 's-1', subject_token_type: JWT_TYPE, actor_token: 'a-1', actor_token_type: JWT_TYPE });
   });
 
@@ -341,28 +354,28 @@ describe('authentication types the SDK does not support, through the REST API', 
 describe('token service properties and client authentication', () => {
   it('sends tokenServiceURL.headers.*, tokenServiceURL.queries.*, tokenService.body.*, scope and the client secret in the body', async () => {
     await find('PROPS');
-    const call = lastStubCall();
+    const call = lastExternalCall();
     expect(call.url.searchParams.get('resource')).toBe('urn:res');
     expect(call.headers.get('x-api-key')).toBe('k1');
-    expect(Object.fromEntries(call.form)).toEqual({ grant_type: 'client_credentials', audience: 'aud-1', scope: 'read', client_id: 'stub-client', client_secret: 'stub-secret' });
+    expect(Object.fromEntries(call.form)).toEqual({ grant_type: 'client_credentials', audience: 'aud-1', scope: 'read', client_id: 'ext-client', client_secret: 'ext-secret' });
   });
 
   it('tokenServiceUser/tokenServicePassword authenticate with Basic instead of the client secret', async () => {
     await find('TS_USER');
-    expect(lastStubCall().headers.get('authorization')).toBe(`Basic ${Buffer.from('ts-user:ts-pw').toString('base64')}`);
-    expect(lastStubCall().form.has('client_secret')).toBe(false);
+    expect(lastExternalCall().headers.get('authorization')).toBe(`Basic ${Buffer.from('ts-user:ts-pw').toString('base64')}`);
+    expect(lastExternalCall().form.has('client_secret')).toBe(false);
   });
 
   it('tokenService.addClientCredentialsInBody=false sends clientId:clientSecret as Basic', async () => {
     await find('IN_HEADER');
-    expect(lastStubCall().headers.get('authorization')).toBe(`Basic ${Buffer.from('stub-client:stub-secret').toString('base64')}`);
-    expect(lastStubCall().form.has('client_id')).toBe(false);
+    expect(lastExternalCall().headers.get('authorization')).toBe(`Basic ${Buffer.from('ext-client:ext-secret').toString('base64')}`);
+    expect(lastExternalCall().form.has('client_id')).toBe(false);
   });
 
   it('X-client-assertion and X-client-assertion-type replace the client secret', async () => {
     const found = await find('CA_PLAIN', { 'X-client-assertion': 'eyJ.assert.ion', 'X-client-assertion-type': 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' });
     expect(found.body.authTokens![0].error).toBeUndefined();
-    expect(Object.fromEntries(lastStubCall().form)).toEqual({
+    expect(Object.fromEntries(lastExternalCall().form)).toEqual({
       grant_type: 'password',
       username: 'u',
       password: 'p',
@@ -374,14 +387,14 @@ describe('token service properties and client authentication', () => {
 
   it('X-client-assertion-destination-name: the provider destination token becomes the client assertion', async () => {
     await find('CA_PLAIN', { 'X-client-assertion-destination-name': 'ASSERTION_PROVIDER' });
-    expect(stubCalls.at(-2)!.url.pathname).toBe('/assertion');
-    expect(lastStubCall().form.get('client_assertion')).toBe('assertion-from-provider');
-    expect(lastStubCall().form.get('client_assertion_type')).toBe('urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
+    expect(tokens.calls.at(-2)!.url.pathname).toBe('/assertion');
+    expect(lastExternalCall().form.get('client_assertion')).toBe('assertion-from-provider');
+    expect(lastExternalCall().form.get('client_assertion_type')).toBe('urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
   });
 
   it('the property clientAssertion.destinationName does the same', async () => {
     await find('CA_PROPERTY');
-    expect(lastStubCall().form.get('client_assertion')).toBe('assertion-from-provider');
+    expect(lastExternalCall().form.get('client_assertion')).toBe('assertion-from-provider');
   });
 
   it('a client assertion destination that is not OAuth2ClientCredentials is an error element', async () => {
@@ -398,13 +411,13 @@ describe('token service properties and client authentication', () => {
   it('OAuth2SAMLBearerAssertion: grant, clientKey, companyId and an assertion built from the SAML properties', async () => {
     const jwt = await emu.issueUserToken({ user: 'alice' });
     const found = await find('SAML_PROPS', { 'X-user-token': jwt });
-    expect(found.body.authTokens![0].http_header.value).toMatch(/^Bearer stub-token-/);
-    const form = lastStubCall().form;
-    expect([form.get('grant_type'), form.get('client_id'), form.get('company_id')]).toEqual(['urn:ietf:params:oauth:grant-type:saml2-bearer', 'stub-client', 'ACME']);
+    expect(found.body.authTokens![0].http_header.value).toMatch(/^Bearer external-token-\d+$/);
+    const form = lastExternalCall().form;
+    expect([form.get('grant_type'), form.get('client_id'), form.get('company_id')]).toEqual(['urn:ietf:params:oauth:grant-type:saml2-bearer', 'ext-client', 'ACME']);
     const encoded = form.get('assertion')!;
     expect(encoded).toMatch(/^[A-Za-z0-9_-]+$/);
     const xml = decodeB64(encoded);
-    expect(verifiesWithTrustCertificate(xml)).toBe(true);
+    expect(signatureVerdict(xml)).toBe('valid');
     const a = parseAssertion(xml);
     expect(a.text('NameID')).toBe('alice@example.com');
     expect(a.attr('NameID', 'Format')).toBe(EMAIL);
@@ -434,15 +447,15 @@ describe('SAML signing with the destination keystore (KeyStoreLocation)', () => 
   it('PKCS#12 with KeyStorePassword: the assertion is signed with the keystore, which KeyInfo carries', async () => {
     const jwt = await emu.issueUserToken({ user: 'alice' });
     const xml = decodeB64((await find('SAML_P12', { 'X-user-token': jwt })).body.authTokens![0].value);
-    expect(verifiesWithTrustCertificate(xml, keystore.certPem)).toBe(true);
-    expect(verifiesWithTrustCertificate(xml)).toBe(false);
-    expect(parseAssertion(xml).doc.getElementsByTagNameNS('http://www.w3.org/2000/09/xmldsig#', 'X509Certificate')[0].textContent).toBe(certBody(keystore.certPem));
+    expect(signatureVerdict(xml, keystore.certPem)).toBe('valid');
+    expect(signatureVerdict(xml), 'signed with the keystore, so the trust certificate does not verify it').toMatch(/^invalid signature: the signature value \S+ is incorrect$/);
+    expect(parseAssertion(xml).doc.getElementsByTagNameNS(DSIG, 'X509Certificate')[0].textContent).toBe(certBody(keystore.certPem));
   });
 
   it('PEM (certificate and key in one file) for OAuth2SAMLBearerAssertion', async () => {
     const jwt = await emu.issueUserToken({ user: 'alice' });
     await find('SAML_PEM', { 'X-user-token': jwt });
-    expect(verifiesWithTrustCertificate(decodeB64(lastStubCall().form.get('assertion')!), keystore.certPem)).toBe(true);
+    expect(signatureVerdict(decodeB64(lastExternalCall().form.get('assertion')!), keystore.certPem)).toBe('valid');
   });
 
   it('JKS generated by the certificates API, on a destination created through the CRUD API', async () => {
@@ -454,10 +467,10 @@ describe('SAML signing with the destination keystore (KeyStoreLocation)', () => 
     try {
       const jwt = await emu.issueUserToken({ user: 'alice' });
       const xml = decodeB64((await find('SAML_JKS', { 'X-user-token': jwt })).body.authTokens![0].value);
-      const keyInfoCert = parseAssertion(xml).doc.getElementsByTagNameNS('http://www.w3.org/2000/09/xmldsig#', 'X509Certificate')[0].textContent!;
+      const keyInfoCert = parseAssertion(xml).doc.getElementsByTagNameNS(DSIG, 'X509Certificate')[0].textContent!;
       const pem = `-----BEGIN CERTIFICATE-----\n${keyInfoCert.match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
       expect(new X509Certificate(pem).subject).toContain('CN=jks-signer');
-      expect(verifiesWithTrustCertificate(xml, pem)).toBe(true);
+      expect(signatureVerdict(xml, pem)).toBe('valid');
     } finally {
       emu.reset();
     }
@@ -491,7 +504,7 @@ describe('failure paths', () => {
   it('a token service that cannot be reached: authTokens[0].error says so', async () => {
     const found = await find('DOWN');
     expect(found.status).toBe(200);
-    expect(found.body.authTokens![0].error).toMatch(/could not be reached: connect ECONNREFUSED/);
+    expect(found.body.authTokens![0].error).toBe(`Retrieval of OAuth token failed: token service ${downURL} could not be reached: connect ECONNREFUSED ${new URL(downURL).host}`);
   });
 
   it('a token service answering 401: authTokens[0].error carries the status and its answer', async () => {

@@ -74,7 +74,13 @@ describe.each(['subaccount', 'instance'] as const)('certificate generation on %s
   const collection = `/v1/${level}Certificates`;
 
   it('generates a PEM with chain and private key, issued by the emulator CA for CN, valid for the requested time', async () => {
-    expect((await call('POST', collection, { Name: 'gen.pem', Attributes: { CN: 'orders-client', Validity: validity(30), AutomaticRenew: true } })).status).toBe(201);
+    const issuedAt = Math.floor(Date.now() / 1000) * 1000 + 60_000; // a whole second, as X.509 times are
+    clock.freeze(issuedAt);
+    try {
+      expect((await call('POST', collection, { Name: 'gen.pem', Attributes: { CN: 'orders-client', Validity: validity(30), AutomaticRenew: true } })).status).toBe(201);
+    } finally {
+      clock.useRealTime();
+    }
     const read = await call('GET', `${collection}/gen.pem`);
     expect(read.body).toMatchObject({ Name: 'gen.pem', Type: 'CERTIFICATE' });
     const text = (await contentOf(level, 'gen.pem')).toString();
@@ -85,7 +91,7 @@ describe.each(['subaccount', 'instance'] as const)('certificate generation on %s
     expect(leaf.verify(new X509Certificate(caPem).publicKey)).toBe(true);
     const days = (Date.parse(leaf.validTo) - Date.parse(leaf.validFrom)) / 86_400_000;
     expect(Math.round(days)).toBe(30);
-    expect(Math.abs(Date.parse(leaf.validFrom) - clock.now())).toBeLessThan(2000);
+    expect(Date.parse(leaf.validFrom)).toBe(issuedAt); // notBefore is the emulator clock's now
     expect(leaf.checkPrivateKey(createPrivateKey(text))).toBe(true);
 
     const keys = await call('GET', `${collection}/gen.pem/publicKeys`);
@@ -110,9 +116,16 @@ describe.each(['subaccount', 'instance'] as const)('certificate generation on %s
     expect(lockedKeys.status).toBe(400);
     expect(errorOf(lockedKeys)).toBe('The keystore is password-protected and public keys cannot be retrieved');
 
-    expect(() => createSecureContext({ pfx: Buffer.alloc(0) })).toThrow();
     const open = await contentOf(level, 'open.pfx');
     expect(() => createSecureContext({ pfx: open })).not.toThrow();
+    // what the emulator packed: the CN=open leaf its CA issued, and the private key of that leaf, without a password
+    const p12 = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(open.toString('binary')));
+    const bags = (type: string): forge.pkcs12.Bag[] => p12.getBags({ bagType: type })[type] ?? [];
+    const leafBag = bags(forge.pki.oids.certBag).find((bag) => bag.cert?.subject.getField('CN')?.value === 'open')!;
+    const [keyBag] = [...bags(forge.pki.oids.keyBag), ...bags(forge.pki.oids.pkcs8ShroudedKeyBag)];
+    const openLeaf = new X509Certificate(forge.pki.certificateToPem(leafBag.cert!));
+    expect(openLeaf.verify(new X509Certificate(caPem).publicKey)).toBe(true);
+    expect(openLeaf.checkPrivateKey(createPrivateKey(forge.pki.privateKeyToPem(keyBag.key!)))).toBe(true);
     const openKeys = await call('GET', `${collection}/open.pfx/publicKeys`);
     expect(openKeys.status).toBe(200);
     expect(openKeys.body).toEqual([{ Alias: 'open', Content: expect.stringContaining('-----BEGIN CERTIFICATE-----'), SubjectDN: 'CN=open,O=btp-connectivity-emulator' }]);
@@ -398,7 +411,11 @@ describe('ClientCertificateAuthentication with the SAP Cloud SDK and a backend t
 
   it('fails without a keystore (the backend refuses the handshake) and without the truststore (self-signed backend)', async () => {
     await setUp('subaccount', 'MTLS_NO_KEYSTORE', undefined);
-    await expect(executeHttpRequest({ destinationName: 'MTLS_NO_KEYSTORE', useCache: false }, { method: 'get', url: '/x' })).rejects.toThrow();
+    const seenBefore = backend.seen.length;
+    expect((await getDestination({ destinationName: 'MTLS_NO_KEYSTORE', useCache: false }))?.certificates?.map((c) => c.name)).toEqual(['backend-trust.pem']);
+    // the backend asks for a client certificate, none comes: TLS 1.3 alert 116 "certificate required"
+    await expect(executeHttpRequest({ destinationName: 'MTLS_NO_KEYSTORE', useCache: false }, { method: 'get', url: '/x' })).rejects.toMatchObject({ code: 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED' });
+    expect(backend.seen).toHaveLength(seenBefore);
     expect((await call('POST', '/v1/subaccountCertificates', generate('other.p12', 'no-trust'))).status).toBe(201);
     expect(
       (await call('POST', '/v1/subaccountDestinations', { Name: 'MTLS_NO_TRUST', Type: 'HTTP', URL: backend.url, ProxyType: 'Internet', Authentication: 'ClientCertificateAuthentication', KeyStoreLocation: 'other.p12' })).status,

@@ -161,6 +161,7 @@ describe('the Origin rule of the control API (item 2)', () => {
 
   it('a cross-origin text/plain POST to /_emulator/keys/rotate (no preflight) is refused with 403 and rotates nothing', async () => {
     const before = await activeKid(emu);
+    const afterId = emu.journal().at(-1)?.id ?? 0; // this test's own request, not an earlier test's
     const res = await call(emu.ports.services, 'POST', '/_emulator/keys/rotate', { host: `localhost:${emu.ports.services}`, origin: 'http://evil.example', 'content-type': 'text/plain' }, '{"keepOld":false}');
     expect(res.status).toBe(403);
     const error = JSON.parse(res.text) as { error: string; rule: string; message: string };
@@ -168,7 +169,7 @@ describe('the Origin rule of the control API (item 2)', () => {
     expect(error.message).toContain('http://evil.example');
     expect(error.message).toContain('--allowed-origin http://evil.example (allowedOrigins)');
     expect(await activeKid(emu)).toBe(before);
-    expect(emu.journal({ service: 'control' }).find((e) => e.path === '/_emulator/keys/rotate')).toMatchObject({ status: 403, reason: error.message });
+    expect(emu.journal({ service: 'control', afterId }).find((e) => e.path === '/_emulator/keys/rotate')).toMatchObject({ status: 403, reason: error.message });
   });
 
   /** What a control request could change: stubs, faults, connectors, keys, the clock's mode, the scenario. */

@@ -6,7 +6,7 @@
  */
 import { createSecurityContext, XsuaaService } from '@sap/xssec';
 import { decodeProtectedHeader } from 'jose';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type EmulatorHandle } from '../emulator/index.ts';
 import { binding, serviceToken } from './helpers.ts';
 
@@ -28,14 +28,19 @@ async function publishedKids(): Promise<string[]> {
   return jwks.keys.map((k) => k.kid);
 }
 
+/** The state at start, signing keys included: each test begins from it, in whatever order the tests run. */
+let initial: Awaited<ReturnType<EmulatorHandle['snapshot']>>;
+
 beforeAll(async () => {
-  // A fresh emulator per file: rotation changes the key ring, which a reset does not restore.
+  // Rotation changes the key ring, which emu.reset() does not restore; a snapshot does.
   emu = await startEmulator({ port: 0, scenario: 'default' });
   startKid = emu.core.keys.active.kid;
+  initial = await emu.snapshot();
 });
 
 afterAll(() => emu?.stop());
 
+beforeEach(() => emu.restoreSnapshot(initial));
 afterEach(() => emu.clock({ action: 'real' }));
 
 describe('POST /_emulator/keys/rotate', () => {

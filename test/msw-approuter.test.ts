@@ -144,13 +144,16 @@ describe('approuter face: xs-app.json routes to destinations and backend stubs',
       ...createApprouterHandlers(btp, { xsApp, tenant: 'subscriber1', appUrl: 'http://subscriber1.app.localhost' }),
       ...createApprouterHandlers(btp, { xsApp, tenant: 'nobody', appUrl: 'http://nobody.app.localhost' }),
     );
-    const response = await fetch('http://subscriber1.app.localhost/api/x');
-    expect(((await response.json()) as Echo).path).toBe('/subscriber-orders/x');
-    expect(btp.journal({ destination: 'ORDERS' }).map((e) => e.tenant)).toEqual(['subscriber1']);
-    const unknown = await fetch('http://nobody.app.localhost/api/x');
-    expect(unknown.status).toBe(500);
-    expect(await unknown.text()).toContain('tenant "nobody" is not a subdomain');
-    server.resetHandlers();
+    try {
+      const response = await fetch('http://subscriber1.app.localhost/api/x');
+      expect(((await response.json()) as Echo).path).toBe('/subscriber-orders/x');
+      expect(btp.journal({ destination: 'ORDERS' }).map((e) => e.tenant)).toEqual(['subscriber1']);
+      const unknown = await fetch('http://nobody.app.localhost/api/x');
+      expect(unknown.status).toBe(500);
+      expect(await unknown.text()).toContain('tenant "nobody" is not a subdomain');
+    } finally {
+      server.resetHandlers(); // a failed assertion must not leave the extra handlers to the next test
+    }
   });
 
   it('an unknown destination is a 404 that names it', async () => {

@@ -44,11 +44,13 @@ function startCli(dir: string): Promise<{ child: ChildProcess; services: string 
   });
 }
 
-function killHard(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    child.once('close', () => resolve());
-    child.kill('SIGKILL');
-  });
+/** SIGKILL a CLI that is running; rejects unless the process was alive and died of that very signal. */
+async function killHard(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the CLI had already ended (exit ${child.exitCode}, signal ${child.signalCode}) when the round meant to kill it`);
+  const closed = new Promise<NodeJS.Signals | null>((resolve) => child.once('close', (_code, signal) => resolve(signal)));
+  child.kill('SIGKILL');
+  const signal = await closed;
+  if (signal !== 'SIGKILL') throw new Error(`the CLI ended by ${signal ?? 'exiting'}, not by the SIGKILL`);
 }
 
 /** What one entity looks like: its destination's URL (or none) and whether its backend stub exists. */
@@ -130,10 +132,17 @@ describe('state directory: kill -9 in the middle of a stream of writes', () => {
       const when = killAfter[round];
       let acked = 0;
       let killed: Promise<void> | undefined;
-      const maybeKill = (): void => {
-        if (!killed && 'acks' in when && acked >= when.acks) killed = killHard(child);
+      /** Acknowledged writes of this round, and writes sent but not answered, at the moment of the kill. */
+      let atKill: { acked: number; inFlight: number } | undefined;
+      const kill = (): void => {
+        if (killed) return;
+        atKill = { acked, inFlight: [...entities.values()].filter((e) => e.sent > e.acked).length };
+        killed = killHard(child);
       };
-      if ('ms' in when) setTimeout(() => (killed ??= killHard(child)), when.ms);
+      const maybeKill = (): void => {
+        if ('acks' in when && acked >= when.acks) kill();
+      };
+      if ('ms' in when) setTimeout(kill, when.ms);
       const worker = async (w: number): Promise<void> => {
         for (let i = 0; !killed; i++) {
           const name = `R${round}_W${w}_${i}`;
@@ -149,8 +158,11 @@ describe('state directory: kill -9 in the middle of a stream of writes', () => {
                 : op.kind === 'delete'
                   ? call(services, 'DELETE', `${dest}/subaccountDestinations/${name}`, { token })
                   : call(services, 'POST', '/_emulator/backend/stubs', { body: { id: name, path: `/${name}`, body: name } })
-            ).catch(() => undefined);
-            if (!answer) return; // the connection died with the process
+            ).catch((err: unknown) => {
+              if (killed) return undefined; // the connection died with the process
+              throw new Error(`round ${round}: ${op.kind} ${name} failed before the kill: ${(err as Error).message}`, { cause: err });
+            });
+            if (!answer) return;
             expect(answer.status, `${op.kind} ${name}: ${JSON.stringify(answer.body)}`).toBeLessThan(300);
             entity.acked++;
             acked++;
@@ -159,11 +171,15 @@ describe('state directory: kill -9 in the middle of a stream of writes', () => {
         }
       };
       await Promise.all([0, 1, 2, 3].map(worker));
+      // The round killed a live CLI (killHard checks it), after its threshold, with writes in flight.
+      expect(killed, `round ${round}: the kill (${JSON.stringify(when)}) never happened`).toBeDefined();
       await killed;
+      expect(atKill!.acked, `round ${round}: acknowledged writes before the kill`).toBeGreaterThanOrEqual('acks' in when ? when.acks : 0);
+      expect(atKill!.inFlight, `round ${round}: writes in flight at the kill`).toBeGreaterThan(0);
       const text = readFileSync(join(dir, 'state.json'), 'utf8');
       expect(() => JSON.parse(text)).not.toThrow();
       const inFlight = [...entities.values()].filter((e) => e.sent > e.acked).length;
-      report.push(`round ${round}: ${acked} acknowledged, ${inFlight} in flight at the kill, temp files left: ${readdirSync(dir).filter((f) => f.endsWith('.tmp')).length}`);
+      report.push(`round ${round}: ${atKill!.acked} acknowledged and ${atKill!.inFlight} in flight when SIGKILL was sent, ${acked} acknowledged in all, ${inFlight} unanswered, temp files left: ${readdirSync(dir).filter((f) => f.endsWith('.tmp')).length}`);
     }
     expect(entities.size).toBeGreaterThan(20);
     console.log(report.join('\n'));

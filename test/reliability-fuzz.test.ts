@@ -2,10 +2,11 @@
  * Property-based fuzzing (fast-check) of every way bytes get into the emulator: the SOCKS5 handshake, the HTTP
  * proxy's request head, the token endpoint's form and every control API route that takes a body (found in the
  * running app's route table, so routes added later are fuzzed too). The properties: the process never crashes
- * and never answers 500, the proxy never forwards to a host that is not mapped, and a refused request changes
- * no state (every parameterless GET of the control API reads the same before and after).
+ * and never answers 500, every exchange ends with the emulator closing the connection (after a reply where the
+ * protocol has one), the proxies never connect to a host that is not mapped (a loopback canary counts
+ * connections), and a refused request changes no state (every parameterless GET of the control API reads the same before and after).
  */
-import { connect } from 'node:net';
+import { connect, createServer as createNetServer, type AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type EmulatorHandle } from '../emulator/index.ts';
@@ -16,12 +17,14 @@ const scale = Math.max(1, Number(process.env.FUZZ_SCALE) || 1);
 const runs = (n: number): number => n * scale;
 
 let emu: EmulatorHandle;
+let canary: Canary;
 let connectivityToken: string;
 /** GET routes of the control API whose answer does not change by itself (the journal and clocks do). */
 let stableGets: string[] = [];
 
 beforeAll(async () => {
   emu = await startEmulator({ port: 0, scenario: 'default', proxyBackendTimeoutMs: 2000 });
+  canary = await startCanary();
   connectivityToken = await serviceToken(emu, 'connectivity');
   const gets = controlRoutes()
     .filter((r) => r.method === 'GET' && !r.path.includes(':') && !r.path.includes('*') && !r.path.endsWith('/journal'))
@@ -33,6 +36,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await emu?.stop();
+  await canary?.close();
 });
 
 function controlRoutes(): { method: string; path: string }[] {
@@ -57,8 +61,12 @@ async function snapshot(paths = stableGets): Promise<Record<string, string>> {
   return out;
 }
 
-/** Write raw bytes (in the given pieces) and collect what comes back until close or `waitMs`. */
-function exchange(port: number, pieces: Uint8Array[], waitMs: number): Promise<{ data: Buffer; closed: boolean }> {
+/**
+ * Write raw bytes (in the given pieces), with `halfClose` then FIN (the client has said all it will); never
+ * destroy the socket before `waitMs`, so `closed` means the emulator closed the connection. Collects what comes
+ * back until then.
+ */
+function exchange(port: number, pieces: Uint8Array[], waitMs: number, halfClose: boolean): Promise<{ data: Buffer; closed: boolean }> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
     const chunks: Buffer[] = [];
@@ -74,8 +82,31 @@ function exchange(port: number, pieces: Uint8Array[], waitMs: number): Promise<{
     });
     socket.on('connect', () => {
       for (const piece of pieces) if (!socket.destroyed) socket.write(piece);
+      if (halfClose && !socket.destroyed) socket.end();
     });
   });
+}
+
+/**
+ * A loopback server that no Cloud Connector maps, so nothing the proxies receive may ever reach it. It counts
+ * connections and resets each one: a proxy that forwarded to it anyway would answer 502, which a check of the
+ * status alone would let pass.
+ */
+interface Canary {
+  port: number;
+  connections: number;
+  close(): Promise<void>;
+}
+async function startCanary(): Promise<Canary> {
+  const canary = { port: 0, connections: 0, close: (): Promise<void> => new Promise((resolve) => server.close(() => resolve())) };
+  const server = createNetServer((socket) => {
+    canary.connections++;
+    socket.on('error', () => undefined);
+    socket.resetAndDestroy();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  canary.port = (server.address() as AddressInfo).port;
+  return canary;
 }
 
 async function healthy(): Promise<void> {
@@ -105,7 +136,7 @@ const chunked = (bytes: Buffer, cuts: number[]): Uint8Array[] => {
 };
 
 describe('fuzzing the SOCKS5 handshake (20004)', () => {
-  it('answers every greeting, token and request with a well-formed reply or a close, and keeps serving', async () => {
+  it('answers every greeting, token and request with a well-formed reply or none, always closes the connection, never connects an unmapped host, and keeps serving', async () => {
     const before = await snapshot();
     const stages = { authenticated: 0, connectAnswered: 0 };
     const greeting = fc.oneof(
@@ -121,8 +152,12 @@ describe('fuzzing the SOCKS5 handshake (20004)', () => {
       fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.from(b)),
       fc.integer({ min: 0, max: 0xffffffff }).map((length) => Buffer.from([0x01, length >>> 24, (length >>> 16) & 0xff, (length >>> 8) & 0xff, length & 0xff])),
     );
+    const canaryPort = [canary.port >> 8, canary.port & 0xff];
     const request = fc.oneof(
       fc.constant(Buffer.from([0x05, 0x01, 0x00, 0x03, 12, ...Buffer.from('tcp.internal'), 0x1b, 0x58])),
+      // the unmapped canary, by IPv4 address and by name: must be refused, never connected
+      fc.constant(Buffer.from([0x05, 0x01, 0x00, 0x01, 127, 0, 0, 1, ...canaryPort])),
+      fc.constantFrom('127.0.0.1', 'localhost').map((h) => Buffer.from([0x05, 0x01, 0x00, 0x03, h.length, ...Buffer.from(h), ...canaryPort])),
       fc.tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), fc.string({ maxLength: 30 }), fc.integer({ min: 0, max: 65535 })).map(([cmd, atyp, host, port]) => {
         const h = Buffer.from(host, 'latin1');
         return Buffer.from([0x05, cmd, 0x00, atyp, h.length, ...h, port >> 8, port & 0xff]);
@@ -133,10 +168,14 @@ describe('fuzzing the SOCKS5 handshake (20004)', () => {
     const truncated = fc.tuple(request, fc.nat(40)).map(([r, n]) => r.subarray(0, n % (r.length + 1)));
     await fc.assert(
       fc.asyncProperty(greeting, auth, fc.oneof(request, truncated), fc.array(fc.nat(400), { maxLength: 4 }), async (g, a, r, cuts) => {
-        const { data } = await exchange(emu.ports.socks5, chunked(Buffer.concat([g, a, r]), cuts), 250);
+        const { data, closed } = await exchange(emu.ports.socks5, chunked(Buffer.concat([g, a, r]), cuts), 3000, true);
+        // Every exchange ends with the emulator closing the connection (the client sent FIN), with or without a
+        // reply: complete input is answered and closed, malformed input is closed, cut-short input is closed at EOF.
+        expect(closed, `no close after ${JSON.stringify([...data])}`).toBe(true);
         // The first reply is the method selection: 05 80 or 05 FF, never anything else.
         if (data.length >= 2) expect([0x80, 0xff]).toContain(data[1]);
         if (data.length) expect(data[0]).toBe(0x05);
+        expect(canary.connections, 'the unmapped canary was connected').toBe(0);
         // How far the handshake got: method chosen, token accepted, CONNECT answered.
         if (data.length >= 4 && data[2] === 0x01 && data[3] === 0x00) stages.authenticated++;
         if (data.length >= 6 && data[4] === 0x05) stages.connectAnswered++;
@@ -159,7 +198,7 @@ describe('fuzzing the HTTP proxy request head (20003)', () => {
     const printable = fc.string({ maxLength: 40 }).map((v) => v.replace(/[^\x20-\x7e]/g, ''));
     const host = fc.oneof(
       { weight: 4, arbitrary: fc.constantFrom(...mapped) },
-      { weight: 2, arbitrary: fc.constantFrom(`localhost:${emu.ports.backendHttp}`, `127.0.0.1:${emu.ports.backendHttp}`, `localhost:${emu.ports.services}`, 'unknown.internal:80', 'erp.internal', 'ERP.INTERNAL:44300', '[::1]:80', 'erp.internal:99999', 'erp.internal:44300@evil', 'tcp.internal:7000') },
+      { weight: 2, arbitrary: fc.constantFrom(`127.0.0.1:${canary.port}`, `localhost:${canary.port}`, `localhost:${emu.ports.backendHttp}`, `127.0.0.1:${emu.ports.backendHttp}`, `localhost:${emu.ports.services}`, 'unknown.internal:80', 'erp.internal', 'ERP.INTERNAL:44300', '[::1]:80', 'erp.internal:99999', 'erp.internal:44300@evil', 'tcp.internal:7000') },
       { weight: 1, arbitrary: fc.string({ maxLength: 30 }).map((h) => h.replace(/[\s]/g, '')) },
     );
     const path = fc.oneof({ weight: 4, arbitrary: fc.constantFrom('/', '/echo', '/bytes/10', '/sap/opu/odata/x', '/sap/bc/ping', '/sap/bc/ping/x', '', '?a=1', '/%zz', '/../..', '#frag') }, { weight: 1, arbitrary: printable.map((p) => `/${p.replace(/ /g, '')}`) });
@@ -190,13 +229,18 @@ describe('fuzzing the HTTP proxy request head (20003)', () => {
         const lines = [`${m} ${t} HTTP/1.1`, 'Connection: close', ...host, ...(a === undefined ? [] : [`Proxy-Authorization: ${a}`]), ...headers.map(([k, v]) => `${k}: ${v.replace(/[\r\n]/g, '')}`)];
         // A body only with a length or chunking header: bytes after a bodyless request would be a second request.
         const framed = headers.some(([k]) => k === 'content-length' || k === 'transfer-encoding');
-        const { data } = await exchange(emu.ports.httpProxy, [Buffer.from(`${lines.join('\r\n')}\r\n\r\n${framed ? body : ''}`, 'latin1')], 2500);
+        const { data, closed } = await exchange(emu.ports.httpProxy, [Buffer.from(`${lines.join('\r\n')}\r\n\r\n${framed ? body : ''}`, 'latin1')], 5000, false);
         const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(data.toString('latin1'))?.[1] ?? 0);
-        if (data.length) expect(status, data.toString('latin1').slice(0, 200)).toBeGreaterThan(0);
+        // Every request gets a status line, then the emulator closes the connection (Connection: close): a
+        // silent close or a connection left open fails, as does a reply that is not HTTP.
+        expect(status, `${m} ${t}: no status line; got ${JSON.stringify(data.toString('latin1').slice(0, 200))}`).toBeGreaterThan(0);
+        expect(closed, `${m} ${t}: the emulator left the connection open after ${status}`).toBe(true);
         expect(status).not.toBe(500);
         seen[status] = (seen[status] ?? 0) + 1;
-        // Not an open proxy: a 2xx/3xx only ever comes from a mapped virtual host.
+        // Not an open proxy: a 2xx/3xx only ever comes from a mapped virtual host ...
         if (status >= 200 && status < 400) expect(mapped, `${t} answered ${status}`).toContain(/^http:\/\/([^/?#]*)/i.exec(t)?.[1]?.toLowerCase());
+        // ... and an unmapped host is never connected to, whatever the status (a 502 from a forwarded call too).
+        expect(canary.connections, `${m} ${t} reached the unmapped canary (answered ${status})`).toBe(0);
       }),
       { numRuns: runs(200) },
     );

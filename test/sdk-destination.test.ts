@@ -132,14 +132,20 @@ describe('SAP Cloud SDK against the emulator', () => {
     const destination = await getDestination({ destinationName: 'BROKEN_OAUTH', useCache: false });
     expect(destination?.authTokens?.[0].error).toMatch(/responded with 401.*wrong client_secret/);
     const before = echo.received.length;
-    await expect(executeHttpRequest({ destinationName: 'BROKEN_OAUTH', useCache: false }, { method: 'get', url: '/' })).rejects.toThrow();
+    // the SDK refuses because every auth token the emulator returned carries an error
+    await expect(executeHttpRequest({ destinationName: 'BROKEN_OAUTH', useCache: false }, { method: 'get', url: '/' })).rejects.toMatchObject({
+      message: 'Failed to build headers.',
+      cause: { message: expect.stringMatching(/tried to provide authorization tokens but failed in all cases/) },
+    });
     expect(echo.received.length).toBe(before);
   });
 
   it('the journal shows the SDK traffic: service tokens, lookups and the token flow', async () => {
-    const entries = emu.journal({ destination: 'CC' });
+    const afterId = emu.journal().at(-1)?.id ?? 0; // only what this test's own call caused
+    await executeHttpRequest({ destinationName: 'CC', useCache: false }, { method: 'get', url: '/journal' });
+    const entries = emu.journal({ destination: 'CC', afterId });
     expect(entries.length).toBeGreaterThan(0);
     expect(entries.every((e) => e.service === 'destination' && e.status === 200)).toBe(true);
-    expect(emu.journal({ service: 'xsuaa' }).some((e) => e.path === '/oauth/token')).toBe(true);
+    expect(emu.journal({ service: 'xsuaa', afterId }).some((e) => e.path === '/oauth/token')).toBe(true);
   });
 });

@@ -15,6 +15,7 @@ let source: EmulatorHandle;
 let target: EmulatorHandle;
 let exported: Snapshot;
 let sourceToken: string;
+let startKid: string;
 
 const comparable = (s: Snapshot): unknown => ({ ...s, savedAt: undefined, clock: { ...s.clock, offsetMs: undefined } });
 
@@ -25,6 +26,7 @@ beforeAll(async () => {
   });
   target = await startEmulator({ port: 0 });
   const base = source.urls.services;
+  startKid = source.core.keys.active.kid; // the installation's key, before the rotation
   expect((await call(base, 'POST', '/_emulator/keys/rotate', { body: { kid: 'moved-key' } })).status).toBe(200);
   sourceToken = await destinationToken(base, source.env.VCAP_SERVICES);
   const subscriber = await destinationToken(base, source.env.VCAP_SERVICES, subZid);
@@ -51,7 +53,7 @@ afterAll(async () => {
 describe('snapshot export and import', () => {
   it('exports the whole state as versioned JSON, private signing keys included', () => {
     expect(exported).toMatchObject({ format: 'btp-connectivity-emulator/snapshot', version: 1, scenario: { name: 'snapshot-source' }, clock: { frozen: true, nowMs: Date.parse(frozenAt) } });
-    expect(exported.signingKeys.map((k) => k.kid)).toEqual(['moved-key', target.core.keys.active.kid]);
+    expect(exported.signingKeys.map((k) => k.kid)).toEqual(['moved-key', startKid]);
     expect(exported.signingKeys[0].privateJwk).toHaveProperty('d');
     expect(JSON.stringify(exported.levels)).toContain('SUBSCRIBER_OWN');
   });
@@ -94,6 +96,7 @@ describe('snapshot export and import', () => {
       ['a scenario that does not fit', () => broken((s) => (s.scenario.tenants = [])), /^scenario\.tenants$/],
     ];
     it.each(cases)('%s', async (_what, make, field) => {
+      await target.restoreSnapshot(exported); // the target holds the source's state, whichever test ran before
       const before = (await call(target.urls.services, 'GET', '/_emulator/snapshot')).body as Snapshot;
       const put = await call(target.urls.services, 'PUT', '/_emulator/snapshot', { body: make() });
       expect(put.status).toBe(400);

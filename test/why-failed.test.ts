@@ -5,6 +5,7 @@
  */
 import { createServer, request as httpRequest } from 'node:http';
 import { getDestination } from '@sap-cloud-sdk/connectivity';
+import { clientCredentialsTokenCache } from '@sap-cloud-sdk/connectivity/internal';
 import { executeHttpRequest } from '@sap-cloud-sdk/http-client';
 import type { Chain } from '../emulator/core/chains.ts';
 import type { EchoBody } from '../emulator/backend/http-backend.ts';
@@ -46,6 +47,9 @@ afterAll(async () => {
 beforeEach(() => {
   emu.reset();
   process.env.VCAP_SERVICES = emu.env.VCAP_SERVICES;
+  // The SDK keeps client-credentials tokens for the worker's life; the chains below start with the token
+  // requests, and emu.reset() empties the journal that holds their grants: every test starts like a new process.
+  clientCredentialsTokenCache.clear();
 });
 
 describe('name hints', () => {
@@ -144,7 +148,11 @@ describe('the story of one call: the journal chain', () => {
   });
 
   it('a failing token flow: the token request the lookup made is in the chain and is where it failed', async () => {
-    await expect(executeHttpRequest({ destinationName: 'BROKEN_OAUTH', useCache: false }, { method: 'get', url: '/x' })).rejects.toThrow();
+    // the SDK refuses because every auth token the emulator returned carries an error
+    await expect(executeHttpRequest({ destinationName: 'BROKEN_OAUTH', useCache: false }, { method: 'get', url: '/x' })).rejects.toMatchObject({
+      message: 'Failed to build headers.',
+      cause: { message: expect.stringMatching(/tried to provide authorization tokens but failed in all cases/) },
+    });
     const chain = await lastCall('BROKEN_OAUTH');
     expect(chain.steps.map((s) => s.role)).toEqual(['service-token', 'token-flow', 'lookup']);
     expect(chain.failed).toMatchObject({ role: 'token-flow', status: 401, reason: expect.stringContaining('wrong client_secret for client "backend-client"') });
@@ -250,7 +258,7 @@ describe('the story of one call: the journal chain', () => {
       destination: { host: 'smtp.internal', port: 26 },
       timeout: 5000,
     });
-    await expect(connect).rejects.toThrow();
+    await expect(connect).rejects.toThrow('Socks5 proxy rejected connection - NotAllowed'); // REP 02: the virtual host is not mapped
     const chain = emu.lastCall('MAIL_WRONG_PORT')!;
     expect(chain.steps.map((s) => s.role)).toEqual(['service-token', 'lookup', 'connectivity-token', 'socks5']);
     expect(chain.steps[1].entry.target).toBe('smtp.internal:26');

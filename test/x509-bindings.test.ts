@@ -84,6 +84,7 @@ describe('x509 bindings', () => {
   it('@sap/xssec fetches client-credentials tokens with the certificate only, for the provider (certurl) and for a subscriber (x-zid on uaadomain)', async () => {
     const creds = binding(emu, 'xsuaa');
     const xsuaa = new XsuaaService(creds as never);
+    const afterId = emu.journal().at(-1)?.id ?? 0; // only this test's token requests
     const provider = await xsuaa.fetchClientCredentialsToken();
     const claims = decodeJwt(provider.access_token);
     expect(claims.client_id).toBe(creds.clientid);
@@ -91,7 +92,7 @@ describe('x509 bindings', () => {
 
     const subscriber = await xsuaa.fetchClientCredentialsToken({ zid: subscriberZid });
     expect(decodeJwt(subscriber.access_token).zid).toBe(subscriberZid);
-    const tokenCalls = emu.journal({ service: 'xsuaa' }).filter((e) => e.path === '/oauth/token');
+    const tokenCalls = emu.journal({ service: 'xsuaa', afterId }).filter((e) => e.path === '/oauth/token');
     expect(tokenCalls.map((e) => e.status)).toEqual([200, 200]);
     expect(tokenCalls[1].tenant).toBe('subscriber1');
   });

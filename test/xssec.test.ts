@@ -1,13 +1,15 @@
 /**
  * @sap/xssec 4, unmodified, validates the emulator's tokens with the emulator's xsuaa binding: it fetches the
  * JWKS over https from `uaadomain` (trusting the emulator CA through NODE_EXTRA_CA_CERTS) and checks
- * signature, expiry and audience. Tampered, expired and foreign tokens are rejected.
+ * signature, expiry and audience. Tampered, expired and foreign tokens are rejected; so are tokens the emulator
+ * itself refuses (expired on its clock, issued to another client, signed with a key it rotated out).
  */
 import { createSecurityContext, XsuaaService } from '@sap/xssec';
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type EmulatorHandle } from '../emulator/index.ts';
-import { binding } from './helpers.ts';
+import { binding, serviceToken } from './helpers.ts';
+import { expiredUserToken } from './refused-tokens.ts';
 
 const claimsOf = (ctx: { token: { payload: object } }): { ext_attr: { zdn: string }; client_id: string } =>
   ctx.token.payload as { ext_attr: { zdn: string }; client_id: string };
@@ -57,11 +59,8 @@ describe('@sap/xssec against the emulator', () => {
     await expect(createSecurityContext(service, { jwt: tampered })).rejects.toThrow(/signature/i);
   });
 
-  it('rejects an expired token (the emulator clock minted it 13 hours ago)', async () => {
-    emu.core.clock.freeze(Date.now() - 13 * 3600_000);
-    const jwt = await emu.issueUserToken({ user: 'alice' });
-    emu.core.clock.useRealTime();
-    expect(decodeJwt(jwt).exp! * 1000).toBeLessThan(Date.now() - 60_000);
+  it('rejects an expired token (the emulator clock minted it 13 hours ago; the emulator refuses it too)', async () => {
+    const jwt = await expiredUserToken(emu, 'alice');
     await expect(createSecurityContext(service, { jwt })).rejects.toThrow(/expired/i);
   });
 
@@ -87,6 +86,12 @@ describe('@sap/xssec against the emulator', () => {
     await expect(createSecurityContext(other, { jwt })).rejects.toThrow(/audience/i);
   });
 
+  it('rejects a token the emulator issued to another client (the destination binding): its audience is not this app', async () => {
+    const foreign = await serviceToken(emu, 'destination');
+    expect(decodeJwt(foreign).aud).not.toContain(binding(emu, 'xsuaa').clientid);
+    await expect(createSecurityContext(service, { jwt: foreign })).rejects.toThrow(/audience/i);
+  });
+
   it('fetches client credentials and password tokens through xssec', async () => {
     const cc = await service.fetchClientCredentialsToken();
     expect(decodeJwt(cc.access_token).grant_type).toBe('client_credentials');
@@ -94,5 +99,25 @@ describe('@sap/xssec against the emulator', () => {
     expect(claimsOf(ctx).client_id).toBe(binding(emu, 'xsuaa').clientid);
     const zidToken = await service.fetchClientCredentialsToken({ zid: emu.core.state.tenants[1].zid });
     expect((decodeJwt(zidToken.access_token).ext_attr as { zdn: string }).zdn).toBe('tenant-b');
+  });
+});
+
+describe('@sap/xssec after the emulator rotates its signing key without keepOld', () => {
+  // An emulator of its own: the rotation changes the key ring, which emu.reset() does not restore.
+  let rotating: EmulatorHandle;
+  beforeAll(async () => {
+    rotating = await startEmulator({ port: 0, scenario: { tenants: [{ subdomain: 'provider' }], users: [{ name: 'alice' }] } });
+  });
+  afterAll(() => rotating?.stop());
+
+  it('a token signed with the dropped key is refused; one the new key signed is accepted', async () => {
+    const fresh = (): XsuaaService => new XsuaaService(binding(rotating, 'xsuaa') as never); // no JWKS cached yet
+    const before = await rotating.issueUserToken({ user: 'alice' });
+    expect(claimsOf(await createSecurityContext(fresh(), { jwt: before })).ext_attr.zdn).toBe('provider');
+    await rotating.rotateSigningKey({ keepOld: false });
+    const after = await rotating.issueUserToken({ user: 'alice' });
+    expect(decodeProtectedHeader(after).kid).not.toBe(decodeProtectedHeader(before).kid);
+    await expect(createSecurityContext(fresh(), { jwt: before })).rejects.toThrow(/kid/i);
+    expect(claimsOf(await createSecurityContext(fresh(), { jwt: after })).ext_attr.zdn).toBe('provider');
   });
 });

@@ -20,6 +20,17 @@ export interface TokenServiceResult {
 
 export class TokenRetrievalError extends Error {}
 
+/**
+ * What went wrong on the wire: fetch reports every network failure as "fetch failed" and keeps the socket's
+ * own error (`connect ECONNREFUSED 10.0.0.1:443`, `getaddrinfo ENOTFOUND …`) as its cause; node:https (the mTLS
+ * path) throws that error directly. Both name the socket error.
+ */
+function networkFailure(err: unknown): string {
+  const cause = (err as { cause?: unknown }).cause;
+  if (cause instanceof Error && cause.message) return cause.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
 /** RFC 7521 client authentication by assertion, instead of a client secret. */
 export interface ClientAssertion {
   assertion: string;
@@ -89,7 +100,7 @@ export async function requestToken(
   try {
     response = await fetchFn(new Request(url, { method: 'POST', headers, body, signal }));
   } catch (err) {
-    throw new TokenRetrievalError(`token service ${url.origin}${url.pathname} could not be reached: ${(err as Error).message}`);
+    throw new TokenRetrievalError(`token service ${url.origin}${url.pathname} could not be reached: ${networkFailure(err)}`);
   }
   const text = await response.text();
   if (!response.ok) {

@@ -15,6 +15,7 @@ import type { EchoBody } from '../../emulator/backend/http-backend.ts';
 import { extraCaCertsEnv, userToken } from '../../sdk-adapters/index.ts';
 import { writeApprouterDefaultEnv } from '../../examples/approuter-app/write-default-env.ts';
 import { startAppProcess, type AppProcess } from './app-process.ts';
+import { expiredUserToken } from '../refused-tokens.ts';
 
 const appDir = fileURLToPath(new URL('../../examples/approuter-app/', import.meta.url));
 const approuterMain = createRequire(import.meta.url).resolve('@sap/approuter/approuter.js');
@@ -66,6 +67,12 @@ describe('examples/approuter-app', () => {
     const jwt = await userToken(emu, 'alice');
     const forged = `${jwt.split('.').slice(0, 2).join('.')}.${'B'.repeat(86)}`;
     const res = await fetch(`${base}/backend/orders`, { headers: { 'x-approuter-authorization': `Bearer ${forged}` } });
+    expect(res.status).toBe(401);
+  });
+
+  it('refuses a token the emulator issued and now refuses itself (expired on the emulator clock)', async () => {
+    const expired = await expiredUserToken(emu, 'alice');
+    const res = await fetch(`${base}/backend/orders`, { headers: { 'x-approuter-authorization': `Bearer ${expired}` } });
     expect(res.status).toBe(401);
   });
 });

@@ -13,6 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type EmulatorHandle } from '../../emulator/index.ts';
 import { userToken, vcapServicesJson, writeServiceBindingRoot } from '../../sdk-adapters/index.ts';
 import { createApp } from '../../examples/express-sdk-app/app.ts';
+import { expiredUserToken } from '../refused-tokens.ts';
 
 const scenarioFile = fileURLToPath(new URL('../../examples/express-sdk-app/emulator.scenario.yaml', import.meta.url));
 const savedEnv = { VCAP_SERVICES: process.env.VCAP_SERVICES, SERVICE_BINDING_ROOT: process.env.SERVICE_BINDING_ROOT };
@@ -75,6 +76,15 @@ describe('examples/express-sdk-app with VCAP_SERVICES', () => {
     const alice = await userToken(emu, 'alice');
     expect((await get(`${base}/products`, `${alice.slice(0, alice.lastIndexOf('.'))}.${'C'.repeat(86)}`)).status).toBe(401);
     expect(emu.journal({ service: 'connectivity-proxy' })).toEqual([]);
+  });
+
+  it('answers 401 for a token the emulator issued but refuses itself (expired on its clock), before any backend call', async () => {
+    process.env.VCAP_SERVICES = vcapServicesJson(emu);
+    const base = await startApp();
+    const expired = await expiredUserToken(emu, 'alice');
+    const before = emu.journal({ service: 'connectivity-proxy' }).length;
+    expect((await get(`${base}/products`, expired)).status).toBe(401);
+    expect(emu.journal({ service: 'connectivity-proxy' })).toHaveLength(before);
   });
 
   it('reports a path the Cloud Connector does not expose as a failed backend call (403 from the proxy)', async () => {
