@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { call, dest, destinationToken } from './state-helpers.ts';
 import { PortInUseError, ScenarioFileError, startEmulator, validateScenario, ValidationError, type EmulatorHandle } from '../emulator/index.ts';
 
@@ -132,6 +132,8 @@ describe('the same rules on every way in', () => {
   afterAll(async () => {
     await emu?.stop();
   });
+  // Each test starts from the scenario 'first' (the CRUD test below adds a destination).
+  beforeEach(() => emu.reset());
 
   it('POST /_emulator/scenario answers 400 naming the path, and the old scenario stays active', async () => {
     const yaml = ['name: second', 'tenants:', '  - subdomain: provider', '    destinations:', '      - Name: SECOND', '        Type: HTTP', '        ProxyTyp: OnPremise', 'tenant: x', ''].join('\n');
