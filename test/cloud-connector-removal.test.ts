@@ -8,12 +8,12 @@
  */
 import type { Socket } from 'node:net';
 import { executeHttpRequest } from '@sap-cloud-sdk/http-client';
-import { SocksClient } from 'socks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ControlApiError } from '../emulator/client/index.ts';
 import { startEmulator, type EmulatorHandle } from '../emulator/index.ts';
 import type { EchoBody } from '../emulator/backend/http-backend.ts';
 import { serviceToken } from './helpers.ts';
+import { sapSocksConnect } from './socks5-client.ts';
 
 let emu: EmulatorHandle;
 const location = 'LOC_REMOVE';
@@ -48,32 +48,8 @@ beforeEach(async () => {
   expect(stored.locationId).toBe(location);
 });
 
-/** SAP's 0x80 authentication request: 01 | u32be len | jwt | u8 len | base64(location). */
-function sapAuthRequest(jwt: string, locationId: string): Buffer {
-  const token = Buffer.from(jwt, 'latin1');
-  const encoded = Buffer.from(Buffer.from(locationId, 'utf8').toString('base64'), 'latin1');
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(token.length);
-  return Buffer.concat([Buffer.from([0x01]), length, token, Buffer.from([encoded.length]), encoded]);
-}
-
 async function socksConnect(locationId: string): Promise<Socket> {
-  const jwt = await serviceToken(emu, 'connectivity');
-  const { socket } = await SocksClient.createConnection({
-    proxy: {
-      host: '127.0.0.1',
-      port: emu.ports.socks5,
-      type: 5,
-      custom_auth_method: 0x80,
-      custom_auth_request_handler: async () => sapAuthRequest(jwt, locationId),
-      custom_auth_response_size: 2,
-      custom_auth_response_handler: async (data: Buffer) => data[0] === 0x01 && data[1] === 0x00,
-    },
-    command: 'connect',
-    destination: { host: 'tcp.internal', port: 7000 },
-    timeout: 10_000,
-  });
-  return socket;
+  return sapSocksConnect(emu.ports.socks5, await serviceToken(emu, 'connectivity'), { host: 'tcp.internal', port: 7000 }, { locationId, timeout: 10_000 });
 }
 
 function echoOnce(socket: Socket, text: string): Promise<string> {
