@@ -1,4 +1,5 @@
-/** Small helpers shared by the tests: form posts and client-credentials tokens against a running emulator. */
+/** Small helpers shared by the tests: form posts and client-credentials tokens against a running emulator, the ready line of a spawned CLI. */
+import type { ChildProcess } from 'node:child_process';
 import type { EmulatorHandle } from '../emulator/index.ts';
 
 export async function postForm(url: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
@@ -16,4 +17,18 @@ export async function serviceToken(emu: EmulatorHandle, service: 'xsuaa' | 'dest
   const res = await postForm(`${emu.urls.services}/oauth/token`, { grant_type: 'client_credentials', client_id: creds.clientid, client_secret: creds.clientsecret }, zid ? { 'x-zid': zid } : {});
   if (res.status !== 200) throw new Error(`token request failed: ${res.status} ${await res.text()}`);
   return ((await res.json()) as { access_token: string }).access_token;
+}
+
+/** Resolves with the first stdout line of a spawned CLI (the ready line); rejects, with stderr, if the CLI exits first. */
+export function readyLine(child: ChildProcess): Promise<string> {
+  return new Promise<string>((resolveLine, reject) => {
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d;
+      if (out.includes('\n')) resolveLine(out.split('\n')[0]);
+    });
+    child.stderr!.on('data', (d: Buffer) => (err += d));
+    child.on('exit', (code) => reject(new Error(`the CLI exited with ${code}: ${err}`)));
+  });
 }
