@@ -23,7 +23,7 @@ import { operations } from '../emulator/control/contract.ts';
 import { ensureTlsMaterial, TlsDirError } from '../emulator/server/tls-material.ts';
 import { defaultSigningJwk, defaultSigningKid } from '../emulator/xsuaa/default-signing-key.ts';
 import { startEchoServer, type EchoServer } from './echo-server.ts';
-import { binding, postForm, serviceToken } from './helpers.ts';
+import { binding, gatewayScenario, postForm, serviceToken } from './helpers.ts';
 import { sapSocksConnect } from './socks5-client.ts';
 
 /** A request with any Host and headers (fetch does not let a caller set Host); the status and the body as text. */
@@ -65,35 +65,7 @@ describe('Cloud Connector resources: dot segments (item 7)', () => {
   beforeAll(async () => {
     echo = await startEchoServer();
     const port = Number(new URL(echo.url).port);
-    emu = await startEmulator({
-      port: 0,
-      scenario: {
-        name: 'dot-segments',
-        tenants: [
-          {
-            subdomain: 'provider',
-            cloudConnectors: [
-              {
-                locationId: '',
-                systems: [
-                  {
-                    virtualHost: 'gw.internal',
-                    virtualPort: 44300,
-                    internalHost: '127.0.0.1',
-                    internalPort: port,
-                    protocol: 'HTTP',
-                    resources: [
-                      { path: '/sap/opu/odata', exactMatchOnly: false },
-                      { path: '/sap/bc', exactMatchOnly: false },
-                    ],
-                  },
-                ],
-              },
-            ],
-          },
-        ],
-      },
-    });
+    emu = await startEmulator({ port: 0, scenario: gatewayScenario('dot-segments', port) });
     token = await serviceToken(emu, 'connectivity');
   });
 
