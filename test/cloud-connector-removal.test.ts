@@ -13,7 +13,7 @@ import { ControlApiError } from '../emulator/client/index.ts';
 import { startEmulator, type EmulatorHandle } from '../emulator/index.ts';
 import type { EchoBody } from '../emulator/backend/http-backend.ts';
 import { serviceToken } from './helpers.ts';
-import { sapSocksConnect } from './socks5-client.ts';
+import { echoRoundTrip, sapSocksConnect } from './socks5-client.ts';
 
 let emu: EmulatorHandle;
 const location = 'LOC_REMOVE';
@@ -52,21 +52,6 @@ async function socksConnect(locationId: string): Promise<Socket> {
   return sapSocksConnect(emu.ports.socks5, await serviceToken(emu, 'connectivity'), { host: 'tcp.internal', port: 7000 }, { locationId, timeout: 10_000 });
 }
 
-function echoOnce(socket: Socket, text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let received = '';
-    socket.on('data', (chunk: Buffer) => {
-      received += chunk.toString();
-      if (received.length >= text.length) {
-        socket.destroy();
-        resolve(received);
-      }
-    });
-    socket.on('error', reject);
-    socket.write(text);
-  });
-}
-
 /** The SDK's call through the HTTP proxy to the connector's HTTP mapping: the echo body, or the refusal. */
 async function viaHttpProxy(): Promise<{ ok: true; body: EchoBody } | { ok: false; status?: number; body?: unknown }> {
   try {
@@ -83,7 +68,7 @@ async function viaHttpProxy(): Promise<{ ok: true; body: EchoBody } | { ok: fals
 async function expectServed(): Promise<void> {
   const served = await viaHttpProxy();
   expect(served.ok && served.body.path).toBe('/echo');
-  expect(await echoOnce(await socksConnect(location), 'still there')).toBe('still there');
+  expect(await echoRoundTrip(await socksConnect(location), 'still there')).toBe('still there');
 }
 
 /** Both proxies refuse the location after it: 503 with SAP's text, SOCKS5 reply 03 (network unreachable). */

@@ -1,7 +1,8 @@
 /**
  * The tests' SOCKS5 client for 20004 with SAP's authentication method 0x80, on the `socks` library (what the
- * SDK's mail client uses): the 0x80 request bytes, the proxy options, a tunnel to a virtual host, and the
- * handler that routes a nodemailer transport through it. One copy, used by every test that speaks 0x80.
+ * SDK's mail client uses): the 0x80 request bytes, the proxy options, a tunnel to a virtual host, the handler
+ * that routes a nodemailer transport through it, and an echo round trip through a tunnel. One copy, used by
+ * every test that speaks 0x80.
  */
 import type { Socket } from 'node:net';
 import { SocksClient, type SocksProxy } from 'socks';
@@ -53,4 +54,26 @@ export function nodemailerSapSocks(port: number, jwt: string) {
       (err: Error) => callback(err),
     );
   };
+}
+
+/**
+ * Writes text into a tunnel to the TCP echo and resolves with what came back once all of it is there, then ends
+ * the socket (`end`, a half-close) or destroys it. The socket is resumed, since a tunnel may come paused
+ * (bench's raw `socksTunnel` does).
+ */
+export function echoRoundTrip(socket: Socket, text: string, finish: 'end' | 'destroy' = 'destroy'): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let received = '';
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString();
+      if (received.length >= text.length) {
+        if (finish === 'end') socket.end();
+        else socket.destroy();
+        resolve(received);
+      }
+    });
+    socket.on('error', reject);
+    socket.resume();
+    socket.write(text);
+  });
 }

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type EmulatorHandle } from '../emulator/index.ts';
 import { serviceToken } from './helpers.ts';
-import { sapAuthRequest, sapSocksConnect, type SocksDestination } from './socks5-client.ts';
+import { echoRoundTrip, sapAuthRequest, sapSocksConnect, type SocksDestination } from './socks5-client.ts';
 
 let emu: EmulatorHandle;
 
@@ -26,20 +26,8 @@ function connectVia(jwt: string, destination: SocksDestination, locationId = '')
   return sapSocksConnect(emu.ports.socks5, jwt, destination, { locationId, timeout: 5000 });
 }
 
-function roundTrip(socket: Socket, text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let received = '';
-    socket.on('data', (chunk: Buffer) => {
-      received += chunk.toString();
-      if (received.length >= text.length) {
-        socket.end();
-        resolve(received);
-      }
-    });
-    socket.on('error', reject);
-    socket.write(text);
-  });
-}
+/** The echo round trip of these tests, ending the tunnel with a half-close. */
+const roundTrip = (socket: Socket, text: string): Promise<string> => echoRoundTrip(socket, text, 'end');
 
 /** Send raw bytes; resolve with everything the server sent until it closed the connection. */
 function rawExchange(bytes: Buffer[], waitMs = 3000): Promise<{ received: Buffer; closed: boolean }> {
