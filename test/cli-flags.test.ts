@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readyLine } from './helpers.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const cli = join(root, 'emulator', 'cli', 'main.ts');
@@ -35,20 +36,6 @@ function spawnCli(args: string[], env: Record<string, string> = {}): ChildProces
   delete base.VCAP_SERVICES;
   delete base.BTP_EMULATOR_STATE_DIR;
   return spawn(process.execPath, [cli, ...args], { cwd: root, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-/** Resolves with the first stdout line (the ready line); rejects, with stderr, if the CLI exits first. */
-function readyLine(child: ChildProcess): Promise<string> {
-  return new Promise<string>((resolveLine, reject) => {
-    let out = '';
-    let err = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d;
-      if (out.includes('\n')) resolveLine(out.split('\n')[0]);
-    });
-    child.stderr!.on('data', (d: Buffer) => (err += d));
-    child.on('exit', (code) => reject(new Error(`the CLI exited with ${code}: ${err}`)));
-  });
 }
 
 /** SIGTERM, and wait until the process is gone (its ports are free again). */

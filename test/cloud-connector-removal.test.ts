@@ -8,12 +8,12 @@
  */
 import type { Socket } from 'node:net';
 import { executeHttpRequest } from '@sap-cloud-sdk/http-client';
-import { SocksClient } from 'socks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ControlApiError } from '../emulator/client/index.ts';
 import { startEmulator, type EmulatorHandle } from '../emulator/index.ts';
 import type { EchoBody } from '../emulator/backend/http-backend.ts';
 import { serviceToken } from './helpers.ts';
+import { echoRoundTrip, sapSocksConnect } from './socks5-client.ts';
 
 let emu: EmulatorHandle;
 const location = 'LOC_REMOVE';
@@ -48,47 +48,8 @@ beforeEach(async () => {
   expect(stored.locationId).toBe(location);
 });
 
-/** SAP's 0x80 authentication request: 01 | u32be len | jwt | u8 len | base64(location). */
-function sapAuthRequest(jwt: string, locationId: string): Buffer {
-  const token = Buffer.from(jwt, 'latin1');
-  const encoded = Buffer.from(Buffer.from(locationId, 'utf8').toString('base64'), 'latin1');
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(token.length);
-  return Buffer.concat([Buffer.from([0x01]), length, token, Buffer.from([encoded.length]), encoded]);
-}
-
 async function socksConnect(locationId: string): Promise<Socket> {
-  const jwt = await serviceToken(emu, 'connectivity');
-  const { socket } = await SocksClient.createConnection({
-    proxy: {
-      host: '127.0.0.1',
-      port: emu.ports.socks5,
-      type: 5,
-      custom_auth_method: 0x80,
-      custom_auth_request_handler: async () => sapAuthRequest(jwt, locationId),
-      custom_auth_response_size: 2,
-      custom_auth_response_handler: async (data: Buffer) => data[0] === 0x01 && data[1] === 0x00,
-    },
-    command: 'connect',
-    destination: { host: 'tcp.internal', port: 7000 },
-    timeout: 10_000,
-  });
-  return socket;
-}
-
-function echoOnce(socket: Socket, text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let received = '';
-    socket.on('data', (chunk: Buffer) => {
-      received += chunk.toString();
-      if (received.length >= text.length) {
-        socket.destroy();
-        resolve(received);
-      }
-    });
-    socket.on('error', reject);
-    socket.write(text);
-  });
+  return sapSocksConnect(emu.ports.socks5, await serviceToken(emu, 'connectivity'), { host: 'tcp.internal', port: 7000 }, { locationId, timeout: 10_000 });
 }
 
 /** The SDK's call through the HTTP proxy to the connector's HTTP mapping: the echo body, or the refusal. */
@@ -107,7 +68,7 @@ async function viaHttpProxy(): Promise<{ ok: true; body: EchoBody } | { ok: fals
 async function expectServed(): Promise<void> {
   const served = await viaHttpProxy();
   expect(served.ok && served.body.path).toBe('/echo');
-  expect(await echoOnce(await socksConnect(location), 'still there')).toBe('still there');
+  expect(await echoRoundTrip(await socksConnect(location), 'still there')).toBe('still there');
 }
 
 /** Both proxies refuse the location after it: 503 with SAP's text, SOCKS5 reply 03 (network unreachable). */

@@ -9,11 +9,11 @@ import { getDestination } from '@sap-cloud-sdk/connectivity';
 import { executeHttpRequest } from '@sap-cloud-sdk/http-client';
 import { resilience } from '@sap-cloud-sdk/resilience';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
-import { SocksClient } from 'socks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type EmulatorHandle } from '../emulator/index.ts';
 import type { EchoBody } from '../emulator/backend/http-backend.ts';
 import { binding, postForm, serviceToken } from './helpers.ts';
+import { sapSocksConnect } from './socks5-client.ts';
 
 let emu: EmulatorHandle;
 
@@ -327,32 +327,13 @@ describe('each fault kind as a plain client sees it', () => {
 
   it('Cloud Connector offline over SOCKS5: reply 03 while the fault is on, connected again once it is removed', async () => {
     const jwt = await serviceToken(emu, 'connectivity');
-    const connectVia = () =>
-      SocksClient.createConnection({
-        proxy: {
-          host: '127.0.0.1',
-          port: emu.ports.socks5,
-          type: 5,
-          custom_auth_method: 0x80,
-          custom_auth_request_handler: async () => {
-            const token = Buffer.from(jwt, 'latin1');
-            const length = Buffer.alloc(4);
-            length.writeUInt32BE(token.length);
-            return Buffer.concat([Buffer.from([0x01]), length, token, Buffer.from([0])]);
-          },
-          custom_auth_response_size: 2,
-          custom_auth_response_handler: async (data: Buffer) => data[0] === 0x01 && data[1] === 0x00,
-        },
-        command: 'connect',
-        destination: { host: 'tcp.internal', port: 7000 },
-        timeout: 5000,
-      });
+    const connectVia = () => sapSocksConnect(emu.ports.socks5, jwt, { host: 'tcp.internal', port: 7000 }, { timeout: 5000 });
     const fault = emu.addFault({ target: { service: 'socks5', locationId: '' }, effect: { offline: true } });
     expect((await failure(connectVia())).message).toMatch(/Network unreachable|HostUnreachable|NetworkUnreachable|03/i);
     expect(emu.journal({ service: 'socks5' }).at(-1)).toMatchObject({ status: 3, check: 'offline', fault: fault.id, faultEffect: 'offline' });
     emu.removeFault(fault.id);
     const connected = await connectVia();
-    connected.socket.destroy();
+    connected.destroy();
     expect(emu.journal({ service: 'socks5' }).at(-1)).toMatchObject({ status: 0 });
   });
 

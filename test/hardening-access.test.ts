@@ -17,14 +17,14 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeJwt, decodeProtectedHeader, importJWK, SignJWT } from 'jose';
-import { SocksClient } from 'socks';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startEmulator, type EmulatorHandle } from '../emulator/index.ts';
 import { operations } from '../emulator/control/contract.ts';
 import { ensureTlsMaterial, TlsDirError } from '../emulator/server/tls-material.ts';
 import { defaultSigningJwk, defaultSigningKid } from '../emulator/xsuaa/default-signing-key.ts';
 import { startEchoServer, type EchoServer } from './echo-server.ts';
-import { binding, postForm, serviceToken } from './helpers.ts';
+import { binding, gatewayScenario, postForm, serviceToken } from './helpers.ts';
+import { sapSocksConnect } from './socks5-client.ts';
 
 /** A request with any Host and headers (fetch does not let a caller set Host); the status and the body as text. */
 function call(port: number, method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; text: string }> {
@@ -65,35 +65,7 @@ describe('Cloud Connector resources: dot segments (item 7)', () => {
   beforeAll(async () => {
     echo = await startEchoServer();
     const port = Number(new URL(echo.url).port);
-    emu = await startEmulator({
-      port: 0,
-      scenario: {
-        name: 'dot-segments',
-        tenants: [
-          {
-            subdomain: 'provider',
-            cloudConnectors: [
-              {
-                locationId: '',
-                systems: [
-                  {
-                    virtualHost: 'gw.internal',
-                    virtualPort: 44300,
-                    internalHost: '127.0.0.1',
-                    internalPort: port,
-                    protocol: 'HTTP',
-                    resources: [
-                      { path: '/sap/opu/odata', exactMatchOnly: false },
-                      { path: '/sap/bc', exactMatchOnly: false },
-                    ],
-                  },
-                ],
-              },
-            ],
-          },
-        ],
-      },
-    });
+    emu = await startEmulator({ port: 0, scenario: gatewayScenario('dot-segments', port) });
     token = await serviceToken(emu, 'connectivity');
   });
 
@@ -276,25 +248,9 @@ async function forge(genuine: string, kid: string): Promise<string> {
 }
 
 function socksAuth(port: number, jwt: string): Promise<string> {
-  const token = Buffer.from(jwt, 'latin1');
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(token.length);
-  return SocksClient.createConnection({
-    proxy: {
-      host: '127.0.0.1',
-      port,
-      type: 5,
-      custom_auth_method: 0x80,
-      custom_auth_request_handler: async () => Buffer.concat([Buffer.from([0x01]), length, token, Buffer.from([0])]),
-      custom_auth_response_size: 2,
-      custom_auth_response_handler: async (data: Buffer) => data[0] === 0x01 && data[1] === 0x00,
-    },
-    command: 'connect',
-    destination: { host: 'tcp.internal', port: 7000 },
-    timeout: 5000,
-  }).then(
-    (info) => {
-      info.socket.destroy();
+  return sapSocksConnect(port, jwt, { host: 'tcp.internal', port: 7000 }, { timeout: 5000 }).then(
+    (socket) => {
+      socket.destroy();
       return 'connected';
     },
     (err: Error) => `refused: ${err.message}`,

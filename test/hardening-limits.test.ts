@@ -5,13 +5,12 @@
  * streaming); scenario JSON is read with JSON.parse and YAML only when it says so; a level holds a bounded
  * number of destinations; the journal stays under its byte bound and cuts a long query with a marker.
  */
-import type { Socket } from 'node:net';
 import { request as httpRequest } from 'node:http';
 import nodemailer, { type Transporter } from 'nodemailer';
-import { SocksClient } from 'socks';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startEmulator, type EmulatorHandle } from '../emulator/index.ts';
 import { serviceToken } from './helpers.ts';
+import { nodemailerSapSocks } from './socks5-client.ts';
 import { call, dest, destinationToken, httpDestination } from './state-helpers.ts';
 
 const smtpLimit = 64 * 1024;
@@ -25,12 +24,6 @@ afterAll(async () => {
   await emu?.stop();
 });
 
-function sapAuthRequest(jwt: string): Buffer {
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(Buffer.byteLength(jwt));
-  return Buffer.concat([Buffer.from([0x01]), length, Buffer.from(jwt), Buffer.from([0x00])]);
-}
-
 function directTransport(): Transporter {
   return nodemailer.createTransport({ host: '127.0.0.1', port: emu.ports.smtp, secure: false, ignoreTLS: true });
 }
@@ -38,24 +31,7 @@ function directTransport(): Transporter {
 async function socksTransport(): Promise<Transporter> {
   const token = await serviceToken(emu, 'connectivity');
   const transport = nodemailer.createTransport({ host: 'smtp.internal', port: 25, secure: false, ignoreTLS: true, auth: { user: 'u', pass: 'x' }, proxy: 'socks5://127.0.0.1:1' });
-  transport.set('proxy_handler_socks5', (_proxy: unknown, options: { host?: string; port?: number }, callback: (err: Error | null, socket?: { connection: Socket }) => void) => {
-    SocksClient.createConnection({
-      command: 'connect',
-      destination: { host: options.host ?? '', port: options.port ?? 25 },
-      proxy: {
-        host: '127.0.0.1',
-        port: emu.ports.socks5,
-        type: 5,
-        custom_auth_method: 0x80,
-        custom_auth_request_handler: async () => sapAuthRequest(token),
-        custom_auth_response_size: 2,
-        custom_auth_response_handler: async (data: Buffer) => data[0] === 0x01 && data[1] === 0x00,
-      },
-    }).then(
-      (info) => callback(null, { connection: info.socket }),
-      (err: Error) => callback(err),
-    );
-  });
+  transport.set('proxy_handler_socks5', nodemailerSapSocks(emu.ports.socks5, token));
   return transport;
 }
 

@@ -3,14 +3,13 @@
  * `ONPREM_MAIL` (smtp.internal:25 → sink): once with `@sap-cloud-sdk/mail-client` (3.x, unmodified), once
  * with nodemailer over a `socks` connection with SAP's 0x80 authentication. The control API returns the mails.
  */
-import type { Socket } from 'node:net';
 import { sendMail } from '@sap-cloud-sdk/mail-client';
 import nodemailer from 'nodemailer';
-import { SocksClient } from 'socks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type EmulatorHandle } from '../emulator/index.ts';
 import type { ReceivedMail } from '../emulator/cloud-connector/model.ts';
 import { serviceToken } from './helpers.ts';
+import { nodemailerSapSocks } from './socks5-client.ts';
 
 let emu: EmulatorHandle;
 
@@ -33,12 +32,6 @@ async function mailsFromControlApi(): Promise<ReceivedMail[]> {
   return ((await res.json()) as { mails: ReceivedMail[] }).mails;
 }
 
-function sapAuthRequest(jwt: string): Buffer {
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(Buffer.byteLength(jwt));
-  return Buffer.concat([Buffer.from([0x01]), length, Buffer.from(jwt), Buffer.from([0x00])]);
-}
-
 describe('mail to the on-prem SMTP sink', () => {
   it('@sap-cloud-sdk/mail-client sends through the MAIL OnPremise destination', async () => {
     const responses = await sendMail({ destinationName: 'ONPREM_MAIL', useCache: false }, [
@@ -55,24 +48,7 @@ describe('mail to the on-prem SMTP sink', () => {
     const token = await serviceToken(emu, 'connectivity');
     const transport = nodemailer.createTransport({ host: 'smtp.internal', port: 25, secure: false, ignoreTLS: true, auth: { user: 'someone', pass: 'x' }, proxy: 'socks5://127.0.0.1:1' });
     // nodemailer hands the connection to a handler, which opens it through SOCKS5 with SAP's 0x80 auth.
-    transport.set('proxy_handler_socks5', (_proxy: unknown, options: { host?: string; port?: number }, callback: (err: Error | null, socket?: { connection: Socket }) => void) => {
-      SocksClient.createConnection({
-        command: 'connect',
-        destination: { host: options.host ?? '', port: options.port ?? 25 },
-        proxy: {
-          host: '127.0.0.1',
-          port: emu.ports.socks5,
-          type: 5,
-          custom_auth_method: 0x80,
-          custom_auth_request_handler: async () => sapAuthRequest(token),
-          custom_auth_response_size: 2,
-          custom_auth_response_handler: async (data: Buffer) => data[0] === 0x01 && data[1] === 0x00,
-        },
-      }).then(
-        (info) => callback(null, { connection: info.socket }),
-        (err: Error) => callback(err),
-      );
-    });
+    transport.set('proxy_handler_socks5', nodemailerSapSocks(emu.ports.socks5, token));
     await transport.sendMail({ from: 'nm@example.com', to: ['a@example.com', 'b@example.com'], subject: 'Via nodemailer', text: 'body' });
     transport.close();
     const mails = emu.onPrem.mails();

@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type EmulatorHandle } from '../emulator/index.ts';
 import { startEchoServer, type EchoServer } from './echo-server.ts';
-import { serviceToken } from './helpers.ts';
+import { gatewayResources, gatewayScenario, serviceToken } from './helpers.ts';
 
 const scale = Math.max(1, Number(process.env.FUZZ_SCALE) || 1);
 const runs = (n: number): number => n * scale;
@@ -21,36 +21,11 @@ let emu: EmulatorHandle;
 let echo: EchoServer;
 /** The state at start, keys and scenario included: an accepted write is undone by restoring it. */
 let initial: Awaited<ReturnType<EmulatorHandle['snapshot']>>;
-const allowed = ['/sap/opu/odata', '/sap/bc'];
+const allowed = gatewayResources;
 
 beforeAll(async () => {
   echo = await startEchoServer();
-  emu = await startEmulator({
-    port: 0,
-    scenario: {
-      name: 'fuzz-access',
-      tenants: [
-        {
-          subdomain: 'provider',
-          cloudConnectors: [
-            {
-              locationId: '',
-              systems: [
-                {
-                  virtualHost: 'gw.internal',
-                  virtualPort: 44300,
-                  internalHost: '127.0.0.1',
-                  internalPort: Number(new URL(echo.url).port),
-                  protocol: 'HTTP',
-                  resources: allowed.map((path) => ({ path, exactMatchOnly: false })),
-                },
-              ],
-            },
-          ],
-        },
-      ],
-    },
-  });
+  emu = await startEmulator({ port: 0, scenario: gatewayScenario('fuzz-access', Number(new URL(echo.url).port)) });
   initial = await emu.snapshot();
 });
 

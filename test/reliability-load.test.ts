@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type EmulatorHandle } from '../emulator/index.ts';
 import { addBenchConnector, httpCall, proxiedTarget, socksTunnel } from '../bench/connectivity.ts';
 import { serviceToken } from './helpers.ts';
+import { echoRoundTrip } from './socks5-client.ts';
 
 let emu: EmulatorHandle;
 let token: string;
@@ -44,20 +45,7 @@ describe(`${connections} connections at once`, () => {
       const socket = await socksTunnel(emu.ports.socks5, token, '', { host: 'tcp.internal', port: 7000 }).catch(async (err: Error) => {
         throw new Error(`tunnel ${i}: ${err.message}`);
       });
-      return new Promise((resolve, reject) => {
-        let received = '';
-        const text = `hello ${i}`;
-        socket.on('data', (c: Buffer) => {
-          received += c.toString();
-          if (received.length >= text.length) {
-            socket.destroy();
-            resolve(received);
-          }
-        });
-        socket.on('error', reject);
-        socket.resume();
-        socket.write(text);
-      });
+      return echoRoundTrip(socket, `hello ${i}`);
     };
     const outcomes = await Promise.allSettled(Array.from({ length: connections }, (_, i) => roundTrip(i)));
     const failures = outcomes.filter((o) => o.status === 'rejected').map((o) => String((o as PromiseRejectedResult).reason));

@@ -12,11 +12,11 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
-import { SocksClient } from 'socks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type EmulatorHandle } from '../emulator/index.ts';
 import { ensureTlsMaterial } from '../emulator/server/tls-material.ts';
 import { serviceToken } from './helpers.ts';
+import { sapAuthRequest, sapSocksConnect, type SocksDestination } from './socks5-client.ts';
 
 // The handshake timer runs from the accept until the CONNECT reply, so it must outlast the connect timer for the
 // connect timeout to be the one that answers.
@@ -89,33 +89,9 @@ beforeEach(() => {
   emu.reset();
 });
 
-/** SAP's 0x80 authentication request: 01 | u32be len | jwt | u8 len | base64(location). */
-function sapAuthRequest(jwt: string, locationId = ''): Buffer {
-  const token = Buffer.from(jwt, 'latin1');
-  const location = Buffer.from(locationId ? Buffer.from(locationId, 'utf8').toString('base64') : '', 'latin1');
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(token.length);
-  return Buffer.concat([Buffer.from([0x01]), length, token, Buffer.from([location.length]), location]);
-}
-
-async function connectVia(destination: { host: string; port: number }): Promise<Socket> {
-  const jwt = await serviceToken(emu, 'connectivity');
-  const { socket } = await SocksClient.createConnection({
-    proxy: {
-      host: '127.0.0.1',
-      port: emu.ports.socks5,
-      type: 5,
-      custom_auth_method: 0x80,
-      custom_auth_request_handler: async () => sapAuthRequest(jwt),
-      custom_auth_response_size: 2,
-      custom_auth_response_handler: async (data: Buffer) => data[0] === 0x01 && data[1] === 0x00,
-    },
-    command: 'connect',
-    destination,
-    // Long enough that only the emulator's own timeout can end these calls.
-    timeout: 20_000,
-  });
-  return socket;
+async function connectVia(destination: SocksDestination): Promise<Socket> {
+  // Long enough that only the emulator's own timeout can end these calls.
+  return sapSocksConnect(emu.ports.socks5, await serviceToken(emu, 'connectivity'), destination, { timeout: 20_000 });
 }
 
 /** Raw bytes to the SOCKS5 port; everything the emulator sent back once it closed the connection. */

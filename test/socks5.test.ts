@@ -5,10 +5,10 @@
  */
 import { connect, type Socket } from 'node:net';
 import fc from 'fast-check';
-import { SocksClient } from 'socks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type EmulatorHandle } from '../emulator/index.ts';
 import { serviceToken } from './helpers.ts';
+import { echoRoundTrip, sapAuthRequest, sapSocksConnect, type SocksDestination } from './socks5-client.ts';
 
 let emu: EmulatorHandle;
 
@@ -22,46 +22,12 @@ afterAll(async () => {
 
 beforeEach(() => emu.reset());
 
-/** SAP's 0x80 authentication request: 01 | u32be len | jwt | u8 len | base64(location). */
-function sapAuthRequest(jwt: string, locationId = ''): Buffer {
-  const token = Buffer.from(jwt, 'latin1');
-  const location = Buffer.from(locationId ? Buffer.from(locationId, 'utf8').toString('base64') : '', 'latin1');
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(token.length);
-  return Buffer.concat([Buffer.from([0x01]), length, token, Buffer.from([location.length]), location]);
+function connectVia(jwt: string, destination: SocksDestination, locationId = ''): Promise<Socket> {
+  return sapSocksConnect(emu.ports.socks5, jwt, destination, { locationId, timeout: 5000 });
 }
 
-function connectVia(jwt: string, destination: { host: string; port: number }, locationId = ''): Promise<Socket> {
-  return SocksClient.createConnection({
-    proxy: {
-      host: '127.0.0.1',
-      port: emu.ports.socks5,
-      type: 5,
-      custom_auth_method: 0x80,
-      custom_auth_request_handler: async () => sapAuthRequest(jwt, locationId),
-      custom_auth_response_size: 2,
-      custom_auth_response_handler: async (data: Buffer) => data[0] === 0x01 && data[1] === 0x00,
-    },
-    command: 'connect',
-    destination,
-    timeout: 5000,
-  }).then((info) => info.socket);
-}
-
-function roundTrip(socket: Socket, text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let received = '';
-    socket.on('data', (chunk: Buffer) => {
-      received += chunk.toString();
-      if (received.length >= text.length) {
-        socket.end();
-        resolve(received);
-      }
-    });
-    socket.on('error', reject);
-    socket.write(text);
-  });
-}
+/** The echo round trip of these tests, ending the tunnel with a half-close. */
+const roundTrip = (socket: Socket, text: string): Promise<string> => echoRoundTrip(socket, text, 'end');
 
 /** Send raw bytes; resolve with everything the server sent until it closed the connection. */
 function rawExchange(bytes: Buffer[], waitMs = 3000): Promise<{ received: Buffer; closed: boolean }> {

@@ -13,6 +13,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { StartedTestContainer } from 'testcontainers';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BtpEmulatorContainer, EMULATOR_PORTS, StartedBtpEmulatorContainer, freePort, type EmulatorPorts } from '../emulator/testcontainers/index.ts';
+import { readyLine } from './helpers.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const cli = join(root, 'emulator', 'cli', 'main.ts');
@@ -49,16 +50,7 @@ async function runCli(cmd: string[], contents: { content: unknown; target: strin
   delete base.NODE_EXTRA_CA_CERTS;
   const child = spawn(process.execPath, [cli, 'start', ...args, ...extra], { cwd: root, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
-  const ready = await new Promise<string>((resolveLine, reject) => {
-    let out = '';
-    let err = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d;
-      if (out.includes('\n')) resolveLine(out.split('\n')[0]);
-    });
-    child.stderr!.on('data', (d: Buffer) => (err += d));
-    child.on('exit', (code) => reject(new Error(`the CLI exited with ${code}: ${err}`)));
-  });
+  const ready = await readyLine(child);
   return { child, ready };
 }
 

@@ -9,11 +9,11 @@ import { clientCredentialsTokenCache } from '@sap-cloud-sdk/connectivity/interna
 import { executeHttpRequest } from '@sap-cloud-sdk/http-client';
 import type { Chain } from '../emulator/core/chains.ts';
 import type { EchoBody } from '../emulator/backend/http-backend.ts';
-import { SocksClient } from 'socks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { didYouMean, levenshtein, nearestNames } from '../emulator/core/name-hints.ts';
 import { startEmulator, type EmulatorHandle } from '../emulator/index.ts';
 import { binding, serviceToken } from './helpers.ts';
+import { sapSocksConnect } from './socks5-client.ts';
 
 let emu: EmulatorHandle;
 
@@ -241,23 +241,7 @@ describe('the story of one call: the journal chain', () => {
     const lookup = await fetch(`${emu.urls.services}/destination-configuration/v1/destinations/MAIL_WRONG_PORT`, { headers: { authorization: `Bearer ${await serviceToken(emu, 'destination')}` } });
     expect(lookup.status).toBe(200);
     const jwt = await serviceToken(emu, 'connectivity');
-    const token = Buffer.from(jwt, 'latin1');
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(token.length);
-    const connect = SocksClient.createConnection({
-      proxy: {
-        host: '127.0.0.1',
-        port: emu.ports.socks5,
-        type: 5,
-        custom_auth_method: 0x80,
-        custom_auth_request_handler: async () => Buffer.concat([Buffer.from([0x01]), length, token, Buffer.from([0])]),
-        custom_auth_response_size: 2,
-        custom_auth_response_handler: async (data: Buffer) => data[0] === 0x01 && data[1] === 0x00,
-      },
-      command: 'connect',
-      destination: { host: 'smtp.internal', port: 26 },
-      timeout: 5000,
-    });
+    const connect = sapSocksConnect(emu.ports.socks5, jwt, { host: 'smtp.internal', port: 26 }, { timeout: 5000 });
     await expect(connect).rejects.toThrow('Socks5 proxy rejected connection - NotAllowed'); // REP 02: the virtual host is not mapped
     const chain = emu.lastCall('MAIL_WRONG_PORT')!;
     expect(chain.steps.map((s) => s.role)).toEqual(['service-token', 'lookup', 'connectivity-token', 'socks5']);
