@@ -151,12 +151,13 @@ describe('the socket face and the MSW face answer alike', () => {
     expect(msw).toEqual(socket);
   });
 
-  it('control calls: a user token, health, and the journal of everything above', async () => {
-    const [socketToken, mswToken] = await bothFaces((face) =>
-      exchange(face, '/_emulator/users/token', { method: 'POST', body: JSON.stringify({ user: 'alice', tenant: 'subscriber1' }) }),
-    );
-    expect((socketToken as { status: number }).status).toBe(200);
-    expect(mswToken).toEqual(socketToken);
+  it('control calls: user tokens, health, and the journal of everything so far', async () => {
+    // Six journalled calls of its own, so the journal is not empty whichever order the tests run in.
+    for (const tenant of ['subscriber1', 'provider', 'subscriber1', 'provider', 'subscriber1', 'provider']) {
+      const [socketToken, mswToken] = await bothFaces((face) => exchange(face, '/_emulator/users/token', { method: 'POST', body: JSON.stringify({ user: 'alice', tenant }) }));
+      expect((socketToken as { status: number }).status).toBe(200);
+      expect(mswToken).toEqual(socketToken);
+    }
     const [socketHealth, mswHealth] = await bothFaces((face) => exchange(face, '/_emulator/health'));
     expect(mswHealth).toEqual(socketHealth);
     const [socketJournal, mswJournal] = await bothFaces(async (face) => {
