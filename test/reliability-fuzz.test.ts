@@ -180,7 +180,12 @@ describe('fuzzing the SOCKS5 handshake (20004)', () => {
         if (data.length >= 4 && data[2] === 0x01 && data[3] === 0x00) stages.authenticated++;
         if (data.length >= 6 && data[4] === 0x05) stages.connectAnswered++;
       }),
-      { numRuns: runs(150) },
+      {
+        numRuns: runs(150),
+        // A handshake that authenticates and gets its CONNECT answered, whatever the random inputs reach: the stage
+        // counts below must not depend on fast-check's seed.
+        examples: [[Buffer.from([0x05, 0x01, 0x80]), sapAuth(connectivityToken, ''), Buffer.from([0x05, 0x01, 0x00, 0x03, 12, ...Buffer.from('tcp.internal'), 0x1b, 0x58]), []]],
+      },
     );
     expect(stages.authenticated, JSON.stringify(stages)).toBeGreaterThan(0);
     expect(stages.connectAnswered, JSON.stringify(stages)).toBeGreaterThan(0);
@@ -242,7 +247,18 @@ describe('fuzzing the HTTP proxy request head (20003)', () => {
         // ... and an unmapped host is never connected to, whatever the status (a 502 from a forwarded call too).
         expect(canary.connections, `${m} ${t} reached the unmapped canary (answered ${status})`).toBe(0);
       }),
-      { numRuns: runs(200) },
+      {
+        numRuns: runs(200),
+        // One input per layer, so the check below does not depend on fast-check's seed: forwarded (200), origin-form
+        // (400), an unmapped resource (403), https:// (405), no Proxy-Authorization (407).
+        examples: [
+          ['GET', 'http://erp.internal:44300/echo', `Bearer ${connectivityToken}`, [], '', true],
+          ['GET', '/echo', `Bearer ${connectivityToken}`, [], '', true],
+          ['GET', 'http://gw.internal:44300/secret', `Bearer ${connectivityToken}`, [], '', true],
+          ['GET', 'https://erp.internal:44300/', `Bearer ${connectivityToken}`, [], '', true],
+          ['GET', 'http://erp.internal:44300/', undefined, [], '', true],
+        ],
+      },
     );
     // The inputs reach every layer: refused heads, refused tokens, refused hosts and forwarded requests.
     if (process.env.FUZZ_DEBUG) console.log('proxy statuses', seen);
