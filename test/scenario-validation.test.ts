@@ -207,6 +207,16 @@ describe('startEmulator() errors', () => {
     }
   });
 
+  it.each([
+    [{ maxBodyBytes: -5 }, 'maxBodyBytes must be a whole number of 1 or more, got -5'],
+    [{ headersTimeoutMs: 0 }, 'headersTimeoutMs must be a whole number of 1 or more, got 0'],
+    [{ journalMaxBytes: Number.NaN }, 'journalMaxBytes must be a whole number of 1 or more, got null'],
+    [{ smtpMaxMessageBytes: 1.5 }, 'smtpMaxMessageBytes must be a whole number of 1 or more, got 1.5'],
+    [{ httpProxyPort: 70000 }, 'httpProxyPort must be a port number from 0 to 65535 (0 picks a free port), got 70000'],
+  ])('a numeric option out of range (%j) is refused naming it, as the CLI refuses its flag', async (option, message) => {
+    await expect(startEmulator({ port: 0, ...option })).rejects.toThrow(message);
+  });
+
   it('after a port in use, the ports it had opened are free again', async () => {
     const { port, server } = await occupiedPort();
     const free = await occupiedPort();

@@ -152,9 +152,26 @@ function checkExposure(options: StartOptions, host: string): void {
   }
 }
 
+/** Numeric start options: ports (0 picks a free one), and limits and timeouts, whole numbers of 1 or more as the CLI's flags. */
+const portOptions = ['port', 'advertisedPort', 'httpProxyPort', 'socksProxyPort', 'backendHttpPort', 'backendTcpPort', 'smtpPort', 'advertisedHttpProxyPort', 'advertisedSocksProxyPort', 'advertisedBackendPort'] as const;
+const countOptions = ['journalSize', 'journalMaxBytes', 'maxBodyBytes', 'maxSnapshotBytes', 'maxEntitiesPerLevel', 'smtpMaxMessageBytes', 'headersTimeoutMs', 'requestTimeoutMs', 'idleTimeoutMs', 'proxyBackendTimeoutMs', 'socksHandshakeTimeoutMs', 'socksConnectTimeoutMs'] as const;
+
+/** A StartOptionError naming the first numeric option that is out of range, before anything is opened. */
+function checkNumericOptions(options: StartOptions): void {
+  for (const name of portOptions) {
+    const value = options[name];
+    if (value !== undefined && !(Number.isInteger(value) && value >= 0 && value <= 65535)) throw new StartOptionError(`${name} must be a port number from 0 to 65535 (0 picks a free port), got ${JSON.stringify(value)}`);
+  }
+  for (const name of countOptions) {
+    const value = options[name];
+    if (value !== undefined && !(Number.isSafeInteger(value) && value >= 1)) throw new StartOptionError(`${name} must be a whole number of 1 or more, got ${JSON.stringify(value)}`);
+  }
+}
+
 export async function startEmulator(options: StartOptions = {}): Promise<EmulatorHandle> {
   const advertisedHost = options.advertisedHost ?? 'localhost';
   const host = options.host ?? '127.0.0.1';
+  checkNumericOptions(options);
   checkExposure(options, host);
   const tls = ensureTlsMaterial(options.tlsDir, advertisedHost === 'localhost' ? [] : [advertisedHost]);
   const ca = { certPem: tls.caPem, keyPem: tls.caKeyPem };
