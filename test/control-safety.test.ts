@@ -55,11 +55,12 @@ describe('control token', () => {
 
   it('the handle\'s client sends the token; a client without it gets a ControlApiError 401', async () => {
     expect((await emu.control.health()).status).toBe('ok');
-    expect((await emu.control.journal({ service: 'control', status: 401 })).length).toBeGreaterThan(0);
     const anonymous = new ControlClient(emu.urls.services);
     const err = await anonymous.scenario().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ControlApiError);
     expect((err as ControlApiError).status).toBe(401);
+    // The refusal is in the journal, which the handle's client (with the token) may read.
+    expect((await emu.control.journal({ service: 'control', status: 401, method: 'GET', path: '/_emulator/scenario' })).length).toBeGreaterThan(0);
   });
 });
 
