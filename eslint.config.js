@@ -20,9 +20,21 @@ export default tseslint.config(
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
   {
-    files: ['emulator/core/**', 'emulator/xsuaa/**', 'emulator/destination-service/**', 'emulator/control/**', 'emulator/cloud-connector/**', 'emulator/msw/**', 'emulator/connectivity-service/**', 'emulator/client/**'],
+    files: [
+      'emulator/core/**',
+      'emulator/xsuaa/**',
+      'emulator/destination-service/**',
+      'emulator/control/**',
+      'emulator/cloud-connector/**',
+      'emulator/msw/**',
+      'emulator/connectivity-service/**',
+      'emulator/client/**',
+    ],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: nodeBuiltins, message: 'The core must run in a browser: no Node built-ins here.' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: nodeBuiltins, message: 'The core must run in a browser: no Node built-ins here.' }] },
+      ],
     },
   },
 );

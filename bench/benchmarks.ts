@@ -123,7 +123,15 @@ async function benchStartup(startEmulator: StartEmulator, settings: BenchSetting
     bareWithClose.push(performance.now() - bareStarted);
   }
   return [
-    result('start: startEmulator({ port: 0 }) to ready', 'ms', median(toReady), 'http.createServer + listen(0)', median(bareListen), settings.startRuns, '≤ 100 ms'),
+    result(
+      'start: startEmulator({ port: 0 }) to ready',
+      'ms',
+      median(toReady),
+      'http.createServer + listen(0)',
+      median(bareListen),
+      settings.startRuns,
+      '≤ 100 ms',
+    ),
     result('start + stop()', 'ms', median(withStop), 'http.createServer + listen(0) + close()', median(bareWithClose), settings.startRuns),
   ];
 }
@@ -146,7 +154,14 @@ async function benchColdTlsStart(startEmulator: StartEmulator, settings: BenchSe
     bare.push(await timeMs(() => listen(server)));
     await close(server);
   }
-  return result('first start on a machine (CA + server certificate generated)', 'ms', median(starts), 'http.createServer + listen(0)', median(bare), settings.coldTlsRuns);
+  return result(
+    'first start on a machine (CA + server certificate generated)',
+    'ms',
+    median(starts),
+    'http.createServer + listen(0)',
+    median(bare),
+    settings.coldTlsRuns,
+  );
 }
 
 /** Spawn a process and resolve with the ms until it prints `ready`; then SIGTERM it and wait for its exit. */
@@ -170,7 +185,8 @@ async function timeProcessToReady(args: string[]): Promise<number> {
   return elapsed;
 }
 
-const bareServerScript = "const s = require('node:http').createServer(); process.once('SIGTERM', () => s.close(() => process.exit(0))); s.listen(0, '127.0.0.1', () => console.log('ready'));";
+const bareServerScript =
+  "const s = require('node:http').createServer(); process.once('SIGTERM', () => s.close(() => process.exit(0))); s.listen(0, '127.0.0.1', () => console.log('ready'));";
 
 /** What a developer waits for after `npm start`: a new node process to the CLI's ready line. */
 async function benchProcessStart(settings: BenchSettings): Promise<BenchResult> {
@@ -180,7 +196,14 @@ async function benchProcessStart(settings: BenchSettings): Promise<BenchResult> 
     cli.push(await timeProcessToReady([cliFile, 'start', '--port', '0']));
     bare.push(await timeProcessToReady(['-e', bareServerScript]));
   }
-  return result('process: `btp-emulator start --port 0` to ready line', 'ms', median(cli), 'node -e "http.createServer().listen(0)" to ready', median(bare), settings.processRuns);
+  return result(
+    'process: `btp-emulator start --port 0` to ready line',
+    'ms',
+    median(cli),
+    'node -e "http.createServer().listen(0)" to ready',
+    median(bare),
+    settings.processRuns,
+  );
 }
 
 /** reset() with the bundled default scenario, next to a structuredClone of that scenario (copying its data). */
@@ -197,7 +220,15 @@ async function benchReset(startEmulator: StartEmulator, settings: BenchSettings)
       structuredClone(emulator.core.scenario);
       clones.push(performance.now() - started);
     }
-    return result('reset() with the default scenario', 'ms', median(resets), 'structuredClone(default scenario)', median(clones), settings.resetRuns, '≤ 2 ms');
+    return result(
+      'reset() with the default scenario',
+      'ms',
+      median(resets),
+      'structuredClone(default scenario)',
+      median(clones),
+      settings.resetRuns,
+      '≤ 2 ms',
+    );
   } finally {
     await emulator.stop();
   }
@@ -237,7 +268,14 @@ async function benchTokens(startEmulator: StartEmulator, settings: BenchSettings
       const overHttp = await throughput(settings.tokens, concurrency, requestToken);
       const direct = await throughput(settings.tokens, concurrency, signDirectly);
       results.push(
-        result(`client_credentials tokens over HTTP, ${concurrency} in flight`, 'tokens/s', overHttp, `jose SignJWT of the same JWT, ${concurrency} in flight`, direct, settings.tokens),
+        result(
+          `client_credentials tokens over HTTP, ${concurrency} in flight`,
+          'tokens/s',
+          overHttp,
+          `jose SignJWT of the same JWT, ${concurrency} in flight`,
+          direct,
+          settings.tokens,
+        ),
       );
     }
     return results;
@@ -247,7 +285,18 @@ async function benchTokens(startEmulator: StartEmulator, settings: BenchSettings
 }
 
 /** The benchmark groups, in the order they run; `npm run bench -- proxy memory` runs only those named. */
-export const benchGroups = ['startup', 'reset', 'tokens', 'find', 'scaling', 'proxy', 'processes', 'memory', 'persistence', 'load'] as const;
+export const benchGroups = [
+  'startup',
+  'reset',
+  'tokens',
+  'find',
+  'scaling',
+  'proxy',
+  'processes',
+  'memory',
+  'persistence',
+  'load',
+] as const;
 export type BenchGroup = (typeof benchGroups)[number];
 
 export async function runBenchmarks(settings: BenchSettings, groups: readonly BenchGroup[] = benchGroups): Promise<BenchReport> {
@@ -260,7 +309,11 @@ export async function runBenchmarks(settings: BenchSettings, groups: readonly Be
   await (await startEmulator({ port: 0 })).stop();
 
   const run: Record<BenchGroup, () => Promise<BenchResult[]>> = {
-    startup: async () => [...(await benchStartup(startEmulator, settings)), await benchColdTlsStart(startEmulator, settings), await benchProcessStart(settings)],
+    startup: async () => [
+      ...(await benchStartup(startEmulator, settings)),
+      await benchColdTlsStart(startEmulator, settings),
+      await benchProcessStart(settings),
+    ],
     reset: async () => [await benchReset(startEmulator, settings)],
     tokens: () => benchTokens(startEmulator, settings),
     find: () => benchFind(startEmulator, settings),
@@ -306,7 +359,11 @@ export function formatTable(report: BenchReport): string {
   ]);
   const header = ['benchmark', 'median / rate', 'baseline (same run)', 'ratio', 'aim', 'runs'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const line = (cells: string[]): string => cells.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((cell, i) => cell.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   const notes = report.results.filter((r) => r.note).map((r) => `- ${r.name}: ${r.note}`);
   return [
     `node ${report.node}, ${report.platform}, ${report.cpuCount} × ${report.cpu}, load average ${report.loadAverage.join(' ')}; importing the emulator: ${report.importMs.toFixed(1)} ms (once, not in the start figures); whole run ${report.durationS.toFixed(0)} s`,

@@ -35,11 +35,17 @@ function timeToLine(args: string[], ready: RegExp): Promise<number> {
 
 execFileSync('npm', ['run', 'build', '--silent'], { cwd: repo, stdio: 'inherit' });
 const cases = {
-  'built package (dist/emulator/cli/bin.js)': () => timeToLine([join(repo, 'dist/emulator/cli/bin.js'), 'start', '--port', '0'], /btp-emulator ready/),
-  'sources (emulator/cli/bin.js, type stripping)': () => timeToLine([join(repo, 'emulator/cli/bin.js'), 'start', '--port', '0'], /btp-emulator ready/),
-  'bare node -e http server': () => timeToLine(['-e', "require('http').createServer().listen(0, () => console.log('listening'))"], /listening/),
+  'built package (dist/emulator/cli/bin.js)': () =>
+    timeToLine([join(repo, 'dist/emulator/cli/bin.js'), 'start', '--port', '0'], /btp-emulator ready/),
+  'sources (emulator/cli/bin.js, type stripping)': () =>
+    timeToLine([join(repo, 'emulator/cli/bin.js'), 'start', '--port', '0'], /btp-emulator ready/),
+  'bare node -e http server': () =>
+    timeToLine(['-e', "require('http').createServer().listen(0, () => console.log('listening'))"], /listening/),
 };
 const times: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((name) => [name, []]));
 for (const run of Object.values(cases)) await run(); // fills the compile cache
 for (let i = 0; i < runs; i++) for (const [name, run] of Object.entries(cases)) times[name].push(await run());
-for (const [name, values] of Object.entries(times)) console.log(`${name}: median ${median(values).toFixed(0)} ms of ${runs} (min ${Math.min(...values).toFixed(0)}, max ${Math.max(...values).toFixed(0)})`);
+for (const [name, values] of Object.entries(times))
+  console.log(
+    `${name}: median ${median(values).toFixed(0)} ms of ${runs} (min ${Math.min(...values).toFixed(0)}, max ${Math.max(...values).toFixed(0)})`,
+  );

@@ -44,7 +44,16 @@ export async function timeMs(run: () => unknown): Promise<number> {
   return performance.now() - started;
 }
 
-export function result(name: string, unit: BenchUnit, value: number, baselineName: string, baselineValue: number, runs: number, aim?: string | RatioAim, note?: string): BenchResult {
+export function result(
+  name: string,
+  unit: BenchUnit,
+  value: number,
+  baselineName: string,
+  baselineValue: number,
+  runs: number,
+  aim?: string | RatioAim,
+  note?: string,
+): BenchResult {
   const ratio = value / baselineValue;
   const out: BenchResult = { name, unit, value, baseline: { name: baselineName, value: baselineValue }, ratio, runs };
   if (typeof aim === 'string') out.aim = aim;

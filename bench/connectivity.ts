@@ -31,8 +31,20 @@ export function addBenchConnector(emu: EmulatorHandle, tenant?: string): void {
     {
       locationId: benchLocation,
       systems: [
-        { virtualHost: 'bench.internal', virtualPort: 80, internalHost: '127.0.0.1', internalPort: emu.ports.backendHttp, protocol: 'HTTP' },
-        { virtualHost: benchTcpHost.host, virtualPort: benchTcpHost.port, internalHost: '127.0.0.1', internalPort: emu.ports.backendHttp, protocol: 'TCP' },
+        {
+          virtualHost: 'bench.internal',
+          virtualPort: 80,
+          internalHost: '127.0.0.1',
+          internalPort: emu.ports.backendHttp,
+          protocol: 'HTTP',
+        },
+        {
+          virtualHost: benchTcpHost.host,
+          virtualPort: benchTcpHost.port,
+          internalHost: '127.0.0.1',
+          internalPort: emu.ports.backendHttp,
+          protocol: 'TCP',
+        },
       ],
     },
     tenant,
@@ -49,7 +61,13 @@ export function directTarget(emu: EmulatorHandle, agent: Agent): HttpTarget {
   return { agent, options: (path) => ({ host: '127.0.0.1', port: emu.ports.backendHttp, path, headers: {} }) };
 }
 
-export function proxiedTarget(emu: EmulatorHandle, agent: Agent, token: string, host = benchHttpHost, location = benchLocation): HttpTarget {
+export function proxiedTarget(
+  emu: EmulatorHandle,
+  agent: Agent,
+  token: string,
+  host = benchHttpHost,
+  location = benchLocation,
+): HttpTarget {
   const headers: Record<string, string> = { 'proxy-authorization': `Bearer ${token}`, host };
   if (location) headers['sap-connectivity-scc-location_id'] = location;
   return { agent, options: (path) => ({ host: '127.0.0.1', port: emu.ports.httpProxy, path: `http://${host}${path}`, headers }) };
@@ -59,12 +77,22 @@ export function proxiedTarget(emu: EmulatorHandle, agent: Agent, token: string, 
 export function httpCall(target: HttpTarget, path: string, method = 'GET', upload = 0): Promise<number> {
   return new Promise((resolve, reject) => {
     const options = target.options(path);
-    const req = httpRequest({ ...options, method, agent: target.agent, headers: upload ? { ...options.headers, 'content-length': String(upload) } : options.headers }, (res: IncomingMessage) => {
-      let bytes = 0;
-      res.on('data', (chunk: Buffer) => (bytes += chunk.length));
-      res.on('end', () => (res.statusCode === 200 ? resolve(bytes) : reject(new Error(`${method} ${options.path}: status ${res.statusCode}`))));
-      res.on('error', reject);
-    });
+    const req = httpRequest(
+      {
+        ...options,
+        method,
+        agent: target.agent,
+        headers: upload ? { ...options.headers, 'content-length': String(upload) } : options.headers,
+      },
+      (res: IncomingMessage) => {
+        let bytes = 0;
+        res.on('data', (chunk: Buffer) => (bytes += chunk.length));
+        res.on('end', () =>
+          res.statusCode === 200 ? resolve(bytes) : reject(new Error(`${method} ${options.path}: status ${res.statusCode}`)),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     if (!upload) return void req.end();
     writeBytes(req, upload, () => req.end());
@@ -142,7 +170,11 @@ export async function socksTunnel(port: number, jwt: string, location: string, t
     const auth = await readExactly(socket, 2);
     if (auth[1] !== 0x00) throw new Error(`SOCKS5 authentication refused (${auth[1]})`);
     const host = Buffer.from(target.host, 'latin1');
-    const request = Buffer.concat([Buffer.from([0x05, 0x01, 0x00, 0x03, host.length]), host, Buffer.from([target.port >> 8, target.port & 0xff])]);
+    const request = Buffer.concat([
+      Buffer.from([0x05, 0x01, 0x00, 0x03, host.length]),
+      host,
+      Buffer.from([target.port >> 8, target.port & 0xff]),
+    ]);
     socket.write(request);
     const reply = await readExactly(socket, 10);
     if (reply[1] !== 0x00) throw new Error(`SOCKS5 CONNECT refused (${reply[1]})`);
@@ -270,9 +302,28 @@ export async function benchConnectivity(startEmulator: StartEmulator, settings: 
       const proxyAgent = new Agent({ keepAlive: true, maxSockets: 1 });
       const direct = directTarget(emu, directAgent);
       const proxied = proxiedTarget(emu, proxyAgent, token);
-      await interleaved(warm, () => httpCall(direct, smallPath), () => httpCall(proxied, smallPath));
-      const [d, p] = await interleaved(settings.latencyRequests, () => httpCall(direct, smallPath), () => httpCall(proxied, smallPath));
-      results.push(result(`HTTP proxy 20003: small request latency (GET ${smallPath}, keep-alive)`, 'ms', median(p), 'direct to the backend', median(d), settings.latencyRequests, { text: '≤ 1.3× direct', max: 1.3 }, `proxied ${spread(p)}; direct ${spread(d)}`));
+      await interleaved(
+        warm,
+        () => httpCall(direct, smallPath),
+        () => httpCall(proxied, smallPath),
+      );
+      const [d, p] = await interleaved(
+        settings.latencyRequests,
+        () => httpCall(direct, smallPath),
+        () => httpCall(proxied, smallPath),
+      );
+      results.push(
+        result(
+          `HTTP proxy 20003: small request latency (GET ${smallPath}, keep-alive)`,
+          'ms',
+          median(p),
+          'direct to the backend',
+          median(d),
+          settings.latencyRequests,
+          { text: '≤ 1.3× direct', max: 1.3 },
+          `proxied ${spread(p)}; direct ${spread(d)}`,
+        ),
+      );
 
       // The same small request with the client apps really use: the SAP Cloud SDK's executeHttpRequest (axios).
       const { executeHttpRequest } = await import('@sap-cloud-sdk/http-client');
@@ -280,7 +331,12 @@ export async function benchConnectivity(startEmulator: StartEmulator, settings: 
         url: `http://${benchHttpHost}`,
         proxyType: 'OnPremise' as const,
         cloudConnectorLocationId: benchLocation,
-        proxyConfiguration: { host: '127.0.0.1', port: emu.ports.httpProxy, protocol: 'http' as const, headers: { 'Proxy-Authorization': `Bearer ${token}` } },
+        proxyConfiguration: {
+          host: '127.0.0.1',
+          port: emu.ports.httpProxy,
+          protocol: 'http' as const,
+          headers: { 'Proxy-Authorization': `Bearer ${token}` },
+        },
       };
       const sdkDirect = { url: `http://127.0.0.1:${emu.ports.backendHttp}` };
       const sdkCall = async (destination: typeof sdkDirect | typeof sdkProxied): Promise<void> => {
@@ -288,17 +344,68 @@ export async function benchConnectivity(startEmulator: StartEmulator, settings: 
         if (res.status !== 200) throw new Error(`SDK request: status ${res.status}`);
       };
       const sdkRuns = Math.max(5, Math.round(settings.latencyRequests / 2));
-      await interleaved(warm, () => sdkCall(sdkDirect), () => sdkCall(sdkProxied));
-      const [sd, sp] = await interleaved(sdkRuns, () => sdkCall(sdkDirect), () => sdkCall(sdkProxied));
-      results.push(result(`HTTP proxy 20003: small request latency, SAP Cloud SDK executeHttpRequest`, 'ms', median(sp), 'the SDK direct to the backend', median(sd), sdkRuns, { text: '≤ 1.3× direct', max: 1.3 }, `proxied ${spread(sp)}; direct ${spread(sd)}`));
+      await interleaved(
+        warm,
+        () => sdkCall(sdkDirect),
+        () => sdkCall(sdkProxied),
+      );
+      const [sd, sp] = await interleaved(
+        sdkRuns,
+        () => sdkCall(sdkDirect),
+        () => sdkCall(sdkProxied),
+      );
+      results.push(
+        result(
+          `HTTP proxy 20003: small request latency, SAP Cloud SDK executeHttpRequest`,
+          'ms',
+          median(sp),
+          'the SDK direct to the backend',
+          median(sd),
+          sdkRuns,
+          { text: '≤ 1.3× direct', max: 1.3 },
+          `proxied ${spread(sp)}; direct ${spread(sd)}`,
+        ),
+      );
 
       const bulkPath = `/bytes/${settings.bulkBytes}`;
-      await interleaved(1, () => httpCall(direct, bulkPath), () => httpCall(proxied, bulkPath));
-      const [dg, pg] = await interleaved(settings.bulkRuns, () => httpCall(direct, bulkPath), () => httpCall(proxied, bulkPath));
-      results.push(result(`HTTP proxy 20003: download throughput (GET /bytes/${settings.bulkBytes})`, 'MB/s', mbPerSecond(settings.bulkBytes, median(pg)), 'direct to the backend', mbPerSecond(settings.bulkBytes, median(dg)), settings.bulkRuns, { text: '≥ 0.8× direct', min: 0.8 }));
+      await interleaved(
+        1,
+        () => httpCall(direct, bulkPath),
+        () => httpCall(proxied, bulkPath),
+      );
+      const [dg, pg] = await interleaved(
+        settings.bulkRuns,
+        () => httpCall(direct, bulkPath),
+        () => httpCall(proxied, bulkPath),
+      );
+      results.push(
+        result(
+          `HTTP proxy 20003: download throughput (GET /bytes/${settings.bulkBytes})`,
+          'MB/s',
+          mbPerSecond(settings.bulkBytes, median(pg)),
+          'direct to the backend',
+          mbPerSecond(settings.bulkBytes, median(dg)),
+          settings.bulkRuns,
+          { text: '≥ 0.8× direct', min: 0.8 },
+        ),
+      );
 
-      const [du, pu] = await interleaved(settings.bulkRuns, () => httpCall(direct, '/discard', 'POST', settings.bulkBytes), () => httpCall(proxied, '/discard', 'POST', settings.bulkBytes));
-      results.push(result(`HTTP proxy 20003: upload throughput (POST /discard, ${settings.bulkBytes} bytes)`, 'MB/s', mbPerSecond(settings.bulkBytes, median(pu)), 'direct to the backend', mbPerSecond(settings.bulkBytes, median(du)), settings.bulkRuns, { text: '≥ 0.8× direct', min: 0.8 }));
+      const [du, pu] = await interleaved(
+        settings.bulkRuns,
+        () => httpCall(direct, '/discard', 'POST', settings.bulkBytes),
+        () => httpCall(proxied, '/discard', 'POST', settings.bulkBytes),
+      );
+      results.push(
+        result(
+          `HTTP proxy 20003: upload throughput (POST /discard, ${settings.bulkBytes} bytes)`,
+          'MB/s',
+          mbPerSecond(settings.bulkBytes, median(pu)),
+          'direct to the backend',
+          mbPerSecond(settings.bulkBytes, median(du)),
+          settings.bulkRuns,
+          { text: '≥ 0.8× direct', min: 0.8 },
+        ),
+      );
       directAgent.destroy();
       proxyAgent.destroy();
     }
@@ -309,14 +416,51 @@ export async function benchConnectivity(startEmulator: StartEmulator, settings: 
       const openDirect = (): Promise<Socket> => tcpConnect(emu.ports.backendHttp);
       const viaSocks = new RawHttpConnection(await openTunnel());
       const direct = new RawHttpConnection(await openDirect());
-      await interleaved(warm, () => direct.get(smallPath), () => viaSocks.get(smallPath));
-      const [d, p] = await interleaved(settings.latencyRequests, () => direct.get(smallPath), () => viaSocks.get(smallPath));
-      results.push(result(`SOCKS5 20004: small request latency on an open tunnel (GET ${smallPath})`, 'ms', median(p), 'direct TCP to the backend', median(d), settings.latencyRequests, undefined, `proxied ${spread(p)}; direct ${spread(d)}`));
+      await interleaved(
+        warm,
+        () => direct.get(smallPath),
+        () => viaSocks.get(smallPath),
+      );
+      const [d, p] = await interleaved(
+        settings.latencyRequests,
+        () => direct.get(smallPath),
+        () => viaSocks.get(smallPath),
+      );
+      results.push(
+        result(
+          `SOCKS5 20004: small request latency on an open tunnel (GET ${smallPath})`,
+          'ms',
+          median(p),
+          'direct TCP to the backend',
+          median(d),
+          settings.latencyRequests,
+          undefined,
+          `proxied ${spread(p)}; direct ${spread(d)}`,
+        ),
+      );
 
       const bulkPath = `/bytes/${settings.bulkBytes}`;
-      await interleaved(1, () => direct.get(bulkPath), () => viaSocks.get(bulkPath));
-      const [dg, pg] = await interleaved(settings.bulkRuns, () => direct.get(bulkPath), () => viaSocks.get(bulkPath));
-      results.push(result(`SOCKS5 20004: download throughput (GET /bytes/${settings.bulkBytes})`, 'MB/s', mbPerSecond(settings.bulkBytes, median(pg)), 'direct TCP to the backend', mbPerSecond(settings.bulkBytes, median(dg)), settings.bulkRuns, { text: '≥ 0.9× direct', min: 0.9 }));
+      await interleaved(
+        1,
+        () => direct.get(bulkPath),
+        () => viaSocks.get(bulkPath),
+      );
+      const [dg, pg] = await interleaved(
+        settings.bulkRuns,
+        () => direct.get(bulkPath),
+        () => viaSocks.get(bulkPath),
+      );
+      results.push(
+        result(
+          `SOCKS5 20004: download throughput (GET /bytes/${settings.bulkBytes})`,
+          'MB/s',
+          mbPerSecond(settings.bulkBytes, median(pg)),
+          'direct TCP to the backend',
+          mbPerSecond(settings.bulkBytes, median(dg)),
+          settings.bulkRuns,
+          { text: '≥ 0.9× direct', min: 0.9 },
+        ),
+      );
       viaSocks.close();
       direct.close();
 
@@ -326,8 +470,21 @@ export async function benchConnectivity(startEmulator: StartEmulator, settings: 
         connection.close();
       };
       const setupRuns = Math.max(5, Math.round(settings.latencyRequests / 4));
-      const [ds, ps] = await interleaved(setupRuns, () => connectAndGet(openDirect), () => connectAndGet(openTunnel));
-      results.push(result('SOCKS5 20004: connect + handshake + small request', 'ms', median(ps), 'TCP connect + the same request, direct', median(ds), setupRuns));
+      const [ds, ps] = await interleaved(
+        setupRuns,
+        () => connectAndGet(openDirect),
+        () => connectAndGet(openTunnel),
+      );
+      results.push(
+        result(
+          'SOCKS5 20004: connect + handshake + small request',
+          'ms',
+          median(ps),
+          'TCP connect + the same request, direct',
+          median(ds),
+          setupRuns,
+        ),
+      );
     }
 
     // --- Many connections at once: each its own connection, one request each, nothing may fail.
@@ -338,7 +495,18 @@ export async function benchConnectivity(startEmulator: StartEmulator, settings: 
       const proxyAgent = oneShot();
       const d = await burst(n, () => httpCall(directTarget(emu, directAgent), '/bytes/1024'));
       const p = await burst(n, () => httpCall(proxiedTarget(emu, proxyAgent, token), '/bytes/1024'));
-      results.push(result(`HTTP proxy 20003: ${n} connections at once, one request each`, 'ms', p.ms, `${n} direct connections`, d.ms, n, `${n} without an error`, `errors: proxied ${p.errors.length}, direct ${d.errors.length}${p.errors[0] ? ` (${p.errors[0]})` : ''}`));
+      results.push(
+        result(
+          `HTTP proxy 20003: ${n} connections at once, one request each`,
+          'ms',
+          p.ms,
+          `${n} direct connections`,
+          d.ms,
+          n,
+          `${n} without an error`,
+          `errors: proxied ${p.errors.length}, direct ${d.errors.length}${p.errors[0] ? ` (${p.errors[0]})` : ''}`,
+        ),
+      );
       if (p.errors.length) results[results.length - 1].aimMet = false;
       else results[results.length - 1].aimMet = true;
       const sd = await burst(n, async () => {
@@ -353,7 +521,18 @@ export async function benchConnectivity(startEmulator: StartEmulator, settings: 
         c.close();
         return bytes;
       });
-      results.push(result(`SOCKS5 20004: ${n} tunnels at once, one request each`, 'ms', sp.ms, `${n} direct TCP connections`, sd.ms, n, `${n} without an error`, `errors: proxied ${sp.errors.length}, direct ${sd.errors.length}${sp.errors[0] ? ` (${sp.errors[0]})` : ''}`));
+      results.push(
+        result(
+          `SOCKS5 20004: ${n} tunnels at once, one request each`,
+          'ms',
+          sp.ms,
+          `${n} direct TCP connections`,
+          sd.ms,
+          n,
+          `${n} without an error`,
+          `errors: proxied ${sp.errors.length}, direct ${sd.errors.length}${sp.errors[0] ? ` (${sp.errors[0]})` : ''}`,
+        ),
+      );
       results[results.length - 1].aimMet = sp.errors.length === 0;
     }
     return results;

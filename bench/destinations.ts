@@ -5,7 +5,17 @@
 import { createServer } from 'node:http';
 import { Agent } from 'node:http';
 import { httpCall, proxiedTarget, type HttpTarget } from './connectivity.ts';
-import { bindingToken, close, listen, median, result, throughput, type BenchResult, type EmulatorHandle, type StartEmulator } from './common.ts';
+import {
+  bindingToken,
+  close,
+  listen,
+  median,
+  result,
+  throughput,
+  type BenchResult,
+  type EmulatorHandle,
+  type StartEmulator,
+} from './common.ts';
 
 export interface DestinationSettings {
   /** Find requests per concurrency level. */
@@ -52,7 +62,16 @@ export async function benchFind(startEmulator: StartEmulator, settings: Destinat
     for (const concurrency of [1, settings.findConcurrency]) {
       const emulated = await throughput(settings.finds, concurrency, () => getOk(url, headers));
       const plain = await throughput(settings.finds, concurrency, () => getOk(bareUrl, headers));
-      results.push(result(`destination find over HTTP, ${concurrency} in flight (BasicAuthentication)`, 'requests/s', emulated, 'Node HTTP server sending the same JSON', plain, settings.finds));
+      results.push(
+        result(
+          `destination find over HTTP, ${concurrency} in flight (BasicAuthentication)`,
+          'requests/s',
+          emulated,
+          'Node HTTP server sending the same JSON',
+          plain,
+          settings.finds,
+        ),
+      );
     }
     return results;
   } finally {
@@ -63,11 +82,32 @@ export async function benchFind(startEmulator: StartEmulator, settings: Destinat
 
 /** The default scenario's provider with `count` extra destinations and a connector with `count` systems. */
 function scaled(emu: EmulatorHandle, scenario: EmulatorHandle['core']['scenario'], count: number): void {
-  const destinations = Array.from({ length: count }, (_, i) => ({ Name: `SCALE_${i}`, Type: 'HTTP', URL: `http://scale-${i}.internal:80`, Authentication: 'NoAuthentication', ProxyType: 'OnPremise', CloudConnectorLocationId: 'SCALE' }));
-  const systems = Array.from({ length: count }, (_, i) => ({ virtualHost: `scale-${i}.internal`, virtualPort: 80, internalHost: '127.0.0.1', internalPort: emu.ports.backendHttp, protocol: 'HTTP' }));
+  const destinations = Array.from({ length: count }, (_, i) => ({
+    Name: `SCALE_${i}`,
+    Type: 'HTTP',
+    URL: `http://scale-${i}.internal:80`,
+    Authentication: 'NoAuthentication',
+    ProxyType: 'OnPremise',
+    CloudConnectorLocationId: 'SCALE',
+  }));
+  const systems = Array.from({ length: count }, (_, i) => ({
+    virtualHost: `scale-${i}.internal`,
+    virtualPort: 80,
+    internalHost: '127.0.0.1',
+    internalPort: emu.ports.backendHttp,
+    protocol: 'HTTP',
+  }));
   emu.loadScenario({
     ...scenario,
-    tenants: scenario.tenants.map((t, i) => (i === 0 ? { ...t, destinations: [...t.destinations, ...destinations], cloudConnectors: [...t.cloudConnectors, { locationId: 'SCALE', systems }] } : t)),
+    tenants: scenario.tenants.map((t, i) =>
+      i === 0
+        ? {
+            ...t,
+            destinations: [...t.destinations, ...destinations],
+            cloudConnectors: [...t.cloudConnectors, { locationId: 'SCALE', systems }],
+          }
+        : t,
+    ),
   });
 }
 
@@ -108,8 +148,26 @@ export async function benchScaling(startEmulator: StartEmulator, settings: Desti
     const lastSize = sizes[sizes.length - 1];
     const series = (values: number[]): string => sizes.map((s, i) => `${s}: ${values[i].toFixed(3)} ms`).join(', ');
     return [
-      result(`destination find with ${lastSize} destinations (the last one)`, 'ms', find[find.length - 1], `the same with ${sizes[0]} destinations`, find[0], settings.scaleRequests, { text: 'flat (≤ 1.5×)', max: 1.5 }, series(find)),
-      result(`HTTP proxy request with ${lastSize} system mappings (the last one)`, 'ms', proxy[proxy.length - 1], `the same with ${sizes[0]} mappings`, proxy[0], settings.scaleRequests, { text: 'flat (≤ 1.5×)', max: 1.5 }, series(proxy)),
+      result(
+        `destination find with ${lastSize} destinations (the last one)`,
+        'ms',
+        find[find.length - 1],
+        `the same with ${sizes[0]} destinations`,
+        find[0],
+        settings.scaleRequests,
+        { text: 'flat (≤ 1.5×)', max: 1.5 },
+        series(find),
+      ),
+      result(
+        `HTTP proxy request with ${lastSize} system mappings (the last one)`,
+        'ms',
+        proxy[proxy.length - 1],
+        `the same with ${sizes[0]} mappings`,
+        proxy[0],
+        settings.scaleRequests,
+        { text: 'flat (≤ 1.5×)', max: 1.5 },
+        series(proxy),
+      ),
     ];
   } finally {
     await emu.stop();

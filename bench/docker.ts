@@ -19,12 +19,17 @@ const toHealth: number[] = [];
 const toHealthy: number[] = [];
 for (let i = 0; i < runs; i++) {
   const ports = await Promise.all(Array.from({ length: 6 }, () => freePort()));
-  const flags = ['--port', '--http-proxy-port', '--socks-proxy-port', '--backend-http-port', '--backend-tcp-port', '--smtp-port'].flatMap((flag, j) => [flag, String(ports[j])]);
+  const flags = ['--port', '--http-proxy-port', '--socks-proxy-port', '--backend-http-port', '--backend-tcp-port', '--smtp-port'].flatMap(
+    (flag, j) => [flag, String(ports[j])],
+  );
   const t0 = performance.now();
   const id = docker('run', '-d', '--rm', '--network', 'host', '-e', `BTP_EMULATOR_PORT=${ports[0]}`, image, ...flags);
   try {
     for (;;) {
-      const ok = await fetch(`http://127.0.0.1:${ports[0]}/_emulator/health`).then((r) => r.ok, () => false);
+      const ok = await fetch(`http://127.0.0.1:${ports[0]}/_emulator/health`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) break;
       if (performance.now() - t0 > 30_000) throw new Error(`no health answer after 30 s: ${docker('logs', id)}`);
       await new Promise((r) => setTimeout(r, 10));

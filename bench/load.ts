@@ -15,7 +15,11 @@ export interface LoadSettings {
 
 const rssMb = (): number => process.memoryUsage().rss / 1024 / 1024;
 
-async function settle(count: number, task: (i: number) => Promise<unknown>, concurrency = count): Promise<{ errors: number; first: string; seconds: number }> {
+async function settle(
+  count: number,
+  task: (i: number) => Promise<unknown>,
+  concurrency = count,
+): Promise<{ errors: number; first: string; seconds: number }> {
   let errors = 0;
   let first = '';
   let next = 0;
@@ -34,7 +38,16 @@ async function settle(count: number, task: (i: number) => Promise<unknown>, conc
 }
 
 function loadResult(name: string, count: number, before: number, outcome: { errors: number; first: string; seconds: number }): BenchResult {
-  const out = result(`load: ${name}`, 'MB', rssMb(), 'RSS before', before, 1, undefined, `${outcome.errors} errors of ${count}${outcome.first ? ` (first: ${outcome.first})` : ''}; ${Math.round(count / outcome.seconds)}/s`);
+  const out = result(
+    `load: ${name}`,
+    'MB',
+    rssMb(),
+    'RSS before',
+    before,
+    1,
+    undefined,
+    `${outcome.errors} errors of ${count}${outcome.first ? ` (first: ${outcome.first})` : ''}; ${Math.round(count / outcome.seconds)}/s`,
+  );
   out.aim = '0 errors';
   out.aimMet = outcome.errors === 0;
   return out;

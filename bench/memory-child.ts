@@ -39,9 +39,32 @@ if (mode === 'bare') {
       const scenario = emu.core.scenario;
       const extra = Array.from({ length: 1000 - scenario.tenants.length }, (_, t) => ({
         subdomain: `tenant-${t}`,
-        destinations: Array.from({ length: 10 }, (_, d) => ({ Name: `DEST_${d}`, Type: 'HTTP', URL: `https://service-${t}-${d}.example.com/api`, Authentication: 'BasicAuthentication', ProxyType: 'Internet', User: `user-${d}`, Password: 'secret' })),
+        destinations: Array.from({ length: 10 }, (_, d) => ({
+          Name: `DEST_${d}`,
+          Type: 'HTTP',
+          URL: `https://service-${t}-${d}.example.com/api`,
+          Authentication: 'BasicAuthentication',
+          ProxyType: 'Internet',
+          User: `user-${d}`,
+          Password: 'secret',
+        })),
       }));
-      const tenants = [...scenario.tenants.map((t) => ({ ...t, destinations: [...t.destinations, ...Array.from({ length: Math.max(0, 10 - t.destinations.length) }, (_, d) => ({ Name: `FILL_${d}`, Type: 'HTTP', URL: 'https://fill.example.com', Authentication: 'NoAuthentication', ProxyType: 'Internet' }))] })), ...extra];
+      const tenants = [
+        ...scenario.tenants.map((t) => ({
+          ...t,
+          destinations: [
+            ...t.destinations,
+            ...Array.from({ length: Math.max(0, 10 - t.destinations.length) }, (_, d) => ({
+              Name: `FILL_${d}`,
+              Type: 'HTTP',
+              URL: 'https://fill.example.com',
+              Authentication: 'NoAuthentication',
+              ProxyType: 'Internet',
+            })),
+          ],
+        })),
+        ...extra,
+      ];
       emu.loadScenario({ ...scenario, tenants });
       const destinations = emu.core.scenario.tenants.reduce((sum, t) => sum + t.destinations.length, 0);
       console.log(JSON.stringify({ ...(await settle()), tenants: emu.core.scenario.tenants.length, destinations }));
@@ -95,7 +118,22 @@ if (mode === 'bare') {
       }
       const atEnd = await settle();
       agent.destroy();
-      console.log(JSON.stringify({ requests: total, warmup, afterWarmupMb: afterWarmup.rssMb, atEndMb: atEnd.rssMb, rssSamplesMb: samples.map((v) => Math.round(v * 10) / 10), heapAfterWarmupMb: afterWarmup.heapMb, heapAtEndMb: atEnd.heapMb, externalAfterWarmupMb: afterWarmup.externalMb, externalAtEndMb: atEnd.externalMb, errors, firstError, seconds: (performance.now() - started) / 1000 }));
+      console.log(
+        JSON.stringify({
+          requests: total,
+          warmup,
+          afterWarmupMb: afterWarmup.rssMb,
+          atEndMb: atEnd.rssMb,
+          rssSamplesMb: samples.map((v) => Math.round(v * 10) / 10),
+          heapAfterWarmupMb: afterWarmup.heapMb,
+          heapAtEndMb: atEnd.heapMb,
+          externalAfterWarmupMb: afterWarmup.externalMb,
+          externalAtEndMb: atEnd.externalMb,
+          errors,
+          firstError,
+          seconds: (performance.now() - started) / 1000,
+        }),
+      );
     } else {
       throw new Error(`unknown mode ${mode}`);
     }

@@ -61,7 +61,14 @@ export async function benchMemory(settings: MemorySettings): Promise<BenchResult
   const soak = await runMemoryChild<SoakResult>(['soak', String(settings.soakRequests)]);
   if (soak.errors) throw new Error(`soak run: ${soak.errors} requests failed, first: ${soak.firstError}`);
   return [
-    result('RSS idle: startEmulator() with the default scenario', 'MB', median(idle), 'a bare Node HTTP server process', median(bare), settings.memoryRuns),
+    result(
+      'RSS idle: startEmulator() with the default scenario',
+      'MB',
+      median(idle),
+      'a bare Node HTTP server process',
+      median(bare),
+      settings.memoryRuns,
+    ),
     result('RSS with 1,000 tenants and 10,000 destinations', 'MB', median(large), 'the idle emulator', median(idle), settings.memoryRuns),
     result(
       `RSS after ${soak.requests} mixed requests (proxy, finds, SOCKS5)`,

@@ -15,7 +15,13 @@ export interface PersistenceSettings {
 }
 
 const path = '/destination-configuration/v1/subaccountDestinations';
-const destination = (name: string, i: number): Record<string, string> => ({ Name: name, Type: 'HTTP', URL: `https://${name.toLowerCase()}.example.com/${i}`, Authentication: 'NoAuthentication', ProxyType: 'Internet' });
+const destination = (name: string, i: number): Record<string, string> => ({
+  Name: name,
+  Type: 'HTTP',
+  URL: `https://${name.toLowerCase()}.example.com/${i}`,
+  Authentication: 'NoAuthentication',
+  ProxyType: 'Internet',
+});
 
 async function writer(emu: EmulatorHandle): Promise<(i: number) => Promise<number>> {
   const headers = { authorization: `Bearer ${await bindingToken(emu, 'destination')}`, 'content-type': 'application/json' };
@@ -36,7 +42,10 @@ function withDestinations(emu: EmulatorHandle, count: number): void {
   if (!count) return;
   const scenario = emu.core.scenario;
   const extra = Array.from({ length: count }, (_, i) => destination(`FILLER_${i}`, i));
-  emu.loadScenario({ ...scenario, tenants: scenario.tenants.map((t, i) => (i === 0 ? { ...t, destinations: [...t.destinations, ...extra] } : t)) });
+  emu.loadScenario({
+    ...scenario,
+    tenants: scenario.tenants.map((t, i) => (i === 0 ? { ...t, destinations: [...t.destinations, ...extra] } : t)),
+  });
 }
 
 export async function benchPersistence(startEmulator: StartEmulator, settings: PersistenceSettings): Promise<BenchResult[]> {
@@ -60,7 +69,16 @@ export async function benchPersistence(startEmulator: StartEmulator, settings: P
         off.push(await writePlain(i));
       }
       const size = count ? `and ${count.toLocaleString('en')} destinations` : '(default scenario)';
-      results.push(result(`destination write (PUT) with a stateDir ${size}`, 'ms', median(on), 'the same PUT without a stateDir', median(off), settings.persistenceWrites));
+      results.push(
+        result(
+          `destination write (PUT) with a stateDir ${size}`,
+          'ms',
+          median(on),
+          'the same PUT without a stateDir',
+          median(off),
+          settings.persistenceWrites,
+        ),
+      );
     } finally {
       await Promise.all([persisted.stop(), plain.stop()]);
       rmSync(stateDir, { recursive: true, force: true });

@@ -13,7 +13,19 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median, result, type BenchResult } from './common.ts';
-import { benchHttpHost, benchLocation, benchTcpHost, httpCall, interleaved, mbPerSecond, RawHttpConnection, socksTunnel, tcpConnect, type ConnectivitySettings, type HttpTarget } from './connectivity.ts';
+import {
+  benchHttpHost,
+  benchLocation,
+  benchTcpHost,
+  httpCall,
+  interleaved,
+  mbPerSecond,
+  RawHttpConnection,
+  socksTunnel,
+  tcpConnect,
+  type ConnectivitySettings,
+  type HttpTarget,
+} from './connectivity.ts';
 
 const cliFile = join(dirname(fileURLToPath(import.meta.url)), '..', 'emulator', 'cli', 'main.ts');
 
@@ -34,7 +46,10 @@ function startCli(args: string[]): Promise<Child> {
       const port = (label: string): number => Number(new RegExp(`${label} \\w+://[^:]+:(\\d+)`).exec(out)?.[1]);
       if (!out.includes('btp-emulator ready')) return;
       clearTimeout(timer);
-      resolve({ process: child, ports: { services: port('services'), httpProxy: port('HTTP proxy'), socks5: port('SOCKS5'), backend: port('backend') } });
+      resolve({
+        process: child,
+        ports: { services: port('services'), httpProxy: port('HTTP proxy'), socks5: port('SOCKS5'), backend: port('backend') },
+      });
     });
     child.on('exit', (code) => reject(new Error(`the emulator exited (${code}) before it was ready: ${out}`)));
   });
@@ -50,7 +65,9 @@ async function stop(child: Child | undefined): Promise<void> {
 /** A client-credentials token of the connectivity binding, over HTTP. */
 async function connectivityToken(services: number): Promise<string> {
   const env = (await (await fetch(`http://127.0.0.1:${services}/_emulator/env`)).json()) as { VCAP_SERVICES: string };
-  const { clientid, clientsecret } = (JSON.parse(env.VCAP_SERVICES) as { connectivity: { credentials: { clientid: string; clientsecret: string } }[] }).connectivity[0].credentials;
+  const { clientid, clientsecret } = (
+    JSON.parse(env.VCAP_SERVICES) as { connectivity: { credentials: { clientid: string; clientsecret: string } }[] }
+  ).connectivity[0].credentials;
   const res = await fetch(`http://127.0.0.1:${services}/oauth/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -74,8 +91,20 @@ export async function benchProxyProcesses(settings: ConnectivitySettings): Promi
             {
               locationId: benchLocation,
               systems: [
-                { virtualHost: 'bench.internal', virtualPort: 80, internalHost: '127.0.0.1', internalPort: onPrem.ports.backend, protocol: 'HTTP' },
-                { virtualHost: benchTcpHost.host, virtualPort: benchTcpHost.port, internalHost: '127.0.0.1', internalPort: onPrem.ports.backend, protocol: 'TCP' },
+                {
+                  virtualHost: 'bench.internal',
+                  virtualPort: 80,
+                  internalHost: '127.0.0.1',
+                  internalPort: onPrem.ports.backend,
+                  protocol: 'HTTP',
+                },
+                {
+                  virtualHost: benchTcpHost.host,
+                  virtualPort: benchTcpHost.port,
+                  internalHost: '127.0.0.1',
+                  internalPort: onPrem.ports.backend,
+                  protocol: 'TCP',
+                },
               ],
             },
           ],
@@ -91,30 +120,106 @@ export async function benchProxyProcesses(settings: ConnectivitySettings): Promi
 
     const directAgent = new Agent({ keepAlive: true, maxSockets: 1 });
     const proxyAgent = new Agent({ keepAlive: true, maxSockets: 1 });
-    const direct: HttpTarget = { agent: directAgent, options: (path) => ({ host: '127.0.0.1', port: onPrem!.ports.backend, path, headers: {} }) };
+    const direct: HttpTarget = {
+      agent: directAgent,
+      options: (path) => ({ host: '127.0.0.1', port: onPrem!.ports.backend, path, headers: {} }),
+    };
     const proxied: HttpTarget = {
       agent: proxyAgent,
-      options: (path) => ({ host: '127.0.0.1', port: emulator!.ports.httpProxy, path: `http://${benchHttpHost}${path}`, headers: { 'proxy-authorization': `Bearer ${token}`, host: benchHttpHost, 'sap-connectivity-scc-location_id': benchLocation } }),
+      options: (path) => ({
+        host: '127.0.0.1',
+        port: emulator!.ports.httpProxy,
+        path: `http://${benchHttpHost}${path}`,
+        headers: { 'proxy-authorization': `Bearer ${token}`, host: benchHttpHost, 'sap-connectivity-scc-location_id': benchLocation },
+      }),
     };
     const small = '/bytes/64';
-    await interleaved(warm, () => httpCall(direct, small), () => httpCall(proxied, small));
-    const [d, p] = await interleaved(settings.latencyRequests, () => httpCall(direct, small), () => httpCall(proxied, small));
-    results.push(result(`HTTP proxy 20003: small request latency ${label}`, 'ms', median(p), 'direct to the backend process', median(d), settings.latencyRequests, { text: '≤ 1.3× direct', max: 1.3 }));
+    await interleaved(
+      warm,
+      () => httpCall(direct, small),
+      () => httpCall(proxied, small),
+    );
+    const [d, p] = await interleaved(
+      settings.latencyRequests,
+      () => httpCall(direct, small),
+      () => httpCall(proxied, small),
+    );
+    results.push(
+      result(
+        `HTTP proxy 20003: small request latency ${label}`,
+        'ms',
+        median(p),
+        'direct to the backend process',
+        median(d),
+        settings.latencyRequests,
+        { text: '≤ 1.3× direct', max: 1.3 },
+      ),
+    );
 
     const bulk = `/bytes/${settings.bulkBytes}`;
-    await interleaved(1, () => httpCall(direct, bulk), () => httpCall(proxied, bulk));
-    const [dg, pg] = await interleaved(settings.bulkRuns, () => httpCall(direct, bulk), () => httpCall(proxied, bulk));
-    results.push(result(`HTTP proxy 20003: download throughput ${label}`, 'MB/s', mbPerSecond(settings.bulkBytes, median(pg)), 'direct to the backend process', mbPerSecond(settings.bulkBytes, median(dg)), settings.bulkRuns, { text: '≥ 0.8× direct', min: 0.8 }));
-    const [du, pu] = await interleaved(settings.bulkRuns, () => httpCall(direct, '/discard', 'POST', settings.bulkBytes), () => httpCall(proxied, '/discard', 'POST', settings.bulkBytes));
-    results.push(result(`HTTP proxy 20003: upload throughput ${label}`, 'MB/s', mbPerSecond(settings.bulkBytes, median(pu)), 'direct to the backend process', mbPerSecond(settings.bulkBytes, median(du)), settings.bulkRuns, { text: '≥ 0.8× direct', min: 0.8 }));
+    await interleaved(
+      1,
+      () => httpCall(direct, bulk),
+      () => httpCall(proxied, bulk),
+    );
+    const [dg, pg] = await interleaved(
+      settings.bulkRuns,
+      () => httpCall(direct, bulk),
+      () => httpCall(proxied, bulk),
+    );
+    results.push(
+      result(
+        `HTTP proxy 20003: download throughput ${label}`,
+        'MB/s',
+        mbPerSecond(settings.bulkBytes, median(pg)),
+        'direct to the backend process',
+        mbPerSecond(settings.bulkBytes, median(dg)),
+        settings.bulkRuns,
+        { text: '≥ 0.8× direct', min: 0.8 },
+      ),
+    );
+    const [du, pu] = await interleaved(
+      settings.bulkRuns,
+      () => httpCall(direct, '/discard', 'POST', settings.bulkBytes),
+      () => httpCall(proxied, '/discard', 'POST', settings.bulkBytes),
+    );
+    results.push(
+      result(
+        `HTTP proxy 20003: upload throughput ${label}`,
+        'MB/s',
+        mbPerSecond(settings.bulkBytes, median(pu)),
+        'direct to the backend process',
+        mbPerSecond(settings.bulkBytes, median(du)),
+        settings.bulkRuns,
+        { text: '≥ 0.8× direct', min: 0.8 },
+      ),
+    );
     directAgent.destroy();
     proxyAgent.destroy();
 
     const viaSocks = new RawHttpConnection(await socksTunnel(emulator.ports.socks5, token, benchLocation, benchTcpHost));
     const directTcp = new RawHttpConnection(await tcpConnect(onPrem.ports.backend));
-    await interleaved(1, () => directTcp.get(bulk), () => viaSocks.get(bulk));
-    const [sd, sp] = await interleaved(settings.bulkRuns, () => directTcp.get(bulk), () => viaSocks.get(bulk));
-    results.push(result(`SOCKS5 20004: download throughput ${label}`, 'MB/s', mbPerSecond(settings.bulkBytes, median(sp)), 'direct TCP to the backend process', mbPerSecond(settings.bulkBytes, median(sd)), settings.bulkRuns, { text: '≥ 0.9× direct', min: 0.9 }));
+    await interleaved(
+      1,
+      () => directTcp.get(bulk),
+      () => viaSocks.get(bulk),
+    );
+    const [sd, sp] = await interleaved(
+      settings.bulkRuns,
+      () => directTcp.get(bulk),
+      () => viaSocks.get(bulk),
+    );
+    results.push(
+      result(
+        `SOCKS5 20004: download throughput ${label}`,
+        'MB/s',
+        mbPerSecond(settings.bulkBytes, median(sp)),
+        'direct TCP to the backend process',
+        mbPerSecond(settings.bulkBytes, median(sd)),
+        settings.bulkRuns,
+        { text: '≥ 0.9× direct', min: 0.9 },
+      ),
+    );
     viaSocks.close();
     directTcp.close();
     return results;

@@ -1,6 +1,14 @@
 /** Public entry point of btp-connectivity-emulator for Node: start the emulator, or use its core directly. */
 import './require-node.ts';
-export { startEmulator, defaultPorts, defaultScenarioFile, StartOptionError, type EmulatorHandle, type EmulatorUrls, type StartOptions } from './server/start-emulator.ts';
+export {
+  startEmulator,
+  defaultPorts,
+  defaultScenarioFile,
+  StartOptionError,
+  type EmulatorHandle,
+  type EmulatorUrls,
+  type StartOptions,
+} from './server/start-emulator.ts';
 export { TlsDirError } from './server/tls-material.ts';
 export { PortInUseError, ScenarioFileError } from './server/start-errors.ts';
 export { EmulatorCore, minimalScenario, type CoreOptions } from './core/emulator-core.ts';

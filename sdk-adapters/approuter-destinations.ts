@@ -21,7 +21,19 @@ export interface ApprouterDestination {
   IASDependencyName?: string;
 }
 
-const allowedKeys = new Set(['name', 'url', 'forwardAuthToken', 'forwardAuthCertificates', 'proxyHost', 'proxyPort', 'proxyType', 'strictSSL', 'timeout', 'setXForwardedHeaders', 'IASDependencyName']);
+const allowedKeys = new Set([
+  'name',
+  'url',
+  'forwardAuthToken',
+  'forwardAuthCertificates',
+  'proxyHost',
+  'proxyPort',
+  'proxyType',
+  'strictSSL',
+  'timeout',
+  'setXForwardedHeaders',
+  'IASDependencyName',
+]);
 
 /** The value of `destinations`; throws on what the approuter would refuse at start. */
 export function approuterDestinationsJson(destinations: ApprouterDestination[]): string {
@@ -31,7 +43,8 @@ export function approuterDestinationsJson(destinations: ApprouterDestination[]):
     if (unknown.length) throw new Error(`destination "${d.name}": the approuter does not accept ${unknown.join(', ')}`);
     if (!d.name) throw new Error('a destination needs a name');
     if (!URL.canParse(d.url)) throw new Error(`destination "${d.name}": url "${d.url}" is not absolute`);
-    if ((d.proxyHost === undefined) !== (d.proxyPort === undefined)) throw new Error(`destination "${d.name}": proxyHost and proxyPort go together`);
+    if ((d.proxyHost === undefined) !== (d.proxyPort === undefined))
+      throw new Error(`destination "${d.name}": proxyHost and proxyPort go together`);
     if (names.has(d.name)) throw new Error(`destination "${d.name}" is listed twice`);
     names.add(d.name);
   }

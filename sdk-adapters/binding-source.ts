@@ -40,7 +40,12 @@ export function resolveBindings(from: BindingSource): ResolvedBindings {
  */
 export function selectBindings(from: BindingSource, labels: string[]): BindingValues {
   const { vcapServices, caFile } = resolveBindings(from);
-  const unknown = labels.filter((label) => !Object.values(vcapServices).flat().some((b) => b.label === label));
+  const unknown = labels.filter(
+    (label) =>
+      !Object.values(vcapServices)
+        .flat()
+        .some((b) => b.label === label),
+  );
   if (unknown.length) throw new Error(`no binding with label ${unknown.join(', ')}`);
   const selected = Object.fromEntries(
     Object.entries(vcapServices)

@@ -31,7 +31,8 @@ export interface CapRemoteServiceConfig {
 /** One `cds.requires` entry. */
 export function capRemoteService(options: CapRemoteServiceOptions): CapRemoteServiceConfig {
   if (!options.destination) throw new Error('capRemoteService: a destination name is required');
-  if (options.path !== undefined && !options.path.startsWith('/')) throw new Error(`capRemoteService: path "${options.path}" must start with /`);
+  if (options.path !== undefined && !options.path.startsWith('/'))
+    throw new Error(`capRemoteService: path "${options.path}" must start with /`);
   return {
     kind: options.kind ?? 'odata',
     ...(options.model ? { model: options.model } : {}),

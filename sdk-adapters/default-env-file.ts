@@ -20,7 +20,10 @@ export interface DefaultEnvOptions {
 }
 
 /** The object written to `default-env.json`. */
-export function defaultEnvContent(from: BindingSource, options: Pick<DefaultEnvOptions, 'destinations' | 'extra'> = {}): Record<string, unknown> {
+export function defaultEnvContent(
+  from: BindingSource,
+  options: Pick<DefaultEnvOptions, 'destinations' | 'extra'> = {},
+): Record<string, unknown> {
   return {
     VCAP_SERVICES: resolveBindings(from).vcapServices,
     ...(options.destinations ? { destinations: options.destinations } : {}),

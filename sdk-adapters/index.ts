@@ -9,7 +9,14 @@ export { vcapServicesJson, writeVcapServicesFile } from './vcap-services.ts';
 export { defaultEnvContent, writeDefaultEnvFile, type DefaultEnvOptions } from './default-env-file.ts';
 export { writeServiceBindingRoot, type BindingLayout, type ServiceBindingRootOptions } from './service-binding-root.ts';
 export { approuterDestinationsEnv, approuterDestinationsJson, type ApprouterDestination } from './approuter-destinations.ts';
-export { capConfigEnv, capRemoteService, capRequires, type CapRemoteKind, type CapRemoteServiceConfig, type CapRemoteServiceOptions } from './cap-requires.ts';
+export {
+  capConfigEnv,
+  capRemoteService,
+  capRequires,
+  type CapRemoteKind,
+  type CapRemoteServiceConfig,
+  type CapRemoteServiceOptions,
+} from './cap-requires.ts';
 export { extraCaCertsEnv } from './ca-certificate.ts';
 export { userToken, type TokenIssuer, type UserTokenOptions } from './user-token.ts';
 export { controlUrlVariable, startTestRunEmulator, stopTestRunEmulator, testRunEmulator } from './test-run-emulator.ts';

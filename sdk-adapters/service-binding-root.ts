@@ -39,7 +39,14 @@ function writeProperty(dir: string, name: string, value: unknown): MetadataPrope
 }
 
 function metadataOf(binding: ServiceBinding): Record<string, unknown> {
-  return { type: binding.label, label: binding.label, plan: binding.plan, tags: binding.tags, instance_name: binding.instance_name, instance_guid: binding.instance_guid };
+  return {
+    type: binding.label,
+    label: binding.label,
+    plan: binding.plan,
+    tags: binding.tags,
+    instance_name: binding.instance_name,
+    instance_guid: binding.instance_guid,
+  };
 }
 
 function writeServiceBindingIo(root: string, binding: ServiceBinding): void {

@@ -40,6 +40,7 @@ export async function stopTestRunEmulator(): Promise<void> {
 export function testRunEmulator(env: NodeJS.ProcessEnv = process.env): { controlUrl: string; vcapServices: string; caFile?: string } {
   const controlUrl = env[controlUrlVariable];
   const vcapServices = env.VCAP_SERVICES;
-  if (!controlUrl || !vcapServices) throw new Error(`no test-run emulator: ${controlUrlVariable} or VCAP_SERVICES is not set (is the global setup wired?)`);
+  if (!controlUrl || !vcapServices)
+    throw new Error(`no test-run emulator: ${controlUrlVariable} or VCAP_SERVICES is not set (is the global setup wired?)`);
   return { controlUrl, vcapServices, caFile: env.NODE_EXTRA_CA_CERTS };
 }

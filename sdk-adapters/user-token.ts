@@ -12,7 +12,8 @@ export interface UserTokenOptions {
 }
 
 /** Something that can issue user tokens: a `startEmulator()` handle, or a control API base URL. */
-export type TokenIssuer = { issueUserToken(opts: { user: string } & UserTokenOptions): Promise<string> } | { controlUrl: string; controlToken?: string };
+export type TokenIssuer =
+  { issueUserToken(opts: { user: string } & UserTokenOptions): Promise<string> } | { controlUrl: string; controlToken?: string };
 
 export async function userToken(from: TokenIssuer, user: string, options: UserTokenOptions = {}): Promise<string> {
   if ('issueUserToken' in from) return from.issueUserToken({ user, ...options });

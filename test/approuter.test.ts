@@ -30,7 +30,11 @@ let echo: EchoServer;
 let approuter: Approuter;
 let base: string;
 let workDir: string;
-const savedEnv = { VCAP_SERVICES: process.env.VCAP_SERVICES, destinations: process.env.destinations, XS_APP_LOG_LEVEL: process.env.XS_APP_LOG_LEVEL };
+const savedEnv = {
+  VCAP_SERVICES: process.env.VCAP_SERVICES,
+  destinations: process.env.destinations,
+  XS_APP_LOG_LEVEL: process.env.XS_APP_LOG_LEVEL,
+};
 
 const xsApp = {
   authenticationMethod: 'route',
@@ -42,13 +46,20 @@ const xsApp = {
 
 beforeAll(async () => {
   echo = await startEchoServer();
-  emu = await startEmulator({ port: 0, scenario: { name: 'approuter', tenants: [{ subdomain: 'provider' }], users: [{ name: 'alice', scopes: ['Display'] }] } });
+  emu = await startEmulator({
+    port: 0,
+    scenario: { name: 'approuter', tenants: [{ subdomain: 'provider' }], users: [{ name: 'alice', scopes: ['Display'] }] },
+  });
   workDir = mkdtempSync(join(tmpdir(), 'approuter-'));
   writeFileSync(join(workDir, 'xs-app.json'), JSON.stringify(xsApp));
-  Object.assign(process.env, { VCAP_SERVICES: vcapServicesJson(selectBindings(emu, ['xsuaa'])), XS_APP_LOG_LEVEL: 'error' }, approuterDestinationsEnv([
-    { name: 'PUBLIC', url: `${echo.url}/public-target` },
-    { name: 'BACKEND', url: `${echo.url}/backend`, forwardAuthToken: true },
-  ]));
+  Object.assign(
+    process.env,
+    { VCAP_SERVICES: vcapServicesJson(selectBindings(emu, ['xsuaa'])), XS_APP_LOG_LEVEL: 'error' },
+    approuterDestinationsEnv([
+      { name: 'PUBLIC', url: `${echo.url}/public-target` },
+      { name: 'BACKEND', url: `${echo.url}/backend`, forwardAuthToken: true },
+    ]),
+  );
   approuter = (require('@sap/approuter') as () => Approuter)();
   approuter.cmdParser = undefined; // do not parse vitest's argv
   await new Promise<void>((resolve, reject) => approuter.start({ port: 0, workingDir: workDir }, (err) => (err ? reject(err) : resolve())));
@@ -87,13 +98,17 @@ describe('@sap/approuter with the destinations env and the emulator xsuaa bindin
   it('rejects a token whose signature does not match the emulator keys', async () => {
     const jwt = await userToken(emu, 'alice');
     const [header, payload] = jwt.split('.');
-    const res = await fetch(`${base}/api/orders`, { headers: { 'x-approuter-authorization': `Bearer ${header}.${payload}.${'A'.repeat(86)}` } });
+    const res = await fetch(`${base}/api/orders`, {
+      headers: { 'x-approuter-authorization': `Bearer ${header}.${payload}.${'A'.repeat(86)}` },
+    });
     expect(res.status).toBe(401);
   });
 
   it('rejects tokens the emulator itself refuses (expired on its clock; issued to another client), never reaching the target', async () => {
     const before = echo.received.length;
-    const expired = await fetch(`${base}/api/orders`, { headers: { 'x-approuter-authorization': `Bearer ${await expiredUserToken(emu, 'alice')}` } });
+    const expired = await fetch(`${base}/api/orders`, {
+      headers: { 'x-approuter-authorization': `Bearer ${await expiredUserToken(emu, 'alice')}` },
+    });
     expect(expired.status).toBe(401);
     const otherClient = await serviceToken(emu, 'destination');
     const foreign = await fetch(`${base}/api/orders`, { headers: { 'x-approuter-authorization': `Bearer ${otherClient}` } });

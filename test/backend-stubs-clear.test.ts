@@ -25,7 +25,14 @@ beforeEach(async () => {
   emu.reset();
   process.env.VCAP_SERVICES = emu.env.VCAP_SERVICES;
   // The scenario's `ping` stub plus one added at run time.
-  emu.onPrem.addStub({ id: 'orders', method: 'GET', path: '/api/orders/*', status: 201, headers: { 'x-stub': 'orders' }, body: { orders: [1, 2] } });
+  emu.onPrem.addStub({
+    id: 'orders',
+    method: 'GET',
+    path: '/api/orders/*',
+    status: 201,
+    headers: { 'x-stub': 'orders' },
+    body: { orders: [1, 2] },
+  });
   await expectStubbed();
 });
 

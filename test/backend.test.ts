@@ -35,7 +35,10 @@ describe('backend HTTP', () => {
 
   it('answers scenario stubs and control API stubs (newest first, with delay), and removes them', async () => {
     expect(await (await fetch(`${emu.urls.backend}/sap/bc/ping`)).text()).toBe('pong');
-    const created = await control('/backend/stubs', { method: 'POST', body: JSON.stringify({ method: 'get', path: '/api/*', status: 418, headers: { 'x-stub': '1' }, body: { teapot: true }, delayMs: 50 }) });
+    const created = await control('/backend/stubs', {
+      method: 'POST',
+      body: JSON.stringify({ method: 'get', path: '/api/*', status: 418, headers: { 'x-stub': '1' }, body: { teapot: true }, delayMs: 50 }),
+    });
     expect(created.status).toBe(201);
     const stub = await created.json();
     const started = performance.now();
@@ -65,7 +68,9 @@ describe('backend HTTP', () => {
   });
 
   it('serves the OData sample as V2 and V4', async () => {
-    const v2 = await (await fetch(`${emu.urls.backend}/sap/opu/odata/sap/API_SAMPLE_SRV/Products?$top=1&$skip=1&$inlinecount=allpages`)).json();
+    const v2 = await (
+      await fetch(`${emu.urls.backend}/sap/opu/odata/sap/API_SAMPLE_SRV/Products?$top=1&$skip=1&$inlinecount=allpages`)
+    ).json();
     expect(v2.d.__count).toBe('4');
     expect(v2.d.results.map((p: { ProductID: string }) => p.ProductID)).toEqual(['P2']);
     const one = await fetch(`${emu.urls.backend}/odata/v4/sample/Products('P3')`, { headers: { 'x-csrf-token': 'Fetch' } });
@@ -82,7 +87,10 @@ describe('control API for Cloud Connectors', () => {
     expect(listed.tenants[0].connectors.map((c: { locationId: string }) => c.locationId)).toEqual(['', 'LOC1']);
     const off = await control('/cloud-connectors/state', { method: 'PUT', body: JSON.stringify({ locationId: 'LOC1', online: false }) });
     expect((await off.json()).online).toBe(false);
-    const put = await control('/cloud-connectors', { method: 'PUT', body: JSON.stringify({ tenant: 'subscriber1', connector: { locationId: 'X', systems: [] } }) });
+    const put = await control('/cloud-connectors', {
+      method: 'PUT',
+      body: JSON.stringify({ tenant: 'subscriber1', connector: { locationId: 'X', systems: [] } }),
+    });
     expect(put.status).toBe(200);
     expect(emu.onPrem.connectors()[1].connectors).toHaveLength(1);
     emu.reset();
@@ -109,7 +117,12 @@ describe('control API for Cloud Connectors', () => {
 });
 
 /** Raw requests through the proxy on one keep-alive connection. */
-function viaProxy(agent: Agent, method: string, target: string, headers: Record<string, string>): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+function viaProxy(
+  agent: Agent,
+  method: string,
+  target: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: '127.0.0.1', port: emu.ports.httpProxy, method, path: target, headers, agent }, (res) => {
       let body = '';
@@ -143,8 +156,15 @@ describe('HTTP proxy details', () => {
   it('speaks TLS to the internal host of an HTTPS mapping while the client uses http://', async () => {
     const token = await serviceToken(emu, 'connectivity');
     const [defaultConnector] = emu.onPrem.connectors()[0].connectors;
-    emu.onPrem.putConnector({ ...defaultConnector, systems: [{ virtualHost: 'tls.internal', virtualPort: 443, internalHost: '127.0.0.1', internalPort: emu.ports.services, protocol: 'HTTPS' }] });
-    const res = await viaProxy(new Agent(), 'GET', 'http://tls.internal:443/_emulator/health', { 'proxy-authorization': `Bearer ${token}` });
+    emu.onPrem.putConnector({
+      ...defaultConnector,
+      systems: [
+        { virtualHost: 'tls.internal', virtualPort: 443, internalHost: '127.0.0.1', internalPort: emu.ports.services, protocol: 'HTTPS' },
+      ],
+    });
+    const res = await viaProxy(new Agent(), 'GET', 'http://tls.internal:443/_emulator/health', {
+      'proxy-authorization': `Bearer ${token}`,
+    });
     expect(res.status).toBe(200);
     expect(JSON.parse(res.body).status).toBe('ok');
   });
@@ -161,14 +181,18 @@ describe('HTTP proxy details', () => {
     const token = await serviceToken(emu, 'connectivity');
     const big = await viaProxy(new Agent(), 'GET', 'http://erp.internal:44300/', { 'x-big': 'a'.repeat(20_000) });
     expect(big.status).toBe(431);
-    expect((await viaProxy(new Agent(), 'GET', 'http://erp.internal:44300/', { 'proxy-authorization': `Bearer ${token}` })).status).toBe(200);
+    expect((await viaProxy(new Agent(), 'GET', 'http://erp.internal:44300/', { 'proxy-authorization': `Bearer ${token}` })).status).toBe(
+      200,
+    );
   });
 
   it('serves 500 concurrent proxied connections without an error', async () => {
     const token = await serviceToken(emu, 'connectivity');
     const agent = new Agent({ keepAlive: false, maxSockets: Infinity });
     const results = await Promise.all(
-      Array.from({ length: 500 }, (_, i) => viaProxy(agent, 'GET', `http://erp.internal:44300/parallel/${i}`, { 'proxy-authorization': `Bearer ${token}` })),
+      Array.from({ length: 500 }, (_, i) =>
+        viaProxy(agent, 'GET', `http://erp.internal:44300/parallel/${i}`, { 'proxy-authorization': `Bearer ${token}` }),
+      ),
     );
     expect(results.filter((r) => r.status !== 200)).toEqual([]);
     expect(new Set(results.map((r) => JSON.parse(r.body).path)).size).toBe(500);
@@ -177,7 +201,10 @@ describe('HTTP proxy details', () => {
   it('propagates a technical user (SAP-Connectivity-Technical-Authentication) as a certificate for its client', async () => {
     const token = await serviceToken(emu, 'connectivity');
     const technical = await serviceToken(emu, 'xsuaa');
-    const res = await viaProxy(new Agent(), 'GET', 'http://erp.internal:44300/', { 'proxy-authorization': `Bearer ${token}`, 'SAP-Connectivity-Technical-Authentication': `Bearer ${technical}` });
+    const res = await viaProxy(new Agent(), 'GET', 'http://erp.internal:44300/', {
+      'proxy-authorization': `Bearer ${token}`,
+      'SAP-Connectivity-Technical-Authentication': `Bearer ${technical}`,
+    });
     const headers = JSON.parse(res.body).headers as Record<string, string>;
     const cert = forge.pki.certificateFromAsn1(forge.asn1.fromDer(forge.util.decode64(headers.ssl_client_cert)));
     expect(cert.subject.getField('CN').value).toBe('sb-emu-app!t1');
@@ -192,7 +219,10 @@ describe('HTTP proxy details', () => {
 
   it('answers 401 for an invalid user token on an X.509 principal mapping', async () => {
     const token = await serviceToken(emu, 'connectivity');
-    const res = await viaProxy(new Agent(), 'GET', 'http://erp.internal:44300/', { 'proxy-authorization': `Bearer ${token}`, 'SAP-Connectivity-Authentication': 'Bearer forged' });
+    const res = await viaProxy(new Agent(), 'GET', 'http://erp.internal:44300/', {
+      'proxy-authorization': `Bearer ${token}`,
+      'SAP-Connectivity-Authentication': 'Bearer forged',
+    });
     expect(res.status).toBe(401);
     expect(emu.journal({ service: 'connectivity-proxy' }).at(-1)).toMatchObject({ status: 401, check: 'principal' });
   });

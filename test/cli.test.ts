@@ -37,7 +37,10 @@ function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs = 15_000): 
   return new Promise((resolve, reject) => {
     let buffered = '';
     let stderr = '';
-    const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms; stdout: ${buffered} stderr: ${stderr}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms; stdout: ${buffered} stderr: ${stderr}`)),
+      timeoutMs,
+    );
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.stdout?.on('data', (chunk: Buffer) => {
       buffered += chunk.toString();
@@ -180,7 +183,9 @@ describe('btp-emulator errors', () => {
     expect(plain.code).toBe(2);
     expect(plain.stderr).toContain(`--scenario ${mountPoint} is a directory, not a file`);
     expect(plain.stderr).toContain('check the host path');
-    const fromCompose = await runCli(['start', '--port', '0', '--scenario', mountPoint], { BTP_EMULATOR_SCENARIO_HOST_PATH: './my.scenario.yaml' });
+    const fromCompose = await runCli(['start', '--port', '0', '--scenario', mountPoint], {
+      BTP_EMULATOR_SCENARIO_HOST_PATH: './my.scenario.yaml',
+    });
     expect(fromCompose.code).toBe(2);
     expect(fromCompose.stderr).toContain('bind-mounted from ./my.scenario.yaml on the Docker host, which does not exist there');
     expect(fromCompose.stderr).not.toMatch(/\n\s+at /);
@@ -215,7 +220,9 @@ describe('btp-emulator errors', () => {
     try {
       const result = await runCli(['start', '--port', String(port)]);
       expect(result.code).toBe(1);
-      expect(result.stderr).toContain(`port ${port} (--port) is already in use on 127.0.0.1; stop the other process, or pass --port 0 for free ports`);
+      expect(result.stderr).toContain(
+        `port ${port} (--port) is already in use on 127.0.0.1; stop the other process, or pass --port 0 for free ports`,
+      );
       expect(result.stderr).not.toMatch(/\n\s+at /);
     } finally {
       blocker.close();
@@ -235,6 +242,7 @@ describe('btp-emulator errors', () => {
     const path = `${dirname(process.execPath)}:${process.env.PATH ?? ''}`;
     const result = await finished(spawn(binFile, ['--help'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PATH: path } }));
     expect(result.code).toBe(0);
-    for (const word of ['start', 'env', '--scenario', '--port', '--host', '--advertised-host', '--url', '--json']) expect(result.stdout).toContain(word);
+    for (const word of ['start', 'env', '--scenario', '--port', '--host', '--advertised-host', '--url', '--json'])
+      expect(result.stdout).toContain(word);
   });
 });

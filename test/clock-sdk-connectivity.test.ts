@@ -30,7 +30,11 @@ function connectivityGrants(): JournalEntry[] {
   return emu.journal({ service: 'xsuaa' }).filter((e) => e.method === 'POST' && e.clientId === clientId);
 }
 
-const callOnPrem = () => executeHttpRequest({ destinationName: 'ONPREM_LOC1', useCache: false }, { method: 'get', url: '/sap/opu/odata/sap/API_SAMPLE_SRV/Products' });
+const callOnPrem = () =>
+  executeHttpRequest(
+    { destinationName: 'ONPREM_LOC1', useCache: false },
+    { method: 'get', url: '/sap/opu/odata/sap/API_SAMPLE_SRV/Products' },
+  );
 
 describe('SAP Cloud SDK: the connectivity token after a clock advance', () => {
   it('useCache: false does not reach the connectivity token: 407 until its cache entry is gone', async () => {

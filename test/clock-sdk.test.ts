@@ -14,7 +14,13 @@ import { binding } from './helpers.ts';
 
 let emu: EmulatorHandle;
 
-const destination = (Name: string): Record<string, string> => ({ Name, Type: 'HTTP', URL: '{{backend}}', Authentication: 'NoAuthentication', ProxyType: 'Internet' });
+const destination = (Name: string): Record<string, string> => ({
+  Name,
+  Type: 'HTTP',
+  URL: '{{backend}}',
+  Authentication: 'NoAuthentication',
+  ProxyType: 'Internet',
+});
 
 beforeAll(async () => {
   emu = await startEmulator({
@@ -59,7 +65,9 @@ describe('SAP Cloud SDK and a frozen, then advanced clock', () => {
     // 3. Twelve hours and a minute later on the emulator's clock, no time later for the SDK: its cache still
     //    holds the token, the Destination Service refuses it.
     emu.clock({ action: 'advance', by: '12h1m' });
-    await expect(getDestination({ destinationName: 'THIRD' })).rejects.toThrow(/Failed to fetch destination\. Unauthorized: the token expired 6\d s ago/);
+    await expect(getDestination({ destinationName: 'THIRD' })).rejects.toThrow(
+      /Failed to fetch destination\. Unauthorized: the token expired 6\d s ago/,
+    );
     const refused = emu.journal({ service: 'destination' }).at(-1)!;
     expect(refused).toMatchObject({ status: 401, destination: 'THIRD', reason: expect.stringMatching(/the token expired 6\d s ago/) });
     expect(destinationTokenGrants()).toHaveLength(1);

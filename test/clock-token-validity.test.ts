@@ -10,11 +10,24 @@ import { describe, expect, it, vi } from 'vitest';
 import { startEmulator } from '../emulator/index.ts';
 import { binding } from './helpers.ts';
 
-const destination = (Name: string): Record<string, string> => ({ Name, Type: 'HTTP', URL: '{{backend}}', Authentication: 'NoAuthentication', ProxyType: 'Internet' });
+const destination = (Name: string): Record<string, string> => ({
+  Name,
+  Type: 'HTTP',
+  URL: '{{backend}}',
+  Authentication: 'NoAuthentication',
+  ProxyType: 'Internet',
+});
 
-describe('the SDK\'s own cache runs on expires_in, on its own clock', () => {
+describe("the SDK's own cache runs on expires_in, on its own clock", () => {
   it('with a 3-second token validity the SDK fetches a new service token once expires_in has passed', async () => {
-    const short = await startEmulator({ port: 0, scenario: { name: 'short-tokens', tokenValidity: 3, tenants: [{ subdomain: 'provider', destinations: ['ONE', 'TWO', 'THREE'].map(destination) }] } });
+    const short = await startEmulator({
+      port: 0,
+      scenario: {
+        name: 'short-tokens',
+        tokenValidity: 3,
+        tenants: [{ subdomain: 'provider', destinations: ['ONE', 'TWO', 'THREE'].map(destination) }],
+      },
+    });
     process.env.VCAP_SERVICES = short.env.VCAP_SERVICES;
     try {
       const grants = (): number => short.journal({ service: 'xsuaa' }).filter((e) => e.path.startsWith('/oauth/token')).length;
@@ -32,7 +45,11 @@ describe('the SDK\'s own cache runs on expires_in, on its own clock', () => {
       expect(grants()).toBe(2); // the SDK's cache ran out on its own clock
       const token = await fetch(`${short.urls.services}/oauth/token`, {
         method: 'POST',
-        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: binding(short, 'destination').clientid, client_secret: binding(short, 'destination').clientsecret }),
+        body: new URLSearchParams({
+          grant_type: 'client_credentials',
+          client_id: binding(short, 'destination').clientid,
+          client_secret: binding(short, 'destination').clientsecret,
+        }),
       });
       const body = (await token.json()) as { access_token: string; expires_in: number };
       expect(body.expires_in).toBe(2);
@@ -50,18 +67,31 @@ describe('tokenValidity in the scenario', () => {
   it('per client and for the whole scenario; a bad value names the field', async () => {
     const emu = await startEmulator({
       port: 0,
-      scenario: { tokenValidity: 600, tenants: [{ subdomain: 'provider' }], clients: [{ clientid: 'quick', clientsecret: 's', tokenValidity: 60 }, { clientid: 'plain', clientsecret: 's' }] },
+      scenario: {
+        tokenValidity: 600,
+        tenants: [{ subdomain: 'provider' }],
+        clients: [
+          { clientid: 'quick', clientsecret: 's', tokenValidity: 60 },
+          { clientid: 'plain', clientsecret: 's' },
+        ],
+      },
     });
     try {
       const lifetime = async (clientid: string, secret: string): Promise<number> => {
-        const res = await fetch(`${emu.urls.services}/oauth/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientid, client_secret: secret }) });
+        const res = await fetch(`${emu.urls.services}/oauth/token`, {
+          method: 'POST',
+          body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientid, client_secret: secret }),
+        });
         const claims = decodeJwt(((await res.json()) as { access_token: string }).access_token);
         return claims.exp! - claims.iat!;
       };
       expect(await lifetime('quick', 's')).toBe(60);
       expect(await lifetime('plain', 's')).toBe(600);
       expect(await lifetime(binding(emu, 'xsuaa').clientid, binding(emu, 'xsuaa').clientsecret)).toBe(600);
-      const refused = await fetch(`${emu.urls.control}/scenario`, { method: 'POST', body: JSON.stringify({ tenants: [{ subdomain: 'provider' }], clients: [{ clientid: 'x', clientsecret: 's', tokenValidity: -5 }] }) });
+      const refused = await fetch(`${emu.urls.control}/scenario`, {
+        method: 'POST',
+        body: JSON.stringify({ tenants: [{ subdomain: 'provider' }], clients: [{ clientid: 'x', clientsecret: 's', tokenValidity: -5 }] }),
+      });
       expect(refused.status).toBe(400);
       expect(((await refused.json()) as { issues: { path: string }[] }).issues[0].path).toBe('clients[0].tokenValidity');
     } finally {

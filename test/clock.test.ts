@@ -26,16 +26,32 @@ beforeEach(() => {
 });
 
 const clockApi = (body?: unknown): Promise<Response> =>
-  fetch(`${emu.urls.control}/clock`, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  fetch(
+    `${emu.urls.control}/clock`,
+    body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) },
+  );
 
 /** A GET through the HTTP connectivity proxy with the given Proxy-Authorization token. */
-function viaProxy(path: string, token: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+function viaProxy(
+  path: string,
+  token: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port: emu.ports.httpProxy, method: 'GET', path: `http://erp.internal:44300${path}`, headers: { 'proxy-authorization': `Bearer ${token}`, ...headers } }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
+    const req = httpRequest(
+      {
+        host: '127.0.0.1',
+        port: emu.ports.httpProxy,
+        method: 'GET',
+        path: `http://erp.internal:44300${path}`,
+        headers: { 'proxy-authorization': `Bearer ${token}`, ...headers },
+      },
+      (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -129,7 +145,10 @@ describe('every expiry follows the clock', () => {
   it('the Destination Service refuses a token once the clock passes its exp: "expired 12 s ago"', async () => {
     emu.clock({ action: 'freeze' });
     const token = await serviceToken(emu, 'destination');
-    const lookup = (): Promise<Response> => fetch(`${emu.urls.services}/destination-configuration/v1/destinations/BACKEND_NOAUTH`, { headers: { authorization: `Bearer ${token}` } });
+    const lookup = (): Promise<Response> =>
+      fetch(`${emu.urls.services}/destination-configuration/v1/destinations/BACKEND_NOAUTH`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
     expect((await lookup()).status).toBe(200);
     emu.clock({ action: 'advance', by: '11h59m59s' });
     expect((await lookup()).status).toBe(200);
@@ -137,7 +156,10 @@ describe('every expiry follows the clock', () => {
     const refused = await lookup();
     expect(refused.status).toBe(401);
     expect(((await refused.json()) as { ErrorMessage: string }).ErrorMessage).toMatch(/the token expired 12 s ago/);
-    expect(emu.journal({ service: 'destination' }).at(-1)).toMatchObject({ status: 401, reason: expect.stringMatching(/expired 12 s ago/) });
+    expect(emu.journal({ service: 'destination' }).at(-1)).toMatchObject({
+      status: 401,
+      reason: expect.stringMatching(/expired 12 s ago/),
+    });
   });
 
   it('the proxy refuses a token it has cached as valid once the clock passes its exp (407)', async () => {
@@ -149,17 +171,30 @@ describe('every expiry follows the clock', () => {
     const refused = await viaProxy('/third', token);
     expect(refused.status).toBe(407);
     expect(decodeURI(String(refused.headers['x-emulator-reason']))).toMatch(/the token expired 6\d s ago/);
-    expect(emu.journal({ service: 'connectivity-proxy' }).at(-1)).toMatchObject({ status: 407, check: 'auth', reason: expect.stringMatching(/expired/) });
+    expect(emu.journal({ service: 'connectivity-proxy' }).at(-1)).toMatchObject({
+      status: 407,
+      check: 'auth',
+      reason: expect.stringMatching(/expired/),
+    });
   });
 
   it('an authorization code is refused once the clock passes its 10 minutes', async () => {
     const xsuaa = binding(emu, 'xsuaa');
     const codeFor = async (): Promise<string> => {
-      const res = await fetch(`${emu.urls.services}/oauth/authorize?response_type=code&client_id=${encodeURIComponent(xsuaa.clientid)}&redirect_uri=${encodeURIComponent('http://localhost/cb')}&user=alice`, { redirect: 'manual' });
+      const res = await fetch(
+        `${emu.urls.services}/oauth/authorize?response_type=code&client_id=${encodeURIComponent(xsuaa.clientid)}&redirect_uri=${encodeURIComponent('http://localhost/cb')}&user=alice`,
+        { redirect: 'manual' },
+      );
       return new URL(res.headers.get('location')!).searchParams.get('code')!;
     };
     const redeem = (code: string): Promise<Response> =>
-      postForm(`${emu.urls.services}/oauth/token`, { grant_type: 'authorization_code', code, client_id: xsuaa.clientid, client_secret: xsuaa.clientsecret, redirect_uri: 'http://localhost/cb' });
+      postForm(`${emu.urls.services}/oauth/token`, {
+        grant_type: 'authorization_code',
+        code,
+        client_id: xsuaa.clientid,
+        client_secret: xsuaa.clientsecret,
+        redirect_uri: 'http://localhost/cb',
+      });
     emu.clock({ action: 'freeze' });
     const fresh = await codeFor();
     emu.clock({ action: 'advance', by: '9m' });

@@ -23,7 +23,22 @@ beforeAll(async () => {
   emu.loadScenario({
     ...emu.core.scenario,
     tenants: emu.core.scenario.tenants.map((t, i) =>
-      i === 0 ? { ...t, destinations: [...t.destinations, { Name: 'ONPREM_REMOVE', Type: 'HTTP', URL: 'http://erp.internal:44300', Authentication: 'NoAuthentication', ProxyType: 'OnPremise', CloudConnectorLocationId: location }] } : t,
+      i === 0
+        ? {
+            ...t,
+            destinations: [
+              ...t.destinations,
+              {
+                Name: 'ONPREM_REMOVE',
+                Type: 'HTTP',
+                URL: 'http://erp.internal:44300',
+                Authentication: 'NoAuthentication',
+                ProxyType: 'OnPremise',
+                CloudConnectorLocationId: location,
+              },
+            ],
+          }
+        : t,
     ),
   });
 });
@@ -41,15 +56,32 @@ beforeEach(async () => {
     locationId: location,
     online: true,
     systems: [
-      { virtualHost: 'erp.internal', virtualPort: 44300, internalHost: '{{backendHost}}', internalPort: '{{backendHttpPort}}', protocol: 'HTTP' },
-      { virtualHost: 'tcp.internal', virtualPort: 7000, internalHost: '{{backendHost}}', internalPort: '{{backendTcpPort}}', protocol: 'TCP' },
+      {
+        virtualHost: 'erp.internal',
+        virtualPort: 44300,
+        internalHost: '{{backendHost}}',
+        internalPort: '{{backendHttpPort}}',
+        protocol: 'HTTP',
+      },
+      {
+        virtualHost: 'tcp.internal',
+        virtualPort: 7000,
+        internalHost: '{{backendHost}}',
+        internalPort: '{{backendTcpPort}}',
+        protocol: 'TCP',
+      },
     ],
   });
   expect(stored.locationId).toBe(location);
 });
 
 async function socksConnect(locationId: string): Promise<Socket> {
-  return sapSocksConnect(emu.ports.socks5, await serviceToken(emu, 'connectivity'), { host: 'tcp.internal', port: 7000 }, { locationId, timeout: 10_000 });
+  return sapSocksConnect(
+    emu.ports.socks5,
+    await serviceToken(emu, 'connectivity'),
+    { host: 'tcp.internal', port: 7000 },
+    { locationId, timeout: 10_000 },
+  );
 }
 
 /** The SDK's call through the HTTP proxy to the connector's HTTP mapping: the echo body, or the refusal. */
@@ -73,17 +105,25 @@ async function expectServed(): Promise<void> {
 
 /** Both proxies refuse the location after it: 503 with SAP's text, SOCKS5 reply 03 (network unreachable). */
 async function expectRefused(): Promise<void> {
-  expect(await viaHttpProxy()).toEqual({ ok: false, status: 503, body: `There is no SAP Cloud Connector (SCC) connected to your subaccount with location ID '${location}'` });
+  expect(await viaHttpProxy()).toEqual({
+    ok: false,
+    status: 503,
+    body: `There is no SAP Cloud Connector (SCC) connected to your subaccount with location ID '${location}'`,
+  });
   expect(emu.journal({ service: 'connectivity-proxy' }).at(-1)).toMatchObject({ status: 503, check: 'location', locationId: location });
   const refused = await socksConnect(location).then(
     () => 'connected',
     (err: Error) => err.message,
   );
-  expect(refused).toBe("Socks5 proxy rejected connection - NetworkUnreachable");
+  expect(refused).toBe('Socks5 proxy rejected connection - NetworkUnreachable');
   expect(emu.journal({ service: 'socks5' }).at(-1)).toMatchObject({ status: 3, locationId: location, check: 'location' });
 }
 
-const providerConnectors = (): string[] => emu.onPrem.connectors().find((t) => t.tenant === 'provider')!.connectors.map((c) => c.locationId);
+const providerConnectors = (): string[] =>
+  emu.onPrem
+    .connectors()
+    .find((t) => t.tenant === 'provider')!
+    .connectors.map((c) => c.locationId);
 
 describe('removing a Cloud Connector', () => {
   it('through the control API: 204, then 404 for the same location; the proxies refuse it', async () => {
@@ -100,7 +140,10 @@ describe('removing a Cloud Connector', () => {
   it('through the control API: an unknown tenant is a 400 naming it, and changes nothing', async () => {
     const res = await fetch(`${emu.urls.control}/cloud-connectors?locationId=${location}&tenant=nobody`, { method: 'DELETE' });
     expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({ error: 'invalid_request', issues: [{ path: 'tenant', message: '"nobody" is not a subdomain or zid of this emulator' }] });
+    expect(await res.json()).toMatchObject({
+      error: 'invalid_request',
+      issues: [{ path: 'tenant', message: '"nobody" is not a subdomain or zid of this emulator' }],
+    });
     expect(providerConnectors()).toContain(location);
     await expectServed();
   });
@@ -119,7 +162,9 @@ describe('removing a Cloud Connector', () => {
     const missing = await emu.control.removeCloudConnector({ locationId: location }).catch((err: unknown) => err);
     expect(missing).toBeInstanceOf(ControlApiError);
     expect((missing as ControlApiError).status).toBe(404);
-    expect((await emu.control.cloudConnectors()).find((t) => t.tenant === 'provider')!.connectors.map((c) => c.locationId)).not.toContain(location);
+    expect((await emu.control.cloudConnectors()).find((t) => t.tenant === 'provider')!.connectors.map((c) => c.locationId)).not.toContain(
+      location,
+    );
     await expectRefused();
   });
 
@@ -127,7 +172,12 @@ describe('removing a Cloud Connector', () => {
     await emu.control.putCloudConnector({ locationId: location, online: true, systems: [] }, 'subscriber1');
     await emu.control.removeCloudConnector({ locationId: location, tenant: 'subscriber1' });
     expect(providerConnectors()).toContain(location);
-    expect(emu.onPrem.connectors().find((t) => t.tenant === 'subscriber1')!.connectors.map((c) => c.locationId)).not.toContain(location);
+    expect(
+      emu.onPrem
+        .connectors()
+        .find((t) => t.tenant === 'subscriber1')!
+        .connectors.map((c) => c.locationId),
+    ).not.toContain(location);
     await expectServed();
   });
 });

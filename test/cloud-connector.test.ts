@@ -40,7 +40,11 @@ const scenario = validateScenario({
 const state = buildState(scenario, Date.now());
 const placeholders = { backendHost: '127.0.0.1', backendHttpPort: '20010' };
 const decide = (request: Partial<AccessRequest>) =>
-  decideAccess(state, { zid: 'zone-provider', virtualHost: 'erp.internal', virtualPort: 443, protocol: 'HTTP', path: '/sap/bc/x', ...request }, placeholders);
+  decideAccess(
+    state,
+    { zid: 'zone-provider', virtualHost: 'erp.internal', virtualPort: 443, protocol: 'HTTP', path: '/sap/bc/x', ...request },
+    placeholders,
+  );
 const denied = (request: Partial<AccessRequest>): AccessDenied => {
   const decision = decide(request);
   if (decision.ok) throw new Error('expected a denial');
@@ -73,8 +77,15 @@ describe('access decision', () => {
   });
 
   it('denies unmapped hosts with 403 / SOCKS 02 and SAP’s text', () => {
-    expect(denied({ virtualHost: 'erp', virtualPort: 443 })).toMatchObject({ status: 403, socksReply: 2, check: 'mapping', body: 'Access denied to system erp:443' });
-    expect(denied({ virtualHost: 'erp', virtualPort: 443 }).reason).toBe('virtual host `erp:443` is not mapped in the Cloud Connector for the default location (no location ID) of subaccount `provider`');
+    expect(denied({ virtualHost: 'erp', virtualPort: 443 })).toMatchObject({
+      status: 403,
+      socksReply: 2,
+      check: 'mapping',
+      body: 'Access denied to system erp:443',
+    });
+    expect(denied({ virtualHost: 'erp', virtualPort: 443 }).reason).toBe(
+      'virtual host `erp:443` is not mapped in the Cloud Connector for the default location (no location ID) of subaccount `provider`',
+    );
   });
 
   it('serves HTTP mappings only over HTTP and TCP mappings only over SOCKS5', () => {
@@ -84,7 +95,12 @@ describe('access decision', () => {
   });
 
   it('answers 503 / SOCKS 03 for an unknown location, an offline connector and a tenant without connectors', () => {
-    expect(denied({ locationId: 'loc2' })).toMatchObject({ status: 503, socksReply: 3, check: 'location', reason: 'no Cloud Connector for location `loc2` in subaccount `provider`' });
+    expect(denied({ locationId: 'loc2' })).toMatchObject({
+      status: 503,
+      socksReply: 3,
+      check: 'location',
+      reason: 'no Cloud Connector for location `loc2` in subaccount `provider`',
+    });
     expect(denied({ locationId: 'loc1' })).toMatchObject({ status: 503, check: 'offline' });
     expect(denied({ zid: 'zone-other' }).reason).toBe('no Cloud Connector for the default location (no location ID) in subaccount `other`');
   });
@@ -94,13 +110,17 @@ describe('scenario validation', () => {
   const withConnectors = (cloudConnectors: unknown) => () => validateScenario({ tenants: [{ subdomain: 'p', cloudConnectors }] });
 
   it('names the offending field', () => {
-    expect(withConnectors([{ systems: [{ virtualHost: 'a', virtualPort: 1, internalHost: 'b', internalPort: 2, protocol: 'FTP' }] }])).toThrow(
-      /tenants\[0\]\.cloudConnectors\[0\]\.systems\[0\]\.protocol: protocol must be one of/,
-    );
+    expect(
+      withConnectors([{ systems: [{ virtualHost: 'a', virtualPort: 1, internalHost: 'b', internalPort: 2, protocol: 'FTP' }] }]),
+    ).toThrow(/tenants\[0\]\.cloudConnectors\[0\]\.systems\[0\]\.protocol: protocol must be one of/);
     expect(withConnectors([{ locationId: 'x' }, { locationId: 'x' }])).toThrow(/two Cloud Connectors with location ID "x"/);
-    expect(withConnectors([{ systems: [{ virtualHost: 'a', virtualPort: 1, internalHost: 'b', internalPort: 'nope' }] }])).toThrow(/internalPort/);
+    expect(withConnectors([{ systems: [{ virtualHost: 'a', virtualPort: 1, internalHost: 'b', internalPort: 'nope' }] }])).toThrow(
+      /internalPort/,
+    );
     const dup = { virtualHost: 'a', virtualPort: 1, internalHost: 'b', internalPort: 2 };
     expect(withConnectors([{ systems: [dup, { ...dup, virtualHost: 'A' }] }])).toThrow(/virtual host a:1 is mapped twice/);
-    expect(() => validateScenario({ tenants: [{ subdomain: 'p' }], backend: { stubs: [{ path: 'no-slash' }] } })).toThrow(/backend\.stubs\[0\]\.path/);
+    expect(() => validateScenario({ tenants: [{ subdomain: 'p' }], backend: { stubs: [{ path: 'no-slash' }] } })).toThrow(
+      /backend\.stubs\[0\]\.path/,
+    );
   });
 });

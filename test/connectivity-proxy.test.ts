@@ -42,7 +42,23 @@ beforeAll(async () => {
               onPrem('OFFLINE_TEST'),
             ],
             cloudConnectors: t.cloudConnectors.map((c) =>
-              c.locationId === '' ? { ...c, systems: [...c.systems, { virtualHost: 'dead.internal', virtualPort: 1, internalHost: '127.0.0.1', internalPort: 1, protocol: 'HTTP' as const, hostInHeader: 'virtual' as const, principalType: 'none' as const }] } : c,
+              c.locationId === ''
+                ? {
+                    ...c,
+                    systems: [
+                      ...c.systems,
+                      {
+                        virtualHost: 'dead.internal',
+                        virtualPort: 1,
+                        internalHost: '127.0.0.1',
+                        internalPort: 1,
+                        protocol: 'HTTP' as const,
+                        hostInHeader: 'virtual' as const,
+                        principalType: 'none' as const,
+                      },
+                    ],
+                  }
+                : c,
             ),
           }
         : t,
@@ -70,14 +86,22 @@ async function failedStatus(call: Promise<unknown>): Promise<{ status?: number; 
   try {
     await call;
   } catch (err) {
-    const e = err as { response?: { status: number; data: unknown; headers: Record<string, string> }; cause?: { response?: { status: number; data: unknown; headers: Record<string, string> } } };
+    const e = err as {
+      response?: { status: number; data: unknown; headers: Record<string, string> };
+      cause?: { response?: { status: number; data: unknown; headers: Record<string, string> } };
+    };
     const response = e.response ?? e.cause?.response;
-    return { status: response?.status, body: response?.data, reason: response?.headers?.['x-emulator-reason'] && decodeURI(response.headers['x-emulator-reason']) };
+    return {
+      status: response?.status,
+      body: response?.data,
+      reason: response?.headers?.['x-emulator-reason'] && decodeURI(response.headers['x-emulator-reason']),
+    };
   }
   throw new Error('expected the call to fail');
 }
 
-const connectivityHeaders = (headers: Record<string, unknown>): string[] => Object.keys(headers).filter((h) => /^(sap-connectivity-|proxy-)/i.test(h));
+const connectivityHeaders = (headers: Record<string, unknown>): string[] =>
+  Object.keys(headers).filter((h) => /^(sap-connectivity-|proxy-)/i.test(h));
 
 describe('OnPremise destinations through the connectivity proxy', () => {
   it('BasicAuthentication reaches the backend with Authorization and sap-client, without connectivity headers', async () => {
@@ -90,7 +114,13 @@ describe('OnPremise destinations through the connectivity proxy', () => {
     expect(echo.headers.host).toBe('erp.internal:44300');
     expect(connectivityHeaders(echo.headers)).toEqual([]);
     const [entry] = emu.journal({ service: 'connectivity-proxy' }).slice(-1);
-    expect(entry).toMatchObject({ status: 200, tenant: 'provider', locationId: '', virtualTarget: 'erp.internal:44300', internalTarget: `127.0.0.1:${emu.ports.backendHttp}` });
+    expect(entry).toMatchObject({
+      status: 200,
+      tenant: 'provider',
+      locationId: '',
+      virtualTarget: 'erp.internal:44300',
+      internalTarget: `127.0.0.1:${emu.ports.backendHttp}`,
+    });
   });
 
   it('NoAuthentication with CloudConnectorLocationId goes through the LOC1 connector (Host rewritten to internal)', async () => {
@@ -119,14 +149,20 @@ describe('OnPremise destinations through the connectivity proxy', () => {
   });
 
   it('reaches the OData sample and stubs through a mapping with restricted resources', async () => {
-    const res = await executeHttpRequest({ destinationName: 'GW', useCache: false }, { method: 'get', url: '/sap/opu/odata/sap/API_SAMPLE_SRV/Products?$top=2' });
+    const res = await executeHttpRequest(
+      { destinationName: 'GW', useCache: false },
+      { method: 'get', url: '/sap/opu/odata/sap/API_SAMPLE_SRV/Products?$top=2' },
+    );
     expect((res.data as { d: { results: unknown[] } }).d.results).toHaveLength(2);
     const ping = await executeHttpRequest({ destinationName: 'GW', useCache: false }, { method: 'get', url: '/sap/bc/ping' });
     expect(ping.data).toBe('pong');
   });
 
-  it('POST bodies arrive unchanged, after the SDK\'s CSRF fetch through the same proxy', async () => {
-    const res = await executeHttpRequest({ destinationName: 'ONPREM_BASIC', useCache: false }, { method: 'post', url: '/echo/post', data: { hello: 'world' } });
+  it("POST bodies arrive unchanged, after the SDK's CSRF fetch through the same proxy", async () => {
+    const res = await executeHttpRequest(
+      { destinationName: 'ONPREM_BASIC', useCache: false },
+      { method: 'post', url: '/echo/post', data: { hello: 'world' } },
+    );
     const echo = res.data as EchoBody;
     expect(echo.method).toBe('POST');
     expect(JSON.parse(echo.body)).toEqual({ hello: 'world' });
@@ -144,7 +180,7 @@ describe('documented failures, as the SDK sees them', () => {
     expect(emu.journal({ service: 'connectivity-proxy' }).at(-1)).toMatchObject({ status: 503, check: 'location', locationId: 'nowhere' });
   });
 
-  it('the proxy token\'s tenant selects the connectors: a subscriber user without connectors → 503', async () => {
+  it("the proxy token's tenant selects the connectors: a subscriber user without connectors → 503", async () => {
     const jwt = await emu.issueUserToken({ user: 'alice', tenant: 'subscriber1' });
     const failure = await failedStatus(echoVia('ONPREM_PP', '/echo', jwt));
     expect(failure.status).toBe(503);
@@ -178,7 +214,9 @@ describe('documented failures, as the SDK sees them', () => {
   it('a missing proxy token → 407', async () => {
     // A proxy configuration without Proxy-Authorization (the SDK's types insist on one).
     const proxy = { host: 'localhost', port: emu.ports.httpProxy, protocol: 'http', headers: {} } as unknown as ProxyConfiguration;
-    const failure = await failedStatus(executeHttpRequest({ url: erp, proxyType: 'OnPremise', proxyConfiguration: proxy }, { method: 'get', url: '/echo' }));
+    const failure = await failedStatus(
+      executeHttpRequest({ url: erp, proxyType: 'OnPremise', proxyConfiguration: proxy }, { method: 'get', url: '/echo' }),
+    );
     expect(failure.status).toBe(407);
     expect(emu.journal({ service: 'connectivity-proxy' }).at(-1)).toMatchObject({ status: 407, check: 'auth' });
   });
@@ -216,9 +254,14 @@ describe('proxy authentication and target form', () => {
     const xsuaa = await serviceToken(emu, 'xsuaa');
     expect((await rawProxyRequest(`${erp}/echo`, { 'proxy-authorization': `Bearer ${xsuaa}` })).status).toBe(407);
     expect((await rawProxyRequest(`${erp}/echo`, { 'proxy-authorization': 'Bearer not.a.jwt' })).status).toBe(407);
-    expect((await rawProxyRequest('/echo', { host: 'erp.internal:44300', 'proxy-authorization': `Bearer ${connectivity}` })).status).toBe(400);
+    expect((await rawProxyRequest('/echo', { host: 'erp.internal:44300', 'proxy-authorization': `Bearer ${connectivity}` })).status).toBe(
+      400,
+    );
     const basic = Buffer.from(`${connectivity}:`).toString('base64');
-    const ok = await rawProxyRequest(`${erp}/echo`, { 'proxy-authorization': `Basic ${basic}`, 'SAP-Connectivity-SCC-Location_ID': 'LOC1' });
+    const ok = await rawProxyRequest(`${erp}/echo`, {
+      'proxy-authorization': `Basic ${basic}`,
+      'SAP-Connectivity-SCC-Location_ID': 'LOC1',
+    });
     expect(ok.status).toBe(200);
     expect(Object.keys(JSON.parse(ok.body).headers).filter((h) => /sap-connectivity|proxy-/i.test(h))).toEqual([]);
   });

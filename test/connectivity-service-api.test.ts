@@ -12,20 +12,31 @@ let emu: EmulatorHandle;
 
 interface Binding {
   name: string;
-  credentials: Record<string, unknown> & { clientid: string; clientsecret: string; url: string; connectivity_service?: { url: string; scc_info_path: string } };
+  credentials: Record<string, unknown> & {
+    clientid: string;
+    clientsecret: string;
+    url: string;
+    connectivity_service?: { url: string; scc_info_path: string };
+  };
 }
 const bindingNamed = (service: string, name: string): Binding =>
   (JSON.parse(emu.env.VCAP_SERVICES) as Record<string, Binding[]>)[service].find((b) => b.name === name)!;
 
 async function tokenOf(b: Binding, zid?: string): Promise<string> {
-  const res = await postForm(`${b.credentials.url}/oauth/token`, { grant_type: 'client_credentials', client_id: b.credentials.clientid, client_secret: b.credentials.clientsecret }, zid ? { 'x-zid': zid } : {});
+  const res = await postForm(
+    `${b.credentials.url}/oauth/token`,
+    { grant_type: 'client_credentials', client_id: b.credentials.clientid, client_secret: b.credentials.clientsecret },
+    zid ? { 'x-zid': zid } : {},
+  );
   expect(res.status).toBe(200);
   return ((await res.json()) as { access_token: string }).access_token;
 }
 
 async function sccInfo(token?: string): Promise<{ status: number; body: unknown; headers: Headers }> {
   const api = bindingNamed('connectivity', 'conn-api').credentials.connectivity_service!;
-  const res = await fetch(`${api.url}${api.scc_info_path}`, { headers: { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) } });
+  const res = await fetch(`${api.url}${api.scc_info_path}`, {
+    headers: { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+  });
   return { status: res.status, body: await res.json(), headers: res.headers };
 }
 
@@ -41,11 +52,21 @@ beforeAll(async () => {
             {
               locationId: '',
               systems: [
-                { virtualHost: 'erp.internal', virtualPort: 44300, internalHost: 'localhost', internalPort: 8080, protocol: 'HTTP', description: 'ERP' },
+                {
+                  virtualHost: 'erp.internal',
+                  virtualPort: 44300,
+                  internalHost: 'localhost',
+                  internalPort: 8080,
+                  protocol: 'HTTP',
+                  description: 'ERP',
+                },
                 { virtualHost: 'abap.internal', virtualPort: 3300, internalHost: 'localhost', internalPort: 3300, protocol: 'RFC' },
               ],
             },
-            { locationId: 'LOC2', systems: [{ virtualHost: 'ldap.internal', virtualPort: 389, internalHost: 'localhost', internalPort: 389, protocol: 'LDAP' }] },
+            {
+              locationId: 'LOC2',
+              systems: [{ virtualHost: 'ldap.internal', virtualPort: 389, internalHost: 'localhost', internalPort: 389, protocol: 'LDAP' }],
+            },
             { locationId: 'OFFLINE', online: false },
           ],
         },
@@ -77,7 +98,20 @@ describe('Connectivity Service REST API', () => {
     expect(list.map((c) => c.attributes.location_id)).toEqual(['', 'LOC2']);
     for (const { attributes } of list) {
       expect(Object.values(attributes).every((v) => typeof v === 'string')).toBe(true);
-      expect(Object.keys(attributes)).toEqual(expect.arrayContaining(['connected_by', 'connected_since', 'security_status', 'agent_version', 'agent_type', 'client_id', 'exposed_systems', 'jvm_vendor_version', 'agent_recent_start_ms', 'java_version']));
+      expect(Object.keys(attributes)).toEqual(
+        expect.arrayContaining([
+          'connected_by',
+          'connected_since',
+          'security_status',
+          'agent_version',
+          'agent_type',
+          'client_id',
+          'exposed_systems',
+          'jvm_vendor_version',
+          'agent_recent_start_ms',
+          'java_version',
+        ]),
+      );
       expect(attributes.connected_since).toMatch(/^\d{13}$/);
       expect(JSON.parse(attributes.security_status as string)).toMatchObject({ summary: 'low_risk' });
     }
@@ -85,7 +119,9 @@ describe('Connectivity Service REST API', () => {
       { protocol: 'HTTP', host: 'erp.internal:44300', description: 'ERP', type: 'nonSAPsys', status: 'exposed' },
       { protocol: 'RFC', host: 'abap.internal:3300', description: '', type: 'abapSys', status: 'exposed' },
     ]);
-    expect(JSON.parse(list[1].attributes.exposed_systems as string)).toEqual([{ protocol: 'LDAP', host: 'ldap.internal:389', description: '', type: 'nonSAPsys', status: 'exposed' }]);
+    expect(JSON.parse(list[1].attributes.exposed_systems as string)).toEqual([
+      { protocol: 'LDAP', host: 'ldap.internal:389', description: '', type: 'nonSAPsys', status: 'exposed' },
+    ]);
     // Stable between calls.
     expect((await sccInfo(await tokenOf(bindingNamed('connectivity', 'conn-api')))).body).toEqual(res.body);
   });
@@ -95,7 +131,12 @@ describe('Connectivity Service REST API', () => {
     emu.onPrem.setConnectorOnline({ locationId: 'LOC2', online: false });
     expect(((await sccInfo(token)).body as { attributes: { location_id: string } }[]).map((c) => c.attributes.location_id)).toEqual(['']);
     const subscriber = await sccInfo(await tokenOf(bindingNamed('connectivity', 'conn-api'), subscriberZid));
-    expect((subscriber.body as { attributes: { location_id: string; exposed_systems: string } }[]).map((c) => [c.attributes.location_id, c.attributes.exposed_systems])).toEqual([['SUB', '[]']]);
+    expect(
+      (subscriber.body as { attributes: { location_id: string; exposed_systems: string } }[]).map((c) => [
+        c.attributes.location_id,
+        c.attributes.exposed_systems,
+      ]),
+    ).toEqual([['SUB', '[]']]);
     const empty = await sccInfo(await tokenOf(bindingNamed('connectivity', 'conn-api'), emu.core.state.tenants[2].zid));
     expect(empty).toMatchObject({ status: 200, body: [] });
   });

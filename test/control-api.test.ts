@@ -30,12 +30,23 @@ async function health(): Promise<{ status: string; scenario: string; tenants: nu
 /** A password-grant token response for a scenario user, through the app's xsuaa binding. */
 function passwordGrant(user: string, password: string): Promise<Response> {
   const creds = binding(emu, 'xsuaa');
-  return postForm(`${emu.urls.services}/oauth/token`, { grant_type: 'password', username: user, password, client_id: creds.clientid, client_secret: creds.clientsecret });
+  return postForm(`${emu.urls.services}/oauth/token`, {
+    grant_type: 'password',
+    username: user,
+    password,
+    client_id: creds.clientid,
+    client_secret: creds.clientsecret,
+  });
 }
 
 function refreshGrant(refreshToken: string): Promise<Response> {
   const creds = binding(emu, 'xsuaa');
-  return postForm(`${emu.urls.services}/oauth/token`, { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: creds.clientid, client_secret: creds.clientsecret });
+  return postForm(`${emu.urls.services}/oauth/token`, {
+    grant_type: 'refresh_token',
+    refresh_token: refreshToken,
+    client_id: creds.clientid,
+    client_secret: creds.clientsecret,
+  });
 }
 
 async function journal(query = ''): Promise<JournalEntry[]> {
@@ -70,7 +81,17 @@ describe('POST /_emulator/reset', () => {
   it('drops a destination created through the Destination Service CRUD API', async () => {
     const headers = { authorization: `Bearer ${await serviceToken(emu, 'destination')}`, 'content-type': 'application/json' };
     const api = `${emu.urls.services}/destination-configuration/v1`;
-    const created = await fetch(`${api}/subaccountDestinations`, { method: 'POST', headers, body: JSON.stringify({ Name: 'CREATED_AT_RUNTIME', Type: 'HTTP', URL: 'http://localhost:1', Authentication: 'NoAuthentication', ProxyType: 'Internet' }) });
+    const created = await fetch(`${api}/subaccountDestinations`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({
+        Name: 'CREATED_AT_RUNTIME',
+        Type: 'HTTP',
+        URL: 'http://localhost:1',
+        Authentication: 'NoAuthentication',
+        ProxyType: 'Internet',
+      }),
+    });
     expect(created.status).toBe(201);
     expect((await fetch(`${api}/destinations/CREATED_AT_RUNTIME`, { headers })).status).toBe(200);
 
@@ -89,7 +110,10 @@ describe('POST /_emulator/reset', () => {
   });
 
   it('resets to the scenario loaded last, not to the one the emulator started with', async () => {
-    const loaded = await fetch(`${control}/scenario`, { method: 'POST', body: JSON.stringify({ name: 'later', tenants: [{ subdomain: 'only' }] }) });
+    const loaded = await fetch(`${control}/scenario`, {
+      method: 'POST',
+      body: JSON.stringify({ name: 'later', tenants: [{ subdomain: 'only' }] }),
+    });
     expect(loaded.status).toBe(200);
     await fetch(`${control}/reset`, { method: 'POST' });
     expect(await health()).toEqual({ status: 'ok', scenario: 'later', tenants: 1 });
@@ -97,10 +121,20 @@ describe('POST /_emulator/reset', () => {
 });
 
 describe('POST /_emulator/scenario', () => {
-  const otherScenario = ['name: other', 'tenants:', '  - subdomain: solo', '    destinations:', '      - { Name: ONLY_HERE, Type: HTTP, URL: "http://localhost:1", Authentication: NoAuthentication }'].join('\n');
+  const otherScenario = [
+    'name: other',
+    'tenants:',
+    '  - subdomain: solo',
+    '    destinations:',
+    '      - { Name: ONLY_HERE, Type: HTTP, URL: "http://localhost:1", Authentication: NoAuthentication }',
+  ].join('\n');
 
   it('loads a valid YAML scenario: 200, and the emulator serves it from then on', async () => {
-    const res = await fetch(`${control}/scenario`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: otherScenario });
+    const res = await fetch(`${control}/scenario`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/yaml' },
+      body: otherScenario,
+    });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: 'loaded', scenario: 'other' });
     expect(await health()).toMatchObject({ scenario: 'other', tenants: 1 });
@@ -111,13 +145,19 @@ describe('POST /_emulator/scenario', () => {
 
     // The new scenario's destination is found with a token of the (new) destination binding.
     const token = await serviceToken(emu, 'destination');
-    const found = await fetch(`${emu.urls.services}/destination-configuration/v1/destinations/ONLY_HERE`, { headers: { authorization: `Bearer ${token}` } });
+    const found = await fetch(`${emu.urls.services}/destination-configuration/v1/destinations/ONLY_HERE`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(found.status).toBe(200);
     expect(await found.json()).toMatchObject({ destinationConfiguration: { Name: 'ONLY_HERE' } });
   });
 
   it('loads a JSON scenario too', async () => {
-    const res = await fetch(`${control}/scenario`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'json-one', tenants: [{ subdomain: 'a' }, { subdomain: 'b' }] }) });
+    const res = await fetch(`${control}/scenario`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'json-one', tenants: [{ subdomain: 'a' }, { subdomain: 'b' }] }),
+    });
     expect(res.status).toBe(200);
     expect(await health()).toMatchObject({ scenario: 'json-one', tenants: 2 });
   });
@@ -145,7 +185,11 @@ describe('POST /_emulator/scenario', () => {
 
 describe('POST /_emulator/users/token', () => {
   it('issues a user token signed with the key /token_keys publishes', async () => {
-    const res = await fetch(`${control}/users/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: 'alice' }) });
+    const res = await fetch(`${control}/users/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user: 'alice' }),
+    });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { access_token: string; token_type: string; expires_in: number; claims: Record<string, unknown> };
     expect(body.token_type).toBe('bearer');
@@ -159,7 +203,10 @@ describe('POST /_emulator/users/token', () => {
   });
 
   it('issues a token for another tenant and scopes, and for a user the scenario does not declare', async () => {
-    const res = await fetch(`${control}/users/token`, { method: 'POST', body: JSON.stringify({ user: 'carol', tenant: 'subscriber1', scopes: ['Admin'] }) });
+    const res = await fetch(`${control}/users/token`, {
+      method: 'POST',
+      body: JSON.stringify({ user: 'carol', tenant: 'subscriber1', scopes: ['Admin'] }),
+    });
     expect(res.status).toBe(200);
     const claims = decodeJwt(((await res.json()) as { access_token: string }).access_token);
     expect(claims).toMatchObject({ user_name: 'carol', zid: subscriberZid, ext_attr: { zdn: 'subscriber1' } });
@@ -187,7 +234,9 @@ describe('/_emulator/journal', () => {
     expect(await journal()).toEqual([]);
 
     const token = await serviceToken(emu, 'destination');
-    const found = await fetch(`${emu.urls.services}/destination-configuration/v1/destinations/BACKEND_NOAUTH`, { headers: { authorization: `Bearer ${token}` } });
+    const found = await fetch(`${emu.urls.services}/destination-configuration/v1/destinations/BACKEND_NOAUTH`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(found.status).toBe(200);
     expect((await passwordGrant('alice', 'wrong-password')).status).toBe(401);
 
@@ -202,7 +251,9 @@ describe('/_emulator/journal', () => {
     for (const entry of all) expect(Date.parse(entry.time)).not.toBeNaN();
 
     expect((await journal('?service=xsuaa')).map((e) => e.status)).toEqual([200, 401]);
-    expect((await journal('?service=destination')).map((e) => e.path)).toEqual(['/destination-configuration/v1/destinations/BACKEND_NOAUTH']);
+    expect((await journal('?service=destination')).map((e) => e.path)).toEqual([
+      '/destination-configuration/v1/destinations/BACKEND_NOAUTH',
+    ]);
     const refused = await journal('?status=401');
     expect(refused).toHaveLength(1);
     expect(refused[0].service).toBe('xsuaa');

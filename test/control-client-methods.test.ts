@@ -34,7 +34,9 @@ beforeEach(async () => {
 
 async function lookup(name: string, headers: Record<string, string> = {}): Promise<Response> {
   const token = await serviceToken(emu, 'destination');
-  return fetch(`${binding(emu, 'destination').uri}/destination-configuration/v1/destinations/${name}`, { headers: { authorization: `Bearer ${token}`, ...headers } });
+  return fetch(`${binding(emu, 'destination').uri}/destination-configuration/v1/destinations/${name}`, {
+    headers: { authorization: `Bearer ${token}`, ...headers },
+  });
 }
 
 const refusal = (err: unknown): number | undefined => (err instanceof ControlApiError ? err.status : undefined);
@@ -44,7 +46,21 @@ describe('ControlClient methods', () => {
     const doc = (await control.openapi()) as { openapi: string; paths: Record<string, Record<string, { operationId?: string }>> };
     expect(doc.openapi).toMatch(/^3\.1\./);
     const ids = Object.values(doc.paths).flatMap((methods) => Object.values(methods).map((m) => m.operationId));
-    for (const id of ['reset', 'loadScenario', 'getChain', 'getLastCall', 'putCloudConnector', 'removeCloudConnector', 'clearStubs', 'listMails', 'clearMails', 'getClock', 'setClock', 'listKeys', 'rotateKeys']) {
+    for (const id of [
+      'reset',
+      'loadScenario',
+      'getChain',
+      'getLastCall',
+      'putCloudConnector',
+      'removeCloudConnector',
+      'clearStubs',
+      'listMails',
+      'clearMails',
+      'getClock',
+      'setClock',
+      'listKeys',
+      'rotateKeys',
+    ]) {
       expect(ids).toContain(id);
     }
   });
@@ -64,7 +80,14 @@ describe('ControlClient methods', () => {
   it('loadScenario(): an object and YAML text each replace the scenario; a bad one is a 400 that changes nothing', async () => {
     const scenario = (name: string, destination: string) => ({
       name,
-      tenants: [{ subdomain: 'provider', destinations: [{ Name: destination, Type: 'HTTP', URL: 'https://x.example', Authentication: 'NoAuthentication', ProxyType: 'Internet' }] }],
+      tenants: [
+        {
+          subdomain: 'provider',
+          destinations: [
+            { Name: destination, Type: 'HTTP', URL: 'https://x.example', Authentication: 'NoAuthentication', ProxyType: 'Internet' },
+          ],
+        },
+      ],
       bindings: [{ name: 'my-destination', service: 'destination' }],
     });
     try {
@@ -73,7 +96,17 @@ describe('ControlClient methods', () => {
       expect((await lookup('FROM_OBJECT')).status).toBe(200);
       expect((await lookup('BACKEND_BASIC')).status).toBe(404);
 
-      await control.loadScenario(['name: from-yaml', 'tenants:', '  - subdomain: provider', '    destinations:', '      - { Name: FROM_YAML, Type: HTTP, URL: "https://y.example", Authentication: NoAuthentication, ProxyType: Internet }', 'bindings:', '  - { name: my-destination, service: destination }'].join('\n'));
+      await control.loadScenario(
+        [
+          'name: from-yaml',
+          'tenants:',
+          '  - subdomain: provider',
+          '    destinations:',
+          '      - { Name: FROM_YAML, Type: HTTP, URL: "https://y.example", Authentication: NoAuthentication, ProxyType: Internet }',
+          'bindings:',
+          '  - { name: my-destination, service: destination }',
+        ].join('\n'),
+      );
       expect((await control.scenario()).name).toBe('from-yaml');
       expect((await lookup('FROM_YAML')).status).toBe(200);
 
@@ -106,7 +139,9 @@ describe('ControlClient methods', () => {
     expect(ok.failed).toBeUndefined();
 
     await control.setCloudConnectorOnline(false);
-    await expect(executeHttpRequest({ destinationName: 'ONPREM_BASIC', useCache: false }, { method: 'get', url: '/sap/bc/ping' })).rejects.toThrow(/503/);
+    await expect(
+      executeHttpRequest({ destinationName: 'ONPREM_BASIC', useCache: false }, { method: 'get', url: '/sap/bc/ping' }),
+    ).rejects.toThrow(/503/);
     const failed = await control.lastCall('ONPREM_BASIC');
     expect(failed.failed).toMatchObject({ role: 'proxy', status: 503 });
     expect(refusal(await control.lastCall('NEVER_CALLED').catch((err: unknown) => err))).toBe(404);
@@ -115,11 +150,22 @@ describe('ControlClient methods', () => {
   it('putCloudConnector(): adds a connector for a tenant, replaces it by location ID, and refuses a bad one with 400', async () => {
     const put = await control.putCloudConnector({ locationId: 'NEW', online: false, systems: [] }, 'subscriber1');
     expect(put).toMatchObject({ locationId: 'NEW', online: false });
-    await control.putCloudConnector({ locationId: 'NEW', online: true, systems: [{ virtualHost: 'v.internal', virtualPort: 1, internalHost: 'localhost', internalPort: 2, protocol: 'TCP' }] }, 'subscriber1');
-    const connectors = (await control.cloudConnectors()).find((t) => t.tenant === 'subscriber1')!.connectors.filter((c) => c.locationId === 'NEW');
+    await control.putCloudConnector(
+      {
+        locationId: 'NEW',
+        online: true,
+        systems: [{ virtualHost: 'v.internal', virtualPort: 1, internalHost: 'localhost', internalPort: 2, protocol: 'TCP' }],
+      },
+      'subscriber1',
+    );
+    const connectors = (await control.cloudConnectors())
+      .find((t) => t.tenant === 'subscriber1')!
+      .connectors.filter((c) => c.locationId === 'NEW');
     expect(connectors).toHaveLength(1);
     expect(connectors[0]).toMatchObject({ online: true, systems: [{ virtualHost: 'v.internal', protocol: 'TCP' }] });
-    const bad = await control.putCloudConnector({ locationId: 'BAD', online: true, systems: [{ virtualHost: 'v', virtualPort: 99999 }] } as never).catch((err: unknown) => err);
+    const bad = await control
+      .putCloudConnector({ locationId: 'BAD', online: true, systems: [{ virtualHost: 'v', virtualPort: 99999 }] } as never)
+      .catch((err: unknown) => err);
     expect(refusal(bad)).toBe(400);
     expect((await control.cloudConnectors()).flatMap((t) => t.connectors).map((c) => c.locationId)).not.toContain('BAD');
   });
@@ -138,7 +184,13 @@ describe('ControlClient methods', () => {
   });
 
   it('mails() and clearMails(): what a real SMTP client sent to the sink, then nothing', async () => {
-    const transport = nodemailer.createTransport({ host: '127.0.0.1', port: emu.ports.smtp, secure: false, ignoreTLS: true, auth: { user: 'mailer', pass: 'x' } });
+    const transport = nodemailer.createTransport({
+      host: '127.0.0.1',
+      port: emu.ports.smtp,
+      secure: false,
+      ignoreTLS: true,
+      auth: { user: 'mailer', pass: 'x' },
+    });
     try {
       await transport.sendMail({ from: 'a@example.com', to: 'b@example.com', subject: 'control client mails', text: 'hello' });
     } finally {

@@ -19,12 +19,18 @@ afterAll(() => emu?.stop());
 
 async function find(name: string): Promise<Response> {
   const token = await serviceToken(emu, 'destination');
-  return fetch(`${binding(emu, 'destination').uri}/destination-configuration/v1/destinations/${name}`, { headers: { authorization: `Bearer ${token}` } });
+  return fetch(`${binding(emu, 'destination').uri}/destination-configuration/v1/destinations/${name}`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
 }
 
 describe('ControlClient', () => {
   it('adds a fault a real request meets, shows it in the journal, and removes it', async () => {
-    const fault = await control.addFault({ target: { service: 'destination', destination: 'BACKEND_BASIC' }, effect: { status: 503 }, times: 1 });
+    const fault = await control.addFault({
+      target: { service: 'destination', destination: 'BACKEND_BASIC' },
+      effect: { status: 503 },
+      times: 1,
+    });
     expect(fault.id).toMatch(/^fault-/);
     expect((await control.faults()).map((f) => f.id)).toContain(fault.id);
     expect((await find('BACKEND_BASIC')).status).toBe(503);

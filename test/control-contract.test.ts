@@ -104,7 +104,9 @@ describe('the OpenAPI document', () => {
 describe('answers match the document', () => {
   it('every GET without path parameters answers 200 with a body its response schema accepts', async () => {
     const validator = ajv();
-    const gets = documented().filter((o) => o.method === 'get' && !o.path.includes('{') && !(o.operation.parameters ?? []).some((p) => p.required));
+    const gets = documented().filter(
+      (o) => o.method === 'get' && !o.path.includes('{') && !(o.operation.parameters ?? []).some((p) => p.required),
+    );
     expect(gets.length).toBeGreaterThan(8);
     for (const { path, operation } of gets) {
       const res = await fetch(`${emu.urls.services}${path}`);
@@ -117,7 +119,11 @@ describe('answers match the document', () => {
 
   it('a refused request answers the documented Error shape', async () => {
     const validate = ajv().compile({ $ref: 'control-openapi#/components/schemas/Error' });
-    const res = await fetch(`${emu.urls.control}/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"action":"sideways"}' });
+    const res = await fetch(`${emu.urls.control}/clock`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"action":"sideways"}',
+    });
     expect(res.status).toBe(400);
     const body = await res.json();
     expect(validate(body), JSON.stringify(validate.errors)).toBe(true);
@@ -137,19 +143,33 @@ describe('every route that takes a body validates it', () => {
     const bodied = documented().filter((o) => o.operation.requestBody);
     expect(bodied.length).toBeGreaterThan(5);
     for (const { method, path, operation } of bodied) {
-      const schema = operation.requestBody!.content['application/json'].schema as { properties?: Record<string, Json>; required?: string[] };
+      const schema = operation.requestBody!.content['application/json'].schema as {
+        properties?: Record<string, Json>;
+        required?: string[];
+      };
       const required = schema.required ?? [];
       // Without a required field the error names it; when every field is optional, a field of the wrong type.
       const field = required[0] ?? Object.keys(schema.properties ?? {})[0];
       const body = required.length ? {} : { [field]: { not: 'this' } };
       const url = `${emu.urls.services}${path.replace(/\{\w+\}/g, 'x')}`;
-      const res = await fetch(url, { method: method.toUpperCase(), headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await fetch(url, {
+        method: method.toUpperCase(),
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       const answer = (await res.json()) as { issues?: { path: string }[]; message: string };
       expect(res.status, `${method} ${path}: ${JSON.stringify(answer)}`).toBe(400);
-      expect(answer.issues?.map((i) => i.path.split(/[.[]/)[0]), `${method} ${path}: ${answer.message}`).toContain(field);
+      expect(
+        answer.issues?.map((i) => i.path.split(/[.[]/)[0]),
+        `${method} ${path}: ${answer.message}`,
+      ).toContain(field);
       expect(answer.message).toContain(field);
     }
-    const notJson = await fetch(`${emu.urls.control}/users/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"user":' });
+    const notJson = await fetch(`${emu.urls.control}/users/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"user":',
+    });
     expect(notJson.status).toBe(400);
     expect((await notJson.json()).message).toMatch(/not JSON/);
     expect(await stableState()).toEqual(before);

@@ -53,14 +53,16 @@ describe('control token', () => {
     expect(await serviceToken(emu, 'xsuaa')).toMatch(/^ey/);
   });
 
-  it('the handle\'s client sends the token; a client without it gets a ControlApiError 401', async () => {
+  it("the handle's client sends the token; a client without it gets a ControlApiError 401", async () => {
     expect((await emu.control.health()).status).toBe('ok');
     const anonymous = new ControlClient(emu.urls.services);
     const err = await anonymous.scenario().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ControlApiError);
     expect((err as ControlApiError).status).toBe(401);
     // The refusal is in the journal, which the handle's client (with the token) may read.
-    expect((await emu.control.journal({ service: 'control', status: 401, method: 'GET', path: '/_emulator/scenario' })).length).toBeGreaterThan(0);
+    expect(
+      (await emu.control.journal({ service: 'control', status: 401, method: 'GET', path: '/_emulator/scenario' })).length,
+    ).toBeGreaterThan(0);
   });
 });
 
@@ -83,7 +85,11 @@ function listeningAddresses(): Map<number, string[]> {
       const port = parseInt(hexPort, 16);
       const address =
         hexAddress.length === 8
-          ? hexAddress.match(/../g)!.reverse().map((b) => parseInt(b, 16)).join('.')
+          ? hexAddress
+              .match(/../g)!
+              .reverse()
+              .map((b) => parseInt(b, 16))
+              .join('.')
           : hexAddress === '0'.repeat(32)
             ? '::'
             : hexAddress === '00000000000000000000000001000000'
@@ -126,7 +132,10 @@ describe('no secrets in the journal or the logs', () => {
   let services = '';
 
   beforeAll(async () => {
-    child = spawn(process.execPath, [cliFile, 'start', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BTP_EMULATOR_CONTROL_TOKEN: controlToken } });
+    child = spawn(process.execPath, [cliFile, 'start', '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, BTP_EMULATOR_CONTROL_TOKEN: controlToken },
+    });
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     services = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`not ready: ${output}`)), 20_000);
@@ -157,32 +166,84 @@ describe('no secrets in the journal or the logs', () => {
     const xsuaa = binding(fakeEmu, 'xsuaa');
     const connectivity = binding(fakeEmu, 'connectivity');
     const tokenUrl = `${services}/oauth/token`;
-    const secrets = [controlToken, xsuaa.clientsecret, connectivity.clientsecret, 'alice-password', 'wrong-pass-4711', 'query-secret-0815', 'backend-password', Buffer.from('backend-user:backend-password').toString('base64')];
+    const secrets = [
+      controlToken,
+      xsuaa.clientsecret,
+      connectivity.clientsecret,
+      'alice-password',
+      'wrong-pass-4711',
+      'query-secret-0815',
+      'backend-password',
+      Buffer.from('backend-user:backend-password').toString('base64'),
+    ];
 
     const issued: string[] = [];
     const cc = await postForm(tokenUrl, { grant_type: 'client_credentials', client_id: xsuaa.clientid, client_secret: xsuaa.clientsecret });
     issued.push((await cc.json()).access_token);
-    const password = await postForm(tokenUrl, { grant_type: 'password', client_id: xsuaa.clientid, client_secret: xsuaa.clientsecret, username: 'alice', password: 'alice-password' });
+    const password = await postForm(tokenUrl, {
+      grant_type: 'password',
+      client_id: xsuaa.clientid,
+      client_secret: xsuaa.clientsecret,
+      username: 'alice',
+      password: 'alice-password',
+    });
     expect(password.status).toBe(200);
     issued.push((await password.json()).access_token);
-    expect((await postForm(tokenUrl, { grant_type: 'password', client_id: xsuaa.clientid, client_secret: xsuaa.clientsecret, username: 'alice', password: 'wrong-pass-4711' })).status).toBe(401);
+    expect(
+      (
+        await postForm(tokenUrl, {
+          grant_type: 'password',
+          client_id: xsuaa.clientid,
+          client_secret: xsuaa.clientsecret,
+          username: 'alice',
+          password: 'wrong-pass-4711',
+        })
+      ).status,
+    ).toBe(401);
     // A secret where it does not belong (the query) is not written down either.
-    await fetch(`${tokenUrl}?grant_type=client_credentials&client_id=${encodeURIComponent(xsuaa.clientid)}&client_secret=query-secret-0815`, { method: 'POST' });
+    await fetch(
+      `${tokenUrl}?grant_type=client_credentials&client_id=${encodeURIComponent(xsuaa.clientid)}&client_secret=query-secret-0815`,
+      { method: 'POST' },
+    );
     // The Destination Service answers a Basic destination's credentials; the journal keeps the lookup, not them.
     const destination = binding(fakeEmu, 'destination');
-    const destToken = await (await postForm(tokenUrl, { grant_type: 'client_credentials', client_id: destination.clientid, client_secret: destination.clientsecret })).json();
+    const destToken = await (
+      await postForm(tokenUrl, {
+        grant_type: 'client_credentials',
+        client_id: destination.clientid,
+        client_secret: destination.clientsecret,
+      })
+    ).json();
     issued.push(destToken.access_token);
-    const found = await fetch(`${destination.uri}/destination-configuration/v1/destinations/BACKEND_BASIC`, { headers: { authorization: `Bearer ${destToken.access_token}` } });
+    const found = await fetch(`${destination.uri}/destination-configuration/v1/destinations/BACKEND_BASIC`, {
+      headers: { authorization: `Bearer ${destToken.access_token}` },
+    });
     expect(JSON.stringify(await found.json())).toContain(Buffer.from('backend-user:backend-password').toString('base64'));
     // A proxied request with its Proxy-Authorization token.
-    const connToken = (await (await postForm(tokenUrl, { grant_type: 'client_credentials', client_id: connectivity.clientid, client_secret: connectivity.clientsecret })).json()).access_token as string;
+    const connToken = (
+      await (
+        await postForm(tokenUrl, {
+          grant_type: 'client_credentials',
+          client_id: connectivity.clientid,
+          client_secret: connectivity.clientsecret,
+        })
+      ).json()
+    ).access_token as string;
     issued.push(connToken);
     const proxyPort = Number(connectivity.onpremise_proxy_http_port);
     const status = await new Promise<number>((resolve, reject) => {
-      const req = httpRequest({ host: '127.0.0.1', port: proxyPort, path: 'http://erp.internal:44300/echo?sap-password=query-secret-0815', headers: { 'proxy-authorization': `Bearer ${connToken}` } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      });
+      const req = httpRequest(
+        {
+          host: '127.0.0.1',
+          port: proxyPort,
+          path: 'http://erp.internal:44300/echo?sap-password=query-secret-0815',
+          headers: { 'proxy-authorization': `Bearer ${connToken}` },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
       req.on('error', reject);
       req.end();
     });

@@ -32,8 +32,17 @@ let downURL: string;
 const lastExternalCall = (): TokenServiceCall => tokens.last();
 
 const xsuaa = { tokenServiceURL: '{{services}}/oauth/token', clientId: 'backend-client', clientSecret: 'backend-secret' };
-const samlXsuaa = { tokenServiceURL: '{{services}}/oauth/token', clientKey: 'backend-client', tokenServiceUser: 'backend-client', tokenServicePassword: 'backend-secret' };
-const external = (path: string): Record<string, string> => ({ tokenServiceURL: `${tokens.origin}${path}`, clientId: 'ext-client', clientSecret: 'ext-secret' });
+const samlXsuaa = {
+  tokenServiceURL: '{{services}}/oauth/token',
+  clientKey: 'backend-client',
+  tokenServiceUser: 'backend-client',
+  tokenServicePassword: 'backend-secret',
+};
+const external = (path: string): Record<string, string> => ({
+  tokenServiceURL: `${tokens.origin}${path}`,
+  clientId: 'ext-client',
+  clientSecret: 'ext-secret',
+});
 const JWT_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
 const EMAIL = 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress';
 
@@ -99,13 +108,28 @@ beforeAll(async () => {
               'tokenServiceURL.queries.resource': 'urn:res',
               'tokenService.body.audience': 'aud-1',
             }),
-            http('TS_USER', 'OAuth2ClientCredentials', { ...external('/ts-user'), tokenServiceUser: 'ts-user', tokenServicePassword: 'ts-pw' }),
+            http('TS_USER', 'OAuth2ClientCredentials', {
+              ...external('/ts-user'),
+              tokenServiceUser: 'ts-user',
+              tokenServicePassword: 'ts-pw',
+            }),
             http('IN_HEADER', 'OAuth2ClientCredentials', { ...external('/in-header'), 'tokenService.addClientCredentialsInBody': 'false' }),
             http('COMMON_TE', 'OAuth2TokenExchange', { ...external('/te'), tokenServiceURLType: 'Common' }),
-            http('ASSERTION_PROVIDER', 'OAuth2ClientCredentials', { ...external('/assertion'), 'clientAssertion.type': 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' }),
+            http('ASSERTION_PROVIDER', 'OAuth2ClientCredentials', {
+              ...external('/assertion'),
+              'clientAssertion.type': 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+            }),
             http('CA_PLAIN', 'OAuth2Password', { tokenServiceURL: `${tokens.origin}/ca`, clientId: 'ca-client', User: 'u', Password: 'p' }),
-            http('CA_PROPERTY', 'OAuth2ClientCredentials', { tokenServiceURL: `${tokens.origin}/ca`, clientId: 'ca-client', 'clientAssertion.destinationName': 'ASSERTION_PROVIDER' }),
-            http('CA_BAD_PROVIDER', 'OAuth2ClientCredentials', { tokenServiceURL: `${tokens.origin}/ca`, clientId: 'ca-client', 'clientAssertion.destinationName': 'BASIC' }),
+            http('CA_PROPERTY', 'OAuth2ClientCredentials', {
+              tokenServiceURL: `${tokens.origin}/ca`,
+              clientId: 'ca-client',
+              'clientAssertion.destinationName': 'ASSERTION_PROVIDER',
+            }),
+            http('CA_BAD_PROVIDER', 'OAuth2ClientCredentials', {
+              tokenServiceURL: `${tokens.origin}/ca`,
+              clientId: 'ca-client',
+              'clientAssertion.destinationName': 'BASIC',
+            }),
             http('SAML_PROPS', 'OAuth2SAMLBearerAssertion', {
               ...external('/saml'),
               clientKey: 'sf-client-key',
@@ -117,7 +141,12 @@ beforeAll(async () => {
               authnContextClassRef: 'urn:oasis:names:tc:SAML:2.0:ac:classes:X509',
               nameIdFormat: EMAIL,
             }),
-            http('SAML_USERID', 'SAMLAssertion', { userIdSource: '$.ext_attr.zdn', skipUserAttributesPrefixInSAMLAttributes: 'true', skipUserUuidInSAMLAttributes: 'true', samlAssertionEncoding: 'base64url' }),
+            http('SAML_USERID', 'SAMLAssertion', {
+              userIdSource: '$.ext_attr.zdn',
+              skipUserAttributesPrefixInSAMLAttributes: 'true',
+              skipUserUuidInSAMLAttributes: 'true',
+              samlAssertionEncoding: 'base64url',
+            }),
             http('SAML_NO_USERID', 'SAMLAssertion', { userIdSource: 'no_such_claim' }),
             http('SAML_P12', 'SAMLAssertion', { KeyStoreLocation: 'saml-signer.p12', KeyStorePassword: 'ks-pw' }),
             http('SAML_PEM', 'OAuth2SAMLBearerAssertion', { ...external('/saml-pem'), KeyStoreLocation: 'saml-signer.pem' }),
@@ -138,7 +167,9 @@ beforeAll(async () => {
   });
   process.env.VCAP_SERVICES = emu.env.VCAP_SERVICES;
   providerToken = await serviceToken(emu, 'destination');
-  const res = await fetch(`${emu.urls.services}/destination-configuration/v1/saml2Metadata/certificate`, { headers: { authorization: `Bearer ${providerToken}` } });
+  const res = await fetch(`${emu.urls.services}/destination-configuration/v1/saml2Metadata/certificate`, {
+    headers: { authorization: `Bearer ${providerToken}` },
+  });
   trustPem = ((await res.json()) as { certificate: string }).certificate;
 });
 
@@ -149,19 +180,31 @@ afterAll(async () => {
   await tokens?.close();
 });
 
-type Token = { type: string; value: string; error?: string; expires_in?: string; issued_token_type?: string; http_header: { key: string; value: string } };
+type Token = {
+  type: string;
+  value: string;
+  error?: string;
+  expires_in?: string;
+  issued_token_type?: string;
+  http_header: { key: string; value: string };
+};
 interface Found {
   status: number;
   body: { destinationConfiguration: Record<string, string>; authTokens?: Token[]; ErrorMessage?: string };
 }
 
 async function find(name: string, headers: Record<string, string> = {}, token = providerToken): Promise<Found> {
-  const res = await fetch(`${emu.urls.services}/destination-configuration/v1/destinations/${name}`, { headers: { authorization: `Bearer ${token}`, ...headers } });
+  const res = await fetch(`${emu.urls.services}/destination-configuration/v1/destinations/${name}`, {
+    headers: { authorization: `Bearer ${token}`, ...headers },
+  });
   return { status: res.status, body: (await res.json()) as Found['body'] };
 }
 
 /** Find over the REST API, then call the target with the returned header; returns what the target received. */
-async function callViaRestApi(name: string, headers: Record<string, string> = {}): Promise<{ key: string; received: string; token: Token }> {
+async function callViaRestApi(
+  name: string,
+  headers: Record<string, string> = {},
+): Promise<{ key: string; received: string; token: Token }> {
   const found = await find(name, headers);
   expect(found.status).toBe(200);
   const token = found.body.authTokens![0];
@@ -173,12 +216,19 @@ async function callViaRestApi(name: string, headers: Record<string, string> = {}
 const bearerClaims = (header: unknown): Record<string, unknown> => decodeJwt(String(header).replace(/^Bearer /, ''));
 const decodeB64 = (text: string): string => Buffer.from(text.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8');
 
-function parseAssertion(xml: string): { doc: Document; text: (tag: string) => string; attr: (tag: string, name: string) => string | null; attributes: Record<string, string[]> } {
+function parseAssertion(xml: string): {
+  doc: Document;
+  text: (tag: string) => string;
+  attr: (tag: string, name: string) => string | null;
+  attributes: Record<string, string[]>;
+} {
   const doc = parseXmlStrictly(xml);
   const first = (tag: string): Element => doc.getElementsByTagNameNS('urn:oasis:names:tc:SAML:2.0:assertion', tag)[0];
   const attributes: Record<string, string[]> = {};
   for (const a of Array.from(doc.getElementsByTagNameNS('urn:oasis:names:tc:SAML:2.0:assertion', 'Attribute'))) {
-    attributes[a.getAttribute('Name')!] = Array.from(a.getElementsByTagNameNS('urn:oasis:names:tc:SAML:2.0:assertion', 'AttributeValue')).map((v) => v.textContent ?? '');
+    attributes[a.getAttribute('Name')!] = Array.from(
+      a.getElementsByTagNameNS('urn:oasis:names:tc:SAML:2.0:assertion', 'AttributeValue'),
+    ).map((v) => v.textContent ?? '');
   }
   return { doc, text: (tag) => first(tag)?.textContent ?? '', attr: (tag, name) => first(tag)?.getAttribute(name) ?? null, attributes };
 }
@@ -236,15 +286,28 @@ describe('authentication types through the SAP Cloud SDK', () => {
     expect([claims.user_name, claims.grant_type, claims.client_id]).toEqual(['alice', 'password', 'backend-client']);
   });
 
-  it.each(['JWTBEARER', 'UTE'])('%s: the target receives a user token of the JWT user, exchanged with the destination client', async (name) => {
-    const jwt = await emu.issueUserToken({ user: 'alice' });
-    await executeHttpRequest({ destinationName: name, jwt, useCache: false }, { method: 'get', url: '/x' });
-    const claims = bearerClaims(echo.last().headers.authorization);
-    expect([claims.user_name, claims.grant_type, claims.client_id]).toEqual(['alice', 'urn:ietf:params:oauth:grant-type:jwt-bearer', 'backend-client']);
-  });
+  it.each(['JWTBEARER', 'UTE'])(
+    '%s: the target receives a user token of the JWT user, exchanged with the destination client',
+    async (name) => {
+      const jwt = await emu.issueUserToken({ user: 'alice' });
+      await executeHttpRequest({ destinationName: name, jwt, useCache: false }, { method: 'get', url: '/x' });
+      const claims = bearerClaims(echo.last().headers.authorization);
+      expect([claims.user_name, claims.grant_type, claims.client_id]).toEqual([
+        'alice',
+        'urn:ietf:params:oauth:grant-type:jwt-bearer',
+        'backend-client',
+      ]);
+    },
+  );
 
   it('OAuth2RefreshToken: the SDK sends X-refresh-token, the target receives a token for the refresh token user', async () => {
-    const grant = await postForm(`${emu.urls.services}/oauth/token`, { grant_type: 'password', username: 'alice', password: 'alice-pw', client_id: 'backend-client', client_secret: 'backend-secret' });
+    const grant = await postForm(`${emu.urls.services}/oauth/token`, {
+      grant_type: 'password',
+      username: 'alice',
+      password: 'alice-pw',
+      client_id: 'backend-client',
+      client_secret: 'backend-secret',
+    });
     const { refresh_token } = (await grant.json()) as { refresh_token: string };
     await executeHttpRequest({ destinationName: 'REFRESH', refreshToken: refresh_token, useCache: false }, { method: 'get', url: '/x' });
     const claims = bearerClaims(echo.last().headers.authorization);
@@ -253,17 +316,28 @@ describe('authentication types through the SAP Cloud SDK', () => {
 
   it('OAuth2SAMLBearerAssertion: the emulator signs an assertion for the JWT user and its XSUAA exchanges it (saml2-bearer)', async () => {
     const jwt = await emu.issueUserToken({ user: 'alice' });
-    expect((await getDestination({ destinationName: 'SAMLBEARER', jwt, useCache: false }))?.authTokens?.[0].http_header.value).toMatch(/^Bearer ey/);
+    expect((await getDestination({ destinationName: 'SAMLBEARER', jwt, useCache: false }))?.authTokens?.[0].http_header.value).toMatch(
+      /^Bearer ey/,
+    );
     await executeHttpRequest({ destinationName: 'SAMLBEARER', jwt, useCache: false }, { method: 'get', url: '/x' });
     const claims = bearerClaims(echo.last().headers.authorization);
-    expect([claims.user_name, claims.email, claims.grant_type, claims.client_id]).toEqual(['alice', 'alice@example.com', 'urn:ietf:params:oauth:grant-type:saml2-bearer', 'backend-client']);
+    expect([claims.user_name, claims.email, claims.grant_type, claims.client_id]).toEqual([
+      'alice',
+      'alice@example.com',
+      'urn:ietf:params:oauth:grant-type:saml2-bearer',
+      'backend-client',
+    ]);
   });
 
   it('OAuth2SAMLBearerAssertion for a subscriber user (X-user-token) with tokenServiceURLType Common: a token in the subscriber zone', async () => {
     const jwt = await emu.issueUserToken({ user: 'alice', tenant: 'subscriber1' });
     await executeHttpRequest({ destinationName: 'SAMLBEARER_COMMON', jwt, useCache: false }, { method: 'get', url: '/x' });
     const claims = bearerClaims(echo.last().headers.authorization);
-    expect([claims.user_name, (claims.ext_attr as { zdn: string }).zdn, claims.grant_type]).toEqual(['alice', 'subscriber1', 'urn:ietf:params:oauth:grant-type:saml2-bearer']);
+    expect([claims.user_name, (claims.ext_attr as { zdn: string }).zdn, claims.grant_type]).toEqual([
+      'alice',
+      'subscriber1',
+      'urn:ietf:params:oauth:grant-type:saml2-bearer',
+    ]);
   });
 
   it('OAuth2SAMLBearerAssertion with SystemUser: no user token needed, the target receives a token for the system user', async () => {
@@ -300,21 +374,39 @@ describe('authentication types the SDK does not support, through the REST API', 
     const { received, token } = await callViaRestApi('TOKENEXCHANGE', { 'X-subject-token': subject, 'X-subject-token-type': JWT_TYPE });
     expect(token.issued_token_type).toBe('urn:ietf:params:oauth:token-type:access_token');
     const claims = bearerClaims(received);
-    expect([claims.user_name, claims.grant_type, claims.client_id]).toEqual(['alice', 'urn:ietf:params:oauth:grant-type:token-exchange', 'backend-client']);
+    expect([claims.user_name, claims.grant_type, claims.client_id]).toEqual([
+      'alice',
+      'urn:ietf:params:oauth:grant-type:token-exchange',
+      'backend-client',
+    ]);
   });
 
   it('OAuth2TokenExchange sends subject and actor to the token service, with tokenServiceURLType ignored', async () => {
-    const found = await find('COMMON_TE', { 'X-subject-token': 's-1', 'X-subject-token-type': JWT_TYPE, 'X-actor-token': 'a-1', 'X-actor-token-type': JWT_TYPE });
+    const found = await find('COMMON_TE', {
+      'X-subject-token': 's-1',
+      'X-subject-token-type': JWT_TYPE,
+      'X-actor-token': 'a-1',
+      'X-actor-token-type': JWT_TYPE,
+    });
     expect(found.body.authTokens![0].error).toBeUndefined();
     const call = lastExternalCall();
     expect(call.url.origin).toBe(tokens.origin);
     expect(call.url.pathname).toBe('/te');
-    expect(Object.fromEntries(call.form)).toMatchObject({ grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: 's-1', subject_token_type: JWT_TYPE, actor_token: 'a-1', actor_token_type: JWT_TYPE });
+    expect(Object.fromEntries(call.form)).toMatchObject({
+      grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+      subject_token: 's-1',
+      subject_token_type: JWT_TYPE,
+      actor_token: 'a-1',
+      actor_token_type: JWT_TYPE,
+    });
   });
 
   it('OAuth2AuthorizationCode: X-code and the URL-encoded X-redirect-uri are redeemed for a user token', async () => {
     const redirect = 'https://app.example/callback';
-    const authorize = await fetch(`${emu.urls.services}/oauth/authorize?response_type=code&client_id=backend-client&user=alice&redirect_uri=${encodeURIComponent(redirect)}`, { redirect: 'manual' });
+    const authorize = await fetch(
+      `${emu.urls.services}/oauth/authorize?response_type=code&client_id=backend-client&user=alice&redirect_uri=${encodeURIComponent(redirect)}`,
+      { redirect: 'manual' },
+    );
     const code = new URL(authorize.headers.get('location')!).searchParams.get('code')!;
     const { received } = await callViaRestApi('AUTHCODE', { 'X-code': code, 'X-redirect-uri': encodeURIComponent(redirect) });
     expect([bearerClaims(received).user_name, bearerClaims(received).grant_type]).toEqual(['alice', 'authorization_code']);
@@ -325,11 +417,18 @@ describe('authentication types the SDK does not support, through the REST API', 
     const verifier = 'a-verifier-that-is-long-enough-for-pkce-0123456789';
     const challenge = createHash('sha256').update(verifier).digest('base64url');
     const codeFor = async (): Promise<string> => {
-      const res = await fetch(`${emu.urls.services}/oauth/authorize?response_type=code&client_id=backend-client&user=alice&redirect_uri=https://app.example/cb&code_challenge=${challenge}&code_challenge_method=S256`, { redirect: 'manual' });
+      const res = await fetch(
+        `${emu.urls.services}/oauth/authorize?response_type=code&client_id=backend-client&user=alice&redirect_uri=https://app.example/cb&code_challenge=${challenge}&code_challenge_method=S256`,
+        { redirect: 'manual' },
+      );
       return new URL(res.headers.get('location')!).searchParams.get('code')!;
     };
     const redirect = encodeURIComponent('https://app.example/cb');
-    const { received } = await callViaRestApi('AUTHCODE', { 'X-code': await codeFor(), 'X-redirect-uri': redirect, 'X-code-verifier': verifier });
+    const { received } = await callViaRestApi('AUTHCODE', {
+      'X-code': await codeFor(),
+      'X-redirect-uri': redirect,
+      'X-code-verifier': verifier,
+    });
     expect(bearerClaims(received).user_name).toBe('alice');
     const wrong = await find('AUTHCODE', { 'X-code': await codeFor(), 'X-redirect-uri': redirect, 'X-code-verifier': 'wrong' });
     expect(wrong.body.authTokens![0].error).toMatch(/PKCE error/);
@@ -339,13 +438,23 @@ describe('authentication types the SDK does not support, through the REST API', 
     const jwt = await emu.issueUserToken({ user: 'alice' });
     const saml = (await find('SAMLASSERTION', { 'X-user-token': jwt })).body.authTokens![0].value;
     const { received } = await callViaRestApi('SAMLBEARER_CLIENT', { 'X-samlAssertion': saml });
-    expect([bearerClaims(received).user_name, bearerClaims(received).grant_type]).toEqual(['alice', 'urn:ietf:params:oauth:grant-type:saml2-bearer']);
+    expect([bearerClaims(received).user_name, bearerClaims(received).grant_type]).toEqual([
+      'alice',
+      'urn:ietf:params:oauth:grant-type:saml2-bearer',
+    ]);
   });
 
   specTest('find responses of every flow match the DestinationLookUpResult schema of the OpenAPI document', async () => {
     const validate = componentValidator('DestinationLookUpResult');
     const jwt = await emu.issueUserToken({ user: 'alice' });
-    for (const [name, headers] of [['BASIC', {}], ['CC', {}], ['SAMLBEARER', { 'X-user-token': jwt }], ['SAMLASSERTION', { 'X-user-token': jwt }], ['DOWN', {}], ['REFRESH', {}]] as const) {
+    for (const [name, headers] of [
+      ['BASIC', {}],
+      ['CC', {}],
+      ['SAMLBEARER', { 'X-user-token': jwt }],
+      ['SAMLASSERTION', { 'X-user-token': jwt }],
+      ['DOWN', {}],
+      ['REFRESH', {}],
+    ] as const) {
       expectSpecConform(validate, (await find(name, headers)).body);
     }
   });
@@ -357,7 +466,13 @@ describe('token service properties and client authentication', () => {
     const call = lastExternalCall();
     expect(call.url.searchParams.get('resource')).toBe('urn:res');
     expect(call.headers.get('x-api-key')).toBe('k1');
-    expect(Object.fromEntries(call.form)).toEqual({ grant_type: 'client_credentials', audience: 'aud-1', scope: 'read', client_id: 'ext-client', client_secret: 'ext-secret' });
+    expect(Object.fromEntries(call.form)).toEqual({
+      grant_type: 'client_credentials',
+      audience: 'aud-1',
+      scope: 'read',
+      client_id: 'ext-client',
+      client_secret: 'ext-secret',
+    });
   });
 
   it('tokenServiceUser/tokenServicePassword authenticate with Basic instead of the client secret', async () => {
@@ -373,7 +488,10 @@ describe('token service properties and client authentication', () => {
   });
 
   it('X-client-assertion and X-client-assertion-type replace the client secret', async () => {
-    const found = await find('CA_PLAIN', { 'X-client-assertion': 'eyJ.assert.ion', 'X-client-assertion-type': 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' });
+    const found = await find('CA_PLAIN', {
+      'X-client-assertion': 'eyJ.assert.ion',
+      'X-client-assertion-type': 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+    });
     expect(found.body.authTokens![0].error).toBeUndefined();
     expect(Object.fromEntries(lastExternalCall().form)).toEqual({
       grant_type: 'password',
@@ -403,7 +521,11 @@ describe('token service properties and client authentication', () => {
   });
 
   it('X-client-assertion together with X-client-assertion-destination-name is a 400', async () => {
-    const found = await find('CA_PLAIN', { 'X-client-assertion': 'a', 'X-client-assertion-type': 't', 'X-client-assertion-destination-name': 'ASSERTION_PROVIDER' });
+    const found = await find('CA_PLAIN', {
+      'X-client-assertion': 'a',
+      'X-client-assertion-type': 't',
+      'X-client-assertion-destination-name': 'ASSERTION_PROVIDER',
+    });
     expect(found.status).toBe(400);
     expect(found.body.ErrorMessage).toMatch(/X-client-assertion-destination-name/);
   });
@@ -413,7 +535,11 @@ describe('token service properties and client authentication', () => {
     const found = await find('SAML_PROPS', { 'X-user-token': jwt });
     expect(found.body.authTokens![0].http_header.value).toMatch(/^Bearer external-token-\d+$/);
     const form = lastExternalCall().form;
-    expect([form.get('grant_type'), form.get('client_id'), form.get('company_id')]).toEqual(['urn:ietf:params:oauth:grant-type:saml2-bearer', 'ext-client', 'ACME']);
+    expect([form.get('grant_type'), form.get('client_id'), form.get('company_id')]).toEqual([
+      'urn:ietf:params:oauth:grant-type:saml2-bearer',
+      'ext-client',
+      'ACME',
+    ]);
     const encoded = form.get('assertion')!;
     expect(encoded).toMatch(/^[A-Za-z0-9_-]+$/);
     const xml = decodeB64(encoded);
@@ -448,7 +574,9 @@ describe('SAML signing with the destination keystore (KeyStoreLocation)', () => 
     const jwt = await emu.issueUserToken({ user: 'alice' });
     const xml = decodeB64((await find('SAML_P12', { 'X-user-token': jwt })).body.authTokens![0].value);
     expect(signatureVerdict(xml, keystore.certPem)).toBe('valid');
-    expect(signatureVerdict(xml), 'signed with the keystore, so the trust certificate does not verify it').toMatch(/^invalid signature: the signature value \S+ is incorrect$/);
+    expect(signatureVerdict(xml), 'signed with the keystore, so the trust certificate does not verify it').toMatch(
+      /^invalid signature: the signature value \S+ is incorrect$/,
+    );
     expect(parseAssertion(xml).doc.getElementsByTagNameNS(DSIG, 'X509Certificate')[0].textContent).toBe(certBody(keystore.certPem));
   });
 
@@ -460,9 +588,28 @@ describe('SAML signing with the destination keystore (KeyStoreLocation)', () => 
 
   it('JKS generated by the certificates API, on a destination created through the CRUD API', async () => {
     const api = (method: string, path: string, body: unknown): Promise<Response> =>
-      fetch(`${emu.urls.services}/destination-configuration/v1/${path}`, { method, headers: { authorization: `Bearer ${providerToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    expect((await api('POST', 'subaccountCertificates', { Name: 'signer.jks', Attributes: { CN: 'jks-signer', Validity: { Value: 30, TimeUnit: 'DAYS' }, Password: 'jks-pw' } })).status).toBe(201);
-    const destination = { Name: 'SAML_JKS', Type: 'HTTP', URL: 'https://t.example', Authentication: 'SAMLAssertion', ProxyType: 'Internet', KeyStoreLocation: 'signer.jks', KeyStorePassword: 'jks-pw' };
+      fetch(`${emu.urls.services}/destination-configuration/v1/${path}`, {
+        method,
+        headers: { authorization: `Bearer ${providerToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    expect(
+      (
+        await api('POST', 'subaccountCertificates', {
+          Name: 'signer.jks',
+          Attributes: { CN: 'jks-signer', Validity: { Value: 30, TimeUnit: 'DAYS' }, Password: 'jks-pw' },
+        })
+      ).status,
+    ).toBe(201);
+    const destination = {
+      Name: 'SAML_JKS',
+      Type: 'HTTP',
+      URL: 'https://t.example',
+      Authentication: 'SAMLAssertion',
+      ProxyType: 'Internet',
+      KeyStoreLocation: 'signer.jks',
+      KeyStorePassword: 'jks-pw',
+    };
     expect((await api('POST', 'subaccountDestinations', destination)).status).toBe(201);
     try {
       const jwt = await emu.issueUserToken({ user: 'alice' });
@@ -504,7 +651,9 @@ describe('failure paths', () => {
   it('a token service that cannot be reached: authTokens[0].error says so', async () => {
     const found = await find('DOWN');
     expect(found.status).toBe(200);
-    expect(found.body.authTokens![0].error).toBe(`Retrieval of OAuth token failed: token service ${downURL} could not be reached: connect ECONNREFUSED ${new URL(downURL).host}`);
+    expect(found.body.authTokens![0].error).toBe(
+      `Retrieval of OAuth token failed: token service ${downURL} could not be reached: connect ECONNREFUSED ${new URL(downURL).host}`,
+    );
   });
 
   it('a token service answering 401: authTokens[0].error carries the status and its answer', async () => {
@@ -542,20 +691,42 @@ describe('XSUAA grants for assertions', () => {
     const xml =
       '<saml2:Assertion xmlns:saml2="urn:oasis:names:tc:SAML:2.0:assertion" ID="_x1" IssueInstant="2026-01-01T00:00:00Z" Version="2.0">' +
       '<saml2:Issuer>evil</saml2:Issuer><saml2:Subject><saml2:NameID>alice</saml2:NameID></saml2:Subject></saml2:Assertion>';
-    const signer = new SignedXml({ privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }), signatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256', canonicalizationAlgorithm: 'http://www.w3.org/2001/10/xml-exc-c14n#' });
-    signer.addReference({ xpath: "/*[local-name()='Assertion']", digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256', transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', 'http://www.w3.org/2001/10/xml-exc-c14n#'] });
+    const signer = new SignedXml({
+      privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }),
+      signatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+      canonicalizationAlgorithm: 'http://www.w3.org/2001/10/xml-exc-c14n#',
+    });
+    signer.addReference({
+      xpath: "/*[local-name()='Assertion']",
+      digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256',
+      transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', 'http://www.w3.org/2001/10/xml-exc-c14n#'],
+    });
     signer.computeSignature(xml, { location: { reference: "/*[local-name()='Assertion']/*[local-name()='Issuer']", action: 'after' } });
-    const res = await postForm(`${emu.urls.services}/oauth/token`, { ...client, grant_type: 'urn:ietf:params:oauth:grant-type:saml2-bearer', assertion: Buffer.from(signer.getSignedXml()).toString('base64') });
+    const res = await postForm(`${emu.urls.services}/oauth/token`, {
+      ...client,
+      grant_type: 'urn:ietf:params:oauth:grant-type:saml2-bearer',
+      assertion: Buffer.from(signer.getSignedXml()).toString('base64'),
+    });
     expect(res.status).toBe(401);
     expect(((await res.json()) as { error_description: string }).error_description).toMatch(/signature is invalid|not a trust certificate/);
   });
 
   it('token-exchange can answer with a SAML assertion (requested_token_type saml2) that saml2-bearer accepts', async () => {
     const subject = await emu.issueUserToken({ user: 'alice' });
-    const exchange = await postForm(`${emu.urls.services}/oauth/token`, { ...client, grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: subject, subject_token_type: JWT_TYPE, requested_token_type: 'urn:ietf:params:oauth:token-type:saml2' });
+    const exchange = await postForm(`${emu.urls.services}/oauth/token`, {
+      ...client,
+      grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+      subject_token: subject,
+      subject_token_type: JWT_TYPE,
+      requested_token_type: 'urn:ietf:params:oauth:token-type:saml2',
+    });
     const body = (await exchange.json()) as { access_token: string; issued_token_type: string; token_type: string };
     expect([exchange.status, body.issued_token_type, body.token_type]).toEqual([200, 'urn:ietf:params:oauth:token-type:saml2', 'N_A']);
-    const bearer = await postForm(`${emu.urls.services}/oauth/token`, { ...client, grant_type: 'urn:ietf:params:oauth:grant-type:saml2-bearer', assertion: body.access_token });
+    const bearer = await postForm(`${emu.urls.services}/oauth/token`, {
+      ...client,
+      grant_type: 'urn:ietf:params:oauth:grant-type:saml2-bearer',
+      assertion: body.access_token,
+    });
     expect(bearer.status).toBe(200);
     expect(bearerClaims(((await bearer.json()) as { access_token: string }).access_token).user_name).toBe('alice');
   });
@@ -565,13 +736,22 @@ describe('XSUAA grants for assertions', () => {
     const saml = (await find('SAMLASSERTION', { 'X-user-token': jwt })).body.authTokens![0].value;
     emu.core.clock.advance(60 * 60_000);
     try {
-      const res = await postForm(`${emu.urls.services}/oauth/token`, { ...client, grant_type: 'urn:ietf:params:oauth:grant-type:saml2-bearer', assertion: saml });
+      const res = await postForm(`${emu.urls.services}/oauth/token`, {
+        ...client,
+        grant_type: 'urn:ietf:params:oauth:grant-type:saml2-bearer',
+        assertion: saml,
+      });
       expect(res.status).toBe(400);
       expect(((await res.json()) as { error_description: string }).error_description).toMatch(/expired/);
     } finally {
       emu.core.clock.advance(-60 * 60_000);
     }
-    const res = await postForm(`${emu.urls.services}/oauth/token`, { ...client, grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: 'not-a-jwt', subject_token_type: JWT_TYPE });
+    const res = await postForm(`${emu.urls.services}/oauth/token`, {
+      ...client,
+      grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+      subject_token: 'not-a-jwt',
+      subject_token_type: JWT_TYPE,
+    });
     expect(res.status).toBe(401);
   });
 });

@@ -20,7 +20,11 @@ const JWT_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
 
 beforeAll(async () => {
   echo = await startEchoServer();
-  const xsuaa = (clientId: string): Record<string, string> => ({ tokenServiceURL: '{{services}}/oauth/token', clientId, clientSecret: `${clientId}-secret` });
+  const xsuaa = (clientId: string): Record<string, string> => ({
+    tokenServiceURL: '{{services}}/oauth/token',
+    clientId,
+    clientSecret: `${clientId}-secret`,
+  });
   emu = await startEmulator({
     port: 0,
     scenario: {
@@ -51,9 +55,31 @@ beforeAll(async () => {
               tokenServiceUser: 'backend-client',
               tokenServicePassword: 'backend-client-secret',
             },
-            { Name: 'TRANSFORM', Type: 'HTTP', URL: 'https://transform.example', Authentication: 'OAuth2JWTBearer', ProxyType: 'Internet', ...xsuaa('transform-client') },
-            { Name: 'USER_TARGET', Type: 'HTTP', URL: `${echo.url}/user-target`, Authentication: 'OAuth2JWTBearer', ProxyType: 'Internet', ...xsuaa('backend-client') },
-            { Name: 'PLAIN', Type: 'HTTP', URL: 'https://plain.example', Authentication: 'NoAuthentication', ProxyType: 'Internet', 'URL.headers.a': 'dest', 'URL.headers.b': 'dest' },
+            {
+              Name: 'TRANSFORM',
+              Type: 'HTTP',
+              URL: 'https://transform.example',
+              Authentication: 'OAuth2JWTBearer',
+              ProxyType: 'Internet',
+              ...xsuaa('transform-client'),
+            },
+            {
+              Name: 'USER_TARGET',
+              Type: 'HTTP',
+              URL: `${echo.url}/user-target`,
+              Authentication: 'OAuth2JWTBearer',
+              ProxyType: 'Internet',
+              ...xsuaa('backend-client'),
+            },
+            {
+              Name: 'PLAIN',
+              Type: 'HTTP',
+              URL: 'https://plain.example',
+              Authentication: 'NoAuthentication',
+              ProxyType: 'Internet',
+              'URL.headers.a': 'dest',
+              'URL.headers.b': 'dest',
+            },
           ],
           fragments: [
             { FragmentName: 'frag-a', 'URL.headers.a': 'frag-a', 'URL.headers.b': 'frag-a' },
@@ -62,7 +88,12 @@ beforeAll(async () => {
           ],
         },
       ],
-      clients: ['ias-client', 'transform-client', 'backend-client'].map((clientid) => ({ clientid, clientsecret: `${clientid}-secret`, xsappname: `${clientid}!t9`, authorities: [] })),
+      clients: ['ias-client', 'transform-client', 'backend-client'].map((clientid) => ({
+        clientid,
+        clientsecret: `${clientid}-secret`,
+        xsappname: `${clientid}!t9`,
+        authorities: [],
+      })),
       users: [{ name: 'alice', email: 'alice@example.com' }],
     },
   });
@@ -75,8 +106,14 @@ afterAll(async () => {
 });
 
 type Token = { type: string; value: string; error?: string; http_header: { key: string; value: string } };
-async function find(name: string, headers: Record<string, string>, version = 'v1'): Promise<{ status: number; body: { authTokens?: Token[]; ErrorMessage?: string; destinationConfiguration: Record<string, string> } }> {
-  const res = await fetch(`${emu.urls.services}/destination-configuration/${version}/destinations/${name}`, { headers: { authorization: `Bearer ${providerToken}`, ...headers } });
+async function find(
+  name: string,
+  headers: Record<string, string>,
+  version = 'v1',
+): Promise<{ status: number; body: { authTokens?: Token[]; ErrorMessage?: string; destinationConfiguration: Record<string, string> } }> {
+  const res = await fetch(`${emu.urls.services}/destination-configuration/${version}/destinations/${name}`, {
+    headers: { authorization: `Bearer ${providerToken}`, ...headers },
+  });
   return { status: res.status, body: await res.json() };
 }
 
@@ -95,7 +132,11 @@ describe(IAS_CHAIN, () => {
     expect(token.error).toBeUndefined();
     await fetch(found.body.destinationConfiguration.URL, { headers: { [token.http_header.key]: token.http_header.value } });
     const claims = decodeJwt(String(echo.last().headers.authorization).replace(/^Bearer /, ''));
-    expect([claims.user_name, claims.grant_type, claims.client_id]).toEqual(['alice', 'urn:ietf:params:oauth:grant-type:saml2-bearer', 'backend-client']);
+    expect([claims.user_name, claims.grant_type, claims.client_id]).toEqual([
+      'alice',
+      'urn:ietf:params:oauth:grant-type:saml2-bearer',
+      'backend-client',
+    ]);
   });
 
   it('a step 1 that fails is a 200 whose authTokens[0].error names the chain step', async () => {
@@ -140,7 +181,11 @@ describe(SEQUENTIAL_CHAIN, () => {
     const missing = await find('USER_TARGET', { ...(await vars()), 'X-chain-var-tokenTransformationFragmentName': 'nope' });
     expect(missing.status).toBe(400);
     expect(missing.body.ErrorMessage).toMatch(/X-chain-var-tokenTransformationDestinationName "TRANSFORM": Fragment "nope"/);
-    const optional = await find('USER_TARGET', { ...(await vars()), 'X-chain-var-tokenTransformationFragmentName': 'nope', 'X-chain-var-tokenTransformationFragmentOptional': 'true' });
+    const optional = await find('USER_TARGET', {
+      ...(await vars()),
+      'X-chain-var-tokenTransformationFragmentName': 'nope',
+      'X-chain-var-tokenTransformationFragmentOptional': 'true',
+    });
     expect(optional.body.authTokens![0].error).toBeUndefined();
   });
 

@@ -22,7 +22,9 @@ const http = (name: string, extra: Record<string, string> = {}): Record<string, 
   ...extra,
 });
 /** Base64 of a real self-signed PEM certificate whose CN is `text` (uploads must hold parsable files); cached. */
-const pemKey = forge.pki.privateKeyFromPem(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()) as forge.pki.rsa.PrivateKey;
+const pemKey = forge.pki.privateKeyFromPem(
+  generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
+) as forge.pki.rsa.PrivateKey;
 const pems = new Map<string, string>();
 const pem = (text: string): string => {
   const known = pems.get(text);
@@ -77,7 +79,11 @@ interface Call {
   body: unknown;
 }
 
-async function call(method: string, path: string, options: { body?: unknown; token?: string | null; headers?: Record<string, string> } = {}): Promise<Call> {
+async function call(
+  method: string,
+  path: string,
+  options: { body?: unknown; token?: string | null; headers?: Record<string, string> } = {},
+): Promise<Call> {
   const headers: Record<string, string> = { ...options.headers };
   const token = options.token === undefined ? providerToken : options.token;
   if (token) headers.authorization = `Bearer ${token}`;
@@ -100,7 +106,13 @@ async function call(method: string, path: string, options: { body?: unknown; tok
 const names = (body: unknown): string[] => (body as { Name?: string; FragmentName?: string }[]).map((d) => d.Name ?? d.FragmentName ?? '');
 const errorMessage = (c: Call): string => (c.body as { ErrorMessage: string }).ErrorMessage;
 /** For specTest: the reply has `status`, and its body matches that response of the operation in SAP's OpenAPI document. */
-async function expectConformingReply(request: Promise<Call>, status: number, specPath: string, method: string, oneOfBranch?: number): Promise<void> {
+async function expectConformingReply(
+  request: Promise<Call>,
+  status: number,
+  specPath: string,
+  method: string,
+  oneOfBranch?: number,
+): Promise<void> {
   const reply = await request;
   expect(reply.status).toBe(status);
   expectSpecConform(responseValidator(specPath, method, String(status), oneOfBranch), reply.body);
@@ -280,13 +292,28 @@ describe.each(['subaccount', 'instance'] as const)('destinations on %s level', (
 
   specTest('single and bulk create, read, overwrite, list and delete answers match the OpenAPI document', async () => {
     await expectConformingReply(call('POST', collection, { body: [http('SPEC_A'), http('SPEC_B')] }), 201, collection, 'post');
-    await expectConformingReply(call('POST', collection, { body: [http('SPEC_C'), http('SPEC_A'), { Name: 'SPEC_D', Type: 'SMTP' }] }), 207, collection, 'post');
+    await expectConformingReply(
+      call('POST', collection, { body: [http('SPEC_C'), http('SPEC_A'), { Name: 'SPEC_D', Type: 'SMTP' }] }),
+      207,
+      collection,
+      'post',
+    );
     await expectConformingReply(call('GET', `${collection}/SPEC_A`), 200, `${collection}/{destination name}`, 'get');
     await expectConformingReply(call('PUT', collection, { body: http('SPEC_A', { Description: 'one' }) }), 200, collection, 'put');
     await expectConformingReply(call('PUT', collection, { body: [http('SPEC_A'), http('SPEC_B')] }), 200, collection, 'put');
-    await expectConformingReply(call('PUT', collection, { body: [http('SPEC_A'), http('SPEC_MISSING'), { Name: 'SPEC_B' }] }), 207, collection, 'put');
+    await expectConformingReply(
+      call('PUT', collection, { body: [http('SPEC_A'), http('SPEC_MISSING'), { Name: 'SPEC_B' }] }),
+      207,
+      collection,
+      'put',
+    );
     await expectConformingReply(call('GET', collection), 200, collection, 'get', 0);
-    await expectConformingReply(call('DELETE', `${collection}?$filter=${encodeURIComponent("Name in ('SPEC_A', 'SPEC_GONE')")}`), 200, collection, 'delete');
+    await expectConformingReply(
+      call('DELETE', `${collection}?$filter=${encodeURIComponent("Name in ('SPEC_A', 'SPEC_GONE')")}`),
+      200,
+      collection,
+      'delete',
+    );
   });
 });
 
@@ -337,7 +364,9 @@ describe('list queries', () => {
   const collection = '/v1/subaccountDestinations';
 
   it('filters by an in-list whose names are percent-encoded inside the quotes (double encoding on the wire)', async () => {
-    await call('POST', collection, { body: [http("our-team's-app"), http("SAP_John's_destination"), http('workflow (new)'), http('other')] });
+    await call('POST', collection, {
+      body: [http("our-team's-app"), http("SAP_John's_destination"), http('workflow (new)'), http('other')],
+    });
     // Exactly the wire form of SAP's documentation: `'` → %27 inside the quotes, then the whole value URL-encoded again.
     const wire = '$filter=Name+in+%28%27our-team%2527s-app%27%2C+%27SAP_John%2527s_destination%27%29';
     const res = await call('GET', `${collection}?${wire}`);
@@ -381,7 +410,10 @@ describe('list queries', () => {
   });
 
   it('adds modification time and etag with $includeMetadata', async () => {
-    const res = await call('GET', `${collection}?$includeMetadata=modification_time;etag&${new URLSearchParams({ $filter: "Name in ('SEEDED')" })}`);
+    const res = await call(
+      'GET',
+      `${collection}?$includeMetadata=modification_time;etag&${new URLSearchParams({ $filter: "Name in ('SEEDED')" })}`,
+    );
     expect(res.status).toBe(200);
     const [item] = res.body as (Json & { $metadata: { modification_time: string; etag: string } })[];
     expect(item.Name).toBe('SEEDED');
@@ -403,7 +435,9 @@ describe('list queries', () => {
     expect(names(middle.body)).toEqual(['D09', 'D10', 'D11', 'D12', 'D13', 'D14', 'D15', 'D16', 'D17', 'D18']);
     expect(middle.headers.get('page-count')).toBe('3');
     expect(middle.headers.get('entity-count')).toBe('25');
-    expect(middle.headers.get('link')).toBe("</subaccountDestinations?$page=1&$pageSize=10>; rel='previous', </subaccountDestinations?$page=3&$pageSize=10>; rel='next'");
+    expect(middle.headers.get('link')).toBe(
+      "</subaccountDestinations?$page=1&$pageSize=10>; rel='previous', </subaccountDestinations?$page=3&$pageSize=10>; rel='next'",
+    );
 
     const first = await call('GET', `${collection}?$page=1`);
     expect(names(first.body)).toHaveLength(10);
@@ -449,7 +483,7 @@ describe('list queries', () => {
     "modifiedwithin('30', 'hours')",
     "modifiedwithin('1441', 'minutes')",
     "Name in ('a%ZZ')",
-    "Name in (a, b)",
+    'Name in (a, b)',
     "Name eq 'SEEDED'",
   ])('rejects the bad filter %s with 400', async (filter) => {
     const res = await call('GET', `${collection}?${new URLSearchParams({ $filter: filter })}`);
@@ -459,10 +493,28 @@ describe('list queries', () => {
 
   specTest('filtered, $select=Name, $includeMetadata and paged lists match the OpenAPI document', async () => {
     await call('POST', collection, { body: Array.from({ length: 12 }, (_, i) => http(`D${String(i + 1).padStart(2, '0')}`)) });
-    await expectConformingReply(call('GET', `${collection}?${new URLSearchParams({ $filter: "Name in ('SEEDED', 'D01')" })}`), 200, collection, 'get', 0);
+    await expectConformingReply(
+      call('GET', `${collection}?${new URLSearchParams({ $filter: "Name in ('SEEDED', 'D01')" })}`),
+      200,
+      collection,
+      'get',
+      0,
+    );
     await expectConformingReply(call('GET', `${collection}?$select=Name`), 200, collection, 'get', 1);
-    await expectConformingReply(call('GET', `${collection}?$includeMetadata=modification_time;etag&${new URLSearchParams({ $filter: "Name in ('SEEDED')" })}`), 200, collection, 'get', 0);
-    await expectConformingReply(call('GET', `${collection}?$page=2&$pageSize=10&$pageCount=true&$entityCount=true`), 200, collection, 'get', 0);
+    await expectConformingReply(
+      call('GET', `${collection}?$includeMetadata=modification_time;etag&${new URLSearchParams({ $filter: "Name in ('SEEDED')" })}`),
+      200,
+      collection,
+      'get',
+      0,
+    );
+    await expectConformingReply(
+      call('GET', `${collection}?$page=2&$pageSize=10&$pageCount=true&$entityCount=true`),
+      200,
+      collection,
+      'get',
+      0,
+    );
   });
 });
 
@@ -518,15 +570,25 @@ describe.each(['subaccount', 'instance'] as const)('fragments on %s level', (lev
   it('is merged by the find API when named in X-fragment-name', async () => {
     await call('POST', collection, { body: fragment });
     await call('POST', `/v1/${level}Destinations`, { body: http('WITH_FRAGMENT') });
-    const found = await call('GET', '/v1/destinations/WITH_FRAGMENT?$skipTokenRetrieval=true', { headers: { 'x-fragment-name': 'extra-headers' } });
+    const found = await call('GET', '/v1/destinations/WITH_FRAGMENT?$skipTokenRetrieval=true', {
+      headers: { 'x-fragment-name': 'extra-headers' },
+    });
     expect(found.status).toBe(200);
-    expect((found.body as { destinationConfiguration: Json }).destinationConfiguration).toMatchObject({ Description: 'from a fragment', FragmentName: 'extra-headers' });
+    expect((found.body as { destinationConfiguration: Json }).destinationConfiguration).toMatchObject({
+      Description: 'from a fragment',
+      FragmentName: 'extra-headers',
+    });
   });
 
   specTest('the list and a read match the OpenAPI document', async () => {
     await call('POST', collection, { body: fragment });
     await expectConformingReply(call('GET', collection), 200, '/v1/subaccountDestinationFragments', 'get');
-    await expectConformingReply(call('GET', `${collection}/extra-headers`), 200, '/v1/subaccountDestinationFragments/{fragment name}', 'get');
+    await expectConformingReply(
+      call('GET', `${collection}/extra-headers`),
+      200,
+      '/v1/subaccountDestinationFragments/{fragment name}',
+      'get',
+    );
   });
 });
 
@@ -554,7 +616,9 @@ describe.each(['subaccount', 'instance'] as const)('certificates on %s level', (
   });
 
   it('uploads several at once and lists, selects, pages and deletes them by an in-list filter', async () => {
-    const bulk = await call('POST', collection, { body: [cert('a.pem'), cert('our team\'s app.pem'), cert('workflow (new).pem'), { Name: 'broken.pem' }] });
+    const bulk = await call('POST', collection, {
+      body: [cert('a.pem'), cert("our team's app.pem"), cert('workflow (new).pem'), { Name: 'broken.pem' }],
+    });
     expect(bulk.status).toBe(207);
     const results = bulk.body as { name: string; status: number; cause?: string }[];
     expect(results.map((r) => r.status)).toEqual([201, 201, 201, 400]);
@@ -562,7 +626,11 @@ describe.each(['subaccount', 'instance'] as const)('certificates on %s level', (
 
     const list = await call('GET', collection);
     expect(names(list.body)).toEqual(['a.pem', "our team's app.pem", 'workflow (new).pem']);
-    expect((await call('GET', `${collection}?$select=Name`)).body).toEqual([{ Name: 'a.pem' }, { Name: "our team's app.pem" }, { Name: 'workflow (new).pem' }]);
+    expect((await call('GET', `${collection}?$select=Name`)).body).toEqual([
+      { Name: 'a.pem' },
+      { Name: "our team's app.pem" },
+      { Name: 'workflow (new).pem' },
+    ]);
     const paged = await call('GET', `${collection}?$page=2&$pageSize=2&$entityCount=true`);
     expect(names(paged.body)).toEqual(['workflow (new).pem']);
     expect(paged.headers.get('entity-count')).toBe('3');
@@ -589,7 +657,9 @@ describe.each(['subaccount', 'instance'] as const)('certificates on %s level', (
     const noContent = await call('POST', collection, { body: { Name: 'x.pem' } });
     expect(noContent.status).toBe(400);
     expect(errorMessage(noContent)).toMatch(/\bContent\b/);
-    const fake = await call('POST', collection, { body: { Name: 'x.pem', Content: Buffer.from('-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n').toString('base64') } });
+    const fake = await call('POST', collection, {
+      body: { Name: 'x.pem', Content: Buffer.from('-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n').toString('base64') },
+    });
     expect(fake.status).toBe(400);
     expect(errorMessage(fake)).toMatch(/\bContent\b/);
     expect((await call('GET', collection)).body).toEqual([]);
@@ -598,9 +668,18 @@ describe.each(['subaccount', 'instance'] as const)('certificates on %s level', (
   /** The emulator's TLS leaf and CA as a PEM chain and as PKCS#12 keystores (`password` '' = unprotected). */
   const tls = ensureTlsMaterial();
   const leaf = forge.pki.certificateFromPem(tls.certPem);
-  const chainPem = (): Json => ({ Name: 'chain.pem', Type: 'CERTIFICATE', Content: Buffer.from(tls.certPem + tls.caPem).toString('base64') });
+  const chainPem = (): Json => ({
+    Name: 'chain.pem',
+    Type: 'CERTIFICATE',
+    Content: Buffer.from(tls.certPem + tls.caPem).toString('base64'),
+  });
   const p12 = (name: string, password: string): Json => {
-    const asn1 = forge.pkcs12.toPkcs12Asn1(forge.pki.privateKeyFromPem(tls.keyPem), [leaf, forge.pki.certificateFromPem(tls.caPem)], password, { friendlyName: 'server', algorithm: '3des' });
+    const asn1 = forge.pkcs12.toPkcs12Asn1(
+      forge.pki.privateKeyFromPem(tls.keyPem),
+      [leaf, forge.pki.certificateFromPem(tls.caPem)],
+      password,
+      { friendlyName: 'server', algorithm: '3des' },
+    );
     return { Name: name, Type: 'CERTIFICATE', Content: forge.util.encode64(forge.asn1.toDer(asn1).getBytes()) };
   };
 
@@ -620,7 +699,9 @@ describe.each(['subaccount', 'instance'] as const)('certificates on %s level', (
 
     const keystore = await call('GET', `${collection}/server.p12/publicKeys`);
     expect(keystore.status).toBe(200);
-    expect(keystore.body).toEqual([{ Alias: 'server', Content: expect.stringContaining('-----BEGIN CERTIFICATE-----'), SubjectDN: leafDn }]);
+    expect(keystore.body).toEqual([
+      { Alias: 'server', Content: expect.stringContaining('-----BEGIN CERTIFICATE-----'), SubjectDN: leafDn },
+    ]);
 
     const locked = await call('GET', `${collection}/locked.p12/publicKeys`);
     expect(locked.status).toBe(400);
@@ -643,15 +724,28 @@ describe.each(['subaccount', 'instance'] as const)('certificates on %s level', (
     });
     const found = await call('GET', '/v1/destinations/MTLS');
     expect(found.status).toBe(200);
-    expect((found.body as { certificates: Json[] }).certificates).toEqual([{ Name: 'client.pem', Type: 'CERTIFICATE', Content: pem('client.pem') }]);
+    expect((found.body as { certificates: Json[] }).certificates).toEqual([
+      { Name: 'client.pem', Type: 'CERTIFICATE', Content: pem('client.pem') },
+    ]);
   });
 
   specTest('read, bulk upload, list, delete and public keys answers match the OpenAPI document', async () => {
     const specPath = '/v1/subaccountCertificates';
-    await expectConformingReply(call('POST', collection, { body: [cert('a.pem'), chainPem(), p12('server.p12', ''), { Name: 'broken.pem' }] }), 207, specPath, 'post');
+    await expectConformingReply(
+      call('POST', collection, { body: [cert('a.pem'), chainPem(), p12('server.p12', ''), { Name: 'broken.pem' }] }),
+      207,
+      specPath,
+      'post',
+    );
     await expectConformingReply(call('GET', `${collection}/a.pem`), 200, `${specPath}/{certificate name}`, 'get');
     await expectConformingReply(call('GET', collection), 200, specPath, 'get', 0);
-    for (const name of ['chain.pem', 'server.p12']) await expectConformingReply(call('GET', `${collection}/${name}/publicKeys`), 200, `${specPath}/{certificate name}/publicKeys`, 'get');
-    await expectConformingReply(call('DELETE', `${collection}?${new URLSearchParams({ $filter: "Name in ('a.pem', 'gone.pem')" })}`), 200, specPath, 'delete');
+    for (const name of ['chain.pem', 'server.p12'])
+      await expectConformingReply(call('GET', `${collection}/${name}/publicKeys`), 200, `${specPath}/{certificate name}/publicKeys`, 'get');
+    await expectConformingReply(
+      call('DELETE', `${collection}?${new URLSearchParams({ $filter: "Name in ('a.pem', 'gone.pem')" })}`),
+      200,
+      specPath,
+      'delete',
+    );
   });
 });

@@ -13,7 +13,14 @@ let providerToken: string;
 let subscriberToken: string;
 const subscriberZid = '22222222-3333-4444-8555-666666666666';
 
-const oauth = { Type: 'HTTP', URL: 'https://backend.example', ProxyType: 'Internet', tokenServiceURL: '{{services}}/oauth/token', clientId: 'backend-client', clientSecret: 'backend-secret' };
+const oauth = {
+  Type: 'HTTP',
+  URL: 'https://backend.example',
+  ProxyType: 'Internet',
+  tokenServiceURL: '{{services}}/oauth/token',
+  clientId: 'backend-client',
+  clientSecret: 'backend-secret',
+};
 
 beforeAll(async () => {
   emu = await startEmulator({
@@ -24,23 +31,59 @@ beforeAll(async () => {
           subdomain: 'provider',
           destinations: [
             { Name: 'NOAUTH', Type: 'HTTP', URL: 'https://a.example', Authentication: 'NoAuthentication', ProxyType: 'Internet' },
-            { Name: 'BASIC', Type: 'HTTP', URL: 'https://b.example', Authentication: 'BasicAuthentication', ProxyType: 'Internet', User: 'u', Password: 'p' },
+            {
+              Name: 'BASIC',
+              Type: 'HTTP',
+              URL: 'https://b.example',
+              Authentication: 'BasicAuthentication',
+              ProxyType: 'Internet',
+              User: 'u',
+              Password: 'p',
+            },
             { ...oauth, Name: 'CC', Authentication: 'OAuth2ClientCredentials' },
             { ...oauth, Name: 'CC_COMMON', Authentication: 'OAuth2ClientCredentials', tokenServiceURLType: 'Common' },
-            { ...oauth, Name: 'CC_HEADERS', Authentication: 'OAuth2ClientCredentials', 'tokenServiceURL.headers.x-custom': 'yes', 'tokenService.body.scope': 'backend!t2.Read', 'tokenService.addClientCredentialsInBody': 'false' },
+            {
+              ...oauth,
+              Name: 'CC_HEADERS',
+              Authentication: 'OAuth2ClientCredentials',
+              'tokenServiceURL.headers.x-custom': 'yes',
+              'tokenService.body.scope': 'backend!t2.Read',
+              'tokenService.addClientCredentialsInBody': 'false',
+            },
             { ...oauth, Name: 'PASSWORD', Authentication: 'OAuth2Password', User: 'alice', Password: 'alice-pw' },
             { ...oauth, Name: 'PASSWORD_WRONG', Authentication: 'OAuth2Password', User: 'alice', Password: 'nope' },
             { ...oauth, Name: 'UTE', Authentication: 'OAuth2UserTokenExchange' },
             { ...oauth, Name: 'REFRESH', Authentication: 'OAuth2RefreshToken' },
             { ...oauth, Name: 'UNREACHABLE', Authentication: 'OAuth2ClientCredentials', tokenServiceURL: 'http://127.0.0.1:9/oauth/token' },
-            { Name: 'CERT', Type: 'HTTP', URL: 'https://c.example', Authentication: 'ClientCertificateAuthentication', ProxyType: 'Internet', KeyStoreLocation: 'client.p12', KeyStorePassword: 'secret' },
+            {
+              Name: 'CERT',
+              Type: 'HTTP',
+              URL: 'https://c.example',
+              Authentication: 'ClientCertificateAuthentication',
+              ProxyType: 'Internet',
+              KeyStoreLocation: 'client.p12',
+              KeyStorePassword: 'secret',
+            },
           ],
           fragments: [{ FragmentName: 'frag-a', URL: 'https://fragment.example', 'URL.headers.x-from': 'frag-a' }],
           certificates: [{ Name: 'client.p12', Type: 'CERTIFICATE', Content: 'MIIB' }],
         },
-        { subdomain: 'subscriber1', zid: subscriberZid, destinations: [{ Name: 'ONLY_SUB', Type: 'HTTP', URL: 'https://s.example', Authentication: 'NoAuthentication', ProxyType: 'Internet' }] },
+        {
+          subdomain: 'subscriber1',
+          zid: subscriberZid,
+          destinations: [
+            { Name: 'ONLY_SUB', Type: 'HTTP', URL: 'https://s.example', Authentication: 'NoAuthentication', ProxyType: 'Internet' },
+          ],
+        },
       ],
-      clients: [{ clientid: 'backend-client', clientsecret: 'backend-secret', xsappname: 'backend!t2', authorities: ['backend!t2.Read', 'backend!t2.Write'] }],
+      clients: [
+        {
+          clientid: 'backend-client',
+          clientsecret: 'backend-secret',
+          xsappname: 'backend!t2',
+          authorities: ['backend!t2.Read', 'backend!t2.Write'],
+        },
+      ],
       users: [{ name: 'alice', password: 'alice-pw' }],
     },
   });
@@ -50,8 +93,14 @@ beforeAll(async () => {
 
 afterAll(() => emu?.stop());
 
-async function find(name: string, headers: Record<string, string> = {}, query = ''): Promise<{ status: number; body: Record<string, unknown>; etag: string | null }> {
-  const res = await fetch(`${emu.urls.services}/destination-configuration/v1/destinations/${encodeURIComponent(name)}${query}`, { headers: { authorization: `Bearer ${providerToken}`, ...headers } });
+async function find(
+  name: string,
+  headers: Record<string, string> = {},
+  query = '',
+): Promise<{ status: number; body: Record<string, unknown>; etag: string | null }> {
+  const res = await fetch(`${emu.urls.services}/destination-configuration/v1/destinations/${encodeURIComponent(name)}${query}`, {
+    headers: { authorization: `Bearer ${providerToken}`, ...headers },
+  });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : {}, etag: res.headers.get('etag') };
 }
@@ -83,7 +132,9 @@ describe('find a destination', () => {
   });
 
   it('separates tenants: a subscriber token sees the subscriber subaccount only', async () => {
-    const res = await fetch(`${emu.urls.services}/destination-configuration/v1/destinations/ONLY_SUB`, { headers: { authorization: `Bearer ${subscriberToken}` } });
+    const res = await fetch(`${emu.urls.services}/destination-configuration/v1/destinations/ONLY_SUB`, {
+      headers: { authorization: `Bearer ${subscriberToken}` },
+    });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { owner: { SubaccountId: string } }).owner.SubaccountId).toBe(subscriberZid);
     expect((await find('ONLY_SUB')).status).toBe(404);
@@ -150,7 +201,13 @@ describe('find a destination', () => {
   });
 
   it('OAuth2RefreshToken: uses X-refresh-token', async () => {
-    const login = await postForm(`${emu.urls.services}/oauth/token`, { grant_type: 'password', username: 'alice', password: 'alice-pw', client_id: 'backend-client', client_secret: 'backend-secret' });
+    const login = await postForm(`${emu.urls.services}/oauth/token`, {
+      grant_type: 'password',
+      username: 'alice',
+      password: 'alice-pw',
+      client_id: 'backend-client',
+      client_secret: 'backend-secret',
+    });
     const { refresh_token } = (await login.json()) as { refresh_token: string };
     const [token] = tokensOf((await find('REFRESH', { 'x-refresh-token': refresh_token })).body);
     expect(decodeJwt(token.value)).toMatchObject({ user_name: 'alice', grant_type: 'refresh_token' });
@@ -171,7 +228,12 @@ describe('find a destination', () => {
 
   it('merges a fragment named in X-fragment-name; a missing one is 404 unless optional', async () => {
     const merged = await find('NOAUTH', { 'x-fragment-name': 'frag-a' });
-    expect(merged.body.destinationConfiguration).toMatchObject({ Name: 'NOAUTH', URL: 'https://fragment.example', 'URL.headers.x-from': 'frag-a', FragmentName: 'frag-a' });
+    expect(merged.body.destinationConfiguration).toMatchObject({
+      Name: 'NOAUTH',
+      URL: 'https://fragment.example',
+      'URL.headers.x-from': 'frag-a',
+      FragmentName: 'frag-a',
+    });
     expect((await find('NOAUTH', { 'x-fragment-name': 'nope' })).status).toBe(404);
     const optional = await find('NOAUTH', { 'x-fragment-name': 'nope', 'x-fragment-optional': 'true' });
     expect(optional.status).toBe(200);

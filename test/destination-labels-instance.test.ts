@@ -58,16 +58,44 @@ describe('labels on instance-level fragments and certificates', () => {
   ] as const) {
     it(`${kind}: start empty, PUT replaces, PATCH ADD merges and DELETE removes, and a later request sees it`, async () => {
       expect(await labels(path)).toEqual({ status: 200, body: [] });
-      expect(await labels(path, 'PUT', [{ key: 'env', values: ['qa', 'eu'] }, { key: 'team', values: ['a'] }])).toEqual({ status: 200, body: [{ key: 'env', values: ['qa', 'eu'] }, { key: 'team', values: ['a'] }] });
+      expect(
+        await labels(path, 'PUT', [
+          { key: 'env', values: ['qa', 'eu'] },
+          { key: 'team', values: ['a'] },
+        ]),
+      ).toEqual({
+        status: 200,
+        body: [
+          { key: 'env', values: ['qa', 'eu'] },
+          { key: 'team', values: ['a'] },
+        ],
+      });
       await labels(path, 'PATCH', { action: 'ADD', labels: [{ key: 'env', values: ['us'] }] });
-      await labels(path, 'PATCH', { action: 'DELETE', labels: [{ key: 'env', values: ['eu'] }, { key: 'team', values: [] }] });
+      await labels(path, 'PATCH', {
+        action: 'DELETE',
+        labels: [
+          { key: 'env', values: ['eu'] },
+          { key: 'team', values: [] },
+        ],
+      });
       expect(await labels(path)).toEqual({ status: 200, body: [{ key: 'env', values: ['qa', 'us'] }] });
     });
 
     it(`${kind}: a bad body is a 400 naming the field and changes nothing`, async () => {
       await labels(path, 'PUT', [{ key: 'env', values: ['qa'] }]);
-      expect(await labels(path, 'PUT', [{ key: 'env', values: [1] }])).toEqual({ status: 400, body: { ErrorMessage: 'body[0].values must be an array of strings' } });
-      expect((await labels(path, 'PUT', Array.from({ length: 11 }, (_, i) => ({ key: `k${i}`, values: [] })))).status).toBe(400);
+      expect(await labels(path, 'PUT', [{ key: 'env', values: [1] }])).toEqual({
+        status: 400,
+        body: { ErrorMessage: 'body[0].values must be an array of strings' },
+      });
+      expect(
+        (
+          await labels(
+            path,
+            'PUT',
+            Array.from({ length: 11 }, (_, i) => ({ key: `k${i}`, values: [] })),
+          )
+        ).status,
+      ).toBe(400);
       expect(await labels(path)).toEqual({ status: 200, body: [{ key: 'env', values: ['qa'] }] });
     });
   }
@@ -84,7 +112,9 @@ describe('labels on instance-level fragments and certificates', () => {
   it("filter the instance certificate list with Label['k'] HAS (...)", async () => {
     await labels('instanceCertificates/c1.pem', 'PUT', [{ key: 'use', values: ['mtls'] }]);
     await labels('instanceCertificates/c2.pem', 'PUT', [{ key: 'use', values: ['saml'] }]);
-    const res = await fetch(`${v1()}/instanceCertificates?$filter=${encodeURIComponent("Label['use'] HAS ('mtls')")}`, { headers: { authorization: `Bearer ${token}` } });
+    const res = await fetch(`${v1()}/instanceCertificates?$filter=${encodeURIComponent("Label['use'] HAS ('mtls')")}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { Name: string }[]).map((c) => c.Name)).toEqual(['c1.pem']);
   });
@@ -98,7 +128,10 @@ describe('labels on instance-level fragments and certificates', () => {
     await labels('instanceCertificates/c1.pem', 'PUT', [{ key: 'k', values: ['v'] }]);
     emu.reset();
     expect((await labels('instanceCertificates/c1.pem')).status).toBe(404);
-    expect((await send('POST', 'instanceCertificates', { Name: 'c1.pem', Attributes: { CN: 'c1', Validity: { TimeUnit: 'DAYS', Value: 1 } } })).status).toBe(201);
+    expect(
+      (await send('POST', 'instanceCertificates', { Name: 'c1.pem', Attributes: { CN: 'c1', Validity: { TimeUnit: 'DAYS', Value: 1 } } }))
+        .status,
+    ).toBe(201);
     expect((await labels('instanceCertificates/c1.pem')).body).toEqual([]);
   });
 });

@@ -16,7 +16,14 @@ let provider: { zid: string; subaccountId: string };
 let subscriber: { zid: string; subaccountId: string };
 let instanceId: string;
 
-const dest = (name: string, url: string, extra: Record<string, string> = {}): Record<string, string> => ({ Name: name, Type: 'HTTP', URL: url, Authentication: 'NoAuthentication', ProxyType: 'Internet', ...extra });
+const dest = (name: string, url: string, extra: Record<string, string> = {}): Record<string, string> => ({
+  Name: name,
+  Type: 'HTTP',
+  URL: url,
+  Authentication: 'NoAuthentication',
+  ProxyType: 'Internet',
+  ...extra,
+});
 
 beforeAll(async () => {
   emu = await startEmulator({
@@ -29,10 +36,20 @@ beforeAll(async () => {
           destinations: [
             dest('SUB_ONLY', 'https://subaccount.example', { Authentication: 'BasicAuthentication', User: 'u', Password: 'secret' }),
             dest('BOTH', 'https://both-subaccount.example'),
-            dest('CERT', 'https://cert.example', { Authentication: 'ClientCertificateAuthentication', KeyStoreLocation: 'shared.pem', KeyStorePassword: 'pw' }),
+            dest('CERT', 'https://cert.example', {
+              Authentication: 'ClientCertificateAuthentication',
+              KeyStoreLocation: 'shared.pem',
+              KeyStorePassword: 'pw',
+            }),
           ],
           fragments: [{ FragmentName: 'frag-sub', 'URL.headers.from': 'subaccount' }],
-          certificates: [{ Name: 'shared.pem', Type: 'CERTIFICATE', Content: Buffer.from('-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n').toString('base64') }],
+          certificates: [
+            {
+              Name: 'shared.pem',
+              Type: 'CERTIFICATE',
+              Content: Buffer.from('-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n').toString('base64'),
+            },
+          ],
           instances: {
             'my-destination': {
               destinations: [dest('BOTH', 'https://both-instance.example'), dest('INST_ONLY', 'https://instance.example')],
@@ -60,7 +77,10 @@ interface Reply {
   body: { destinationConfiguration: Record<string, unknown>; certificates?: { Name: string }[]; owner?: unknown; ErrorMessage?: string };
 }
 
-async function call(path: string, options: { token?: string; headers?: Record<string, string>; method?: string; body?: string } = {}): Promise<Reply> {
+async function call(
+  path: string,
+  options: { token?: string; headers?: Record<string, string>; method?: string; body?: string } = {},
+): Promise<Reply> {
   const res = await fetch(`${emu.urls.services}/destination-configuration${path}`, {
     method: options.method ?? 'GET',
     headers: { authorization: `Bearer ${options.token ?? providerToken}`, ...options.headers },
@@ -95,13 +115,18 @@ describe('v2 consume: levels', () => {
     expect((await call('/v2/destinations/SUB_ONLY@subaccount', { token: subscriberToken })).status).toBe(404);
     const fromProvider = await call('/v2/destinations/SUB_ONLY@provider_subaccount?$includeMetadata=owner', { token: subscriberToken });
     expect(fromProvider.status).toBe(200);
-    expect((fromProvider.body.destinationConfiguration.$metadata as { owner: { destinations: unknown[] } }).owner.destinations).toEqual([{ Name: 'SUB_ONLY', SubaccountId: provider.subaccountId, InstanceId: null }]);
+    expect((fromProvider.body.destinationConfiguration.$metadata as { owner: { destinations: unknown[] } }).owner.destinations).toEqual([
+      { Name: 'SUB_ONLY', SubaccountId: provider.subaccountId, InstanceId: null },
+    ]);
     expect((await call('/v2/destinations/INST_ONLY@provider_instance', { token: subscriberToken })).status).toBe(200);
     expect((await call('/v2/destinations/SUBSCRIBER_DEST@subaccount', { token: subscriberToken })).status).toBe(200);
   });
 
   it('a subscriber may not mix its subaccount level with another level in one request', async () => {
-    const found = await call('/v2/destinations/SUBSCRIBER_DEST@subaccount', { token: subscriberToken, headers: { 'X-fragment-name': 'frag-inst@provider_instance' } });
+    const found = await call('/v2/destinations/SUBSCRIBER_DEST@subaccount', {
+      token: subscriberToken,
+      headers: { 'X-fragment-name': 'frag-inst@provider_instance' },
+    });
     expect(found.status).toBe(400);
     expect(found.body.ErrorMessage).toMatch(/may not combine the subaccount level/);
   });
@@ -110,7 +135,10 @@ describe('v2 consume: levels', () => {
 describe('v2 consume: fragments, metadata, credentials, ETags', () => {
   it('takes the fragment from the destination level by default and from name@level when given', async () => {
     const own = await call('/v2/destinations/BOTH', { headers: { 'X-fragment-name': 'frag-inst' } });
-    expect([own.body.destinationConfiguration['URL.headers.from'], own.body.destinationConfiguration.FragmentName]).toEqual(['instance', 'frag-inst']);
+    expect([own.body.destinationConfiguration['URL.headers.from'], own.body.destinationConfiguration.FragmentName]).toEqual([
+      'instance',
+      'frag-inst',
+    ]);
     expect((await call('/v2/destinations/BOTH', { headers: { 'X-fragment-name': 'frag-sub' } })).status).toBe(404);
     const other = await call('/v2/destinations/BOTH', { headers: { 'X-fragment-name': 'frag-sub@subaccount' } });
     expect(other.body.destinationConfiguration['URL.headers.from']).toBe('subaccount');
@@ -150,7 +178,11 @@ describe('v2 consume: fragments, metadata, credentials, ETags', () => {
     const byDefault = await call('/v2/destinations/BOTH');
     expect(byDefault.status).toBe(200);
     expectSpecConform(consumeSpec, byDefault.body);
-    for (const path of ['/v2/destinations/BOTH@subaccount', '/v2/destinations/SUB_ONLY@subaccount?$skipCredentials=true', '/v2/destinations/CERT@subaccount?$includeMetadata=owner']) {
+    for (const path of [
+      '/v2/destinations/BOTH@subaccount',
+      '/v2/destinations/SUB_ONLY@subaccount?$skipCredentials=true',
+      '/v2/destinations/CERT@subaccount?$includeMetadata=owner',
+    ]) {
       const found = await call(path);
       expect(found.status).toBe(200);
       expectSpecConform(consumeLevelSpec, found.body);
@@ -159,14 +191,17 @@ describe('v2 consume: fragments, metadata, credentials, ETags', () => {
 });
 
 describe('subaccount trust certificate (/v1/saml2Metadata)', () => {
-  const pemOf = async (path: string, method = 'GET'): Promise<string> => ((await call(path, { method })).body as unknown as { certificate: string }).certificate;
+  const pemOf = async (path: string, method = 'GET'): Promise<string> =>
+    ((await call(path, { method })).body as unknown as { certificate: string }).certificate;
 
   it('serves a stable PEM certificate per subaccount, named after it, and IdP metadata containing it', async () => {
     const reply = await call('/v1/saml2Metadata/certificate');
     const pem = (reply.body as unknown as { certificate: string }).certificate;
     expect(new X509Certificate(pem).subject).toContain(`CN=${provider.subaccountId}`);
     expect(await pemOf('/v1/saml2Metadata/certificate')).toBe(pem);
-    expect(new X509Certificate(await pemOf('/v1/saml2Metadata/certificate')).publicKey.equals(new X509Certificate(pem).publicKey)).toBe(true);
+    expect(new X509Certificate(await pemOf('/v1/saml2Metadata/certificate')).publicKey.equals(new X509Certificate(pem).publicKey)).toBe(
+      true,
+    );
     const metadata = (await call('/v1/saml2Metadata')).body as unknown as { idpMetadata: string };
     const xml = Buffer.from(metadata.idpMetadata, 'base64').toString('utf8');
     expect(xml).toContain('entityID="https://provider.');
@@ -183,7 +218,10 @@ describe('subaccount trust certificate (/v1/saml2Metadata)', () => {
     const renewed = await pemOf('/v1/saml2Metadata/certificate', 'POST');
     expect(renewed).not.toBe(before);
     expect(await pemOf('/v1/saml2Metadata/certificate')).toBe(renewed);
-    expect((await call('/v1/saml2Metadata/certificate', { method: 'POST', body: '{"x":1}', headers: { 'content-type': 'application/json' } })).status).toBe(400);
+    expect(
+      (await call('/v1/saml2Metadata/certificate', { method: 'POST', body: '{"x":1}', headers: { 'content-type': 'application/json' } }))
+        .status,
+    ).toBe(400);
     emu.reset();
     expect(await pemOf('/v1/saml2Metadata/certificate')).toBe(before);
   });
@@ -193,7 +231,10 @@ describe('subaccount trust certificate (/v1/saml2Metadata)', () => {
     expect((await call('/v1/saml2Metadata/rotateCertificate', { method: 'POST' })).status).toBe(404);
     const active = await pemOf('/v1/saml2Metadata/certificate');
     const passive = await pemOf('/v1/saml2Metadata/certificate/passive', 'POST');
-    const rotated = (await call('/v1/saml2Metadata/rotateCertificate', { method: 'POST' })).body as unknown as { activeCertificate: string; passiveCertificate: string };
+    const rotated = (await call('/v1/saml2Metadata/rotateCertificate', { method: 'POST' })).body as unknown as {
+      activeCertificate: string;
+      passiveCertificate: string;
+    };
     expect([rotated.activeCertificate, rotated.passiveCertificate]).toEqual([passive, active]);
     const deleted = await call('/v1/saml2Metadata/certificate/passive', { method: 'DELETE' });
     expect([deleted.status, deleted.body]).toEqual([200, { Count: 1 }]);
@@ -201,7 +242,10 @@ describe('subaccount trust certificate (/v1/saml2Metadata)', () => {
   });
 
   it('DELETE /maintenance/v1/caches/ias answers 200', async () => {
-    const res = await fetch(`${emu.urls.services}/destination-configuration/maintenance/v1/caches/ias`, { method: 'DELETE', headers: { authorization: `Bearer ${providerToken}` } });
+    const res = await fetch(`${emu.urls.services}/destination-configuration/maintenance/v1/caches/ias`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${providerToken}` },
+    });
     expect(res.status).toBe(200);
   });
 

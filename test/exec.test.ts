@@ -61,13 +61,20 @@ describe('btp-emulator exec', () => {
   });
 
   it('runs a single command string through the shell, with the env set', async () => {
-    const result = await runCli(['exec', '--port', '0', '--', 'test -n "$VCAP_SERVICES" && test -f "$NODE_EXTRA_CA_CERTS" && echo "url=$BTP_EMULATOR_URL" && exit 4']);
+    const result = await runCli([
+      'exec',
+      '--port',
+      '0',
+      '--',
+      'test -n "$VCAP_SERVICES" && test -f "$NODE_EXTRA_CA_CERTS" && echo "url=$BTP_EMULATOR_URL" && exit 4',
+    ]);
     expect(result.code).toBe(4);
     expect(result.stdout).toMatch(/url=http:\/\/localhost:\d+\/_emulator/);
   });
 
   it('passes SIGTERM on to the command and exits with its code', async () => {
-    const script = "process.on('SIGTERM', () => { console.log('child got SIGTERM'); process.exit(7); }); console.log('child ready'); setInterval(() => {}, 1000);";
+    const script =
+      "process.on('SIGTERM', () => { console.log('child got SIGTERM'); process.exit(7); }); console.log('child ready'); setInterval(() => {}, 1000);";
     const child = cli(['exec', '--port', '0', '--', process.execPath, '-e', script]);
     const done = finished(child);
     await new Promise<void>((resolve, reject) => {
@@ -94,7 +101,10 @@ describe('btp-emulator exec', () => {
   it.each([
     [['exec', '--port', '0'], /exec needs a command after "--"/],
     [['exec', '--port', '0', '--tenant', 'provider', '--', 'true'], /--tenant selects the tenant of the --user token/],
-    [['exec', '--port', '0', '--user', 'alice', '--tenant', 'nowhere', '--', 'true'], /--tenant "nowhere" is not a tenant of the scenario \(provider, subscriber1\)/],
+    [
+      ['exec', '--port', '0', '--user', 'alice', '--tenant', 'nowhere', '--', 'true'],
+      /--tenant "nowhere" is not a tenant of the scenario \(provider, subscriber1\)/,
+    ],
     [['exec', '--port', 'x', '--', 'true'], /--port must be a port number/],
   ])('usage errors exit 2: %j', async (args, message) => {
     const result = await runCli(args);

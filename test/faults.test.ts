@@ -60,17 +60,34 @@ const lookups = (name: string) => emu.journal({ service: 'destination', destinat
 
 describe('control API: /_emulator/faults', () => {
   it('adds (201 with id), lists, reads, removes (204, then 404) and clears; a bad body names the field and changes nothing', async () => {
-    const created = (await addFault({ id: 'slow-dest', target: { service: 'destination', destination: 'X' }, effect: { latencyMs: 5 }, times: 2 })) as Record<string, unknown>;
-    expect(created).toMatchObject({ id: 'slow-dest', target: { service: 'destination', destination: 'X' }, effect: { latencyMs: 5 }, times: 2, remaining: 2, hits: 0 });
+    const created = (await addFault({
+      id: 'slow-dest',
+      target: { service: 'destination', destination: 'X' },
+      effect: { latencyMs: 5 },
+      times: 2,
+    })) as Record<string, unknown>;
+    expect(created).toMatchObject({
+      id: 'slow-dest',
+      target: { service: 'destination', destination: 'X' },
+      effect: { latencyMs: 5 },
+      times: 2,
+      remaining: 2,
+      hits: 0,
+    });
     const generated = await addFault({ target: { service: 'xsuaa', method: 'post' }, effect: { status: 503 } });
     expect(generated.id).toMatch(/^fault-\d+$/);
 
-    const bad = await control('/faults', { method: 'POST', body: JSON.stringify({ target: { service: 'backend', destination: 'X' }, effect: { status: 200 } }) });
+    const bad = await control('/faults', {
+      method: 'POST',
+      body: JSON.stringify({ target: { service: 'backend', destination: 'X' }, effect: { status: 200 } }),
+    });
     expect(bad.status).toBe(400);
     const problem = (await bad.json()) as { issues: { path: string; message: string }[] };
     expect(problem.issues.map((i) => i.path).sort()).toEqual(['effect.status', 'target.destination']);
     expect((await control('/faults', { method: 'POST', body: '{"effect":{"drop":true,"status":500}}' })).status).toBe(400);
-    expect((await control('/faults', { method: 'POST', body: '{"effect":{"tokenValidity":5},"target":{"service":"destination"}}' })).status).toBe(400);
+    expect(
+      (await control('/faults', { method: 'POST', body: '{"effect":{"tokenValidity":5},"target":{"service":"destination"}}' })).status,
+    ).toBe(400);
     expect((await control('/faults', { method: 'POST', body: 'not json' })).status).toBe(400);
 
     const list = (await (await control('/faults')).json()) as { faults: { id: string; target: { method?: string } }[] };
@@ -116,7 +133,12 @@ describe('the SAP Cloud SDK against faults', () => {
   it('retry: the lookup with token retrieval answering 503 once is retried and succeeds; without retry it fails', async () => {
     // For an OAuth destination the SDK looks up twice: a search ($skipTokenRetrieval=true, never retried), then the
     // lookup that fetches the token (retried with `retry: true`). skip: 1 lets the search through.
-    const fault = await addFault({ target: { service: 'destination', destination: 'BACKEND_OAUTH' }, effect: { status: 503 }, skip: 1, times: 1 });
+    const fault = await addFault({
+      target: { service: 'destination', destination: 'BACKEND_OAUTH' },
+      effect: { status: 503 },
+      skip: 1,
+      times: 1,
+    });
     const destination = await getDestination({ destinationName: 'BACKEND_OAUTH', useCache: false, retry: true });
     expect(destination?.authTokens?.[0]).toMatchObject({ type: 'Bearer', error: null });
     expect(lookups('BACKEND_OAUTH').map((e) => [e.path.includes('skipTokenRetrieval'), e.status, e.fault, e.faultEffect])).toEqual([
@@ -140,7 +162,11 @@ describe('the SAP Cloud SDK against faults', () => {
 
   it("retry: the destination's token service failing once leaves an error in authTokens; the SDK looks up again and gets a token", async () => {
     // Only the destination's own client (backend-client): the SDK's service token for the Destination Service is not touched.
-    const fault = await addFault({ target: { service: 'xsuaa', clientId: 'backend-client', path: '/oauth/token' }, effect: { status: 503 }, times: 1 });
+    const fault = await addFault({
+      target: { service: 'xsuaa', clientId: 'backend-client', path: '/oauth/token' },
+      effect: { status: 503 },
+      times: 1,
+    });
     const destination = await getDestination({ destinationName: 'BACKEND_OAUTH', useCache: false, retry: true });
     expect(destination?.authTokens?.[0]).toMatchObject({ type: 'Bearer', error: null });
     const tokenCalls = emu.journal({ service: 'xsuaa' }).filter((e) => e.clientId === 'backend-client' || e.fault === fault.id);
@@ -168,7 +194,8 @@ describe('the SAP Cloud SDK against faults', () => {
 
   it('circuit breaker: after 10 failed lookups of a destination the SDK stops calling the Destination Service; it stays open after the fault is gone', async () => {
     const fault = await addFault({ target: { service: 'destination', destination: 'BACKEND_BASIC' }, effect: { status: 503 } });
-    for (let i = 0; i < 10; i++) expect(rootCause(await failure(getDestination({ destinationName: 'BACKEND_BASIC', useCache: false }))).response?.status).toBe(503);
+    for (let i = 0; i < 10; i++)
+      expect(rootCause(await failure(getDestination({ destinationName: 'BACKEND_BASIC', useCache: false }))).response?.status).toBe(503);
     expect(lookups('BACKEND_BASIC')).toHaveLength(10);
     expect(lookups('BACKEND_BASIC').every((e) => e.fault === fault.id && e.status === 503)).toBe(true);
 
@@ -182,8 +209,15 @@ describe('the SAP Cloud SDK against faults', () => {
   });
 
   it('retry through the connectivity proxy: an on-prem route answering 503 once is retried and succeeds', async () => {
-    const fault = await addFault({ target: { service: 'backend', path: '/sap/bc/flaky', method: 'GET' }, effect: { status: 503, body: 'busy' }, times: 1 });
-    const res = await executeHttpRequest({ destinationName: 'ONPREM_BASIC', useCache: false }, { method: 'get', url: '/sap/bc/flaky', middleware: resilience({ retry: true, circuitBreaker: false }) });
+    const fault = await addFault({
+      target: { service: 'backend', path: '/sap/bc/flaky', method: 'GET' },
+      effect: { status: 503, body: 'busy' },
+      times: 1,
+    });
+    const res = await executeHttpRequest(
+      { destinationName: 'ONPREM_BASIC', useCache: false },
+      { method: 'get', url: '/sap/bc/flaky', middleware: resilience({ retry: true, circuitBreaker: false }) },
+    );
     expect(res.status).toBe(200);
     expect((res.data as EchoBody).path).toBe('/sap/bc/flaky');
     const backend = emu.journal({ service: 'backend' });
@@ -197,7 +231,11 @@ describe('the SAP Cloud SDK against faults', () => {
   it('429: the SDK does not retry a rate-limited route (4xx) and sees Retry-After', async () => {
     emu.clock({ action: 'freeze' }); // Retry-After counts on the emulator clock: frozen, it is exactly the window (beforeEach returns to real time)
     await addFault({ target: { service: 'backend', path: '/limited' }, effect: { rateLimit: { limit: 1, windowMs: 30_000 } } });
-    const call = () => executeHttpRequest({ destinationName: 'BACKEND_NOAUTH', useCache: false }, { method: 'get', url: '/limited', middleware: resilience({ retry: true, circuitBreaker: false }) });
+    const call = () =>
+      executeHttpRequest(
+        { destinationName: 'BACKEND_NOAUTH', useCache: false },
+        { method: 'get', url: '/limited', middleware: resilience({ retry: true, circuitBreaker: false }) },
+      );
     expect((await call()).status).toBe(200);
     const limited = rootCause(await failure(call()));
     expect(limited.response?.status).toBe(429);
@@ -218,11 +256,19 @@ describe('each fault kind as a plain client sees it', () => {
 
     await addFault({ target: { service: 'destination', destination: 'BACKEND_NOAUTH' }, effect: { latencyMs: 250 } });
     const t0 = performance.now();
-    const res = await fetch(`${emu.urls.services}/destination-configuration/v1/destinations/BACKEND_NOAUTH`, { headers: { authorization: `Bearer ${token}` } });
+    const res = await fetch(`${emu.urls.services}/destination-configuration/v1/destinations/BACKEND_NOAUTH`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(res.status).toBe(200);
     expect(performance.now() - t0).toBeGreaterThanOrEqual(240);
     // Another destination is not slowed: its lookup met no fault (the journal says which fault delayed a request).
-    expect((await fetch(`${emu.urls.services}/destination-configuration/v1/destinations/BACKEND_BASIC`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    expect(
+      (
+        await fetch(`${emu.urls.services}/destination-configuration/v1/destinations/BACKEND_BASIC`, {
+          headers: { authorization: `Bearer ${token}` },
+        })
+      ).status,
+    ).toBe(200);
     const unfaulted = lookups('BACKEND_BASIC').at(-1)!;
     expect(unfaulted.status).toBe(200);
     expect(unfaulted.fault).toBeUndefined();
@@ -245,9 +291,13 @@ describe('each fault kind as a plain client sees it', () => {
 
   it('drop on the backend: the SDK call fails without a response; through the proxy the client gets 502', async () => {
     await addFault({ target: { service: 'backend', path: '/gone' }, effect: { drop: true } });
-    const direct = rootCause(await failure(executeHttpRequest({ destinationName: 'BACKEND_NOAUTH', useCache: false }, { method: 'get', url: '/gone' })));
+    const direct = rootCause(
+      await failure(executeHttpRequest({ destinationName: 'BACKEND_NOAUTH', useCache: false }, { method: 'get', url: '/gone' })),
+    );
     expect(direct.response).toBeUndefined();
-    const proxied = rootCause(await failure(executeHttpRequest({ destinationName: 'ONPREM_BASIC', useCache: false }, { method: 'get', url: '/gone' })));
+    const proxied = rootCause(
+      await failure(executeHttpRequest({ destinationName: 'ONPREM_BASIC', useCache: false }, { method: 'get', url: '/gone' })),
+    );
     expect(proxied.response?.status).toBe(502);
     expect(emu.journal({ service: 'backend' }).map((e) => [e.status, e.faultEffect])).toEqual([
       [0, 'drop'],
@@ -258,17 +308,33 @@ describe('each fault kind as a plain client sees it', () => {
 
   it('drop on the proxy: the connection closes before any answer', async () => {
     const fault = await addFault({ target: { service: 'connectivity-proxy', locationId: 'LOC1' }, effect: { drop: true } });
-    const err = rootCause(await failure(executeHttpRequest({ destinationName: 'ONPREM_LOC1', useCache: false }, { method: 'get', url: '/x' })));
+    const err = rootCause(
+      await failure(executeHttpRequest({ destinationName: 'ONPREM_LOC1', useCache: false }, { method: 'get', url: '/x' })),
+    );
     expect(err.response).toBeUndefined();
-    expect(emu.journal({ service: 'connectivity-proxy' }).at(-1)).toMatchObject({ status: 0, check: 'fault', fault: fault.id, faultEffect: 'drop', locationId: 'LOC1' });
+    expect(emu.journal({ service: 'connectivity-proxy' }).at(-1)).toMatchObject({
+      status: 0,
+      check: 'fault',
+      fault: fault.id,
+      faultEffect: 'drop',
+      locationId: 'LOC1',
+    });
     // The default location is not affected.
     expect((await executeHttpRequest({ destinationName: 'ONPREM_BASIC', useCache: false }, { method: 'get', url: '/x' })).status).toBe(200);
   });
 
   it('429 on the token endpoint: the window budget, then 429 with Retry-After until the window (emulator clock) has passed', async () => {
     const creds = binding(emu, 'xsuaa');
-    const fault = await addFault({ target: { service: 'xsuaa', path: '/oauth/token' }, effect: { rateLimit: { limit: 2, windowMs: 60_000 } } });
-    const token = () => postForm(`${emu.urls.services}/oauth/token`, { grant_type: 'client_credentials', client_id: creds.clientid, client_secret: creds.clientsecret });
+    const fault = await addFault({
+      target: { service: 'xsuaa', path: '/oauth/token' },
+      effect: { rateLimit: { limit: 2, windowMs: 60_000 } },
+    });
+    const token = () =>
+      postForm(`${emu.urls.services}/oauth/token`, {
+        grant_type: 'client_credentials',
+        client_id: creds.clientid,
+        client_secret: creds.clientsecret,
+      });
     expect((await token()).status).toBe(200);
     expect((await token()).status).toBe(200);
     const limited = await token();
@@ -291,16 +357,28 @@ describe('each fault kind as a plain client sees it', () => {
   it('tokens that expire early: expires_in and exp are shortened, the token is validly signed, and is refused once expired', async () => {
     const fault = await addFault({ target: { service: 'xsuaa' }, effect: { tokenValidity: 5 } });
     const creds = binding(emu, 'destination');
-    const res = await postForm(`${emu.urls.services}/oauth/token`, { grant_type: 'client_credentials', client_id: creds.clientid, client_secret: creds.clientsecret });
+    const res = await postForm(`${emu.urls.services}/oauth/token`, {
+      grant_type: 'client_credentials',
+      client_id: creds.clientid,
+      client_secret: creds.clientsecret,
+    });
     const body = (await res.json()) as { access_token: string; expires_in: number };
     expect(body.expires_in).toBe(4);
     const claims = decodeJwt(body.access_token);
     expect(claims.exp! - claims.iat!).toBe(5);
     const jwks = createRemoteJWKSet(new URL(`${emu.urls.services}/token_keys`));
     await jwtVerify(body.access_token, jwks, { currentDate: new Date(claims.iat! * 1000) });
-    expect(emu.journal({ service: 'xsuaa' }).find((e) => e.path === '/oauth/token')).toMatchObject({ status: 200, fault: fault.id, faultEffect: 'tokenValidity', issuedJti: claims.jti });
+    expect(emu.journal({ service: 'xsuaa' }).find((e) => e.path === '/oauth/token')).toMatchObject({
+      status: 200,
+      fault: fault.id,
+      faultEffect: 'tokenValidity',
+      issuedJti: claims.jti,
+    });
 
-    const lookup = () => fetch(`${emu.urls.services}/destination-configuration/v1/destinations/BACKEND_NOAUTH`, { headers: { authorization: `Bearer ${body.access_token}` } });
+    const lookup = () =>
+      fetch(`${emu.urls.services}/destination-configuration/v1/destinations/BACKEND_NOAUTH`, {
+        headers: { authorization: `Bearer ${body.access_token}` },
+      });
     emu.clock({ action: 'freeze', at: new Date(claims.iat! * 1000).toISOString() });
     expect((await lookup()).status).toBe(200);
     emu.clock({ action: 'advance', by: '6s' });
@@ -308,16 +386,31 @@ describe('each fault kind as a plain client sees it', () => {
 
     // Without the fault the same client's token lives as long as before.
     emu.removeFault(fault.id);
-    const normal = (await (await postForm(`${emu.urls.services}/oauth/token`, { grant_type: 'client_credentials', client_id: creds.clientid, client_secret: creds.clientsecret })).json()) as { expires_in: number };
+    const normal = (await (
+      await postForm(`${emu.urls.services}/oauth/token`, {
+        grant_type: 'client_credentials',
+        client_id: creds.clientid,
+        client_secret: creds.clientsecret,
+      })
+    ).json()) as { expires_in: number };
     expect(normal.expires_in).toBeGreaterThan(3600);
   });
 
   it('Cloud Connector offline: LOC1 answers 503 while the fault is on, the default location still works, and it is back when the fault expires', async () => {
     const fault = await addFault({ target: { locationId: 'LOC1' }, effect: { offline: true }, durationMs: 30_000 });
-    const offline = rootCause(await failure(executeHttpRequest({ destinationName: 'ONPREM_LOC1', useCache: false }, { method: 'get', url: '/x' })));
+    const offline = rootCause(
+      await failure(executeHttpRequest({ destinationName: 'ONPREM_LOC1', useCache: false }, { method: 'get', url: '/x' })),
+    );
     expect(offline.response?.status).toBe(503);
-    expect((offline.response as unknown as { data: string }).data).toBe("There is no SAP Cloud Connector (SCC) connected to your subaccount with location ID 'LOC1'");
-    expect(emu.journal({ service: 'connectivity-proxy' }).at(-1)).toMatchObject({ status: 503, check: 'offline', fault: fault.id, faultEffect: 'offline' });
+    expect((offline.response as unknown as { data: string }).data).toBe(
+      "There is no SAP Cloud Connector (SCC) connected to your subaccount with location ID 'LOC1'",
+    );
+    expect(emu.journal({ service: 'connectivity-proxy' }).at(-1)).toMatchObject({
+      status: 503,
+      check: 'offline',
+      fault: fault.id,
+      faultEffect: 'offline',
+    });
     expect((await executeHttpRequest({ destinationName: 'ONPREM_BASIC', useCache: false }, { method: 'get', url: '/x' })).status).toBe(200);
 
     emu.clock({ action: 'advance', by: '31s' });
@@ -330,7 +423,12 @@ describe('each fault kind as a plain client sees it', () => {
     const connectVia = () => sapSocksConnect(emu.ports.socks5, jwt, { host: 'tcp.internal', port: 7000 }, { timeout: 5000 });
     const fault = emu.addFault({ target: { service: 'socks5', locationId: '' }, effect: { offline: true } });
     expect((await failure(connectVia())).message).toMatch(/Network unreachable|HostUnreachable|NetworkUnreachable|03/i);
-    expect(emu.journal({ service: 'socks5' }).at(-1)).toMatchObject({ status: 3, check: 'offline', fault: fault.id, faultEffect: 'offline' });
+    expect(emu.journal({ service: 'socks5' }).at(-1)).toMatchObject({
+      status: 3,
+      check: 'offline',
+      fault: fault.id,
+      faultEffect: 'offline',
+    });
     emu.removeFault(fault.id);
     const connected = await connectVia();
     connected.destroy();
@@ -338,11 +436,18 @@ describe('each fault kind as a plain client sees it', () => {
   });
 
   it('a status fault on the proxy for one tenant and location answers that status with the body given', async () => {
-    const fault = await addFault({ target: { service: 'connectivity-proxy', tenant: 'provider', locationId: '', path: '/sap' }, effect: { status: 504, body: 'gateway busy' } });
-    const err = rootCause(await failure(executeHttpRequest({ destinationName: 'ONPREM_BASIC', useCache: false }, { method: 'get', url: '/sap/x' })));
+    const fault = await addFault({
+      target: { service: 'connectivity-proxy', tenant: 'provider', locationId: '', path: '/sap' },
+      effect: { status: 504, body: 'gateway busy' },
+    });
+    const err = rootCause(
+      await failure(executeHttpRequest({ destinationName: 'ONPREM_BASIC', useCache: false }, { method: 'get', url: '/sap/x' })),
+    );
     expect(err.response?.status).toBe(504);
     expect((err.response as unknown as { data: string }).data).toBe('gateway busy');
-    expect((await executeHttpRequest({ destinationName: 'ONPREM_BASIC', useCache: false }, { method: 'get', url: '/other' })).status).toBe(200);
+    expect((await executeHttpRequest({ destinationName: 'ONPREM_BASIC', useCache: false }, { method: 'get', url: '/other' })).status).toBe(
+      200,
+    );
     expect(emu.journal({ service: 'connectivity-proxy' }).map((e) => [e.status, e.fault])).toEqual([
       [504, fault.id],
       [200, undefined],
@@ -353,22 +458,35 @@ describe('each fault kind as a plain client sees it', () => {
 describe('tenant targets', () => {
   const subscriberZid = '0c2b5a6e-7d41-4f0a-8e3b-2d9c1f4e5b02';
   /** A client-credentials request; `host` sets the Host header (node:http may, fetch may not), as a call to `https://<subdomain>.<uaadomain>` sends. */
-  const tokenRequest = (service: 'xsuaa' | 'destination', headers: Record<string, string> = {}, host?: string): Promise<{ status: number }> => {
+  const tokenRequest = (
+    service: 'xsuaa' | 'destination',
+    headers: Record<string, string> = {},
+    host?: string,
+  ): Promise<{ status: number }> => {
     const { clientid, clientsecret } = binding(emu, service);
     const form = { grant_type: 'client_credentials', client_id: clientid, client_secret: clientsecret };
     if (!host) return postForm(`${emu.urls.services}/oauth/token`, form, headers);
     const port = Number(new URL(emu.urls.services).port);
     return new Promise((resolve, reject) => {
-      const req = httpRequest({ host: '127.0.0.1', port, path: '/oauth/token', method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', host: `${host}:${port}`, ...headers } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve({ status: res.statusCode ?? 0 }));
-      });
+      const req = httpRequest(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/oauth/token',
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', host: `${host}:${port}`, ...headers },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0 }));
+        },
+      );
       req.on('error', reject);
       req.end(new URLSearchParams(form).toString());
     });
   };
 
-  it('XSUAA: the tenant is the one the token request addresses (x-zid, the host\'s subdomain, else the provider)', async () => {
+  it("XSUAA: the tenant is the one the token request addresses (x-zid, the host's subdomain, else the provider)", async () => {
     emu.addFault({ target: { service: 'xsuaa', tenant: 'subscriber1' }, effect: { status: 503 } });
     expect((await tokenRequest('xsuaa', { 'x-zid': subscriberZid })).status).toBe(503);
     expect((await tokenRequest('xsuaa', {}, 'subscriber1.localhost')).status).toBe(503);
@@ -379,11 +497,15 @@ describe('tenant targets', () => {
     expect((await tokenRequest('xsuaa', { 'x-zid': subscriberZid })).status).toBe(200);
   });
 
-  it('Destination Service: the tenant is the bearer token\'s zone', async () => {
+  it("Destination Service: the tenant is the bearer token's zone", async () => {
     emu.addFault({ target: { service: 'destination', tenant: subscriberZid }, effect: { status: 503 } });
     const lookup = async (zid?: string): Promise<number> => {
       const token = await serviceToken(emu, 'destination', zid);
-      return (await fetch(`${binding(emu, 'destination').uri}/destination-configuration/v1/destinations/BACKEND_NOAUTH`, { headers: { authorization: `Bearer ${token}` } })).status;
+      return (
+        await fetch(`${binding(emu, 'destination').uri}/destination-configuration/v1/destinations/BACKEND_NOAUTH`, {
+          headers: { authorization: `Bearer ${token}` },
+        })
+      ).status;
     };
     expect(await lookup(subscriberZid)).toBe(503);
     expect(await lookup()).toBe(200);

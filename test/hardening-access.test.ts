@@ -27,14 +27,29 @@ import { binding, gatewayScenario, postForm, serviceToken } from './helpers.ts';
 import { sapSocksConnect } from './socks5-client.ts';
 
 /** A request with any Host and headers (fetch does not let a caller set Host); the status and the body as text. */
-function call(port: number, method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; text: string }> {
+function call(
+  port: number,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers: { ...headers, ...(body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) }) } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    });
+    const req = httpRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path,
+        headers: { ...headers, ...(body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) }) },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -75,7 +90,10 @@ describe('Cloud Connector resources: dot segments (item 7)', () => {
   });
 
   const viaProxy = (path: string): Promise<{ status: number; text: string }> =>
-    rawHttp(emu.ports.httpProxy, `GET http://gw.internal:44300${path} HTTP/1.1\r\nHost: gw.internal:44300\r\nProxy-Authorization: Bearer ${token}\r\n`);
+    rawHttp(
+      emu.ports.httpProxy,
+      `GET http://gw.internal:44300${path} HTTP/1.1\r\nHost: gw.internal:44300\r\nProxy-Authorization: Bearer ${token}\r\n`,
+    );
 
   it.each([
     '/sap/opu/odata/../../../secret',
@@ -94,16 +112,16 @@ describe('Cloud Connector resources: dot segments (item 7)', () => {
     expect(echo.received.length).toBe(before);
   });
 
-  it.each([
-    '/sap/opu/odata/..%2f..%2f..%2fsecret',
-    '/sap/opu/odata/%2e%2e%5c%2e%2e%5csecret',
-  ])('%s (a segment that climbs once decoded) is refused with 403', async (path) => {
-    const before = echo.received.length;
-    const answer = await viaProxy(path);
-    expect(answer.status).toBe(403);
-    expect(answer.text).toContain('Access denied to resource');
-    expect(echo.received.length).toBe(before);
-  });
+  it.each(['/sap/opu/odata/..%2f..%2f..%2fsecret', '/sap/opu/odata/%2e%2e%5c%2e%2e%5csecret'])(
+    '%s (a segment that climbs once decoded) is refused with 403',
+    async (path) => {
+      const before = echo.received.length;
+      const answer = await viaProxy(path);
+      expect(answer.status).toBe(403);
+      expect(answer.text).toContain('Access denied to resource');
+      expect(echo.received.length).toBe(before);
+    },
+  );
 
   it.each([
     ['/sap/opu/odata/x/../Products', '/sap/opu/odata/Products'],
@@ -120,7 +138,8 @@ describe('Cloud Connector resources: dot segments (item 7)', () => {
 describe('the Origin rule of the control API (item 2)', () => {
   let emu: EmulatorHandle;
   let withAllowList: EmulatorHandle;
-  const activeKid = async (e: EmulatorHandle): Promise<string> => ((await (await fetch(`${e.urls.control}/keys`)).json()) as { active: string }).active;
+  const activeKid = async (e: EmulatorHandle): Promise<string> =>
+    ((await (await fetch(`${e.urls.control}/keys`)).json()) as { active: string }).active;
 
   beforeAll(async () => {
     emu = await startEmulator({ port: 0, scenario: 'default' });
@@ -134,43 +153,85 @@ describe('the Origin rule of the control API (item 2)', () => {
   it('a cross-origin text/plain POST to /_emulator/keys/rotate (no preflight) is refused with 403 and rotates nothing', async () => {
     const before = await activeKid(emu);
     const afterId = emu.journal().at(-1)?.id ?? 0; // this test's own request, not an earlier test's
-    const res = await call(emu.ports.services, 'POST', '/_emulator/keys/rotate', { host: `localhost:${emu.ports.services}`, origin: 'http://evil.example', 'content-type': 'text/plain' }, '{"keepOld":false}');
+    const res = await call(
+      emu.ports.services,
+      'POST',
+      '/_emulator/keys/rotate',
+      { host: `localhost:${emu.ports.services}`, origin: 'http://evil.example', 'content-type': 'text/plain' },
+      '{"keepOld":false}',
+    );
     expect(res.status).toBe(403);
     const error = JSON.parse(res.text) as { error: string; rule: string; message: string };
     expect(error).toMatchObject({ error: 'forbidden_origin', rule: 'origin' });
     expect(error.message).toContain('http://evil.example');
     expect(error.message).toContain('--allowed-origin http://evil.example (allowedOrigins)');
     expect(await activeKid(emu)).toBe(before);
-    expect(emu.journal({ service: 'control', afterId }).find((e) => e.path === '/_emulator/keys/rotate')).toMatchObject({ status: 403, reason: error.message });
+    expect(emu.journal({ service: 'control', afterId }).find((e) => e.path === '/_emulator/keys/rotate')).toMatchObject({
+      status: 403,
+      reason: error.message,
+    });
   });
 
   /** What a control request could change: stubs, faults, connectors, keys, the clock's mode, the scenario. */
   const fingerprint = async (): Promise<string> =>
-    JSON.stringify(await Promise.all(['/backend/stubs', '/faults', '/cloud-connectors', '/keys', '/scenario'].map(async (p) => (await fetch(`${emu.urls.control}${p}`)).text())));
+    JSON.stringify(
+      await Promise.all(
+        ['/backend/stubs', '/faults', '/cloud-connectors', '/keys', '/scenario'].map(async (p) =>
+          (await fetch(`${emu.urls.control}${p}`)).text(),
+        ),
+      ),
+    );
 
   it.each(controlRoutes)('$method $path refuses a foreign Origin with 403', async ({ method, path }) => {
     const before = await fingerprint();
-    const res = await call(emu.ports.services, method, path, { host: `localhost:${emu.ports.services}`, origin: 'https://evil.example', 'content-type': 'text/plain' }, method === 'GET' ? undefined : '{}');
+    const res = await call(
+      emu.ports.services,
+      method,
+      path,
+      { host: `localhost:${emu.ports.services}`, origin: 'https://evil.example', 'content-type': 'text/plain' },
+      method === 'GET' ? undefined : '{}',
+    );
     expect(res.status).toBe(403);
     expect(JSON.parse(res.text)).toMatchObject({ error: 'forbidden_origin' });
     expect(await fingerprint()).toBe(before);
   });
 
-  it.each(['null', 'http://localhost:5173', 'http://localhost', 'https://127.0.0.1:1', 'http://evil.example:PORT', 'http://localhost.evil.example:PORT', 'chrome-extension://abc', 'http://localhost.:PORT'])(
-    'refuses Origin %s (not this emulator)',
-    async (origin) => {
-      const res = await call(emu.ports.services, 'POST', '/_emulator/reset', { host: `localhost:${emu.ports.services}`, origin: origin.replace('PORT', String(emu.ports.services)) });
-      expect(res.status).toBe(403);
-    },
-  );
-
-  it('a browser request marked Sec-Fetch-Site: cross-site is refused even without an Origin', async () => {
-    const res = await call(emu.ports.services, 'GET', '/_emulator/env', { host: `localhost:${emu.ports.services}`, 'sec-fetch-site': 'cross-site' });
+  it.each([
+    'null',
+    'http://localhost:5173',
+    'http://localhost',
+    'https://127.0.0.1:1',
+    'http://evil.example:PORT',
+    'http://localhost.evil.example:PORT',
+    'chrome-extension://abc',
+    'http://localhost.:PORT',
+  ])('refuses Origin %s (not this emulator)', async (origin) => {
+    const res = await call(emu.ports.services, 'POST', '/_emulator/reset', {
+      host: `localhost:${emu.ports.services}`,
+      origin: origin.replace('PORT', String(emu.ports.services)),
+    });
     expect(res.status).toBe(403);
   });
 
-  it.each(['http://localhost:PORT', 'https://localhost:PORT', 'http://127.0.0.1:PORT', 'http://[::1]:PORT', 'https://subscriber1.localhost:PORT'])('accepts its own origin %s', async (origin) => {
-    const res = await call(emu.ports.services, 'POST', '/_emulator/reset', { host: `localhost:${emu.ports.services}`, origin: origin.replace('PORT', String(emu.ports.services)) });
+  it('a browser request marked Sec-Fetch-Site: cross-site is refused even without an Origin', async () => {
+    const res = await call(emu.ports.services, 'GET', '/_emulator/env', {
+      host: `localhost:${emu.ports.services}`,
+      'sec-fetch-site': 'cross-site',
+    });
+    expect(res.status).toBe(403);
+  });
+
+  it.each([
+    'http://localhost:PORT',
+    'https://localhost:PORT',
+    'http://127.0.0.1:PORT',
+    'http://[::1]:PORT',
+    'https://subscriber1.localhost:PORT',
+  ])('accepts its own origin %s', async (origin) => {
+    const res = await call(emu.ports.services, 'POST', '/_emulator/reset', {
+      host: `localhost:${emu.ports.services}`,
+      origin: origin.replace('PORT', String(emu.ports.services)),
+    });
     expect(res.status).toBe(200);
   });
 
@@ -182,9 +243,20 @@ describe('the Origin rule of the control API (item 2)', () => {
 
   it('routes outside /_emulator and /_emulator/health are not subject to the Origin rule', async () => {
     const creds = binding(emu, 'xsuaa');
-    const token = await postForm(`${emu.urls.services}/oauth/token`, { grant_type: 'client_credentials', client_id: creds.clientid, client_secret: creds.clientsecret }, { origin: 'http://evil.example' });
+    const token = await postForm(
+      `${emu.urls.services}/oauth/token`,
+      { grant_type: 'client_credentials', client_id: creds.clientid, client_secret: creds.clientsecret },
+      { origin: 'http://evil.example' },
+    );
     expect(token.status).toBe(200);
-    expect((await call(emu.ports.services, 'GET', '/_emulator/health', { host: `localhost:${emu.ports.services}`, origin: 'http://evil.example' })).status).toBe(200);
+    expect(
+      (
+        await call(emu.ports.services, 'GET', '/_emulator/health', {
+          host: `localhost:${emu.ports.services}`,
+          origin: 'http://evil.example',
+        })
+      ).status,
+    ).toBe(200);
   });
 });
 
@@ -195,40 +267,65 @@ describe('the Host rule (DNS rebinding, item 3)', () => {
   beforeAll(async () => {
     emu = await startEmulator({ port: 0, scenario: 'default' });
     // As in a container: reached by its service name on a mapped port, and by localhost on the bound one.
-    container = await startEmulator({ port: 0, advertisedHost: 'btp-emulator', advertisedPort: 30000, allowedHosts: ['emu.internal', '.corp.example'] });
+    container = await startEmulator({
+      port: 0,
+      advertisedHost: 'btp-emulator',
+      advertisedPort: 30000,
+      allowedHosts: ['emu.internal', '.corp.example'],
+    });
   });
   afterAll(async () => {
     await emu?.stop();
     await container?.stop();
   });
 
-  it.each(['/_emulator/snapshot', '/_emulator/env', '/_emulator/scenario', '/oauth/token', '/token_keys', '/destination-configuration/v1/subaccountDestinations'])(
-    'Host evil.example:PORT gets 403 on %s, and no secret',
-    async (path) => {
-      const res = await call(emu.ports.services, 'GET', path, { host: `evil.example:${emu.ports.services}` });
-      expect(res.status).toBe(403);
-      const error = JSON.parse(res.text) as { error: string; rule: string; message: string };
-      expect(error).toMatchObject({ error: 'forbidden_host', rule: 'host' });
-      expect(error.message).toContain('--allowed-host evil.example (allowedHosts)');
-      expect(res.text).not.toContain('"d"');
-      expect(res.text).not.toContain('clientsecret');
+  it.each([
+    '/_emulator/snapshot',
+    '/_emulator/env',
+    '/_emulator/scenario',
+    '/oauth/token',
+    '/token_keys',
+    '/destination-configuration/v1/subaccountDestinations',
+  ])('Host evil.example:PORT gets 403 on %s, and no secret', async (path) => {
+    const res = await call(emu.ports.services, 'GET', path, { host: `evil.example:${emu.ports.services}` });
+    expect(res.status).toBe(403);
+    const error = JSON.parse(res.text) as { error: string; rule: string; message: string };
+    expect(error).toMatchObject({ error: 'forbidden_host', rule: 'host' });
+    expect(error.message).toContain('--allowed-host evil.example (allowedHosts)');
+    expect(res.text).not.toContain('"d"');
+    expect(res.text).not.toContain('clientsecret');
+  });
+
+  // Its own names count on any port or none: rebinding changes the name, not the port.
+  it.each(['localhost:PORT', '127.0.0.1:PORT', '[::1]:PORT', 'LOCALHOST:PORT', 'subscriber1.localhost:PORT', 'localhost:1', 'localhost'])(
+    'accepts Host %s',
+    async (host) => {
+      const res = await call(emu.ports.services, 'GET', '/_emulator/env', { host: host.replace('PORT', String(emu.ports.services)) });
+      expect(res.status).toBe(200);
     },
   );
 
-  // Its own names count on any port or none: rebinding changes the name, not the port.
-  it.each(['localhost:PORT', '127.0.0.1:PORT', '[::1]:PORT', 'LOCALHOST:PORT', 'subscriber1.localhost:PORT', 'localhost:1', 'localhost'])('accepts Host %s', async (host) => {
-    const res = await call(emu.ports.services, 'GET', '/_emulator/env', { host: host.replace('PORT', String(emu.ports.services)) });
-    expect(res.status).toBe(200);
-  });
-
-  it.each(['evil.example:PORT', 'evil.example', 'localhost.:PORT', '127.0.0.1.evil.example:PORT', 'evil-localhost:PORT'])('refuses Host %s', async (host) => {
-    const res = await call(emu.ports.services, 'GET', '/_emulator/env', { host: host.replace('PORT', String(emu.ports.services)) });
-    expect(res.status).toBe(403);
-  });
+  it.each(['evil.example:PORT', 'evil.example', 'localhost.:PORT', '127.0.0.1.evil.example:PORT', 'evil-localhost:PORT'])(
+    'refuses Host %s',
+    async (host) => {
+      const res = await call(emu.ports.services, 'GET', '/_emulator/env', { host: host.replace('PORT', String(emu.ports.services)) });
+      expect(res.status).toBe(403);
+    },
+  );
 
   it('in a container: the service name, localhost, tenant hosts and allowedHosts', async () => {
     const port = container.ports.services;
-    for (const host of ['btp-emulator:30000', 'provider.btp-emulator:30000', `localhost:${port}`, `127.0.0.1:${port}`, 'localhost:30000', 'emu.internal:1234', 'a.corp.example:8080', 'corp.example:1', `btp-emulator:${port + 1}`]) {
+    for (const host of [
+      'btp-emulator:30000',
+      'provider.btp-emulator:30000',
+      `localhost:${port}`,
+      `127.0.0.1:${port}`,
+      'localhost:30000',
+      'emu.internal:1234',
+      'a.corp.example:8080',
+      'corp.example:1',
+      `btp-emulator:${port + 1}`,
+    ]) {
       expect((await call(port, 'GET', '/_emulator/env', { host })).status, host).toBe(200);
     }
     for (const host of ['evil.example:30000', 'corp.example.evil:30000', 'btp-emulator.evil.example:30000']) {
@@ -244,7 +341,9 @@ describe('the Host rule (DNS rebinding, item 3)', () => {
 /** A token signed with the bundled (public) key, with the claims of a genuine one and the given kid. */
 async function forge(genuine: string, kid: string): Promise<string> {
   const key = await importJWK({ ...defaultSigningJwk, alg: 'RS256' }, 'RS256');
-  return new SignJWT({ ...decodeJwt(genuine), exp: Math.floor(Date.now() / 1000) + 10 * 365 * 24 * 3600 }).setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT', jku: decodeProtectedHeader(genuine).jku as string }).sign(key);
+  return new SignJWT({ ...decodeJwt(genuine), exp: Math.floor(Date.now() / 1000) + 10 * 365 * 24 * 3600 })
+    .setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT', jku: decodeProtectedHeader(genuine).jku as string })
+    .sign(key);
 }
 
 function socksAuth(port: number, jwt: string): Promise<string> {
@@ -275,32 +374,56 @@ describe('signing keys of its own (item 8)', () => {
   it.each([
     ['the bundled kid', () => defaultSigningKid],
     ["this emulator's kid", () => emu.core.keys.active.kid],
-  ])('tokens signed with the bundled key (%s) are refused by the Destination Service, jwt-bearer, token-exchange, both proxies and principal propagation', async (_, kid) => {
-    const destination = binding(emu, 'destination');
-    const genuineService = await serviceToken(emu, 'destination');
-    const genuineConnectivity = await serviceToken(emu, 'connectivity');
-    const genuineUser = await emu.issueUserToken({ user: 'alice' });
-    const [service, connectivity, user] = await Promise.all([forge(genuineService, kid()), forge(genuineConnectivity, kid()), forge(genuineUser, kid())]);
+  ])(
+    'tokens signed with the bundled key (%s) are refused by the Destination Service, jwt-bearer, token-exchange, both proxies and principal propagation',
+    async (_, kid) => {
+      const destination = binding(emu, 'destination');
+      const genuineService = await serviceToken(emu, 'destination');
+      const genuineConnectivity = await serviceToken(emu, 'connectivity');
+      const genuineUser = await emu.issueUserToken({ user: 'alice' });
+      const [service, connectivity, user] = await Promise.all([
+        forge(genuineService, kid()),
+        forge(genuineConnectivity, kid()),
+        forge(genuineUser, kid()),
+      ]);
 
-    const lookup = await fetch(`${emu.urls.services}/destination-configuration/v1/destinations/BACKEND_NOAUTH`, { headers: { authorization: `Bearer ${service}` } });
-    expect(lookup.status).toBe(401);
-    const client = { client_id: destination.clientid, client_secret: destination.clientsecret };
-    const jwtBearer = await postForm(`${emu.urls.services}/oauth/token`, { ...client, grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: user });
-    expect(jwtBearer.status).toBeGreaterThanOrEqual(400);
-    expect(await jwtBearer.text()).not.toContain('access_token');
-    const exchange = await postForm(`${emu.urls.services}/oauth/token`, { ...client, grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: user, subject_token_type: 'urn:ietf:params:oauth:token-type:jwt' });
-    expect(exchange.status).toBeGreaterThanOrEqual(400);
-    expect(await exchange.text()).not.toContain('access_token');
+      const lookup = await fetch(`${emu.urls.services}/destination-configuration/v1/destinations/BACKEND_NOAUTH`, {
+        headers: { authorization: `Bearer ${service}` },
+      });
+      expect(lookup.status).toBe(401);
+      const client = { client_id: destination.clientid, client_secret: destination.clientsecret };
+      const jwtBearer = await postForm(`${emu.urls.services}/oauth/token`, {
+        ...client,
+        grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+        assertion: user,
+      });
+      expect(jwtBearer.status).toBeGreaterThanOrEqual(400);
+      expect(await jwtBearer.text()).not.toContain('access_token');
+      const exchange = await postForm(`${emu.urls.services}/oauth/token`, {
+        ...client,
+        grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+        subject_token: user,
+        subject_token_type: 'urn:ietf:params:oauth:token-type:jwt',
+      });
+      expect(exchange.status).toBeGreaterThanOrEqual(400);
+      expect(await exchange.text()).not.toContain('access_token');
 
-    const proxied = await rawHttp(emu.ports.httpProxy, `GET http://erp.internal:44300/ HTTP/1.1\r\nHost: erp.internal:44300\r\nProxy-Authorization: Bearer ${connectivity}\r\n`);
-    expect(proxied.status).toBe(407);
-    expect(await socksAuth(emu.ports.socks5, connectivity)).toMatch(/^refused/);
-    expect(await socksAuth(emu.ports.socks5, genuineConnectivity)).toBe('connected');
-    // Principal propagation: a genuine proxy token, a forged user.
-    const propagated = await rawHttp(emu.ports.httpProxy, `GET http://erp.internal:44300/ HTTP/1.1\r\nHost: erp.internal:44300\r\nProxy-Authorization: Bearer ${genuineConnectivity}\r\nSAP-Connectivity-Authentication: Bearer ${user}\r\n`);
-    expect(propagated.status).toBe(401);
-    expect(propagated.text).not.toContain('SSL_CLIENT_CERT');
-  });
+      const proxied = await rawHttp(
+        emu.ports.httpProxy,
+        `GET http://erp.internal:44300/ HTTP/1.1\r\nHost: erp.internal:44300\r\nProxy-Authorization: Bearer ${connectivity}\r\n`,
+      );
+      expect(proxied.status).toBe(407);
+      expect(await socksAuth(emu.ports.socks5, connectivity)).toMatch(/^refused/);
+      expect(await socksAuth(emu.ports.socks5, genuineConnectivity)).toBe('connected');
+      // Principal propagation: a genuine proxy token, a forged user.
+      const propagated = await rawHttp(
+        emu.ports.httpProxy,
+        `GET http://erp.internal:44300/ HTTP/1.1\r\nHost: erp.internal:44300\r\nProxy-Authorization: Bearer ${genuineConnectivity}\r\nSAP-Connectivity-Authentication: Bearer ${user}\r\n`,
+      );
+      expect(propagated.status).toBe(401);
+      expect(propagated.text).not.toContain('SSL_CLIENT_CERT');
+    },
+  );
 
   it("another installation's tokens are refused; an explicit tlsDir keeps key and CA across restarts, so tokens survive", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'btp-emulator-keys-'));
@@ -310,7 +433,10 @@ describe('signing keys of its own (item 8)', () => {
       const ca = statSync(first.caFile).ino;
       await first.stop();
       const again = await startEmulator({ port: 0, scenario: 'default', tlsDir: join(dir, 'tls') });
-      const lookup = (e: EmulatorHandle): Promise<Response> => fetch(`${e.urls.services}/destination-configuration/v1/destinations/BACKEND_NOAUTH`, { headers: { authorization: `Bearer ${token}` } });
+      const lookup = (e: EmulatorHandle): Promise<Response> =>
+        fetch(`${e.urls.services}/destination-configuration/v1/destinations/BACKEND_NOAUTH`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
       expect((await lookup(again)).status).toBe(200);
       expect(statSync(again.caFile).ino).toBe(ca);
       await again.stop();
@@ -324,8 +450,16 @@ describe('signing keys of its own (item 8)', () => {
     const bundled = await startEmulator({ port: 0, signingKey: 'bundled' });
     expect(bundled.core.keys.active.kid).toBe(defaultSigningKid);
     await bundled.stop();
-    await expect(startEmulator({ port: 0, host: '0.0.0.0', signingKey: 'bundled', controlToken: 't' })).rejects.toThrow(/bundled signing key is refused.*allowBundledKeyOnNetwork \(--allow-bundled-key-on-network\)/);
-    const allowed = await startEmulator({ port: 0, host: '0.0.0.0', signingKey: 'bundled', allowBundledKeyOnNetwork: true, controlToken: 't' });
+    await expect(startEmulator({ port: 0, host: '0.0.0.0', signingKey: 'bundled', controlToken: 't' })).rejects.toThrow(
+      /bundled signing key is refused.*allowBundledKeyOnNetwork \(--allow-bundled-key-on-network\)/,
+    );
+    const allowed = await startEmulator({
+      port: 0,
+      host: '0.0.0.0',
+      signingKey: 'bundled',
+      allowBundledKeyOnNetwork: true,
+      controlToken: 't',
+    });
     expect(allowed.core.keys.active.kid).toBe(defaultSigningKid);
     await allowed.stop();
   });
@@ -336,7 +470,9 @@ describe('signing keys of its own (item 8)', () => {
       const open = await startEmulator({ port: 0, host: '0.0.0.0' });
       await open.stop();
       expect(warn).toHaveBeenCalledTimes(1);
-      expect(String(warn.mock.calls[0][0])).toMatch(/^btp-emulator: warning: listening on 0\.0\.0\.0 \(not loopback\) without a control token.*--control-token/);
+      expect(String(warn.mock.calls[0][0])).toMatch(
+        /^btp-emulator: warning: listening on 0\.0\.0\.0 \(not loopback\) without a control token.*--control-token/,
+      );
       const guarded = await startEmulator({ port: 0, host: '0.0.0.0', controlToken: 't' });
       await guarded.stop();
       const local = await startEmulator({ port: 0 });
@@ -379,7 +515,7 @@ describe('the TLS directory is trusted only when it is ours (item 10)', () => {
     expect(() => ensureTlsMaterial(tls)).toThrow(/ca can be written by anyone/);
   });
 
-  it.runIf(process.getuid?.() === 0)("as root: refuses a directory owned by another uid (65534), naming the uid and the fix", () => {
+  it.runIf(process.getuid?.() === 0)('as root: refuses a directory owned by another uid (65534), naming the uid and the fix', () => {
     const tls = join(dir, 'foreign');
     mkdirSync(tls, { mode: 0o755 });
     chownSync(tls, 65534, 65534);

@@ -55,9 +55,16 @@ describe('item 6: a fault body nested 5,000 deep', () => {
 describe('item 9: numbers that reach a Date', () => {
   it('a snapshot with clock.offsetMs 8.64e15 is refused whole with 400 naming the field; the emulator keeps working', async () => {
     const emu = await start({ scenario: 'default' });
-    const snapshot = (await (await fetch(`${emu.urls.control}/snapshot`)).json()) as { scenario: { name: string }; clock: { offsetMs: number } };
+    const snapshot = (await (await fetch(`${emu.urls.control}/snapshot`)).json()) as {
+      scenario: { name: string };
+      clock: { offsetMs: number };
+    };
     const before = await (await fetch(`${emu.urls.control}/clock`)).json();
-    const res = await json('PUT', `${emu.urls.control}/snapshot`, { ...snapshot, scenario: { ...snapshot.scenario, name: 'changed' }, clock: { ...snapshot.clock, offsetMs: 8.64e15 } });
+    const res = await json('PUT', `${emu.urls.control}/snapshot`, {
+      ...snapshot,
+      scenario: { ...snapshot.scenario, name: 'changed' },
+      clock: { ...snapshot.clock, offsetMs: 8.64e15 },
+    });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { message: string }).message).toContain('clock.offsetMs');
     expect(((await (await fetch(`${emu.urls.control}/health`)).json()) as { scenario: string }).scenario).toBe('default');
@@ -71,7 +78,25 @@ describe('item 9: numbers that reach a Date', () => {
   it.each([
     ['clock.nowMs', (s: Snap) => ({ ...s, clock: { frozen: true, nowMs: 8.64e15, offsetMs: 0 } })],
     ['signingKeys[0].retiresAt', (s: Snap) => ({ ...s, signingKeys: [{ ...s.signingKeys[0], retiresAt: 1e300 }] })],
-    ['faults.faults[0].until', (s: Snap) => ({ ...s, faults: { nextId: 2, faults: [{ id: 'f', target: {}, effect: { status: 503 }, until: '+275760-09-13T00:00:00.000Z', added: '2030-01-01T00:00:00.000Z', hits: 0 }] } })],
+    [
+      'faults.faults[0].until',
+      (s: Snap) => ({
+        ...s,
+        faults: {
+          nextId: 2,
+          faults: [
+            {
+              id: 'f',
+              target: {},
+              effect: { status: 503 },
+              until: '+275760-09-13T00:00:00.000Z',
+              added: '2030-01-01T00:00:00.000Z',
+              hits: 0,
+            },
+          ],
+        },
+      }),
+    ],
   ])('a snapshot with an out-of-range %s is refused with 400 naming it', async (field, change) => {
     const emu = await start();
     const snapshot = (await (await fetch(`${emu.urls.control}/snapshot`)).json()) as Snap;
@@ -122,7 +147,9 @@ describe('item 11: a write the state directory could not save', () => {
     const dir = mkdtempSync(join(tmpdir(), 'emu-hardening-'));
     const emu = await start({ stateDir: dir });
     const token = await destinationToken(emu.urls.services, emu.env.VCAP_SERVICES);
-    expect((await call(emu.urls.services, 'POST', `${dest}/subaccountDestinations`, { token, body: httpDestination('SAVED_FIRST') })).status).toBe(201);
+    expect(
+      (await call(emu.urls.services, 'POST', `${dest}/subaccountDestinations`, { token, body: httpDestination('SAVED_FIRST') })).status,
+    ).toBe(201);
 
     rmSync(dir, { recursive: true });
     const refused = await call(emu.urls.services, 'POST', `${dest}/subaccountDestinations`, { token, body: httpDestination('NOT_SAVED') });
@@ -132,7 +159,9 @@ describe('item 11: a write the state directory could not save', () => {
     expect((listed.body as { Name: string }[]).map((d) => d.Name)).toEqual(['SAVED_FIRST']);
 
     mkdirSync(dir);
-    expect((await call(emu.urls.services, 'POST', `${dest}/subaccountDestinations`, { token, body: httpDestination('SAVED_AFTER') })).status).toBe(201);
+    expect(
+      (await call(emu.urls.services, 'POST', `${dest}/subaccountDestinations`, { token, body: httpDestination('SAVED_AFTER') })).status,
+    ).toBe(201);
     const written = readFileSync(join(dir, 'state.json'), 'utf8');
     expect(written).toContain('SAVED_AFTER');
     expect(written).not.toContain('NOT_SAVED');
@@ -141,7 +170,9 @@ describe('item 11: a write the state directory could not save', () => {
 
     const again = await start({ stateDir: dir });
     const token2 = await destinationToken(again.urls.services, again.env.VCAP_SERVICES);
-    const names = ((await call(again.urls.services, 'GET', `${dest}/subaccountDestinations`, { token: token2 })).body as { Name: string }[]).map((d) => d.Name);
+    const names = (
+      (await call(again.urls.services, 'GET', `${dest}/subaccountDestinations`, { token: token2 })).body as { Name: string }[]
+    ).map((d) => d.Name);
     expect(names.sort()).toEqual(['SAVED_AFTER', 'SAVED_FIRST']);
   });
 

@@ -3,7 +3,11 @@ import type { ChildProcess } from 'node:child_process';
 import type { EmulatorHandle, ScenarioInput } from '../emulator/index.ts';
 
 export async function postForm(url: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(form) });
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams(form),
+  });
 }
 
 export function binding(emu: EmulatorHandle, service: 'xsuaa' | 'destination' | 'connectivity'): Record<string, string> {
@@ -14,7 +18,11 @@ export function binding(emu: EmulatorHandle, service: 'xsuaa' | 'destination' | 
 /** A client-credentials token for a binding's client, optionally for another tenant (by zid). */
 export async function serviceToken(emu: EmulatorHandle, service: 'xsuaa' | 'destination' | 'connectivity', zid?: string): Promise<string> {
   const creds = binding(emu, service);
-  const res = await postForm(`${emu.urls.services}/oauth/token`, { grant_type: 'client_credentials', client_id: creds.clientid, client_secret: creds.clientsecret }, zid ? { 'x-zid': zid } : {});
+  const res = await postForm(
+    `${emu.urls.services}/oauth/token`,
+    { grant_type: 'client_credentials', client_id: creds.clientid, client_secret: creds.clientsecret },
+    zid ? { 'x-zid': zid } : {},
+  );
   if (res.status !== 200) throw new Error(`token request failed: ${res.status} ${await res.text()}`);
   return ((await res.json()) as { access_token: string }).access_token;
 }

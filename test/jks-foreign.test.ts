@@ -70,7 +70,14 @@ function writeJks(version: 1 | 2, password: string, entries: Entry[]): Buffer {
     ...entries.map((e) =>
       'trusted' in e
         ? Buffer.concat([u32(2), utf(e.alias), u64(timestamp), certificate(e.trusted)])
-        : Buffer.concat([u32(1), utf(e.alias), u64(timestamp), ((k) => Buffer.concat([u32(k.length), k]))(protectKey(e.pkcs8, password)), u32(e.chain.length), ...e.chain.map(certificate)]),
+        : Buffer.concat([
+            u32(1),
+            utf(e.alias),
+            u64(timestamp),
+            ((k) => Buffer.concat([u32(k.length), k]))(protectKey(e.pkcs8, password)),
+            u32(e.chain.length),
+            ...e.chain.map(certificate),
+          ]),
     ),
   ]);
   return Buffer.concat([body, sha1(passwordBytes(password), Buffer.from('Mighty Aphrodite', 'utf8'), body)]);
@@ -97,11 +104,30 @@ function issue(cn: string, issuer?: Issued): Issued {
   cert.serialNumber = `01${forge.util.bytesToHex(forge.random.getBytesSync(8))}`;
   cert.validity.notBefore = new Date(Date.now() - 3600_000);
   cert.validity.notAfter = new Date(Date.now() + 7 * 24 * 3600_000);
-  cert.setSubject([{ name: 'organizationName', value: 'jks-foreign' }, { name: 'commonName', value: cn }]);
+  cert.setSubject([
+    { name: 'organizationName', value: 'jks-foreign' },
+    { name: 'commonName', value: cn },
+  ]);
   cert.setIssuer(issuer ? issuer.cert.subject.attributes : cert.subject.attributes);
-  cert.setExtensions(issuer ? [{ name: 'basicConstraints', cA: false }, { name: 'extKeyUsage', clientAuth: true }] : [{ name: 'basicConstraints', cA: true }, { name: 'keyUsage', keyCertSign: true, digitalSignature: true }]);
+  cert.setExtensions(
+    issuer
+      ? [
+          { name: 'basicConstraints', cA: false },
+          { name: 'extKeyUsage', clientAuth: true },
+        ]
+      : [
+          { name: 'basicConstraints', cA: true },
+          { name: 'keyUsage', keyCertSign: true, digitalSignature: true },
+        ],
+  );
   cert.sign(issuer?.key ?? key, forge.md.sha256.create());
-  return { cert, der: Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(cert)).getBytes(), 'latin1'), pem: forge.pki.certificateToPem(cert), key, pkcs8 };
+  return {
+    cert,
+    der: Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(cert)).getBytes(), 'latin1'),
+    pem: forge.pki.certificateToPem(cert),
+    key,
+    pkcs8,
+  };
 }
 
 let emu: EmulatorHandle;
@@ -116,12 +142,17 @@ beforeAll(async () => {
   // The token service's own certificate comes from the emulator CA (the emulator trusts it); it requires client
   // certificates issued by the test CA.
   const serverTls = ensureTlsMaterial();
-  tokenServer = createServer({ key: serverTls.keyPem, cert: serverTls.certPem, ca: [ca.pem], requestCert: true, rejectUnauthorized: true }, (req, res) => {
-    const cn = String((req.socket as TLSSocket).getPeerCertificate().subject.CN);
-    tokenCalls.push(cn);
-    req.resume();
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: `token-for-${cn}`, token_type: 'bearer', expires_in: 600 }));
-  });
+  tokenServer = createServer(
+    { key: serverTls.keyPem, cert: serverTls.certPem, ca: [ca.pem], requestCert: true, rejectUnauthorized: true },
+    (req, res) => {
+      const cn = String((req.socket as TLSSocket).getPeerCertificate().subject.CN);
+      tokenCalls.push(cn);
+      req.resume();
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ access_token: `token-for-${cn}`, token_type: 'bearer', expires_in: 600 }));
+    },
+  );
   await new Promise<void>((resolve) => tokenServer.listen(0, '127.0.0.1', resolve));
   tokenServerUrl = `https://localhost:${(tokenServer.address() as { port: number }).port}/oauth/token`;
   emu = await startEmulator({ port: 0, scenario: 'default' });
@@ -147,12 +178,19 @@ describe('JKS files written elsewhere', () => {
   for (const version of [2, 1] as const) {
     it(`a version ${version} truststore of trusted-certificate entries is accepted and its public keys are listed by alias`, async () => {
       const roots = [issue(`Root A v${version}`), issue(`Root B v${version}`)];
-      const file = writeJks(version, 'changeit', roots.map((r, i) => ({ alias: `root-${i}`, trusted: r.der })));
+      const file = writeJks(
+        version,
+        'changeit',
+        roots.map((r, i) => ({ alias: `root-${i}`, trusted: r.der })),
+      );
       // The writer is right: jks-js (the SAP Cloud SDK's reader) opens it with the password.
       expect(Object.keys(jks.toPem(file, 'changeit'))).toEqual(['root-0', 'root-1']);
 
       const name = `trust-v${version}.jks`;
-      expect(await call('POST', 'subaccountCertificates', { Name: name, Type: 'CERTIFICATE', Content: file.toString('base64') })).toEqual({ status: 201, body: undefined });
+      expect(await call('POST', 'subaccountCertificates', { Name: name, Type: 'CERTIFICATE', Content: file.toString('base64') })).toEqual({
+        status: 201,
+        body: undefined,
+      });
       const keys = await call('GET', `subaccountCertificates/${name}/publicKeys`);
       expect(keys.status).toBe(200);
       const listed = keys.body as { Alias: string; Content: string; SubjectDN: string }[];
@@ -175,7 +213,10 @@ describe('JKS files written elsewhere', () => {
     expect(read['the-ca'].ca).toContain('CERTIFICATE');
 
     expect((await call('POST', 'subaccountCertificates', { Name: 'client-v1.jks', Content: file.toString('base64') })).status).toBe(201);
-    expect((await call('GET', 'subaccountCertificates/client-v1.jks/publicKeys')).body).toMatchObject([{ Alias: 'the-ca' }, { Alias: 'client', SubjectDN: 'CN=v1-client,O=jks-foreign' }]);
+    expect((await call('GET', 'subaccountCertificates/client-v1.jks/publicKeys')).body).toMatchObject([
+      { Alias: 'the-ca' },
+      { Alias: 'client', SubjectDN: 'CN=v1-client,O=jks-foreign' },
+    ]);
     expect(
       (
         await call('POST', 'subaccountDestinations', {
@@ -193,7 +234,9 @@ describe('JKS files written elsewhere', () => {
     ).toBe(201);
     const found = await call('GET', 'destinations/JKS_V1_MTLS');
     expect(found.status).toBe(200);
-    expect((found.body as { authTokens: { value: string; error?: string }[] }).authTokens[0]).toMatchObject({ value: 'token-for-v1-client' });
+    expect((found.body as { authTokens: { value: string; error?: string }[] }).authTokens[0]).toMatchObject({
+      value: 'token-for-v1-client',
+    });
     expect(tokenCalls.at(-1)).toBe('v1-client');
   });
 

@@ -28,7 +28,9 @@ const keytoolPath = [process.env.JAVA_HOME && join(process.env.JAVA_HOME, 'bin')
 
 /** keytool with UTF-8 arguments and English messages; rejects with keytool's output when it exits non-zero. */
 async function keytool(...args: string[]): Promise<string> {
-  const { stdout } = await run(keytoolPath!, ['-J-Duser.language=en', '-J-Duser.country=US', ...args], { env: { ...process.env, LC_ALL: 'C.UTF-8' } });
+  const { stdout } = await run(keytoolPath!, ['-J-Duser.language=en', '-J-Duser.country=US', ...args], {
+    env: { ...process.env, LC_ALL: 'C.UTF-8' },
+  });
   return stdout;
 }
 
@@ -69,7 +71,10 @@ describe.runIf(Boolean(keytoolPath) || keytoolRequired)('JKS and the JDK keytool
     ['a password outside the BMP', 'key🔑pass', 'Orders Client'],
     ['a CN (alias) outside the BMP', 'changeit', 'Client 🔑 Ünï 漢字'],
   ])('keytool opens a generated JKS with %s and recovers its key', { timeout: 90_000 }, async (_, password, cn) => {
-    expect((await call('POST', '', { Name: 'gen.jks', Attributes: { CN: cn, Validity: { TimeUnit: 'DAYS', Value: 1 }, Password: password } })).status).toBe(201);
+    expect(
+      (await call('POST', '', { Name: 'gen.jks', Attributes: { CN: cn, Validity: { TimeUnit: 'DAYS', Value: 1 }, Password: password } }))
+        .status,
+    ).toBe(201);
     const file = join(dir, `gen-${Math.random().toString(36).slice(2)}.jks`);
     writeFileSync(file, Buffer.from(((await call('GET', '/gen.jks')).body as { Content: string }).Content, 'base64'));
     const alias = cn.toLowerCase();
@@ -77,36 +82,79 @@ describe.runIf(Boolean(keytoolPath) || keytoolRequired)('JKS and the JDK keytool
     expect(await keytool('-list', '-keystore', file, '-storepass', password, '-alias', alias)).toContain('PrivateKeyEntry');
     // Copying the entry into a new keystore makes keytool unprotect the key with the key password.
     const copy = `${file}.copy`;
-    await keytool('-importkeystore', '-noprompt', '-srckeystore', file, '-srcstorepass', password, '-srcalias', alias, '-srckeypass', password, '-destkeystore', copy, '-deststoretype', 'jks', '-deststorepass', 'copy-pass', '-destkeypass', 'copy-pass');
+    await keytool(
+      '-importkeystore',
+      '-noprompt',
+      '-srckeystore',
+      file,
+      '-srcstorepass',
+      password,
+      '-srcalias',
+      alias,
+      '-srckeypass',
+      password,
+      '-destkeystore',
+      copy,
+      '-deststoretype',
+      'jks',
+      '-deststorepass',
+      'copy-pass',
+      '-destkeypass',
+      'copy-pass',
+    );
     expect(await keytool('-list', '-keystore', copy, '-storepass', 'copy-pass', '-alias', alias)).toContain('PrivateKeyEntry');
   });
 
-  it('reads a keystore keytool wrote: a key entry and a trusted-certificate entry, aliases outside the BMP', { timeout: 90_000 }, async () => {
-    const file = join(dir, 'keytool.jks');
-    const password = 'store🔑pass';
-    const [keyAlias, caAlias] = ['server 🔑', 'trusted ca'];
-    const common = ['-keystore', file, '-storetype', 'jks', '-storepass', password];
-    await keytool('-genkeypair', ...common, '-alias', keyAlias, '-keypass', password, '-keyalg', 'RSA', '-keysize', '2048', '-dname', 'CN=From Keytool', '-validity', '2');
-    await keytool('-importcert', '-noprompt', ...common, '-alias', caAlias, '-file', emu.caFile); // the emulator's CA as a trusted entry
-    const caSubjectDn = new X509Certificate(readFileSync(emu.caFile)).subject.split('\n').reverse().join(',');
+  it(
+    'reads a keystore keytool wrote: a key entry and a trusted-certificate entry, aliases outside the BMP',
+    { timeout: 90_000 },
+    async () => {
+      const file = join(dir, 'keytool.jks');
+      const password = 'store🔑pass';
+      const [keyAlias, caAlias] = ['server 🔑', 'trusted ca'];
+      const common = ['-keystore', file, '-storetype', 'jks', '-storepass', password];
+      await keytool(
+        '-genkeypair',
+        ...common,
+        '-alias',
+        keyAlias,
+        '-keypass',
+        password,
+        '-keyalg',
+        'RSA',
+        '-keysize',
+        '2048',
+        '-dname',
+        'CN=From Keytool',
+        '-validity',
+        '2',
+      );
+      await keytool('-importcert', '-noprompt', ...common, '-alias', caAlias, '-file', emu.caFile); // the emulator's CA as a trusted entry
+      const caSubjectDn = new X509Certificate(readFileSync(emu.caFile)).subject.split('\n').reverse().join(',');
 
-    const content = readFileSync(file);
-    expect((await call('POST', '', { Name: 'keytool.jks', Type: 'CERTIFICATE', Content: content.toString('base64') })).status).toBe(201);
-    const keys = await call('GET', '/keytool.jks/publicKeys');
-    expect(keys.status).toBe(200);
-    expect(keys.body).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({ Alias: keyAlias, SubjectDN: 'CN=From Keytool' }),
-        expect.objectContaining({ Alias: caAlias, SubjectDN: caSubjectDn }),
-      ]),
-    );
+      const content = readFileSync(file);
+      expect((await call('POST', '', { Name: 'keytool.jks', Type: 'CERTIFICATE', Content: content.toString('base64') })).status).toBe(201);
+      const keys = await call('GET', '/keytool.jks/publicKeys');
+      expect(keys.status).toBe(200);
+      expect(keys.body).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ Alias: keyAlias, SubjectDN: 'CN=From Keytool' }),
+          expect.objectContaining({ Alias: caAlias, SubjectDN: caSubjectDn }),
+        ]),
+      );
 
-    // The key the emulator presents in an outbound mTLS call: unprotected with the password, matching its certificate.
-    const entries = readJks(forge, content.toString('binary'), password);
-    expect(entries.map((e) => [e.alias, Boolean(e.protectedKey)])).toEqual(expect.arrayContaining([[keyAlias, true], [caAlias, false]]));
-    const keyEntry = entries.find((e) => e.protectedKey)!;
-    const key = createPrivateKey(forge.pem.encode({ type: 'PRIVATE KEY', body: unprotectKey(forge, keyEntry.protectedKey!, password) }));
-    expect(new X509Certificate(Buffer.from(keyEntry.chain[0], 'binary')).checkPrivateKey(key)).toBe(true);
-    expect(() => readJks(forge, content.toString('binary'), 'store?pass')).toThrow(/password was incorrect/);
-  });
+      // The key the emulator presents in an outbound mTLS call: unprotected with the password, matching its certificate.
+      const entries = readJks(forge, content.toString('binary'), password);
+      expect(entries.map((e) => [e.alias, Boolean(e.protectedKey)])).toEqual(
+        expect.arrayContaining([
+          [keyAlias, true],
+          [caAlias, false],
+        ]),
+      );
+      const keyEntry = entries.find((e) => e.protectedKey)!;
+      const key = createPrivateKey(forge.pem.encode({ type: 'PRIVATE KEY', body: unprotectKey(forge, keyEntry.protectedKey!, password) }));
+      expect(new X509Certificate(Buffer.from(keyEntry.chain[0], 'binary')).checkPrivateKey(key)).toBe(true);
+      expect(() => readJks(forge, content.toString('binary'), 'store?pass')).toThrow(/password was incorrect/);
+    },
+  );
 });

@@ -29,7 +29,11 @@ const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 async function clientCredentials(headers: Record<string, string> = {}): Promise<Response> {
   const xsuaa = binding(emu, 'xsuaa');
-  return postForm(`${emu.urls.services}/oauth/token`, { grant_type: 'client_credentials', client_id: xsuaa.clientid, client_secret: xsuaa.clientsecret }, headers);
+  return postForm(
+    `${emu.urls.services}/oauth/token`,
+    { grant_type: 'client_credentials', client_id: xsuaa.clientid, client_secret: xsuaa.clientsecret },
+    headers,
+  );
 }
 
 async function findDestination(name: string, headers: Record<string, string> = {}): Promise<Response> {
@@ -39,7 +43,10 @@ async function findDestination(name: string, headers: Record<string, string> = {
 }
 
 /** A request through the HTTP connectivity proxy; resolves with status and headers. */
-function viaProxy(path: string, headers: Record<string, string>): Promise<{ status: number; headers: Record<string, string | string[] | undefined> }> {
+function viaProxy(
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined> }> {
   const port = Number(new URL(emu.urls.httpProxy).port);
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: '127.0.0.1', port, method: 'GET', path: `http://erp.internal:44300${path}`, headers }, (res) => {
@@ -52,7 +59,7 @@ function viaProxy(path: string, headers: Record<string, string>): Promise<{ stat
 }
 
 describe('correlation ids', () => {
-  it('XSUAA, the Destination Service and the control API echo the caller\'s x-correlation-id and journal it', async () => {
+  it("XSUAA, the Destination Service and the control API echo the caller's x-correlation-id and journal it", async () => {
     const token = await clientCredentials({ 'x-correlation-id': 'corr-token-1' });
     expect(token.headers.get('x-correlation-id')).toBe('corr-token-1');
     const found = await findDestination('BACKEND_BASIC', { 'x-correlation-id': 'corr-find-1' });
@@ -62,7 +69,9 @@ describe('correlation ids', () => {
     expect(scenario.headers.get('x-correlation-id')).toBe('corr-control-1');
 
     expect((await control.journal({ correlationId: 'corr-token-1' })).map((e) => [e.service, e.path])).toEqual([['xsuaa', '/oauth/token']]);
-    expect((await control.journal({ correlationId: 'corr-find-1' })).map((e) => [e.service, e.destination, e.status])).toEqual([['destination', 'BACKEND_BASIC', 200]]);
+    expect((await control.journal({ correlationId: 'corr-find-1' })).map((e) => [e.service, e.destination, e.status])).toEqual([
+      ['destination', 'BACKEND_BASIC', 200],
+    ]);
     expect(await control.journal({ correlationId: 'corr-control-1' })).toHaveLength(1);
   });
 
@@ -123,7 +132,12 @@ describe('journal queries', () => {
     expect((await control.journal({ method: 'get' })).every((e) => e.method === 'GET')).toBe(true);
     expect((await control.journal({ method: 'GET' })).length).toBe(2);
     expect((await control.journal({ path: '/destination-configuration/v1/destinations/MISS' })).map((e) => e.status)).toEqual([404]);
-    expect((await control.journal({ service: 'xsuaa', limit: 2 })).map((e) => e.id)).toEqual(all.filter((e) => e.service === 'xsuaa').slice(-2).map((e) => e.id));
+    expect((await control.journal({ service: 'xsuaa', limit: 2 })).map((e) => e.id)).toEqual(
+      all
+        .filter((e) => e.service === 'xsuaa')
+        .slice(-2)
+        .map((e) => e.id),
+    );
   });
 
   it('filters by time on the emulator clock (since inclusive, until exclusive) and by id', async () => {
@@ -136,7 +150,11 @@ describe('journal queries', () => {
       await clientCredentials();
       const at = (iso: string) => control.journal({ service: 'xsuaa', since: iso });
       expect((await at('2031-03-01T10:10:00Z')).map((e) => e.time)).toEqual(['2031-03-01T10:10:00.000Z', '2031-03-01T10:20:00.000Z']);
-      const window = await control.journal({ service: 'xsuaa', since: new Date('2031-03-01T10:05:00Z'), until: Date.parse('2031-03-01T10:20:00Z') });
+      const window = await control.journal({
+        service: 'xsuaa',
+        since: new Date('2031-03-01T10:05:00Z'),
+        until: Date.parse('2031-03-01T10:20:00Z'),
+      });
       expect(window.map((e) => e.time)).toEqual(['2031-03-01T10:10:00.000Z']);
       const first = (await control.journal({ service: 'xsuaa' }))[0];
       expect((await control.journal({ service: 'xsuaa', afterId: first.id })).length).toBe(2);
@@ -168,7 +186,7 @@ describe('journal queries', () => {
 });
 
 describe('waitFor', () => {
-  it('resolves with an entry that arrives later, as an asynchronous app\'s call does', async () => {
+  it("resolves with an entry that arrives later, as an asynchronous app's call does", async () => {
     setTimeout(() => void findDestination('BACKEND_OAUTH').catch(() => undefined), 150);
     const started = Date.now();
     const entry = await control.waitFor((e) => e.service === 'destination' && e.destination === 'BACKEND_OAUTH', { timeoutMs: 5000 });
@@ -185,7 +203,9 @@ describe('waitFor', () => {
   it('fails after the timeout with what it looked at', async () => {
     await clientCredentials();
     const started = Date.now();
-    await expect(control.waitFor((e) => e.status === 418, { timeoutMs: 300, intervalMs: 20 })).rejects.toThrow(/no journal entry matched within 300 ms \(\d+ entries looked at\)/);
+    await expect(control.waitFor((e) => e.status === 418, { timeoutMs: 300, intervalMs: 20 })).rejects.toThrow(
+      /no journal entry matched within 300 ms \(\d+ entries looked at\)/,
+    );
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
   });
 

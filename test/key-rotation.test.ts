@@ -19,9 +19,11 @@ const freshService = (): XsuaaService => new XsuaaService(binding(emu, 'xsuaa') 
 
 const kidOf = (jwt: string): string | undefined => decodeProtectedHeader(jwt).kid;
 
-const rotate = (body: unknown): Promise<Response> => fetch(`${emu.urls.control}/keys/rotate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const rotate = (body: unknown): Promise<Response> =>
+  fetch(`${emu.urls.control}/keys/rotate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
-const lookupWith = (token: string): Promise<Response> => fetch(`${emu.urls.services}/destination-configuration/v1/destinations/BACKEND_NOAUTH`, { headers: { authorization: `Bearer ${token}` } });
+const lookupWith = (token: string): Promise<Response> =>
+  fetch(`${emu.urls.services}/destination-configuration/v1/destinations/BACKEND_NOAUTH`, { headers: { authorization: `Bearer ${token}` } });
 
 async function publishedKids(): Promise<string[]> {
   const jwks = (await (await fetch(`${emu.urls.services}/token_keys`)).json()) as { keys: { kid: string }[] };
@@ -77,7 +79,13 @@ describe('@sap/xssec and a rotated key', () => {
 
     const res = await rotate({ keepOld: true, kid: 'rotated-key-1' });
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ active: 'rotated-key-1', keys: [{ kid: 'rotated-key-1', active: true }, { kid: startKid, active: false }] });
+    expect(await res.json()).toEqual({
+      active: 'rotated-key-1',
+      keys: [
+        { kid: 'rotated-key-1', active: true },
+        { kid: startKid, active: false },
+      ],
+    });
     expect(await publishedKids()).toEqual(['rotated-key-1', startKid]);
 
     const newToken = await emu.issueUserToken({ user: 'alice' });
@@ -109,7 +117,9 @@ describe('@sap/xssec and a rotated key', () => {
 
     const refused = await lookupWith(oldServiceToken);
     expect(refused.status).toBe(401);
-    expect(((await refused.json()) as { ErrorMessage: string }).ErrorMessage).toContain(`signed with key "${oldKid}", which this XSUAA does not know`);
+    expect(((await refused.json()) as { ErrorMessage: string }).ErrorMessage).toContain(
+      `signed with key "${oldKid}", which this XSUAA does not know`,
+    );
     expect(emu.journal({ service: 'destination' }).at(-1)).toMatchObject({ status: 401, reason: expect.stringContaining(oldKid) });
   });
 
@@ -117,7 +127,9 @@ describe('@sap/xssec and a rotated key', () => {
     emu.clock({ action: 'freeze' });
     const oldToken = await emu.issueUserToken({ user: 'alice' });
     const oldKid = kidOf(oldToken)!;
-    const view = (await (await rotate({ keepOld: true, grace: '10m', kid: 'rotated-key-3' })).json()) as { keys: { kid: string; retiresAt?: string }[] };
+    const view = (await (await rotate({ keepOld: true, grace: '10m', kid: 'rotated-key-3' })).json()) as {
+      keys: { kid: string; retiresAt?: string }[];
+    };
     expect(view.keys[1]).toEqual({ kid: oldKid, active: false, retiresAt: new Date(emu.clock().nowMs + 600_000).toISOString() });
 
     emu.clock({ action: 'advance', by: '9m' });

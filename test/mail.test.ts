@@ -46,14 +46,26 @@ describe('mail to the on-prem SMTP sink', () => {
 
   it('nodemailer over a socks connection with 0x80 authentication', async () => {
     const token = await serviceToken(emu, 'connectivity');
-    const transport = nodemailer.createTransport({ host: 'smtp.internal', port: 25, secure: false, ignoreTLS: true, auth: { user: 'someone', pass: 'x' }, proxy: 'socks5://127.0.0.1:1' });
+    const transport = nodemailer.createTransport({
+      host: 'smtp.internal',
+      port: 25,
+      secure: false,
+      ignoreTLS: true,
+      auth: { user: 'someone', pass: 'x' },
+      proxy: 'socks5://127.0.0.1:1',
+    });
     // nodemailer hands the connection to a handler, which opens it through SOCKS5 with SAP's 0x80 auth.
     transport.set('proxy_handler_socks5', nodemailerSapSocks(emu.ports.socks5, token));
     await transport.sendMail({ from: 'nm@example.com', to: ['a@example.com', 'b@example.com'], subject: 'Via nodemailer', text: 'body' });
     transport.close();
     const mails = emu.onPrem.mails();
     expect(mails).toHaveLength(1);
-    expect(mails[0]).toMatchObject({ from: 'nm@example.com', to: ['a@example.com', 'b@example.com'], user: 'someone', subject: 'Via nodemailer' });
+    expect(mails[0]).toMatchObject({
+      from: 'nm@example.com',
+      to: ['a@example.com', 'b@example.com'],
+      user: 'someone',
+      subject: 'Via nodemailer',
+    });
     expect(await fetch(`${emu.urls.control}/backend/mails`, { method: 'DELETE' }).then((r) => r.status)).toBe(204);
     expect(emu.onPrem.mails()).toEqual([]);
   });

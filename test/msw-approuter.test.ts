@@ -17,23 +17,54 @@ const scenario = {
     {
       subdomain: 'provider',
       destinations: [
-        { Name: 'ORDERS', Type: 'HTTP', URL: '{{backend}}/sap/opu/odata/sap/ORDERS_SRV', Authentication: 'NoAuthentication', ProxyType: 'Internet' },
-        { Name: 'ECHO_BASIC', Type: 'HTTP', URL: '{{backend}}/basic', Authentication: 'BasicAuthentication', ProxyType: 'Internet', User: 'jane', Password: 'secret' },
+        {
+          Name: 'ORDERS',
+          Type: 'HTTP',
+          URL: '{{backend}}/sap/opu/odata/sap/ORDERS_SRV',
+          Authentication: 'NoAuthentication',
+          ProxyType: 'Internet',
+        },
+        {
+          Name: 'ECHO_BASIC',
+          Type: 'HTTP',
+          URL: '{{backend}}/basic',
+          Authentication: 'BasicAuthentication',
+          ProxyType: 'Internet',
+          User: 'jane',
+          Password: 'secret',
+        },
         { Name: 'ECHO_USER', Type: 'HTTP', URL: '{{backend}}/user', Authentication: 'OAuth2JWTBearer', ProxyType: 'Internet', ...oauth },
         { Name: 'ERP', Type: 'HTTP', URL: 'http://erp.internal:44300', Authentication: 'NoAuthentication', ProxyType: 'OnPremise' },
-        { Name: 'ERP_LOC1', Type: 'HTTP', URL: 'http://erp.internal:44300', Authentication: 'NoAuthentication', ProxyType: 'OnPremise', CloudConnectorLocationId: 'LOC1' },
+        {
+          Name: 'ERP_LOC1',
+          Type: 'HTTP',
+          URL: 'http://erp.internal:44300',
+          Authentication: 'NoAuthentication',
+          ProxyType: 'OnPremise',
+          CloudConnectorLocationId: 'LOC1',
+        },
       ],
       cloudConnectors: [
         {
           locationId: '',
-          systems: [{ virtualHost: 'erp.internal', virtualPort: 44300, internalHost: '{{backendHost}}', internalPort: '{{backendHttpPort}}', resources: [{ path: '/sap/opu/odata' }] }],
+          systems: [
+            {
+              virtualHost: 'erp.internal',
+              virtualPort: 44300,
+              internalHost: '{{backendHost}}',
+              internalPort: '{{backendHttpPort}}',
+              resources: [{ path: '/sap/opu/odata' }],
+            },
+          ],
         },
         { locationId: 'LOC1', online: false },
       ],
     },
     {
       subdomain: 'subscriber1',
-      destinations: [{ Name: 'ORDERS', Type: 'HTTP', URL: '{{backend}}/subscriber-orders', Authentication: 'NoAuthentication', ProxyType: 'Internet' }],
+      destinations: [
+        { Name: 'ORDERS', Type: 'HTTP', URL: '{{backend}}/subscriber-orders', Authentication: 'NoAuthentication', ProxyType: 'Internet' },
+      ],
     },
   ],
   clients: [{ clientid: 'backend-client', clientsecret: 'backend-secret', xsappname: 'backend!t2' }],
@@ -104,7 +135,11 @@ describe('approuter face: xs-app.json routes to destinations and backend stubs',
   });
 
   it("the app's own Authorization and cookies are not passed on; the body is", async () => {
-    const echo = await echoOf('/api/special/post', { method: 'POST', headers: { authorization: 'Bearer from-the-browser', cookie: 'JSESSIONID=1', 'content-type': 'application/json' }, body: '{"a":1}' });
+    const echo = await echoOf('/api/special/post', {
+      method: 'POST',
+      headers: { authorization: 'Bearer from-the-browser', cookie: 'JSESSIONID=1', 'content-type': 'application/json' },
+      body: '{"a":1}',
+    });
     expect(echo.method).toBe('POST');
     expect(echo.headers.authorization).toBe(`Basic ${btoa('jane:secret')}`);
     expect(echo.headers.cookie).toBeUndefined();
@@ -118,7 +153,7 @@ describe('approuter face: xs-app.json routes to destinations and backend stubs',
     expect(claims.client_id).toBe('backend-client');
   });
 
-  it('the lookups are the approuter\'s: a destination-binding token from the tenant host, then a find', async () => {
+  it("the lookups are the approuter's: a destination-binding token from the tenant host, then a find", async () => {
     await echoOf('/user/me');
     const entries = btp.journal().map((e) => `${e.service} ${e.method} ${e.path.split('?')[0]} ${e.status}`);
     expect(entries).toContain('xsuaa POST /oauth/token 200');
@@ -173,7 +208,11 @@ describe('approuter face: xs-app.json routes to destinations and backend stubs',
   });
 
   it('an invalid xs-app.json is refused with the route and field named', () => {
-    expect(() => createApprouterHandlers(btp, { xsApp: { routes: [{ source: '^/(' }] } })).toThrow(/routes\[0\]\.source: not a regular expression/);
-    expect(() => createApprouterHandlers(btp, { xsApp: { routes: [{ source: '^/x', authenticationType: 'ias' }] } })).toThrow(/routes\[0\]\.authenticationType/);
+    expect(() => createApprouterHandlers(btp, { xsApp: { routes: [{ source: '^/(' }] } })).toThrow(
+      /routes\[0\]\.source: not a regular expression/,
+    );
+    expect(() => createApprouterHandlers(btp, { xsApp: { routes: [{ source: '^/x', authenticationType: 'ias' }] } })).toThrow(
+      /routes\[0\]\.authenticationType/,
+    );
   });
 });

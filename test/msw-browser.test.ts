@@ -17,7 +17,12 @@ import { launchChromium } from './browser.ts';
 
 const pageDir = fileURLToPath(new URL('./fixtures/msw-page/', import.meta.url));
 const workerScript = fileURLToPath(new URL('../node_modules/msw/lib/mockServiceWorker.js', import.meta.url));
-const types: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css', '.json': 'application/json' };
+const types: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css',
+  '.json': 'application/json',
+};
 
 let outDir: string;
 let server: Server;
@@ -33,7 +38,10 @@ function serveStatic(root: string): Server {
       return;
     }
     readFile(file).then(
-      (content) => res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' }).end(content),
+      (content) =>
+        res
+          .writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' })
+          .end(content),
       () => res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${path}`),
     );
   });
@@ -70,7 +78,9 @@ describe('MSW face in Chromium: page → xs-app.json route → destination → b
     const errors: string[] = [];
     page.on('pageerror', (err) => errors.push(err.message));
     await page.goto(`${baseUrl}/`);
-    const failed = page.waitForSelector('#error:not(:empty)', { timeout: 30_000 }).then(async () => `page error: ${await page.textContent('#error')}`);
+    const failed = page
+      .waitForSelector('#error:not(:empty)', { timeout: 30_000 })
+      .then(async () => `page error: ${await page.textContent('#error')}`);
     const done = page.waitForSelector('#me[data-done]', { timeout: 30_000 }).then(() => 'done');
     expect(await Promise.race([done, failed])).toBe('done');
     expect(errors).toEqual([]);

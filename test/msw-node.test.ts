@@ -20,15 +20,40 @@ const scenario = {
       subdomain: 'provider',
       destinations: [
         { Name: 'ORDERS', Type: 'HTTP', URL: '{{backend}}/sap/orders', Authentication: 'NoAuthentication', ProxyType: 'Internet' },
-        { Name: 'ECHO_BASIC', Type: 'HTTP', URL: '{{backend}}/echo', Authentication: 'BasicAuthentication', ProxyType: 'Internet', User: 'jane', Password: 'secret' },
-        { Name: 'ECHO_CC', Type: 'HTTP', URL: '{{backend}}/echo', Authentication: 'OAuth2ClientCredentials', ProxyType: 'Internet', ...oauth },
+        {
+          Name: 'ECHO_BASIC',
+          Type: 'HTTP',
+          URL: '{{backend}}/echo',
+          Authentication: 'BasicAuthentication',
+          ProxyType: 'Internet',
+          User: 'jane',
+          Password: 'secret',
+        },
+        {
+          Name: 'ECHO_CC',
+          Type: 'HTTP',
+          URL: '{{backend}}/echo',
+          Authentication: 'OAuth2ClientCredentials',
+          ProxyType: 'Internet',
+          ...oauth,
+        },
         { Name: 'ECHO_USER', Type: 'HTTP', URL: '{{backend}}/echo', Authentication: 'OAuth2JWTBearer', ProxyType: 'Internet', ...oauth },
       ],
     },
     {
       subdomain: 'subscriber1',
       zid: subscriberZid,
-      destinations: [{ Name: 'SUB_ECHO', Type: 'HTTP', URL: '{{backend}}/echo', Authentication: 'OAuth2ClientCredentials', ProxyType: 'Internet', tokenServiceURLType: 'Common', ...oauth }],
+      destinations: [
+        {
+          Name: 'SUB_ECHO',
+          Type: 'HTTP',
+          URL: '{{backend}}/echo',
+          Authentication: 'OAuth2ClientCredentials',
+          ProxyType: 'Internet',
+          tokenServiceURLType: 'Common',
+          ...oauth,
+        },
+      ],
     },
   ],
   clients: [{ clientid: 'backend-client', clientsecret: 'backend-secret', xsappname: 'backend!t2', authorities: ['backend!t2.Read'] }],
@@ -85,11 +110,19 @@ describe('SAP Cloud SDK against the MSW handlers (no socket)', () => {
 
   it('a stub added at run time answers, and reset removes it', async () => {
     btp.addStub({ method: 'POST', path: '/echo/orders', status: 201, body: { created: true } });
-    const created = await executeHttpRequest({ destinationName: 'ECHO_BASIC', useCache: false }, { method: 'post', url: '/orders', data: {} }, { fetchCsrfToken: false });
+    const created = await executeHttpRequest(
+      { destinationName: 'ECHO_BASIC', useCache: false },
+      { method: 'post', url: '/orders', data: {} },
+      { fetchCsrfToken: false },
+    );
     expect(created.status).toBe(201);
     expect(created.data).toEqual({ created: true });
     btp.reset();
-    const echoed = await executeHttpRequest({ destinationName: 'ECHO_BASIC', useCache: false }, { method: 'post', url: '/orders', data: {} }, { fetchCsrfToken: false });
+    const echoed = await executeHttpRequest(
+      { destinationName: 'ECHO_BASIC', useCache: false },
+      { method: 'post', url: '/orders', data: {} },
+      { fetchCsrfToken: false },
+    );
     expect(echoed.status).toBe(200);
     expect((echoed.data as Echo).path).toBe('/echo/orders');
   });

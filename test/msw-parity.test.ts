@@ -16,12 +16,32 @@ const scenario = {
       subdomain: 'provider',
       destinations: [
         { Name: 'ORDERS', Type: 'HTTP', URL: '{{backend}}/sap/orders', Authentication: 'NoAuthentication', ProxyType: 'Internet' },
-        { Name: 'ORDERS_CC', Type: 'HTTP', URL: '{{backend}}/sap/orders', Authentication: 'OAuth2ClientCredentials', ProxyType: 'Internet', tokenServiceURL: '{{services}}/oauth/token', clientId: 'backend-client', clientSecret: 'backend-secret' },
+        {
+          Name: 'ORDERS_CC',
+          Type: 'HTTP',
+          URL: '{{backend}}/sap/orders',
+          Authentication: 'OAuth2ClientCredentials',
+          ProxyType: 'Internet',
+          tokenServiceURL: '{{services}}/oauth/token',
+          clientId: 'backend-client',
+          clientSecret: 'backend-secret',
+        },
       ],
     },
     {
       subdomain: 'subscriber1',
-      destinations: [{ Name: 'SUB_USER', Type: 'HTTP', URL: '{{backend}}/me', Authentication: 'OAuth2JWTBearer', ProxyType: 'Internet', tokenServiceURL: '{{services}}/oauth/token', clientId: 'backend-client', clientSecret: 'backend-secret' }],
+      destinations: [
+        {
+          Name: 'SUB_USER',
+          Type: 'HTTP',
+          URL: '{{backend}}/me',
+          Authentication: 'OAuth2JWTBearer',
+          ProxyType: 'Internet',
+          tokenServiceURL: '{{services}}/oauth/token',
+          clientId: 'backend-client',
+          clientSecret: 'backend-secret',
+        },
+      ],
     },
   ],
   clients: [{ clientid: 'backend-client', clientsecret: 'backend-secret', xsappname: 'backend!t2', authorities: ['backend!t2.Read'] }],
@@ -48,13 +68,21 @@ beforeAll(async () => {
   btp = await createBtpHandlers(scenario);
   const socketFace: Face = {
     name: 'socket',
-    hosts: [[emu.urls.backend, '<backend>'], [emu.urls.services, '<services>'], [emu.urls.uaaDomain, '<uaadomain>']],
+    hosts: [
+      [emu.urls.backend, '<backend>'],
+      [emu.urls.services, '<services>'],
+      [emu.urls.uaaDomain, '<uaadomain>'],
+    ],
     send: (path, init) => fetch(`${emu.urls.services}${path}`, init),
     binding: (service) => bindingOf(emu.env, service),
   };
   const mswFace: Face = {
     name: 'msw',
-    hosts: [[btp.urls.backend, '<backend>'], [btp.urls.services, '<services>'], [btp.urls.uaaDomain, '<uaadomain>']],
+    hosts: [
+      [btp.urls.backend, '<backend>'],
+      [btp.urls.services, '<services>'],
+      [btp.urls.uaaDomain, '<uaadomain>'],
+    ],
     send: async (path, init) => {
       const response = await getResponse(btp.handlers, new Request(`${btp.urls.services}${path}`, init));
       if (!response) throw new Error(`the MSW handlers did not answer ${path}`);
@@ -109,7 +137,11 @@ async function serviceToken(face: Face, tenant?: string): Promise<string> {
 describe('the socket face and the MSW face answer alike', () => {
   it('a client_credentials token request', async () => {
     const [socket, msw] = await bothFaces((face) =>
-      exchange(face, '/oauth/token', { method: 'POST', headers: { ...form, authorization: basic(face.binding('xsuaa')) }, body: 'grant_type=client_credentials' }),
+      exchange(face, '/oauth/token', {
+        method: 'POST',
+        headers: { ...form, authorization: basic(face.binding('xsuaa')) },
+        body: 'grant_type=client_credentials',
+      }),
     );
     expect((socket as { status: number }).status).toBe(200);
     expect(msw).toEqual(socket);
@@ -117,7 +149,11 @@ describe('the socket face and the MSW face answer alike', () => {
 
   it('a token request with a wrong secret: the same 401 body', async () => {
     const [socket, msw] = await bothFaces((face) =>
-      exchange(face, '/oauth/token', { method: 'POST', headers: { ...form, authorization: basic({ ...face.binding('xsuaa'), clientsecret: 'wrong' }) }, body: 'grant_type=client_credentials' }),
+      exchange(face, '/oauth/token', {
+        method: 'POST',
+        headers: { ...form, authorization: basic({ ...face.binding('xsuaa'), clientsecret: 'wrong' }) },
+        body: 'grant_type=client_credentials',
+      }),
     );
     expect((socket as { status: number }).status).toBe(401);
     expect(msw).toEqual(socket);
@@ -126,7 +162,9 @@ describe('the socket face and the MSW face answer alike', () => {
   it('a destination find, with authTokens from a token flow', async () => {
     for (const name of ['ORDERS', 'ORDERS_CC']) {
       const [socket, msw] = await bothFaces(async (face) =>
-        exchange(face, `/destination-configuration/v1/destinations/${name}`, { headers: { authorization: `Bearer ${await serviceToken(face)}` } }),
+        exchange(face, `/destination-configuration/v1/destinations/${name}`, {
+          headers: { authorization: `Bearer ${await serviceToken(face)}` },
+        }),
       );
       expect((socket as { status: number }).status).toBe(200);
       expect(msw).toEqual(socket);
@@ -137,7 +175,9 @@ describe('the socket face and the MSW face answer alike', () => {
     const [socket, msw] = await bothFaces(async (face) => {
       const zid = (face === faces[0] ? emu.core : btp.core).state.tenants[1].zid;
       const user = await (face === faces[0] ? emu.issueUserToken : btp.issueUserToken)({ user: 'alice', tenant: 'subscriber1' });
-      return exchange(face, '/destination-configuration/v1/destinations/SUB_USER', { headers: { authorization: `Bearer ${await serviceToken(face, zid)}`, 'x-user-token': user } });
+      return exchange(face, '/destination-configuration/v1/destinations/SUB_USER', {
+        headers: { authorization: `Bearer ${await serviceToken(face, zid)}`, 'x-user-token': user },
+      });
     });
     expect((socket as { body: { authTokens: { error?: string }[] } }).body.authTokens[0].error).toBeUndefined();
     expect(msw).toEqual(socket);
@@ -145,7 +185,9 @@ describe('the socket face and the MSW face answer alike', () => {
 
   it('a find of a missing destination: the same 404', async () => {
     const [socket, msw] = await bothFaces(async (face) =>
-      exchange(face, '/destination-configuration/v1/destinations/MISSING', { headers: { authorization: `Bearer ${await serviceToken(face)}` } }),
+      exchange(face, '/destination-configuration/v1/destinations/MISSING', {
+        headers: { authorization: `Bearer ${await serviceToken(face)}` },
+      }),
     );
     expect((socket as { status: number }).status).toBe(404);
     expect(msw).toEqual(socket);
@@ -154,7 +196,9 @@ describe('the socket face and the MSW face answer alike', () => {
   it('control calls: user tokens, health, and the journal of everything so far', async () => {
     // Six journalled calls of its own, so the journal is not empty whichever order the tests run in.
     for (const tenant of ['subscriber1', 'provider', 'subscriber1', 'provider', 'subscriber1', 'provider']) {
-      const [socketToken, mswToken] = await bothFaces((face) => exchange(face, '/_emulator/users/token', { method: 'POST', body: JSON.stringify({ user: 'alice', tenant }) }));
+      const [socketToken, mswToken] = await bothFaces((face) =>
+        exchange(face, '/_emulator/users/token', { method: 'POST', body: JSON.stringify({ user: 'alice', tenant }) }),
+      );
       expect((socketToken as { status: number }).status).toBe(200);
       expect(mswToken).toEqual(socketToken);
     }
@@ -162,7 +206,9 @@ describe('the socket face and the MSW face answer alike', () => {
     expect(mswHealth).toEqual(socketHealth);
     const [socketJournal, mswJournal] = await bothFaces(async (face) => {
       const { body } = await exchange(face, '/_emulator/journal');
-      return (body as { entries: { service: string; method: string; path: string; status: number; tenant?: string }[] }).entries.map(({ service, method, path, status, tenant }) => ({ service, method, path, status, tenant }));
+      return (body as { entries: { service: string; method: string; path: string; status: number; tenant?: string }[] }).entries.map(
+        ({ service, method, path, status, tenant }) => ({ service, method, path, status, tenant }),
+      );
     });
     expect((socketJournal as unknown[]).length).toBeGreaterThan(5);
     expect(mswJournal).toEqual(socketJournal);

@@ -15,12 +15,23 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
-const manifest = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { name: string; engines: { node: string }; exports: Record<string, unknown> };
+const manifest = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as {
+  name: string;
+  engines: { node: string };
+  exports: Record<string, unknown>;
+};
 const lock = JSON.parse(readFileSync(join(repo, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version: string }> };
 const bin = (name: string): string => join(repo, 'node_modules', '.bin', name);
 
 /** What the checks install next to the tarball, at the versions this repository's lockfile pins (cache hits). */
-const consumerPackages = ['@sap-cloud-sdk/connectivity', '@sap-cloud-sdk/http-client', 'msw', 'testcontainers', 'typescript', '@types/node'];
+const consumerPackages = [
+  '@sap-cloud-sdk/connectivity',
+  '@sap-cloud-sdk/http-client',
+  'msw',
+  'testcontainers',
+  'typescript',
+  '@types/node',
+];
 const pinned = (name: string): string => `${name}@${lock.packages[`node_modules/${name}`].version}`;
 
 /** The environment of a user's shell: none of npm's run-script variables, no test-runner state, no bindings. */
@@ -34,15 +45,28 @@ interface Run {
   stderr: string;
 }
 
-function run(file: string, args: string[], options: { cwd: string; env?: Record<string, string | undefined>; timeoutMs?: number }): Promise<Run> {
+function run(
+  file: string,
+  args: string[],
+  options: { cwd: string; env?: Record<string, string | undefined>; timeoutMs?: number },
+): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(file, args, { cwd: options.cwd, env: options.env ?? userEnv, timeout: options.timeoutMs ?? 300_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      file,
+      args,
+      { cwd: options.cwd, env: options.env ?? userEnv, timeout: options.timeoutMs ?? 300_000, maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
-async function ok(file: string, args: string[], options: { cwd: string; env?: Record<string, string | undefined>; timeoutMs?: number }): Promise<string> {
+async function ok(
+  file: string,
+  args: string[],
+  options: { cwd: string; env?: Record<string, string | undefined>; timeoutMs?: number },
+): Promise<string> {
   const result = await run(file, args, options);
   if (result.code !== 0) throw new Error(`${file} ${args.join(' ')} exited with ${result.code}\n${result.stdout}\n${result.stderr}`);
   return result.stdout;
@@ -55,11 +79,27 @@ let project: string;
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'btp-emulator-package-'));
   await ok('npm', ['pack', '--silent', '--pack-destination', work], { cwd: repo });
-  tarball = join(work, readdirSync(work).find((f) => f.endsWith('.tgz'))!);
+  tarball = join(
+    work,
+    readdirSync(work).find((f) => f.endsWith('.tgz'))!,
+  );
   project = join(work, 'project');
   mkdirSync(project);
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
-  await ok('npm', ['install', '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error', tarball, ...consumerPackages.map(pinned)], { cwd: project, timeoutMs: 600_000 });
+  await ok(
+    'npm',
+    [
+      'install',
+      '--prefer-offline',
+      '--ignore-scripts',
+      '--no-audit',
+      '--no-fund',
+      '--loglevel=error',
+      tarball,
+      ...consumerPackages.map(pinned),
+    ],
+    { cwd: project, timeoutMs: 600_000 },
+  );
 }, 900_000);
 
 afterAll(() => {
@@ -68,9 +108,19 @@ afterAll(() => {
 
 describe('the tarball', () => {
   it('holds dist/ (compiled JS, .d.ts, the bundled scenario), package.json, README and LICENSE, nothing else', async () => {
-    const files = (await ok('tar', ['-tzf', tarball], { cwd: work })).split('\n').filter(Boolean).map((f) => f.replace(/^package\//, ''));
+    const files = (await ok('tar', ['-tzf', tarball], { cwd: work }))
+      .split('\n')
+      .filter(Boolean)
+      .map((f) => f.replace(/^package\//, ''));
     expect(files.filter((f) => !f.startsWith('dist/')).sort()).toEqual(['LICENSE', 'README.md', 'package.json']);
-    expect(files).toEqual(expect.arrayContaining(['dist/emulator/cli/bin.js', 'dist/emulator/index.js', 'dist/emulator/index.d.ts', 'dist/fixtures/default.scenario.yaml']));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'dist/emulator/cli/bin.js',
+        'dist/emulator/index.js',
+        'dist/emulator/index.d.ts',
+        'dist/fixtures/default.scenario.yaml',
+      ]),
+    );
     expect(files.filter((f) => /(^|\/)(test|bench|\.ci|docs|examples|node_modules|\.btp-env|\.emulator-state)\//.test(f))).toEqual([]);
     expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
   });
@@ -85,7 +135,9 @@ describe('the tarball', () => {
 
 describe('installed in a new project', () => {
   it('imports every export from node_modules, as JavaScript', async () => {
-    const subpaths = Object.keys(manifest.exports).filter((s) => s !== './package.json').map((s) => s.replace('*', 'user-token'));
+    const subpaths = Object.keys(manifest.exports)
+      .filter((s) => s !== './package.json')
+      .map((s) => s.replace('*', 'user-token'));
     const script = `
       const result = {};
       for (const subpath of ${JSON.stringify(subpaths)}) {
@@ -93,8 +145,12 @@ describe('installed in a new project', () => {
         result[subpath] = { url: import.meta.resolve(specifier), exports: Object.keys(await import(specifier)) };
       }
       console.log(JSON.stringify(result));`;
-    const result = JSON.parse(await ok(process.execPath, ['--input-type=module', '-e', script], { cwd: project })) as Record<string, { url: string; exports: string[] }>;
-    for (const [subpath, { url }] of Object.entries(result)) expect(url, subpath).toMatch(new RegExp(`/project/node_modules/${manifest.name}/dist/.+\\.js$`));
+    const result = JSON.parse(await ok(process.execPath, ['--input-type=module', '-e', script], { cwd: project })) as Record<
+      string,
+      { url: string; exports: string[] }
+    >;
+    for (const [subpath, { url }] of Object.entries(result))
+      expect(url, subpath).toMatch(new RegExp(`/project/node_modules/${manifest.name}/dist/.+\\.js$`));
     expect(result['.'].exports).toEqual(expect.arrayContaining(['startEmulator', 'defaultScenarioFile', 'ValidationError']));
     expect(result['./core'].exports).toContain('EmulatorCore');
     expect(result['./client'].exports).toContain('ControlClient');
@@ -106,7 +162,12 @@ describe('installed in a new project', () => {
 
   it('`npx btp-emulator start --port 0` prints the ready line with the bundled scenario, and stops on SIGTERM', async () => {
     // Its own process group: SIGTERM reaches npx and the emulator under it, as Ctrl-C in a terminal does.
-    const child = spawn('npx', ['btp-emulator', 'start', '--port', '0'], { cwd: project, env: userEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn('npx', ['btp-emulator', 'start', '--port', '0'], {
+      cwd: project,
+      env: userEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     let output = '';
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     try {
@@ -157,7 +218,11 @@ describe('installed in a new project', () => {
        server.close();
        console.log(JSON.stringify({ health, data: response.data, journal: btp.journal({ service: 'destination' }).length }));`,
     );
-    const result = JSON.parse((await ok(process.execPath, ['msw-check.ts'], { cwd: project })).trim().split('\n').at(-1)!) as { health: { status: string }; data: unknown; journal: number };
+    const result = JSON.parse((await ok(process.execPath, ['msw-check.ts'], { cwd: project })).trim().split('\n').at(-1)!) as {
+      health: { status: string };
+      data: unknown;
+      journal: number;
+    };
     expect(result.health.status).toBe('ok');
     expect(result.data).toEqual({ orders: ['o1'] });
     expect(result.journal).toBeGreaterThan(0);
@@ -166,7 +231,18 @@ describe('installed in a new project', () => {
   it('type-checks a consumer .ts file against the shipped .d.ts (and refuses a wrong option type)', async () => {
     writeFileSync(
       join(project, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { target: 'es2024', module: 'nodenext', moduleResolution: 'nodenext', strict: true, noEmit: true, skipLibCheck: false, types: ['node'] }, files: ['consumer.ts'] }),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'es2024',
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+          types: ['node'],
+        },
+        files: ['consumer.ts'],
+      }),
     );
     writeFileSync(
       join(project, 'consumer.ts'),
@@ -201,12 +277,26 @@ describe('installed in a new project', () => {
 
   it('refuses an old Node with one line naming the version, from the executable and from an import', async () => {
     const required = manifest.engines.node.replace(/^>=/, '');
-    const oldNode = ['--import', 'data:text/javascript,Object.defineProperty(process, "versions", { value: { ...process.versions, node: "20.19.0" } })'];
-    const cli = await run(process.execPath, [...oldNode, join(project, 'node_modules', '.bin', 'btp-emulator'), '--help'], { cwd: project });
+    const oldNode = [
+      '--import',
+      'data:text/javascript,Object.defineProperty(process, "versions", { value: { ...process.versions, node: "20.19.0" } })',
+    ];
+    const cli = await run(process.execPath, [...oldNode, join(project, 'node_modules', '.bin', 'btp-emulator'), '--help'], {
+      cwd: project,
+    });
     expect(cli.code).toBe(1);
     expect(cli.stdout).toBe('');
     expect(cli.stderr).toBe(`btp-emulator needs Node.js ${required} or newer; this is Node.js 20.19.0.\n`);
-    const imported = await run(process.execPath, [...oldNode, '--input-type=module', '-e', `import(${JSON.stringify(manifest.name)}).catch((err) => { console.error(err.message); process.exit(3); })`], { cwd: project });
+    const imported = await run(
+      process.execPath,
+      [
+        ...oldNode,
+        '--input-type=module',
+        '-e',
+        `import(${JSON.stringify(manifest.name)}).catch((err) => { console.error(err.message); process.exit(3); })`,
+      ],
+      { cwd: project },
+    );
     expect(imported.code).toBe(3);
     expect(imported.stderr).toBe(`btp-connectivity-emulator needs Node.js ${required} or newer; this is Node.js 20.19.0.\n`);
   }, 120_000);

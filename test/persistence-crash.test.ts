@@ -46,7 +46,8 @@ function startCli(dir: string): Promise<{ child: ChildProcess; services: string 
 
 /** SIGKILL a CLI that is running; rejects unless the process was alive and died of that very signal. */
 async function killHard(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the CLI had already ended (exit ${child.exitCode}, signal ${child.signalCode}) when the round meant to kill it`);
+  if (child.exitCode !== null || child.signalCode !== null)
+    throw new Error(`the CLI had already ended (exit ${child.exitCode}, signal ${child.signalCode}) when the round meant to kill it`);
   const closed = new Promise<NodeJS.Signals | null>((resolve) => child.once('close', (_code, signal) => resolve(signal)));
   child.kill('SIGKILL');
   const signal = await closed;
@@ -118,7 +119,9 @@ describe('state directory: kill -9 in the middle of a stream of writes', () => {
         const actual: EntityState = { url: seen.urls.get(name), stub: seen.stubs.has(name) };
         const allowed = [replay(entity.base, entity.ops.slice(0, entity.acked))];
         if (entity.sent > entity.acked) allowed.push(replay(entity.base, entity.ops.slice(0, entity.sent)));
-        expect(allowed, `${name} after round ${round - 1}: ${entity.acked} of ${entity.ops.length} operations acknowledged`).toContainEqual(actual);
+        expect(allowed, `${name} after round ${round - 1}: ${entity.acked} of ${entity.ops.length} operations acknowledged`).toContainEqual(
+          actual,
+        );
         entities.set(name, { ops: [], acked: 0, sent: 0, base: actual });
       }
       for (const name of seen.urls.keys()) expect(seeded.has(name) || entities.has(name), `unexpected destination ${name}`).toBe(true);
@@ -151,13 +154,14 @@ describe('state directory: kill -9 in the middle of a stream of writes', () => {
           for (const op of entity.ops) {
             if (killed) return;
             entity.sent++;
-            const answer = await (op.kind === 'post'
-              ? call(services, 'POST', `${dest}/subaccountDestinations`, { token, body: httpDestination(name, op.url) })
-              : op.kind === 'put'
-                ? call(services, 'PUT', `${dest}/subaccountDestinations`, { token, body: httpDestination(name, op.url) })
-                : op.kind === 'delete'
-                  ? call(services, 'DELETE', `${dest}/subaccountDestinations/${name}`, { token })
-                  : call(services, 'POST', '/_emulator/backend/stubs', { body: { id: name, path: `/${name}`, body: name } })
+            const answer = await (
+              op.kind === 'post'
+                ? call(services, 'POST', `${dest}/subaccountDestinations`, { token, body: httpDestination(name, op.url) })
+                : op.kind === 'put'
+                  ? call(services, 'PUT', `${dest}/subaccountDestinations`, { token, body: httpDestination(name, op.url) })
+                  : op.kind === 'delete'
+                    ? call(services, 'DELETE', `${dest}/subaccountDestinations/${name}`, { token })
+                    : call(services, 'POST', '/_emulator/backend/stubs', { body: { id: name, path: `/${name}`, body: name } })
             ).catch((err: unknown) => {
               if (killed) return undefined; // the connection died with the process
               throw new Error(`round ${round}: ${op.kind} ${name} failed before the kill: ${(err as Error).message}`, { cause: err });
@@ -179,7 +183,9 @@ describe('state directory: kill -9 in the middle of a stream of writes', () => {
       const text = readFileSync(join(dir, 'state.json'), 'utf8');
       expect(() => JSON.parse(text)).not.toThrow();
       const inFlight = [...entities.values()].filter((e) => e.sent > e.acked).length;
-      report.push(`round ${round}: ${atKill!.acked} acknowledged and ${atKill!.inFlight} in flight when SIGKILL was sent, ${acked} acknowledged in all, ${inFlight} unanswered, temp files left: ${readdirSync(dir).filter((f) => f.endsWith('.tmp')).length}`);
+      report.push(
+        `round ${round}: ${atKill!.acked} acknowledged and ${atKill!.inFlight} in flight when SIGKILL was sent, ${acked} acknowledged in all, ${inFlight} unanswered, temp files left: ${readdirSync(dir).filter((f) => f.endsWith('.tmp')).length}`,
+      );
     }
     expect(entities.size).toBeGreaterThan(20);
     console.log(report.join('\n'));

@@ -22,7 +22,12 @@ const scenario = {
   tenants: [
     {
       subdomain: 'provider',
-      cloudConnectors: [{ locationId: 'loc1', systems: [{ virtualHost: 'erp.internal', virtualPort: 443, internalHost: 'localhost', internalPort: '{{backendHttpPort}}' }] }],
+      cloudConnectors: [
+        {
+          locationId: 'loc1',
+          systems: [{ virtualHost: 'erp.internal', virtualPort: 443, internalHost: 'localhost', internalPort: '{{backendHttpPort}}' }],
+        },
+      ],
     },
     { subdomain: 'subscriber1', zid: subZid },
   ],
@@ -62,11 +67,23 @@ describe('state directory: stop and start again', () => {
 
     await ok(201, 'POST', `${dest}/subaccountDestinations`, httpDestination('SUBACCOUNT_D'), provider);
     await ok(200, 'PUT', `${dest}/subaccountDestinations`, httpDestination('SUBACCOUNT_D', 'https://changed.example.com'), provider);
-    await ok(201, 'POST', `${dest}/instanceDestinations`, { ...httpDestination('SHARED_D'), $metadata: { shared_with_subscriber: true } }, provider);
+    await ok(
+      201,
+      'POST',
+      `${dest}/instanceDestinations`,
+      { ...httpDestination('SHARED_D'), $metadata: { shared_with_subscriber: true } },
+      provider,
+    );
     await ok(201, 'POST', `${dest}/subaccountDestinations`, httpDestination('SUB_D'), subscriber);
     await ok(201, 'POST', `${dest}/instanceDestinations`, httpDestination('SUB_INSTANCE_D'), subscriber);
     await ok(201, 'POST', `${dest}/subaccountDestinationFragments`, { FragmentName: 'F1', URL: 'https://fragment.example.com' }, provider);
-    await ok(201, 'POST', `${dest}/instanceCertificates`, { Name: 'gen.pem', Attributes: { CN: 'persisted', Validity: { TimeUnit: 'DAYS', Value: 30 } } }, provider);
+    await ok(
+      201,
+      'POST',
+      `${dest}/instanceCertificates`,
+      { Name: 'gen.pem', Attributes: { CN: 'persisted', Validity: { TimeUnit: 'DAYS', Value: 30 } } },
+      provider,
+    );
     await ok(200, 'PUT', `${dest}/subaccountDestinations/SUBACCOUNT_D/labels`, [{ key: 'team', values: ['blue'] }], provider);
     await ok(200, 'PUT', '/_emulator/cloud-connectors/state', { locationId: 'loc1', online: false });
     await ok(201, 'POST', '/_emulator/backend/stubs', { id: 'hello', path: '/hello', body: 'persisted hello' });
@@ -75,7 +92,13 @@ describe('state directory: stop and start again', () => {
     await ok(200, 'POST', '/_emulator/clock', { action: 'advance', by: '1h' });
     const userToken = await first.issueUserToken({ user: 'alice' });
     const xsuaa = binding(first, 'xsuaa');
-    const password = await postForm(`${base}/oauth/token`, { grant_type: 'password', username: 'alice', password: 'alice-pw', client_id: xsuaa.clientid, client_secret: xsuaa.clientsecret });
+    const password = await postForm(`${base}/oauth/token`, {
+      grant_type: 'password',
+      username: 'alice',
+      password: 'alice-pw',
+      client_id: xsuaa.clientid,
+      client_secret: xsuaa.clientsecret,
+    });
     const refreshToken = ((await password.json()) as { refresh_token: string }).refresh_token;
     const certificate = (await call(base, 'GET', `${dest}/instanceCertificates/gen.pem`, { token: provider })).body as { Content: string };
     const before = await first.snapshot();
@@ -99,7 +122,9 @@ describe('state directory: stop and start again', () => {
     expect((await get(`${dest}/subaccountDestinationFragments/F1`, provider)).body.URL).toBe('https://fragment.example.com');
     expect((await get(`${dest}/instanceCertificates/gen.pem`, provider)).body.Content).toBe(certificate.Content);
 
-    const connectors = (await get('/_emulator/cloud-connectors')).body as { tenants: { tenant: string; connectors: { locationId: string; online: boolean }[] }[] };
+    const connectors = (await get('/_emulator/cloud-connectors')).body as {
+      tenants: { tenant: string; connectors: { locationId: string; online: boolean }[] }[];
+    };
     expect(connectors.tenants.find((t) => t.tenant === 'provider')?.connectors).toMatchObject([{ locationId: 'loc1', online: false }]);
     expect(await (await fetch(`${second.urls.backend}/hello`)).text()).toBe('persisted hello');
     expect(await (await fetch(`${second.urls.backend}/programmatic`)).text()).toBe('from the handle');
@@ -114,7 +139,12 @@ describe('state directory: stop and start again', () => {
     expect(protectedHeader.kid).toBe('rotated-1');
     await jwtVerify(provider, createLocalJWKSet(jwks as never), { algorithms: ['RS256'] });
 
-    const refreshed = await postForm(`${again}/oauth/token`, { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: xsuaa.clientid, client_secret: xsuaa.clientsecret });
+    const refreshed = await postForm(`${again}/oauth/token`, {
+      grant_type: 'refresh_token',
+      refresh_token: refreshToken,
+      client_id: xsuaa.clientid,
+      client_secret: xsuaa.clientsecret,
+    });
     expect(refreshed.status).toBe(200);
   });
 
@@ -122,7 +152,10 @@ describe('state directory: stop and start again', () => {
     const dir = mkdtempSync(join(tmpdir(), 'emu-state-'));
     const first = await start(dir);
     const token = await destinationToken(first.urls.services, first.env.VCAP_SERVICES);
-    expect((await call(first.urls.services, 'POST', `${dest}/subaccountDestinations`, { token, body: httpDestination('GONE_AFTER_RESET') })).status).toBe(201);
+    expect(
+      (await call(first.urls.services, 'POST', `${dest}/subaccountDestinations`, { token, body: httpDestination('GONE_AFTER_RESET') }))
+        .status,
+    ).toBe(201);
     // On disk before the 201 was sent.
     expect(readFileSync(join(dir, 'state.json'), 'utf8')).toContain('GONE_AFTER_RESET');
     expect((await call(first.urls.services, 'POST', '/_emulator/reset')).status).toBe(200);
@@ -180,7 +213,9 @@ describe('state directory: a state.json that cannot be restored', () => {
   it('not JSON: the error says so and names the file', async () => {
     const { dir, file } = await savedState();
     writeFileSync(file, '{"format": "btp-connectivity-emulator/snapshot", "vers');
-    await expect(startEmulator({ port: 0, stateDir: dir })).rejects.toThrow(new RegExp(`the saved state ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not JSON`));
+    await expect(startEmulator({ port: 0, stateDir: dir })).rejects.toThrow(
+      new RegExp(`the saved state ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not JSON`),
+    );
     expect(existsSync(file)).toBe(true);
   });
 

@@ -34,7 +34,10 @@ beforeEach(() => {
 
 /** The default connector as the scenario has it, with another certificate validity. */
 function setValidity(minutes: number | undefined): void {
-  const current = emu.onPrem.connectors().find((t) => t.tenant === 'provider')!.connectors.find((c) => c.locationId === '')!;
+  const current = emu.onPrem
+    .connectors()
+    .find((t) => t.tenant === 'provider')!
+    .connectors.find((c) => c.locationId === '')!;
   const { certificateValidityMinutes: _, ...rest } = current;
   emu.onPrem.putConnector(minutes === undefined ? rest : { ...rest, certificateValidityMinutes: minutes });
 }
@@ -84,7 +87,10 @@ describe("a Cloud Connector's certificateValidityMinutes", () => {
 
   it('refuses 0 and more than 30 days with 400 naming the field, and keeps the connector as it was', async () => {
     setValidity(15);
-    const connector = emu.onPrem.connectors().find((t) => t.tenant === 'provider')!.connectors.find((c) => c.locationId === '')!;
+    const connector = emu.onPrem
+      .connectors()
+      .find((t) => t.tenant === 'provider')!
+      .connectors.find((c) => c.locationId === '')!;
     for (const value of [0, 43_201, 1.5]) {
       const refused = await emu.control.putCloudConnector({ ...connector, certificateValidityMinutes: value }).catch((err: unknown) => err);
       expect((refused as ControlApiError).status).toBe(400);

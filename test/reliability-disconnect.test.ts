@@ -24,14 +24,25 @@ interface Tracked {
 
 function track(server: Server | NetServer): Promise<Tracked> {
   const open = new Set<Socket>();
-  const tracked = { port: 0, open, accepted: 0, close: () => new Promise<void>((resolve) => { for (const s of open) s.destroy(); server.close(() => resolve()); }) };
+  const tracked = {
+    port: 0,
+    open,
+    accepted: 0,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of open) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
   server.on('connection', (socket: Socket) => {
     tracked.accepted++;
     open.add(socket);
     socket.on('close', () => open.delete(socket));
     socket.on('error', () => undefined);
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(Object.assign(tracked, { port: (server.address() as { port: number }).port }))));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve(Object.assign(tracked, { port: (server.address() as { port: number }).port }))),
+  );
 }
 
 let streaming: Tracked; // HTTP: /endless streams forever, else reads the body and answers 200 'ok'
@@ -88,7 +99,13 @@ afterAll(async () => {
 
 beforeEach(async () => {
   emu.reset();
-  const system = (virtualHost: string, port: number, protocol: 'HTTP' | 'TCP'): object => ({ virtualHost, virtualPort: 80, internalHost: '127.0.0.1', internalPort: port, protocol });
+  const system = (virtualHost: string, port: number, protocol: 'HTTP' | 'TCP'): object => ({
+    virtualHost,
+    virtualPort: 80,
+    internalHost: '127.0.0.1',
+    internalPort: port,
+    protocol,
+  });
   emu.onPrem.putConnector({
     locationId: benchLocation,
     systems: [
@@ -249,18 +266,26 @@ describe('clients that disconnect', () => {
   it('Destination Service: a request cut off mid-body and a find whose client goes before the answer', async () => {
     const dest = await serviceToken(emu, 'destination');
     const partial = await rawConnect(emu.ports.services);
-    partial.write(`POST /destination-configuration/v1/subaccountDestinations HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${dest}\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n{"Name": "HALF", "Type": "HTTP", "URL"`);
+    partial.write(
+      `POST /destination-configuration/v1/subaccountDestinations HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${dest}\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n{"Name": "HALF", "Type": "HTTP", "URL"`,
+    );
     await new Promise((resolve) => setTimeout(resolve, 50));
     partial.destroy();
     for (let i = 0; i < 20; i++) {
       const gone = await rawConnect(emu.ports.services);
-      gone.write(`GET /destination-configuration/v1/destinations/BACKEND_BASIC HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${dest}\r\n\r\n`);
+      gone.write(
+        `GET /destination-configuration/v1/destinations/BACKEND_BASIC HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${dest}\r\n\r\n`,
+      );
       gone.destroy();
     }
     // Nothing was created by the half request, and finds still answer.
-    const list = await fetch(`${emu.urls.services}/destination-configuration/v1/subaccountDestinations`, { headers: { authorization: `Bearer ${dest}` } });
+    const list = await fetch(`${emu.urls.services}/destination-configuration/v1/subaccountDestinations`, {
+      headers: { authorization: `Bearer ${dest}` },
+    });
     expect(((await list.json()) as { Name: string }[]).map((d) => d.Name)).not.toContain('HALF');
-    const find = await fetch(`${emu.urls.services}/destination-configuration/v1/destinations/BACKEND_BASIC`, { headers: { authorization: `Bearer ${dest}` } });
+    const find = await fetch(`${emu.urls.services}/destination-configuration/v1/destinations/BACKEND_BASIC`, {
+      headers: { authorization: `Bearer ${dest}` },
+    });
     expect(find.status).toBe(200);
   });
 });
@@ -271,7 +296,9 @@ describe('backends that hang or reset', () => {
     const answer = await proxyExchange(proxyHead('GET', 'hang.internal:80/x'));
     expect(answer).toMatch(/^HTTP\/1\.1 504/);
     // the configured proxyBackendTimeoutMs (400) fired, not some other deadline
-    expect(decodeURIComponent(/^x-emulator-reason: (.*)$/im.exec(answer)?.[1] ?? '')).toBe(`the backend 127.0.0.1:${hanging.port} did not answer within 400 ms`);
+    expect(decodeURIComponent(/^x-emulator-reason: (.*)$/im.exec(answer)?.[1] ?? '')).toBe(
+      `the backend 127.0.0.1:${hanging.port} did not answer within 400 ms`,
+    );
     await eventually(() => openSince(hanging, before) === 0, 'the hanging backend connection is closed');
     await stillServes();
   });

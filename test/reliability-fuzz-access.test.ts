@@ -59,10 +59,36 @@ const decodedSegments = (path: string): string[] => {
 
 describe('dot-segment paths through the HTTP proxy', () => {
   it('the backend never receives a path outside the allowed resources, nor one that climbs once decoded', async () => {
-    const segment = fc.constantFrom('..', '.', '%2e%2e', '%2E%2e', '.%2e', '%2e.', '%2e', '..%2f', '%2e%2e%5c', '..\\', '\\..', 'sap', 'opu', 'odata', 'bc', 'bcX', 'secret', 'x', '', '%2fsecret', '%252e%252e');
+    const segment = fc.constantFrom(
+      '..',
+      '.',
+      '%2e%2e',
+      '%2E%2e',
+      '.%2e',
+      '%2e.',
+      '%2e',
+      '..%2f',
+      '%2e%2e%5c',
+      '..\\',
+      '\\..',
+      'sap',
+      'opu',
+      'odata',
+      'bc',
+      'bcX',
+      'secret',
+      'x',
+      '',
+      '%2fsecret',
+      '%252e%252e',
+    );
     const separator = fc.constantFrom('/', '\\', '/./', '//');
     const path = fc
-      .tuple(fc.constantFrom('/sap/opu/odata', '/sap/bc', '/sap/bcX', '/', '/sap'), fc.array(fc.tuple(separator, segment), { maxLength: 8 }), fc.option(fc.constantFrom('?x=1', '?a=../b'), { nil: '' }))
+      .tuple(
+        fc.constantFrom('/sap/opu/odata', '/sap/bc', '/sap/bcX', '/', '/sap'),
+        fc.array(fc.tuple(separator, segment), { maxLength: 8 }),
+        fc.option(fc.constantFrom('?x=1', '?a=../b'), { nil: '' }),
+      )
       .map(([start, rest, query]) => `${start}${rest.map(([sep, seg]) => sep + seg).join('')}${query}`);
     // A token of this test's own: other tests of the file reset the emulator, which may refuse an older one.
     const token = await serviceToken(emu, 'connectivity');
@@ -70,14 +96,23 @@ describe('dot-segment paths through the HTTP proxy', () => {
     await fc.assert(
       fc.asyncProperty(path, async (target) => {
         const before = echo.received.length;
-        const status = await raw(emu.ports.httpProxy, `GET http://gw.internal:44300${target} HTTP/1.1\r\nHost: gw.internal:44300\r\nProxy-Authorization: Bearer ${token}\r\n`);
+        const status = await raw(
+          emu.ports.httpProxy,
+          `GET http://gw.internal:44300${target} HTTP/1.1\r\nHost: gw.internal:44300\r\nProxy-Authorization: Bearer ${token}\r\n`,
+        );
         expect([200, 400, 403]).toContain(status);
         if (echo.received.length === before) return;
         forwarded++;
         expect(status).toBe(200);
         const received = echo.last().url.split('?')[0];
-        expect(allowed.some((prefix) => received.startsWith(prefix)), `${target} reached the backend as ${received}`).toBe(true);
-        expect(decodedSegments(received).filter((s) => s === '..' || s === '.'), `${target} reached the backend as ${received}`).toEqual([]);
+        expect(
+          allowed.some((prefix) => received.startsWith(prefix)),
+          `${target} reached the backend as ${received}`,
+        ).toBe(true);
+        expect(
+          decodedSegments(received).filter((s) => s === '..' || s === '.'),
+          `${target} reached the backend as ${received}`,
+        ).toEqual([]);
       }),
       { numRuns: runs(300) },
     );
@@ -87,10 +122,19 @@ describe('dot-segment paths through the HTTP proxy', () => {
 
 function control(method: string, path: string, headers: Record<string, string>, body?: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port: emu.ports.services, method, path, headers: { ...headers, 'content-length': String(Buffer.byteLength(body ?? '')) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = httpRequest(
+      {
+        host: '127.0.0.1',
+        port: emu.ports.services,
+        method,
+        path,
+        headers: { ...headers, 'content-length': String(Buffer.byteLength(body ?? '')) },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', reject);
     req.end(body ?? '');
   });
@@ -98,7 +142,13 @@ function control(method: string, path: string, headers: Record<string, string>, 
 
 /** What a refused control request must not have changed. */
 const state = async (): Promise<string> =>
-  JSON.stringify(await Promise.all(['/backend/stubs', '/faults', '/keys', '/scenario', '/cloud-connectors'].map(async (p) => (await fetch(`${emu.urls.control}${p}`)).text())));
+  JSON.stringify(
+    await Promise.all(
+      ['/backend/stubs', '/faults', '/keys', '/scenario', '/cloud-connectors'].map(async (p) =>
+        (await fetch(`${emu.urls.control}${p}`)).text(),
+      ),
+    ),
+  );
 
 /** Writes a refused request would make if it got through: each changes one of the reads in {@link state}. */
 const writes = [
@@ -113,7 +163,18 @@ describe('Origin and Host headers on the control API', () => {
   const ownNames = ['localhost', '127.0.0.1', '[::1]'];
   const name = fc.oneof(
     fc.constantFrom(...ownNames, 'LOCALHOST', 'provider.localhost', 'a.b.localhost'),
-    fc.constantFrom('evil.example', 'localhost.evil.example', 'evil-localhost', 'localhost.', '127.0.0.1.nip.io', 'localhostx', '10.0.0.1', '[::2]', 'xn--lcalhost-9za', '0.0.0.0'),
+    fc.constantFrom(
+      'evil.example',
+      'localhost.evil.example',
+      'evil-localhost',
+      'localhost.',
+      '127.0.0.1.nip.io',
+      'localhostx',
+      '10.0.0.1',
+      '[::2]',
+      'xn--lcalhost-9za',
+      '0.0.0.0',
+    ),
     fc.domain(),
   );
   const portOf = fc.oneof(fc.constant('OWN'), fc.constant(''), fc.integer({ min: 1, max: 65535 }).map(String));
@@ -154,13 +215,21 @@ describe('Origin and Host headers on the control API', () => {
         const ownOrigin = ((): boolean => {
           try {
             const url = new URL(sent);
-            return (url.protocol === 'http:' || url.protocol === 'https:') && own(url.hostname, url.port || (url.protocol === 'https:' ? '443' : '80'));
+            return (
+              (url.protocol === 'http:' || url.protocol === 'https:') &&
+              own(url.hostname, url.port || (url.protocol === 'https:' ? '443' : '80'))
+            );
           } catch {
             return false;
           }
         })();
         const before = await state();
-        const status = await control(write.method, write.path, { host: `localhost:${port()}`, origin: sent, 'content-type': 'text/plain' }, write.body);
+        const status = await control(
+          write.method,
+          write.path,
+          { host: `localhost:${port()}`, origin: sent, 'content-type': 'text/plain' },
+          write.body,
+        );
         if (ownOrigin) {
           expect(status, sent).not.toBe(403);
           await emu.restoreSnapshot(initial); // undo the accepted write (a scenario load or a key rotation too)

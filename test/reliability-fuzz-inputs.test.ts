@@ -20,7 +20,8 @@ afterAll(async () => {
   await emu?.stop();
 });
 
-const send = (method: string, path: string, body: string): Promise<Response> => fetch(`${emu.urls.control}${path}`, { method, headers: { 'content-type': 'application/json' }, body });
+const send = (method: string, path: string, body: string): Promise<Response> =>
+  fetch(`${emu.urls.control}${path}`, { method, headers: { 'content-type': 'application/json' }, body });
 
 /** The state as the API shows it, without what moves by itself. */
 async function stateNow(): Promise<unknown> {
@@ -29,13 +30,34 @@ async function stateNow(): Promise<unknown> {
 }
 
 const edgeNumber = fc.oneof(
-  fc.constantFrom(0, -0, 1, -1, 0.5, 2 ** 31, 2 ** 53, 2 ** 53 + 2, Number.MAX_SAFE_INTEGER, Number.MAX_VALUE, -Number.MAX_VALUE, 8.64e15, -8.64e15, 8.64e15 + 1, 1e300, Number.MIN_VALUE, 253402300799999, 253402300800000),
+  fc.constantFrom(
+    0,
+    -0,
+    1,
+    -1,
+    0.5,
+    2 ** 31,
+    2 ** 53,
+    2 ** 53 + 2,
+    Number.MAX_SAFE_INTEGER,
+    Number.MAX_VALUE,
+    -Number.MAX_VALUE,
+    8.64e15,
+    -8.64e15,
+    8.64e15 + 1,
+    1e300,
+    Number.MIN_VALUE,
+    253402300799999,
+    253402300800000,
+  ),
   fc.double({ noNaN: true, noDefaultInfinity: true }),
   fc.integer(),
 );
 
 /** A JSON value nested `depth` deep, as text (built without recursion). */
-const nested = fc.tuple(fc.integer({ min: 1, max: 3000 }), fc.constantFrom('[', '{"a":')).map(([depth, open]) => open.repeat(depth) + '1' + (open === '[' ? ']' : '}').repeat(depth));
+const nested = fc
+  .tuple(fc.integer({ min: 1, max: 3000 }), fc.constantFrom('[', '{"a":'))
+  .map(([depth, open]) => open.repeat(depth) + '1' + (open === '[' ? ']' : '}').repeat(depth));
 
 async function expectAnsweredWithoutDamage(res: Response, before: unknown): Promise<void> {
   expect(res.status).not.toBe(500);
@@ -48,50 +70,77 @@ async function expectAnsweredWithoutDamage(res: Response, before: unknown): Prom
 describe('fuzzed bodies and numbers: 2xx and consistent, or 4xx and unchanged', () => {
   it('deep and large bodies on every JSON control endpoint', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom('/faults', '/snapshot', '/clock', '/keys/rotate', '/backend/stubs', '/scenario'), fc.oneof(nested, fc.integer({ min: 1, max: 200_000 }).map((n) => JSON.stringify({ effect: { status: 503, body: 'x'.repeat(n) } }))), async (path, body) => {
-        emu.reset();
-        const before = await stateNow();
-        await expectAnsweredWithoutDamage(await send(path === '/snapshot' ? 'PUT' : 'POST', path, path === '/faults' ? `{"effect":{"status":503,"body":${body}}}` : body), before);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom('/faults', '/snapshot', '/clock', '/keys/rotate', '/backend/stubs', '/scenario'),
+        fc.oneof(
+          nested,
+          fc.integer({ min: 1, max: 200_000 }).map((n) => JSON.stringify({ effect: { status: 503, body: 'x'.repeat(n) } })),
+        ),
+        async (path, body) => {
+          emu.reset();
+          const before = await stateNow();
+          await expectAnsweredWithoutDamage(
+            await send(path === '/snapshot' ? 'PUT' : 'POST', path, path === '/faults' ? `{"effect":{"status":503,"body":${body}}}` : body),
+            before,
+          );
+        },
+      ),
       { numRuns: 40 },
     );
   });
 
   it('every number of a fault spec', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom('times', 'skip', 'durationMs', 'latencyMs', 'status', 'tokenValidity', 'rateLimit.limit', 'rateLimit.windowMs'), edgeNumber, async (field, value) => {
-        emu.reset();
-        const before = await stateNow();
-        const spec: Record<string, unknown> = { effect: { status: 503 } };
-        if (['times', 'skip', 'durationMs'].includes(field)) spec[field] = value;
-        else if (field.startsWith('rateLimit.')) spec.effect = { rateLimit: { limit: 1, windowMs: 1000, [field.slice(10)]: value } };
-        else spec.effect = { [field]: value };
-        await expectAnsweredWithoutDamage(await send('POST', '/faults', JSON.stringify(spec)), before);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom('times', 'skip', 'durationMs', 'latencyMs', 'status', 'tokenValidity', 'rateLimit.limit', 'rateLimit.windowMs'),
+        edgeNumber,
+        async (field, value) => {
+          emu.reset();
+          const before = await stateNow();
+          const spec: Record<string, unknown> = { effect: { status: 503 } };
+          if (['times', 'skip', 'durationMs'].includes(field)) spec[field] = value;
+          else if (field.startsWith('rateLimit.')) spec.effect = { rateLimit: { limit: 1, windowMs: 1000, [field.slice(10)]: value } };
+          else spec.effect = { [field]: value };
+          await expectAnsweredWithoutDamage(await send('POST', '/faults', JSON.stringify(spec)), before);
+        },
+      ),
       { numRuns: 60 },
     );
   });
 
   it('every number of a snapshot clock, key and fault', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom('clock.nowMs', 'clock.offsetMs', 'signingKeys.0.retiresAt', 'faults.nextId', 'faults.faults.0.hits', 'faults.faults.0.remaining', 'onPrem.nextMailId'), fc.boolean(), edgeNumber, async (field, frozen, value) => {
-        emu.reset();
-        emu.addFault({ id: 'f', target: { service: 'backend' }, effect: { status: 503 }, times: 3 });
-        const snapshot = (await (await fetch(`${emu.urls.control}/snapshot`)).json()) as Record<string, unknown>;
-        (snapshot.clock as Record<string, unknown>).frozen = frozen;
-        const keys = field.split('.');
-        let at: Record<string, unknown> = snapshot;
-        for (const key of keys.slice(0, -1)) at = at[key] as Record<string, unknown>;
-        at[keys.at(-1)!] = value;
-        const before = await stateNow();
-        const res = await send('PUT', '/snapshot', JSON.stringify(snapshot));
-        await expectAnsweredWithoutDamage(res, before);
-        if (res.ok) {
-          expect((await fetch(`${emu.urls.services}/token_keys`)).status).toBe(200);
-          expect((await fetch(`${emu.urls.control}/clock`)).status).toBe(200);
-          expect((await fetch(`${emu.urls.control}/reset`, { method: 'POST' })).status).toBe(200);
-        }
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(
+          'clock.nowMs',
+          'clock.offsetMs',
+          'signingKeys.0.retiresAt',
+          'faults.nextId',
+          'faults.faults.0.hits',
+          'faults.faults.0.remaining',
+          'onPrem.nextMailId',
+        ),
+        fc.boolean(),
+        edgeNumber,
+        async (field, frozen, value) => {
+          emu.reset();
+          emu.addFault({ id: 'f', target: { service: 'backend' }, effect: { status: 503 }, times: 3 });
+          const snapshot = (await (await fetch(`${emu.urls.control}/snapshot`)).json()) as Record<string, unknown>;
+          (snapshot.clock as Record<string, unknown>).frozen = frozen;
+          const keys = field.split('.');
+          let at: Record<string, unknown> = snapshot;
+          for (const key of keys.slice(0, -1)) at = at[key] as Record<string, unknown>;
+          at[keys.at(-1)!] = value;
+          const before = await stateNow();
+          const res = await send('PUT', '/snapshot', JSON.stringify(snapshot));
+          await expectAnsweredWithoutDamage(res, before);
+          if (res.ok) {
+            expect((await fetch(`${emu.urls.services}/token_keys`)).status).toBe(200);
+            expect((await fetch(`${emu.urls.control}/clock`)).status).toBe(200);
+            expect((await fetch(`${emu.urls.control}/reset`, { method: 'POST' })).status).toBe(200);
+          }
+        },
+      ),
       { numRuns: 60 },
     );
   });
@@ -102,7 +151,12 @@ describe('fuzzed bodies and numbers: 2xx and consistent, or 4xx and unchanged', 
         const before = emu.onPrem.mails().length;
         const transport = nodemailer.createTransport({ host: '127.0.0.1', port: emu.ports.smtp, secure: false, ignoreTLS: true });
         try {
-          await transport.sendMail({ from: 'a@example.com', to: 'b@example.com', subject: `size ${size}`, text: `${'z'.repeat(70)}\n`.repeat(Math.ceil(size / 71)) });
+          await transport.sendMail({
+            from: 'a@example.com',
+            to: 'b@example.com',
+            subject: `size ${size}`,
+            text: `${'z'.repeat(70)}\n`.repeat(Math.ceil(size / 71)),
+          });
           expect(emu.onPrem.mails().length).toBe(before + 1);
         } catch (err) {
           expect((err as { responseCode?: number }).responseCode).toBe(552);

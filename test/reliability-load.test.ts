@@ -56,14 +56,26 @@ describe(`${connections} connections at once`, () => {
 
 describe('20,000 requests in a fresh process', () => {
   it('no errors, and memory stays flat after the warm-up (heap within 5 MB, RSS trend within 32 MB)', async () => {
-    const child = spawn(process.execPath, ['--expose-gc', join(dirname(fileURLToPath(import.meta.url)), '..', 'bench', 'memory-child.ts'), 'soak', '20000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      ['--expose-gc', join(dirname(fileURLToPath(import.meta.url)), '..', 'bench', 'memory-child.ts'), 'soak', '20000'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(code, stderr).toBe(0);
-    const soak = JSON.parse(stdout.trim().split('\n').pop()!) as { errors: number; firstError: string; afterWarmupMb: number; atEndMb: number; heapAfterWarmupMb: number; heapAtEndMb: number; rssSamplesMb: number[] };
+    const soak = JSON.parse(stdout.trim().split('\n').pop()!) as {
+      errors: number;
+      firstError: string;
+      afterWarmupMb: number;
+      atEndMb: number;
+      heapAfterWarmupMb: number;
+      heapAtEndMb: number;
+      rssSamplesMb: number[];
+    };
     expect(soak.errors, soak.firstError).toBe(0);
     // The journal is bounded (10,000 entries) and full after the warm-up; nothing else may grow per request.
     expect(soak.heapAtEndMb - soak.heapAfterWarmupMb, JSON.stringify(soak)).toBeLessThan(5);

@@ -56,10 +56,15 @@ describe('SAML flows of the core in Chromium', () => {
   it('signs a SAMLAssertion and exchanges an OAuth2SAMLBearerAssertion through the in-page XSUAA', async () => {
     const page = await browser!.newPage();
     await page.goto(`${baseUrl}/`);
-    const failed = page.waitForSelector('#error:not(:empty)', { timeout: 30_000 }).then(async () => `page error: ${await page.textContent('#error')}`);
+    const failed = page
+      .waitForSelector('#error:not(:empty)', { timeout: 30_000 })
+      .then(async () => `page error: ${await page.textContent('#error')}`);
     const done = page.waitForSelector('#result[data-done]', { timeout: 30_000 }).then(() => 'done');
     expect(await Promise.race([done, failed])).toBe('done');
-    const result = JSON.parse((await page.textContent('#result'))!) as { saml: { type: string; value: string }; bearer: { value: string; error?: string } };
+    const result = JSON.parse((await page.textContent('#result'))!) as {
+      saml: { type: string; value: string };
+      bearer: { value: string; error?: string };
+    };
     expect(result.saml.type).toBe('SAML2.0');
     const xml = Buffer.from(result.saml.value, 'base64').toString('utf8');
     expect(xml).toMatch(/<ds:SignatureValue>[A-Za-z0-9+/=]{300,}<\/ds:SignatureValue>/);

@@ -15,7 +15,14 @@ import { postForm } from './helpers.ts';
 const namespaces: Record<string, string> = { '': 'urn:default', a: 'urn:a', b: 'urn:b', c: 'urn:a' };
 const prefixes = ['', 'a', 'b', 'c'];
 const text = fc.string({ unit: fc.constantFrom('x', ' ', '&', '<', '>', '"', "'", '\t', '\n', 'é') });
-const escape = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/\t/g, '&#9;').replace(/\n/g, '&#10;');
+const escape = (s: string): string =>
+  s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/\t/g, '&#9;')
+    .replace(/\n/g, '&#10;');
 
 interface Tree {
   prefix: string;
@@ -29,7 +36,10 @@ const { tree } = fc.letrec<{ tree: Tree; node: Tree | string }>((tie) => ({
     prefix: fc.constantFrom(...prefixes),
     name: fc.constantFrom('r', 's', 'T'),
     declare: fc.subarray(prefixes),
-    attrs: fc.uniqueArray(fc.tuple(fc.constantFrom('', 'a', 'b'), fc.constantFrom('id', 'Z', 'k'), text), { maxLength: 3, selector: ([p, n]) => `${namespaces[p] ?? ''}|${n}` }),
+    attrs: fc.uniqueArray(fc.tuple(fc.constantFrom('', 'a', 'b'), fc.constantFrom('id', 'Z', 'k'), text), {
+      maxLength: 3,
+      selector: ([p, n]) => `${namespaces[p] ?? ''}|${n}`,
+    }),
     children: fc.array(tie('node'), { maxLength: 3, depthIdentifier: 'tree' }),
   }),
   node: fc.oneof({ depthSize: 'small', withCrossShrink: true }, text, tie('tree')),
@@ -71,7 +81,12 @@ describe('assertions signed by xml-crypto', () => {
   beforeAll(async () => {
     emu = await startEmulator({
       port: 0,
-      scenario: { name: 'saml-xml', tenants: [{ subdomain: 'provider' }], clients: [{ clientid: 'c1', clientsecret: 's1', authorities: [] }], users: [{ name: 'bob', email: 'bob@example.com' }] },
+      scenario: {
+        name: 'saml-xml',
+        tenants: [{ subdomain: 'provider' }],
+        clients: [{ clientid: 'c1', clientsecret: 's1', authorities: [] }],
+        users: [{ name: 'bob', email: 'bob@example.com' }],
+      },
     });
   });
   afterAll(() => emu?.stop());
@@ -86,17 +101,34 @@ describe('assertions signed by xml-crypto', () => {
       `<saml2:Conditions NotBefore="${new Date(now - 1000).toISOString()}" NotOnOrAfter="${new Date(now + 300_000).toISOString()}"/>${nl}` +
       '</saml2:Assertion>';
     const privateKey = createPrivateKey({ key: defaultSamlJwk, format: 'jwk' }).export({ type: 'pkcs8', format: 'pem' });
-    const signer = new SignedXml({ privateKey, signatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256', canonicalizationAlgorithm: 'http://www.w3.org/2001/10/xml-exc-c14n#' });
-    signer.addReference({ xpath: "/*[local-name()='Assertion']", digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256', transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', 'http://www.w3.org/2001/10/xml-exc-c14n#'] });
+    const signer = new SignedXml({
+      privateKey,
+      signatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+      canonicalizationAlgorithm: 'http://www.w3.org/2001/10/xml-exc-c14n#',
+    });
+    signer.addReference({
+      xpath: "/*[local-name()='Assertion']",
+      digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256',
+      transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', 'http://www.w3.org/2001/10/xml-exc-c14n#'],
+    });
     signer.computeSignature(xml, { location: { reference: "/*[local-name()='Assertion']/*[local-name()='Issuer']", action: 'after' } });
     return signer.getSignedXml();
   }
 
   it.each([false, true])('are accepted by the saml2-bearer grant when signed with the trust key (pretty-printed: %s)', async (pretty) => {
-    const assertion = Buffer.from(signedByXmlCrypto('bob@example.com', 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress', pretty)).toString('base64');
-    const res = await postForm(`${emu.urls.services}/oauth/token`, { grant_type: 'urn:ietf:params:oauth:grant-type:saml2-bearer', client_id: 'c1', client_secret: 's1', assertion });
+    const assertion = Buffer.from(
+      signedByXmlCrypto('bob@example.com', 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress', pretty),
+    ).toString('base64');
+    const res = await postForm(`${emu.urls.services}/oauth/token`, {
+      grant_type: 'urn:ietf:params:oauth:grant-type:saml2-bearer',
+      client_id: 'c1',
+      client_secret: 's1',
+      assertion,
+    });
     expect(res.status).toBe(200);
-    const claims = JSON.parse(Buffer.from(((await res.json()) as { access_token: string }).access_token.split('.')[1], 'base64url').toString());
+    const claims = JSON.parse(
+      Buffer.from(((await res.json()) as { access_token: string }).access_token.split('.')[1], 'base64url').toString(),
+    );
     expect([claims.user_name, claims.email]).toEqual(['bob', 'bob@example.com']);
   });
 });

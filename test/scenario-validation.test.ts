@@ -11,7 +11,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { call, dest, destinationToken } from './state-helpers.ts';
-import { PortInUseError, ScenarioFileError, startEmulator, validateScenario, ValidationError, type EmulatorHandle } from '../emulator/index.ts';
+import {
+  PortInUseError,
+  ScenarioFileError,
+  startEmulator,
+  validateScenario,
+  ValidationError,
+  type EmulatorHandle,
+} from '../emulator/index.ts';
 
 type Issue = { path: string; message: string };
 
@@ -27,7 +34,14 @@ function issuesOf(scenario: unknown): Issue[] {
 }
 
 const provider = (extra: Record<string, unknown> = {}) => ({ subdomain: 'provider', ...extra });
-const destination = (extra: Record<string, unknown> = {}) => ({ Name: 'D', Type: 'HTTP', URL: 'http://erp.internal:44300', Authentication: 'NoAuthentication', ProxyType: 'OnPremise', ...extra });
+const destination = (extra: Record<string, unknown> = {}) => ({
+  Name: 'D',
+  Type: 'HTTP',
+  URL: 'http://erp.internal:44300',
+  Authentication: 'NoAuthentication',
+  ProxyType: 'OnPremise',
+  ...extra,
+});
 
 describe('unknown keys of the emulator’s own objects', () => {
   it('a top-level `tenant:` is refused at its path with `tenants` suggested', () => {
@@ -35,29 +49,82 @@ describe('unknown keys of the emulator’s own objects', () => {
   });
 
   it('`destinatons:` in a tenant is refused instead of loading a tenant without destinations', () => {
-    expect(issuesOf({ tenants: [provider({ destinatons: [destination()] })] })).toEqual([{ path: 'tenants[0].destinatons', message: 'unknown key; did you mean `destinations`?' }]);
+    expect(issuesOf({ tenants: [provider({ destinatons: [destination()] })] })).toEqual([
+      { path: 'tenants[0].destinatons', message: 'unknown key; did you mean `destinations`?' },
+    ]);
   });
 
   it.each([
-    ['bindings', { tenants: [provider()], bindings: [{ name: 'b', service: 'xsuaa', credentialtype: 'x509' }] }, 'bindings[0].credentialtype', 'credentialType'],
-    ['clients', { tenants: [provider()], clients: [{ clientid: 'c', clientsecret: 's', authority: ['x'] }] }, 'clients[0].authority', 'authorities'],
+    [
+      'bindings',
+      { tenants: [provider()], bindings: [{ name: 'b', service: 'xsuaa', credentialtype: 'x509' }] },
+      'bindings[0].credentialtype',
+      'credentialType',
+    ],
+    [
+      'clients',
+      { tenants: [provider()], clients: [{ clientid: 'c', clientsecret: 's', authority: ['x'] }] },
+      'clients[0].authority',
+      'authorities',
+    ],
     ['users', { tenants: [provider()], users: [{ name: 'alice', scope: ['Display'] }] }, 'users[0].scope', 'scopes'],
-    ['cloudConnectors', { tenants: [provider({ cloudConnectors: [{ locationID: 'LOC1' }] })] }, 'tenants[0].cloudConnectors[0].locationID', 'locationId'],
+    [
+      'cloudConnectors',
+      { tenants: [provider({ cloudConnectors: [{ locationID: 'LOC1' }] })] },
+      'tenants[0].cloudConnectors[0].locationID',
+      'locationId',
+    ],
     [
       'systems',
-      { tenants: [provider({ cloudConnectors: [{ systems: [{ virtualHost: 'erp', virtualPort: 443, internalHost: 'h', internalPort: 1, protocl: 'HTTPS' }] }] })] },
+      {
+        tenants: [
+          provider({
+            cloudConnectors: [
+              { systems: [{ virtualHost: 'erp', virtualPort: 443, internalHost: 'h', internalPort: 1, protocl: 'HTTPS' }] },
+            ],
+          }),
+        ],
+      },
       'tenants[0].cloudConnectors[0].systems[0].protocl',
       'protocol',
     ],
     [
       'resources',
-      { tenants: [provider({ cloudConnectors: [{ systems: [{ virtualHost: 'erp', virtualPort: 443, internalHost: 'h', internalPort: 1, resources: [{ path: '/', exactMatch: true }] }] }] })] },
+      {
+        tenants: [
+          provider({
+            cloudConnectors: [
+              {
+                systems: [
+                  {
+                    virtualHost: 'erp',
+                    virtualPort: 443,
+                    internalHost: 'h',
+                    internalPort: 1,
+                    resources: [{ path: '/', exactMatch: true }],
+                  },
+                ],
+              },
+            ],
+          }),
+        ],
+      },
       'tenants[0].cloudConnectors[0].systems[0].resources[0].exactMatch',
       'exactMatchOnly',
     ],
     ['backend stubs', { tenants: [provider()], backend: { stubs: [{ path: '/x', staus: 404 }] } }, 'backend.stubs[0].staus', 'status'],
-    ['instance levels', { tenants: [provider({ instances: { 'my-destination': { destination: [] } } })] }, 'tenants[0].instances.my-destination.destination', 'destinations'],
-    ['certificates', { tenants: [provider({ certificates: [{ Name: 'c.pem', Content: 'x', Contents: 'y' }] })] }, 'tenants[0].certificates[0].Contents', 'Content'],
+    [
+      'instance levels',
+      { tenants: [provider({ instances: { 'my-destination': { destination: [] } } })] },
+      'tenants[0].instances.my-destination.destination',
+      'destinations',
+    ],
+    [
+      'certificates',
+      { tenants: [provider({ certificates: [{ Name: 'c.pem', Content: 'x', Contents: 'y' }] })] },
+      'tenants[0].certificates[0].Contents',
+      'Content',
+    ],
   ])('a typo in %s is refused at its path with a did-you-mean', (_what, scenario, path, meant) => {
     expect(issuesOf(scenario)).toContainEqual({ path, message: `unknown key; did you mean \`${meant}\`?` });
   });
@@ -65,7 +132,9 @@ describe('unknown keys of the emulator’s own objects', () => {
   it('a key near nothing lists the keys that are allowed there; several unknown keys are each reported', () => {
     const issues = issuesOf({ tenants: [provider()], bindings: [{ name: 'b', service: 'xsuaa', colour: 'red', weight: 3 }] });
     expect(issues.map((i) => i.path)).toEqual(['bindings[0].colour', 'bindings[0].weight']);
-    expect(issues[0].message).toBe('unknown key; the keys here are name, service, plan, clientid, clientsecret, xsappname, instanceid, credentialType');
+    expect(issues[0].message).toBe(
+      'unknown key; the keys here are name, service, plan, clientid, clientsecret, xsappname, instanceid, credentialType',
+    );
   });
 });
 
@@ -80,15 +149,40 @@ describe('destination properties', () => {
     ['URL.header.apikey', 'URL.headers.apikey'],
   ])('a near-miss of a known property (%s) is refused with the one it meant', (key, meant) => {
     const issues = issuesOf({ tenants: [provider({ destinations: [destination({ [key]: 'x' })] })] });
-    expect(issues).toEqual([{ path: `tenants[0].destinations[0].${key}`, message: `did you mean \`${meant}\`? (a destination keeps any additional property, but not a near-miss of a known one)` }]);
+    expect(issues).toEqual([
+      {
+        path: `tenants[0].destinations[0].${key}`,
+        message: `did you mean \`${meant}\`? (a destination keeps any additional property, but not a near-miss of a known one)`,
+      },
+    ]);
   });
 
   it('arbitrary additional properties are accepted and served as they are', async () => {
-    const extra = { 'sap-client': '100', WebIDEEnabled: true, WebIDEUsage: 'odata_gen', 'URL.headers.X-Api-Key': 'k', 'URL.queries.lang': 'de', 'tokenService.body.resource': 'urn:x', 'HTML5.DynamicDestination': 'true', 'mail.smtp.from': 'a@b', 'product.name': 'ERP', myOwnFlag: 'yes' };
-    const emu = await startEmulator({ port: 0, scenario: { tenants: [provider({ destinations: [destination(extra)], fragments: [{ FragmentName: 'F', 'sap-client': '200', customHeader: 'h' }] })] } });
+    const extra = {
+      'sap-client': '100',
+      WebIDEEnabled: true,
+      WebIDEUsage: 'odata_gen',
+      'URL.headers.X-Api-Key': 'k',
+      'URL.queries.lang': 'de',
+      'tokenService.body.resource': 'urn:x',
+      'HTML5.DynamicDestination': 'true',
+      'mail.smtp.from': 'a@b',
+      'product.name': 'ERP',
+      myOwnFlag: 'yes',
+    };
+    const emu = await startEmulator({
+      port: 0,
+      scenario: {
+        tenants: [
+          provider({ destinations: [destination(extra)], fragments: [{ FragmentName: 'F', 'sap-client': '200', customHeader: 'h' }] }),
+        ],
+      },
+    });
     try {
       const token = await destinationToken(emu.urls.services, emu.env.VCAP_SERVICES);
-      const found = await fetch(`${emu.urls.services}${dest}/destinations/D`, { headers: { authorization: `Bearer ${token}`, 'x-fragment-name': 'F' } });
+      const found = await fetch(`${emu.urls.services}${dest}/destinations/D`, {
+        headers: { authorization: `Bearer ${token}`, 'x-fragment-name': 'F' },
+      });
       expect(found.status).toBe(200);
       const { destinationConfiguration } = (await found.json()) as { destinationConfiguration: Record<string, string> };
       expect(destinationConfiguration).toMatchObject({ ...extra, WebIDEEnabled: 'true', 'sap-client': '200', customHeader: 'h' });
@@ -99,7 +193,10 @@ describe('destination properties', () => {
 
   it('a near-miss in a fragment is refused too, and a fragment keeps its own additional properties', () => {
     expect(issuesOf({ tenants: [provider({ fragments: [{ FragmentName: 'f', proxyType: 'OnPremise' }] })] })).toEqual([
-      { path: 'tenants[0].fragments[0].proxyType', message: 'did you mean `ProxyType`? (a destination keeps any additional property, but not a near-miss of a known one)' },
+      {
+        path: 'tenants[0].fragments[0].proxyType',
+        message: 'did you mean `ProxyType`? (a destination keeps any additional property, but not a near-miss of a known one)',
+      },
     ]);
   });
 
@@ -115,19 +212,29 @@ describe('destination properties', () => {
     expect(more).toEqual([]);
     expect(issue.path).toBe(`tenants[0].destinations[0].${field}`);
     expect(issue.message).toContain(expected);
-    if (field === 'Authentication') expect(issue.message).toMatch(/^Authentication must be one of NoAuthentication, BasicAuthentication, .*OAuth2TokenExchange/);
+    if (field === 'Authentication')
+      expect(issue.message).toMatch(/^Authentication must be one of NoAuthentication, BasicAuthentication, .*OAuth2TokenExchange/);
   });
 
   it('every mistake of a destination is reported at once', () => {
-    const issues = issuesOf({ tenants: [provider({ destinations: [destination({ Type: 'SOAP', ProxyTyp: 'OnPremise', Authentication: 'Basic' })] })] });
-    expect(issues.map((i) => i.path)).toEqual(['tenants[0].destinations[0].Type', 'tenants[0].destinations[0].ProxyTyp', 'tenants[0].destinations[0].Authentication']);
+    const issues = issuesOf({
+      tenants: [provider({ destinations: [destination({ Type: 'SOAP', ProxyTyp: 'OnPremise', Authentication: 'Basic' })] })],
+    });
+    expect(issues.map((i) => i.path)).toEqual([
+      'tenants[0].destinations[0].Type',
+      'tenants[0].destinations[0].ProxyTyp',
+      'tenants[0].destinations[0].Authentication',
+    ]);
   });
 });
 
 describe('the same rules on every way in', () => {
   let emu: EmulatorHandle;
   beforeAll(async () => {
-    emu = await startEmulator({ port: 0, scenario: { name: 'first', tenants: [provider({ destinations: [destination({ Name: 'FIRST' })] })] } });
+    emu = await startEmulator({
+      port: 0,
+      scenario: { name: 'first', tenants: [provider({ destinations: [destination({ Name: 'FIRST' })] })] },
+    });
   });
   afterAll(async () => {
     await emu?.stop();
@@ -136,15 +243,34 @@ describe('the same rules on every way in', () => {
   beforeEach(() => emu.reset());
 
   it('POST /_emulator/scenario answers 400 naming the path, and the old scenario stays active', async () => {
-    const yaml = ['name: second', 'tenants:', '  - subdomain: provider', '    destinations:', '      - Name: SECOND', '        Type: HTTP', '        ProxyTyp: OnPremise', 'tenant: x', ''].join('\n');
-    const res = await fetch(`${emu.urls.control}/scenario`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: yaml });
+    const yaml = [
+      'name: second',
+      'tenants:',
+      '  - subdomain: provider',
+      '    destinations:',
+      '      - Name: SECOND',
+      '        Type: HTTP',
+      '        ProxyTyp: OnPremise',
+      'tenant: x',
+      '',
+    ].join('\n');
+    const res = await fetch(`${emu.urls.control}/scenario`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/yaml' },
+      body: yaml,
+    });
     expect(res.status).toBe(400);
     const body = (await res.json()) as { message: string; issues: Issue[] };
     expect(body.issues.map((i) => i.path)).toEqual(['tenants[0].destinations[0].ProxyTyp', 'tenant']);
     expect(body.message).toContain('tenant: unknown key; did you mean `tenants`?');
-    const json = await fetch(`${emu.urls.control}/scenario`, { method: 'POST', body: JSON.stringify({ name: 'third', tenants: [provider({ destinations: [destination({ Authentication: 'NoAuthentcation' })] })] }) });
+    const json = await fetch(`${emu.urls.control}/scenario`, {
+      method: 'POST',
+      body: JSON.stringify({ name: 'third', tenants: [provider({ destinations: [destination({ Authentication: 'NoAuthentcation' })] })] }),
+    });
     expect(json.status).toBe(400);
-    expect(((await json.json()) as { issues: Issue[] }).issues).toEqual([{ path: 'tenants[0].destinations[0].Authentication', message: expect.stringContaining('did you mean `NoAuthentication`?') }]);
+    expect(((await json.json()) as { issues: Issue[] }).issues).toEqual([
+      { path: 'tenants[0].destinations[0].Authentication', message: expect.stringContaining('did you mean `NoAuthentication`?') },
+    ]);
 
     expect(emu.core.scenario.name).toBe('first');
     expect(((await (await fetch(`${emu.urls.control}/scenario`)).json()) as { name: string }).name).toBe('first');
@@ -154,19 +280,33 @@ describe('the same rules on every way in', () => {
   });
 
   it('loadScenario() refuses the same and changes nothing', () => {
-    expect(() => emu.loadScenario({ name: 'fourth', tenants: [provider({ destinatons: [] })] })).toThrow(/tenants\[0\]\.destinatons: unknown key; did you mean `destinations`\?/);
+    expect(() => emu.loadScenario({ name: 'fourth', tenants: [provider({ destinatons: [] })] })).toThrow(
+      /tenants\[0\]\.destinatons: unknown key; did you mean `destinations`\?/,
+    );
     expect(emu.core.scenario.name).toBe('first');
   });
 
   it('the CRUD API keeps accepting any additional property, near-misses too, as the Destination Service does', async () => {
     const token = await destinationToken(emu.urls.services, emu.env.VCAP_SERVICES);
-    const body = { Name: 'VIA_CRUD', Type: 'HTTP', URL: 'https://x', Authentication: 'NoAuthentication', ProxyTyp: 'Internet', WebIDEEnabled: 'true' };
+    const body = {
+      Name: 'VIA_CRUD',
+      Type: 'HTTP',
+      URL: 'https://x',
+      Authentication: 'NoAuthentication',
+      ProxyTyp: 'Internet',
+      WebIDEEnabled: 'true',
+    };
     expect((await call(emu.urls.services, 'POST', `${dest}/subaccountDestinations`, { token, body })).status).toBe(201);
-    expect((await call(emu.urls.services, 'GET', `${dest}/subaccountDestinations/VIA_CRUD`, { token })).body).toMatchObject({ ProxyTyp: 'Internet', WebIDEEnabled: 'true' });
+    expect((await call(emu.urls.services, 'GET', `${dest}/subaccountDestinations/VIA_CRUD`, { token })).body).toMatchObject({
+      ProxyTyp: 'Internet',
+      WebIDEEnabled: 'true',
+    });
   });
 
   it('startEmulator() refuses a scenario object by the same rules', async () => {
-    await expect(startEmulator({ port: 0, scenario: { tenants: [provider()], tenant: 'x' } })).rejects.toThrow(/tenant: unknown key; did you mean `tenants`\?/);
+    await expect(startEmulator({ port: 0, scenario: { tenants: [provider()], tenant: 'x' } })).rejects.toThrow(
+      /tenant: unknown key; did you mean `tenants`\?/,
+    );
   });
 });
 
@@ -184,7 +324,9 @@ describe('startEmulator() errors', () => {
   it('a scenario file with an unknown key names the file and the key', async () => {
     const file = join(dir, 'typo.scenario.yaml');
     writeFileSync(file, 'tenants:\n  - subdomain: provider\n    destinatons: []\n');
-    await expect(startEmulator({ port: 0, scenario: file })).rejects.toThrow(`${file} is invalid: tenants[0].destinatons: unknown key; did you mean \`destinations\`?`);
+    await expect(startEmulator({ port: 0, scenario: file })).rejects.toThrow(
+      `${file} is invalid: tenants[0].destinatons: unknown key; did you mean \`destinations\`?`,
+    );
   });
 
   /** A port held by a plain net server on 127.0.0.1. */
@@ -194,18 +336,23 @@ describe('startEmulator() errors', () => {
     return { port: (server.address() as { port: number }).port, server };
   }
 
-  it.each(['port', 'httpProxyPort', 'socksProxyPort', 'backendHttpPort', 'smtpPort'] as const)('a port in use (%s) is named with its option and the fix', async (option) => {
-    const { port, server } = await occupiedPort();
-    try {
-      const options = option === 'port' ? { port } : { port: 0, [option]: port };
-      const failed = startEmulator(options);
-      await expect(failed).rejects.toBeInstanceOf(PortInUseError);
-      await expect(failed).rejects.toThrow(`port ${port} (${option}) is already in use on 127.0.0.1; stop the other process, or pass ${option}: 0 for a free one`);
-      await expect(failed).rejects.toMatchObject({ code: 'EADDRINUSE', port, option });
-    } finally {
-      server.close();
-    }
-  });
+  it.each(['port', 'httpProxyPort', 'socksProxyPort', 'backendHttpPort', 'smtpPort'] as const)(
+    'a port in use (%s) is named with its option and the fix',
+    async (option) => {
+      const { port, server } = await occupiedPort();
+      try {
+        const options = option === 'port' ? { port } : { port: 0, [option]: port };
+        const failed = startEmulator(options);
+        await expect(failed).rejects.toBeInstanceOf(PortInUseError);
+        await expect(failed).rejects.toThrow(
+          `port ${port} (${option}) is already in use on 127.0.0.1; stop the other process, or pass ${option}: 0 for a free one`,
+        );
+        await expect(failed).rejects.toMatchObject({ code: 'EADDRINUSE', port, option });
+      } finally {
+        server.close();
+      }
+    },
+  );
 
   it.each([
     [{ maxBodyBytes: -5 }, 'maxBodyBytes must be a whole number of 1 or more, got -5'],

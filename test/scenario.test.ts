@@ -10,14 +10,23 @@ describe('scenario files', () => {
     const emu = await startEmulator({ port: 0, scenario: 'default' });
     try {
       expect(emu.core.state.tenants.map((t) => t.subdomain)).toEqual(['provider', 'subscriber1']);
-      const vcap = JSON.parse(emu.env.VCAP_SERVICES) as Record<string, { name: string; label: string; credentials: Record<string, string> }[]>;
+      const vcap = JSON.parse(emu.env.VCAP_SERVICES) as Record<
+        string,
+        { name: string; label: string; credentials: Record<string, string> }[]
+      >;
       expect(Object.keys(vcap).sort()).toEqual(['connectivity', 'destination', 'xsuaa']);
       for (const [label, entries] of Object.entries(vcap)) {
         expect(entries[0].label).toBe(label);
         expect(entries[0].credentials.tenantid).toBe(emu.core.state.provider.zid);
         expect(entries[0].credentials.uaadomain).toBe(emu.urls.uaaDomain);
       }
-      expect(new Set(Object.values(vcap).flat().map((b) => b.name)).size).toBe(3);
+      expect(
+        new Set(
+          Object.values(vcap)
+            .flat()
+            .map((b) => b.name),
+        ).size,
+      ).toBe(3);
       expect(emu.env.NODE_EXTRA_CA_CERTS).toBe(emu.caFile);
     } finally {
       await emu.stop();
@@ -31,12 +40,16 @@ describe('scenario files', () => {
 
   it('refuses a scenario without tenants and one with a fragment that sets Name', async () => {
     await expect(EmulatorCore.create({ scenario: { tenants: [] } })).rejects.toThrow(/tenants: at least one tenant/);
-    await expect(EmulatorCore.create({ scenario: { tenants: [{ subdomain: 'p', fragments: [{ FragmentName: 'f', Name: 'x' }] }] } })).rejects.toThrow(/fragments\[0\]\.Name/);
+    await expect(
+      EmulatorCore.create({ scenario: { tenants: [{ subdomain: 'p', fragments: [{ FragmentName: 'f', Name: 'x' }] }] } }),
+    ).rejects.toThrow(/fragments\[0\]\.Name/);
   });
 
   it('a scenario that fails to load over the control API leaves the running one untouched', async () => {
     const core = await EmulatorCore.create({ scenario: { name: 'first', tenants: [{ subdomain: 'provider' }] } });
-    const res = await core.fetch(new Request('http://localhost/_emulator/scenario', { method: 'POST', body: 'tenants:\n  - subdomain: "Not Valid"\n' }));
+    const res = await core.fetch(
+      new Request('http://localhost/_emulator/scenario', { method: 'POST', body: 'tenants:\n  - subdomain: "Not Valid"\n' }),
+    );
     expect(res.status).toBe(400);
     expect(((await res.json()) as { message: string }).message).toMatch(/tenants\[0\]\.subdomain/);
     expect(core.scenario.name).toBe('first');
@@ -46,7 +59,11 @@ describe('scenario files', () => {
 describe('the core without sockets', () => {
   it('issues a token and finds a destination through core.fetch alone', async () => {
     const core = await EmulatorCore.create({
-      scenario: { tenants: [{ subdomain: 'provider', destinations: [{ Name: 'D', Type: 'HTTP', URL: 'https://x', Authentication: 'NoAuthentication' }] }] },
+      scenario: {
+        tenants: [
+          { subdomain: 'provider', destinations: [{ Name: 'D', Type: 'HTTP', URL: 'https://x', Authentication: 'NoAuthentication' }] },
+        ],
+      },
     });
     const dest = core.state.bindings.find((b) => b.service === 'destination')!;
     const tokenRes = await core.fetch(
@@ -57,7 +74,11 @@ describe('the core without sockets', () => {
       }),
     );
     const { access_token } = (await tokenRes.json()) as { access_token: string };
-    const found = await core.fetch(new Request('http://localhost:20000/destination-configuration/v1/destinations/D', { headers: { authorization: `Bearer ${access_token}` } }));
+    const found = await core.fetch(
+      new Request('http://localhost:20000/destination-configuration/v1/destinations/D', {
+        headers: { authorization: `Bearer ${access_token}` },
+      }),
+    );
     expect(found.status).toBe(200);
     expect(((await found.json()) as { destinationConfiguration: { URL: string } }).destinationConfiguration.URL).toBe('https://x');
   });

@@ -23,7 +23,8 @@ function runVitest(args: string[], env: Record<string, string | undefined>): Pro
 
 const cleanEnv = (): Record<string, string | undefined> => {
   const env: Record<string, string | undefined> = { ...process.env, BTP_EMULATOR_SCENARIO: join(fixtureDir, 'check.scenario.yaml') };
-  for (const key of Object.keys(env)) if (key.startsWith('VITEST') || key === 'VCAP_SERVICES' || key === 'BTP_EMULATOR_CONTROL_URL') delete env[key];
+  for (const key of Object.keys(env))
+    if (key.startsWith('VITEST') || key === 'VCAP_SERVICES' || key === 'BTP_EMULATOR_CONTROL_URL') delete env[key];
   return env;
 };
 

@@ -68,9 +68,31 @@ const scenario = {
       subdomain: 'provider',
       destinations: [
         { Name: 'BACKEND_NOAUTH', Type: 'HTTP', URL: '{{backend}}', Authentication: 'NoAuthentication', ProxyType: 'Internet' },
-        { Name: 'ONPREM_BASIC', Type: 'HTTP', URL: 'http://erp.internal:44300', Authentication: 'BasicAuthentication', ProxyType: 'OnPremise', User: 'erp-user', Password: 'erp-password' },
+        {
+          Name: 'ONPREM_BASIC',
+          Type: 'HTTP',
+          URL: 'http://erp.internal:44300',
+          Authentication: 'BasicAuthentication',
+          ProxyType: 'OnPremise',
+          User: 'erp-user',
+          Password: 'erp-password',
+        },
       ],
-      cloudConnectors: [{ locationId: '', systems: [{ virtualHost: 'erp.internal', virtualPort: 44300, internalHost: '{{backendHost}}', internalPort: '{{backendHttpPort}}', protocol: 'HTTP', resources: [{ path: '/', exactMatchOnly: false }] }] }],
+      cloudConnectors: [
+        {
+          locationId: '',
+          systems: [
+            {
+              virtualHost: 'erp.internal',
+              virtualPort: 44300,
+              internalHost: '{{backendHost}}',
+              internalPort: '{{backendHttpPort}}',
+              protocol: 'HTTP',
+              resources: [{ path: '/', exactMatchOnly: false }],
+            },
+          ],
+        },
+      ],
     },
   ],
   users: [
@@ -79,7 +101,10 @@ const scenario = {
   ],
 };
 
-const bindingOf = (label: string): ServiceBinding => Object.values(vcap).flat().find((b) => b.label === label)!;
+const bindingOf = (label: string): ServiceBinding =>
+  Object.values(vcap)
+    .flat()
+    .find((b) => b.label === label)!;
 
 beforeAll(async () => {
   emu = await startEmulator({ port: 0, scenario });
@@ -157,15 +182,25 @@ describe('servicebinding.io details', () => {
   it('writes a .metadata file that declares label (text) and tags (json), without which the SDK finds nothing', () => {
     const dir = tempDir();
     writeServiceBindingRoot(emu, { dir });
-    const metadata = JSON.parse(readFileSync(join(dir, 'my-destination', '.metadata'), 'utf8')) as { metaDataProperties: { name: string; format: string }[] };
-    expect(metadata.metaDataProperties).toEqual(expect.arrayContaining([{ name: 'label', format: 'text' }, { name: 'tags', format: 'json' }, { name: 'type', format: 'text' }]));
+    const metadata = JSON.parse(readFileSync(join(dir, 'my-destination', '.metadata'), 'utf8')) as {
+      metaDataProperties: { name: string; format: string }[];
+    };
+    expect(metadata.metaDataProperties).toEqual(
+      expect.arrayContaining([
+        { name: 'label', format: 'text' },
+        { name: 'tags', format: 'json' },
+        { name: 'type', format: 'text' },
+      ]),
+    );
     expect(readFileSync(join(dir, 'my-destination', 'type'), 'utf8')).toBe('destination');
   });
 });
 
 describe('approuter destinations and CAP requires', () => {
   it('the destinations value is a JSON array with the approuter keys; unknown keys are refused before the approuter would', () => {
-    expect(JSON.parse(approuterDestinationsJson([{ name: 'A', url: 'http://localhost:1', forwardAuthToken: true }]))).toEqual([{ name: 'A', url: 'http://localhost:1', forwardAuthToken: true }]);
+    expect(JSON.parse(approuterDestinationsJson([{ name: 'A', url: 'http://localhost:1', forwardAuthToken: true }]))).toEqual([
+      { name: 'A', url: 'http://localhost:1', forwardAuthToken: true },
+    ]);
     expect(() => approuterDestinationsJson([{ name: 'A', url: 'http://x', User: 'u' } as never])).toThrow('does not accept User');
     expect(() => approuterDestinationsJson([{ name: 'A', url: '/relative' }])).toThrow('not absolute');
     expect(() => approuterDestinationsJson([{ name: 'A', url: 'http://x', proxyHost: 'p' }])).toThrow('go together');
@@ -176,7 +211,9 @@ describe('approuter destinations and CAP requires', () => {
       kind: 'odata-v2',
       credentials: { destination: 'ERP', path: '/sap/opu/odata/sap/API_SAMPLE_SRV' },
     });
-    expect(JSON.parse(capConfigEnv({ Remote: { destination: 'ERP' } }).CDS_CONFIG)).toEqual({ requires: { Remote: { kind: 'odata', credentials: { destination: 'ERP' } } } });
+    expect(JSON.parse(capConfigEnv({ Remote: { destination: 'ERP' } }).CDS_CONFIG)).toEqual({
+      requires: { Remote: { kind: 'odata', credentials: { destination: 'ERP' } } },
+    });
     expect(() => capRemoteService({ destination: 'ERP', path: 'no-slash' })).toThrow('must start with /');
   });
 });

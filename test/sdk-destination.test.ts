@@ -27,16 +27,61 @@ beforeAll(async () => {
           subdomain: 'provider',
           destinations: [
             { Name: 'NOAUTH', Type: 'HTTP', URL: `${echo.url}/noauth`, Authentication: 'NoAuthentication', ProxyType: 'Internet' },
-            { Name: 'BASIC', Type: 'HTTP', URL: `${echo.url}/basic`, Authentication: 'BasicAuthentication', ProxyType: 'Internet', User: 'jane', Password: 'pa:ss' },
+            {
+              Name: 'BASIC',
+              Type: 'HTTP',
+              URL: `${echo.url}/basic`,
+              Authentication: 'BasicAuthentication',
+              ProxyType: 'Internet',
+              User: 'jane',
+              Password: 'pa:ss',
+            },
             { Name: 'CC', Type: 'HTTP', URL: `${echo.url}/cc`, Authentication: 'OAuth2ClientCredentials', ProxyType: 'Internet', ...oauth },
-            { Name: 'CC_COMMON', Type: 'HTTP', URL: `${echo.url}/cc-common`, Authentication: 'OAuth2ClientCredentials', ProxyType: 'Internet', tokenServiceURLType: 'Common', ...oauth },
-            { Name: 'JWTBEARER', Type: 'HTTP', URL: `${echo.url}/jwt-bearer`, Authentication: 'OAuth2JWTBearer', ProxyType: 'Internet', ...oauth },
-            { Name: 'BOTH_LEVELS', Type: 'HTTP', URL: `${echo.url}/subaccount-level`, Authentication: 'NoAuthentication', ProxyType: 'Internet' },
-            { Name: 'BROKEN_OAUTH', Type: 'HTTP', URL: `${echo.url}/broken`, Authentication: 'OAuth2ClientCredentials', ProxyType: 'Internet', ...oauth, clientSecret: 'wrong' },
+            {
+              Name: 'CC_COMMON',
+              Type: 'HTTP',
+              URL: `${echo.url}/cc-common`,
+              Authentication: 'OAuth2ClientCredentials',
+              ProxyType: 'Internet',
+              tokenServiceURLType: 'Common',
+              ...oauth,
+            },
+            {
+              Name: 'JWTBEARER',
+              Type: 'HTTP',
+              URL: `${echo.url}/jwt-bearer`,
+              Authentication: 'OAuth2JWTBearer',
+              ProxyType: 'Internet',
+              ...oauth,
+            },
+            {
+              Name: 'BOTH_LEVELS',
+              Type: 'HTTP',
+              URL: `${echo.url}/subaccount-level`,
+              Authentication: 'NoAuthentication',
+              ProxyType: 'Internet',
+            },
+            {
+              Name: 'BROKEN_OAUTH',
+              Type: 'HTTP',
+              URL: `${echo.url}/broken`,
+              Authentication: 'OAuth2ClientCredentials',
+              ProxyType: 'Internet',
+              ...oauth,
+              clientSecret: 'wrong',
+            },
           ],
           instances: {
             'my-destination': {
-              destinations: [{ Name: 'BOTH_LEVELS', Type: 'HTTP', URL: `${echo.url}/instance-level`, Authentication: 'NoAuthentication', ProxyType: 'Internet' }],
+              destinations: [
+                {
+                  Name: 'BOTH_LEVELS',
+                  Type: 'HTTP',
+                  URL: `${echo.url}/instance-level`,
+                  Authentication: 'NoAuthentication',
+                  ProxyType: 'Internet',
+                },
+              ],
             },
           },
         },
@@ -44,7 +89,15 @@ beforeAll(async () => {
           subdomain: 'subscriber1',
           zid: subscriberZid,
           destinations: [
-            { Name: 'SUB_CC', Type: 'HTTP', URL: `${echo.url}/subscriber-cc`, Authentication: 'OAuth2ClientCredentials', ProxyType: 'Internet', tokenServiceURLType: 'Common', ...oauth },
+            {
+              Name: 'SUB_CC',
+              Type: 'HTTP',
+              URL: `${echo.url}/subscriber-cc`,
+              Authentication: 'OAuth2ClientCredentials',
+              ProxyType: 'Internet',
+              tokenServiceURLType: 'Common',
+              ...oauth,
+            },
           ],
         },
       ],
@@ -78,7 +131,11 @@ describe('SAP Cloud SDK against the emulator', () => {
   });
 
   it('OAuth2ClientCredentials: the target receives a token the emulator issued to the destination client', async () => {
-    await executeHttpRequest({ destinationName: 'CC', useCache: false }, { method: 'post', url: '/c', data: { a: 1 } }, { fetchCsrfToken: false });
+    await executeHttpRequest(
+      { destinationName: 'CC', useCache: false },
+      { method: 'post', url: '/c', data: { a: 1 } },
+      { fetchCsrfToken: false },
+    );
     const received = echo.last();
     expect(received.method).toBe('POST');
     const claims = bearerOf(received.headers.authorization);
@@ -133,7 +190,9 @@ describe('SAP Cloud SDK against the emulator', () => {
     expect(destination?.authTokens?.[0].error).toMatch(/responded with 401.*wrong client_secret/);
     const before = echo.received.length;
     // the SDK refuses because every auth token the emulator returned carries an error
-    await expect(executeHttpRequest({ destinationName: 'BROKEN_OAUTH', useCache: false }, { method: 'get', url: '/' })).rejects.toMatchObject({
+    await expect(
+      executeHttpRequest({ destinationName: 'BROKEN_OAUTH', useCache: false }, { method: 'get', url: '/' }),
+    ).rejects.toMatchObject({
       message: 'Failed to build headers.',
       cause: { message: expect.stringMatching(/tried to provide authorization tokens but failed in all cases/) },
     });

@@ -38,7 +38,10 @@ beforeAll(async () => {
   otherCa = ensureTlsMaterial(join(work, 'other-tls'));
   server = createDualProtocolServer(
     (req, res) => {
-      const seen: Seen = { protocol: (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http', subject: (req.headers[CLIENT_CERT_SUBJECT_HEADER] as string | undefined) ?? null };
+      const seen: Seen = {
+        protocol: (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http',
+        subject: (req.headers[CLIENT_CERT_SUBJECT_HEADER] as string | undefined) ?? null,
+      };
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify(seen));
     },
@@ -66,12 +69,27 @@ function plain(headers: Record<string, string> = {}): Promise<Seen> {
   });
 }
 
-function secure(options: { cert?: string; key?: string; headers?: Record<string, string>; servername?: string } = {}): Promise<Seen & { peer: X509Certificate }> {
+function secure(
+  options: { cert?: string; key?: string; headers?: Record<string, string>; servername?: string } = {},
+): Promise<Seen & { peer: X509Certificate }> {
   return new Promise((resolve, reject) => {
-    const req = httpsRequest({ host: '127.0.0.1', port, path: '/', ca: tls.caPem, servername: options.servername ?? 'localhost', cert: options.cert, key: options.key, headers: options.headers, agent: false }, (res) => {
-      const peer = new X509Certificate((res.socket as import('node:tls').TLSSocket).getPeerX509Certificate()!.raw);
-      json(res).then((seen) => resolve({ ...seen, peer }), reject);
-    });
+    const req = httpsRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/',
+        ca: tls.caPem,
+        servername: options.servername ?? 'localhost',
+        cert: options.cert,
+        key: options.key,
+        headers: options.headers,
+        agent: false,
+      },
+      (res) => {
+        const peer = new X509Certificate((res.socket as import('node:tls').TLSSocket).getPeerX509Certificate()!.raw);
+        json(res).then((seen) => resolve({ ...seen, peer }), reject);
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -139,7 +157,10 @@ describe('dual-protocol server: HTTP and TLS on one port', () => {
 
 describe('client certificates', () => {
   it('a certificate the emulator CA issued reaches the app as its subject', async () => {
-    const issued = issueClientCertificate({ certPem: tls.caPem, keyPem: tls.caKeyPem }, { commonName: 'sb-app!t1', organizationalUnit: 'tenant-1' });
+    const issued = issueClientCertificate(
+      { certPem: tls.caPem, keyPem: tls.caKeyPem },
+      { commonName: 'sb-app!t1', organizationalUnit: 'tenant-1' },
+    );
     const leaf = new X509Certificate(issued.certificate);
     expect(leaf.checkIssued(new X509Certificate(tls.caPem))).toBe(true);
     const seen = await secure({ cert: issued.certificate, key: issued.key });
@@ -161,18 +182,25 @@ describe('client certificates', () => {
 
   it('the outbound mTLS fetch presents a keystore to an https server that requires one, and leaves other calls alone', async () => {
     const issued = issueClientCertificate({ certPem: tls.caPem, keyPem: tls.caKeyPem }, { commonName: 'outbound' });
-    const mtls = createHttpsServer({ key: tls.keyPem, cert: tls.certPem, ca: tls.caPem, requestCert: true, rejectUnauthorized: true }, (req, res) => {
-      const peer = (req.socket as import('node:tls').TLSSocket).getPeerCertificate();
-      res.end(JSON.stringify({ cn: peer.subject?.CN, body: req.method }));
-    });
-    const mtlsPort = await new Promise<number>((resolve) => mtls.listen(0, '127.0.0.1', () => resolve((mtls.address() as { port: number }).port)));
+    const mtls = createHttpsServer(
+      { key: tls.keyPem, cert: tls.certPem, ca: tls.caPem, requestCert: true, rejectUnauthorized: true },
+      (req, res) => {
+        const peer = (req.socket as import('node:tls').TLSSocket).getPeerCertificate();
+        res.end(JSON.stringify({ cn: peer.subject?.CN, body: req.method }));
+      },
+    );
+    const mtlsPort = await new Promise<number>((resolve) =>
+      mtls.listen(0, '127.0.0.1', () => resolve((mtls.address() as { port: number }).port)),
+    );
     try {
       let plainCalls = 0;
       const outbound = createMtlsFetch(tls.caPem, async (request) => {
         plainCalls++;
         return new Response(`plain ${request.url}`);
       });
-      const res = await outbound(new Request(`https://localhost:${mtlsPort}/x`, { method: 'POST', body: 'payload' }), { clientCertificate: { cert: issued.certificate, key: issued.key } });
+      const res = await outbound(new Request(`https://localhost:${mtlsPort}/x`, { method: 'POST', body: 'payload' }), {
+        clientCertificate: { cert: issued.certificate, key: issued.key },
+      });
       expect(await res.json()).toEqual({ cn: 'outbound', body: 'POST' });
       expect(plainCalls).toBe(0);
       expect(await (await outbound(new Request('http://localhost:1/y'))).text()).toBe('plain http://localhost:1/y');
@@ -205,12 +233,24 @@ describe('write-env files', () => {
     const emu = await startEmulator({
       port: 0,
       tlsDir: join(work, 'tls'),
-      scenario: { name: 'write-env', tenants: [{ subdomain: 'provider' }], bindings: [{ name: "it's-xsuaa", service: 'xsuaa' }, { name: 'my-destination', service: 'destination' }] },
+      scenario: {
+        name: 'write-env',
+        tenants: [{ subdomain: 'provider' }],
+        bindings: [
+          { name: "it's-xsuaa", service: 'xsuaa' },
+          { name: 'my-destination', service: 'destination' },
+        ],
+      },
     });
     try {
       const dir = join(work, 'env');
       const files = writeEnvFiles(emu, dir);
-      expect(files).toEqual({ ca: join(dir, 'ca.pem'), vcapServices: join(dir, 'vcap-services.json'), defaultEnv: join(dir, 'default-env.json'), dotEnv: join(dir, '.env') });
+      expect(files).toEqual({
+        ca: join(dir, 'ca.pem'),
+        vcapServices: join(dir, 'vcap-services.json'),
+        defaultEnv: join(dir, 'default-env.json'),
+        dotEnv: join(dir, '.env'),
+      });
       expect(readFileSync(files.ca, 'utf8')).toBe(readFileSync(emu.caFile, 'utf8'));
       expect(statSync(files.ca).mode & 0o777).toBe(0o644);
       const vcap = JSON.parse(emu.env.VCAP_SERVICES) as Record<string, { name: string }[]>;
@@ -224,7 +264,12 @@ describe('write-env files', () => {
       expect(JSON.parse(dotEnv.VCAP_SERVICES!)).toEqual(vcap);
       // A POSIX shell sourcing the file gets the same values.
       const fromShell = await new Promise<string>((resolve, reject) =>
-        execFile('sh', ['-c', 'set -a; . "$1"; printf "%s\\n%s" "$NODE_EXTRA_CA_CERTS" "$VCAP_SERVICES"', 'sh', files.dotEnv], { env: {} }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
+        execFile(
+          'sh',
+          ['-c', 'set -a; . "$1"; printf "%s\\n%s" "$NODE_EXTRA_CA_CERTS" "$VCAP_SERVICES"', 'sh', files.dotEnv],
+          { env: {} },
+          (err, stdout) => (err ? reject(err) : resolve(stdout)),
+        ),
       );
       const [caFromShell, vcapFromShell] = fromShell.split('\n');
       expect(caFromShell).toBe(files.ca);

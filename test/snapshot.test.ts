@@ -22,7 +22,13 @@ const comparable = (s: Snapshot): unknown => ({ ...s, savedAt: undefined, clock:
 beforeAll(async () => {
   source = await startEmulator({
     port: 0,
-    scenario: { name: 'snapshot-source', tenants: [{ subdomain: 'provider', cloudConnectors: [{ locationId: 'loc', online: true }] }, { subdomain: 'subscriber1', zid: subZid }] },
+    scenario: {
+      name: 'snapshot-source',
+      tenants: [
+        { subdomain: 'provider', cloudConnectors: [{ locationId: 'loc', online: true }] },
+        { subdomain: 'subscriber1', zid: subZid },
+      ],
+    },
   });
   target = await startEmulator({ port: 0 });
   const base = source.urls.services;
@@ -38,9 +44,14 @@ beforeAll(async () => {
     ['POST', '/_emulator/backend/stubs', { id: 'moved-stub', path: '/moved', body: 'moved' }],
     ['PUT', '/_emulator/cloud-connectors/state', { locationId: 'loc', online: false }],
     ['POST', '/_emulator/clock', { action: 'freeze', at: frozenAt }],
-    ['POST', '/_emulator/faults', { id: 'moved-fault', target: { service: 'destination', destination: 'FAULTY' }, effect: { status: 503 } }],
+    [
+      'POST',
+      '/_emulator/faults',
+      { id: 'moved-fault', target: { service: 'destination', destination: 'FAULTY' }, effect: { status: 503 } },
+    ],
   ];
-  for (const [method, path, body, token] of writes) expect((await call(base, method, path, { token, body })).status, `${method} ${path}`).toBeLessThan(300);
+  for (const [method, path, body, token] of writes)
+    expect((await call(base, method, path, { token, body })).status, `${method} ${path}`).toBeLessThan(300);
   const answer = await call(base, 'GET', '/_emulator/snapshot');
   expect(answer.status).toBe(200);
   exported = answer.body as Snapshot;
@@ -52,7 +63,12 @@ afterAll(async () => {
 
 describe('snapshot export and import', () => {
   it('exports the whole state as versioned JSON, private signing keys included', () => {
-    expect(exported).toMatchObject({ format: 'btp-connectivity-emulator/snapshot', version: 1, scenario: { name: 'snapshot-source' }, clock: { frozen: true, nowMs: Date.parse(frozenAt) } });
+    expect(exported).toMatchObject({
+      format: 'btp-connectivity-emulator/snapshot',
+      version: 1,
+      scenario: { name: 'snapshot-source' },
+      clock: { frozen: true, nowMs: Date.parse(frozenAt) },
+    });
     expect(exported.signingKeys.map((k) => k.kid)).toEqual(['moved-key', startKid]);
     expect(exported.signingKeys[0].privateJwk).toHaveProperty('d');
     expect(JSON.stringify(exported.levels)).toContain('SUBSCRIBER_OWN');
@@ -65,8 +81,12 @@ describe('snapshot export and import', () => {
 
     // The source's token (signed with the rotated key) is accepted by the target; the target serves the same data.
     const base = target.urls.services;
-    expect(((await call(base, 'GET', `${dest}/subaccountDestinations/MOVED`, { token: sourceToken })).body as { URL: string }).URL).toBe('https://moved.example.com');
-    expect((await call(base, 'GET', `${dest}/subaccountDestinations/MOVED/labels`, { token: sourceToken })).body).toEqual([{ key: 'stage', values: ['qa'] }]);
+    expect(((await call(base, 'GET', `${dest}/subaccountDestinations/MOVED`, { token: sourceToken })).body as { URL: string }).URL).toBe(
+      'https://moved.example.com',
+    );
+    expect((await call(base, 'GET', `${dest}/subaccountDestinations/MOVED/labels`, { token: sourceToken })).body).toEqual([
+      { key: 'stage', values: ['qa'] },
+    ]);
     const subscriber = await destinationToken(base, target.env.VCAP_SERVICES, subZid);
     expect((await call(base, 'GET', `${dest}/instanceDestinations/SHARED`, { token: subscriber })).status).toBe(200);
     expect((await call(base, 'GET', `${dest}/subaccountDestinations/SUBSCRIBER_OWN`, { token: subscriber })).status).toBe(200);
@@ -88,10 +108,29 @@ describe('snapshot export and import', () => {
       return copy;
     };
     const cases: [string, () => unknown, RegExp][] = [
-      ['a destination of an unknown Type', () => broken((s) => ((s.levels[levelKey()].destinations[0] = { props: { ...httpDestination('X'), Type: 'FTP' } as never, modifiedAt: 0 }))), /^levels\..+\.destinations\[0\]\.props\.Type$/],
-      ['a level of a zid no tenant has', () => broken((s) => (s.levels['no-such-zid|instance'] = { destinations: [], fragments: [], certificates: [], labels: {} })), /^levels\.no-such-zid\|instance$/],
-      ['connectors of a zid no tenant has', () => broken((s) => (s.onPrem.connectors['no-such-zid'] = [])), /^onPrem\.connectors\.no-such-zid$/],
-      ['a signing key that does not import', () => broken((s) => (s.signingKeys[0].privateJwk = { ...s.signingKeys[0].privateJwk, n: 'AAAA', d: 'AAAA' })), /^signingKeys\[0\]\.privateJwk$/],
+      [
+        'a destination of an unknown Type',
+        () =>
+          broken(
+            (s) => (s.levels[levelKey()].destinations[0] = { props: { ...httpDestination('X'), Type: 'FTP' } as never, modifiedAt: 0 }),
+          ),
+        /^levels\..+\.destinations\[0\]\.props\.Type$/,
+      ],
+      [
+        'a level of a zid no tenant has',
+        () => broken((s) => (s.levels['no-such-zid|instance'] = { destinations: [], fragments: [], certificates: [], labels: {} })),
+        /^levels\.no-such-zid\|instance$/,
+      ],
+      [
+        'connectors of a zid no tenant has',
+        () => broken((s) => (s.onPrem.connectors['no-such-zid'] = [])),
+        /^onPrem\.connectors\.no-such-zid$/,
+      ],
+      [
+        'a signing key that does not import',
+        () => broken((s) => (s.signingKeys[0].privateJwk = { ...s.signingKeys[0].privateJwk, n: 'AAAA', d: 'AAAA' })),
+        /^signingKeys\[0\]\.privateJwk$/,
+      ],
       ['no format', () => ({ ...broken(() => undefined), format: undefined }), /^format$/],
       ['a scenario that does not fit', () => broken((s) => (s.scenario.tenants = [])), /^scenario\.tenants$/],
     ];

@@ -32,7 +32,12 @@ export function sapSocksProxy(port: number, jwt: string, locationId = ''): Socks
 }
 
 /** A tunnel through the emulator's SOCKS5 port to a virtual host; rejects with the `socks` client's error. */
-export async function sapSocksConnect(port: number, jwt: string, destination: SocksDestination, options: { locationId?: string; timeout?: number } = {}): Promise<Socket> {
+export async function sapSocksConnect(
+  port: number,
+  jwt: string,
+  destination: SocksDestination,
+  options: { locationId?: string; timeout?: number } = {},
+): Promise<Socket> {
   const { socket } = await SocksClient.createConnection({
     proxy: sapSocksProxy(port, jwt, options.locationId),
     command: 'connect',
@@ -44,7 +49,11 @@ export async function sapSocksConnect(port: number, jwt: string, destination: So
 
 /** nodemailer's `proxy_handler_socks5`: opens each SMTP connection through the emulator's SOCKS5 port with 0x80. */
 export function nodemailerSapSocks(port: number, jwt: string) {
-  return (_proxy: unknown, options: { host?: string; port?: number }, callback: (err: Error | null, socket?: { connection: Socket }) => void): void => {
+  return (
+    _proxy: unknown,
+    options: { host?: string; port?: number },
+    callback: (err: Error | null, socket?: { connection: Socket }) => void,
+  ): void => {
     SocksClient.createConnection({
       command: 'connect',
       destination: { host: options.host ?? '', port: options.port ?? 25 },

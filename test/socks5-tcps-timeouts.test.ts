@@ -32,7 +32,8 @@ let blocked: ChildProcess;
 let blockedPort: number;
 const queueFillers: Socket[] = [];
 
-const listen = (server: Server | TlsServer): Promise<number> => new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
+const listen = (server: Server | TlsServer): Promise<number> =>
+  new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
 
 beforeAll(async () => {
   // A TLS echo server with a certificate of its own (the emulator does not verify internal hosts' certificates).
@@ -51,7 +52,14 @@ beforeAll(async () => {
   const silentPort = await listen(silent);
 
   // A listener with backlog 1 whose process never accepts: two connections fill its queue, the next ones hang.
-  blocked = spawn(process.execPath, ['-e', "const s = require('node:net').createServer(); s.listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => { console.log(s.address().port); Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0); });"], { stdio: ['ignore', 'pipe', 'inherit'] });
+  blocked = spawn(
+    process.execPath,
+    [
+      '-e',
+      "const s = require('node:net').createServer(); s.listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => { console.log(s.address().port); Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0); });",
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   blockedPort = await new Promise<number>((resolve) => blocked.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim()))));
   for (let i = 0; i < 2; i++) {
     const socket = connect(blockedPort, '127.0.0.1');
@@ -60,8 +68,19 @@ beforeAll(async () => {
     await new Promise((resolve) => socket.once('connect', resolve));
   }
 
-  emu = await startEmulator({ port: 0, scenario: 'default', socksHandshakeTimeoutMs: handshakeTimeoutMs, socksConnectTimeoutMs: connectTimeoutMs });
-  const tcps = (virtualHost: string, internalPort: number) => ({ virtualHost, virtualPort: 7443, internalHost: '127.0.0.1', internalPort, protocol: 'TCPS' as const });
+  emu = await startEmulator({
+    port: 0,
+    scenario: 'default',
+    socksHandshakeTimeoutMs: handshakeTimeoutMs,
+    socksConnectTimeoutMs: connectTimeoutMs,
+  });
+  const tcps = (virtualHost: string, internalPort: number) => ({
+    virtualHost,
+    virtualPort: 7443,
+    internalHost: '127.0.0.1',
+    internalPort,
+    protocol: 'TCPS' as const,
+  });
   emu.loadScenario({
     ...emu.core.scenario,
     tenants: emu.core.scenario.tenants.map((t, i) =>
@@ -69,7 +88,23 @@ beforeAll(async () => {
         ? {
             ...t,
             cloudConnectors: t.cloudConnectors.map((c) =>
-              c.locationId === '' ? { ...c, systems: [...c.systems, tcps('tcps.internal', tlsPort), tcps('silent-tls.internal', silentPort), { virtualHost: 'full-queue.internal', virtualPort: 7000, internalHost: '127.0.0.1', internalPort: blockedPort, protocol: 'TCP' as const }] } : c,
+              c.locationId === ''
+                ? {
+                    ...c,
+                    systems: [
+                      ...c.systems,
+                      tcps('tcps.internal', tlsPort),
+                      tcps('silent-tls.internal', silentPort),
+                      {
+                        virtualHost: 'full-queue.internal',
+                        virtualPort: 7000,
+                        internalHost: '127.0.0.1',
+                        internalPort: blockedPort,
+                        protocol: 'TCP' as const,
+                      },
+                    ],
+                  }
+                : c,
             ),
           }
         : t,
@@ -129,17 +164,31 @@ describe('SOCKS5 to a TCPS mapping', () => {
     socket.end();
     await closed;
     await expect.poll(() => emu.journal({ service: 'socks5' }).at(-1)?.bytesFromBackend).toBe(8);
-    expect(emu.journal({ service: 'socks5' }).at(-1)).toMatchObject({ status: 0, virtualTarget: 'tcps.internal:7443', internalTarget: expect.stringMatching(/^127\.0\.0\.1:\d+$/), bytesToBackend: 8 });
+    expect(emu.journal({ service: 'socks5' }).at(-1)).toMatchObject({
+      status: 0,
+      virtualTarget: 'tcps.internal:7443',
+      internalTarget: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
+      bytesToBackend: 8,
+    });
   });
 
   it('is refused on the HTTP proxy port like any non-HTTP mapping (403, check protocol)', async () => {
     const token = await serviceToken(emu, 'connectivity');
     const { request } = await import('node:http');
     const status = await new Promise<number>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port: emu.ports.httpProxy, method: 'GET', path: 'http://tcps.internal:7443/', headers: { 'proxy-authorization': `Bearer ${token}` } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: emu.ports.httpProxy,
+          method: 'GET',
+          path: 'http://tcps.internal:7443/',
+          headers: { 'proxy-authorization': `Bearer ${token}` },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       req.on('error', reject);
       req.end();
     });
@@ -159,7 +208,10 @@ describe('SOCKS5 timeouts', () => {
 
   it('closes a connection that never sends a byte', async () => {
     expect((await untilClosed([])).length).toBe(0);
-    expect(emu.journal({ service: 'socks5' }).at(-1)).toMatchObject({ check: 'handshake', reason: `the SOCKS5 handshake did not complete within ${handshakeTimeoutMs} ms` });
+    expect(emu.journal({ service: 'socks5' }).at(-1)).toMatchObject({
+      check: 'handshake',
+      reason: `the SOCKS5 handshake did not complete within ${handshakeTimeoutMs} ms`,
+    });
   });
 
   it('a client that stalls after authenticating, before CONNECT, is closed as well', async () => {
@@ -171,7 +223,9 @@ describe('SOCKS5 timeouts', () => {
 
   it('answers reply 04 when the TLS handshake with a TCPS internal host never completes (socksConnectTimeoutMs)', async () => {
     const accepted = silentSockets.size;
-    await expect(connectVia({ host: 'silent-tls.internal', port: 7443 })).rejects.toThrow('Socks5 proxy rejected connection - HostUnreachable');
+    await expect(connectVia({ host: 'silent-tls.internal', port: 7443 })).rejects.toThrow(
+      'Socks5 proxy rejected connection - HostUnreachable',
+    );
     // The TCP connection was made; only TLS never finished.
     expect(silentSockets.size).toBe(accepted + 1);
     const entry = emu.journal({ service: 'socks5' }).at(-1);
@@ -180,14 +234,19 @@ describe('SOCKS5 timeouts', () => {
   });
 
   it('answers reply 04 when the TCP connection to the internal host hangs (its accept queue is full)', async () => {
-    await expect(connectVia({ host: 'full-queue.internal', port: 7000 })).rejects.toThrow('Socks5 proxy rejected connection - HostUnreachable');
+    await expect(connectVia({ host: 'full-queue.internal', port: 7000 })).rejects.toThrow(
+      'Socks5 proxy rejected connection - HostUnreachable',
+    );
     const entry = emu.journal({ service: 'socks5' }).at(-1);
     expect(entry).toMatchObject({ status: 4, check: 'backend', internalTarget: `127.0.0.1:${blockedPort}` });
     expect(entry?.reason).toContain(`no connection within ${connectTimeoutMs} ms`);
   });
 
   it('a refused internal port is reply 04 at once, with the refusal as the reason (not the timeout)', async () => {
-    emu.onPrem.putConnector({ ...emu.onPrem.connectors()[0].connectors[0], systems: [{ virtualHost: 'closed.internal', virtualPort: 1, internalHost: '127.0.0.1', internalPort: 1, protocol: 'TCP' }] });
+    emu.onPrem.putConnector({
+      ...emu.onPrem.connectors()[0].connectors[0],
+      systems: [{ virtualHost: 'closed.internal', virtualPort: 1, internalHost: '127.0.0.1', internalPort: 1, protocol: 'TCP' }],
+    });
     await expect(connectVia({ host: 'closed.internal', port: 1 })).rejects.toThrow('Socks5 proxy rejected connection - HostUnreachable');
     expect(emu.journal({ service: 'socks5' }).at(-1)?.reason).toContain('ECONNREFUSED');
   });

@@ -98,7 +98,12 @@ describe('SOCKS5 with SAP authentication 0x80', () => {
 
   it('passes the location ID as base64: LOC1 gets its own connector', async () => {
     const token = await serviceToken(emu, 'connectivity');
-    emu.onPrem.putConnector({ locationId: 'LOC1', systems: [{ virtualHost: 'tcp.loc1', virtualPort: 9, internalHost: '{{backendHost}}', internalPort: '{{backendTcpPort}}', protocol: 'TCP' }] });
+    emu.onPrem.putConnector({
+      locationId: 'LOC1',
+      systems: [
+        { virtualHost: 'tcp.loc1', virtualPort: 9, internalHost: '{{backendHost}}', internalPort: '{{backendTcpPort}}', protocol: 'TCP' },
+      ],
+    });
     const socket = await connectVia(token, { host: 'tcp.loc1', port: 9 }, 'LOC1');
     expect(await roundTrip(socket, 'via LOC1')).toBe('via LOC1');
     expect(emu.journal({ service: 'socks5' }).at(-1)).toMatchObject({ status: 0, locationId: 'LOC1' });
@@ -106,7 +111,18 @@ describe('SOCKS5 with SAP authentication 0x80', () => {
 
   it('matches an IPv4 destination (ATYP 01) against a dotted virtual host', async () => {
     const token = await serviceToken(emu, 'connectivity');
-    emu.onPrem.putConnector({ locationId: '', systems: [{ virtualHost: '10.1.2.3', virtualPort: 7000, internalHost: '{{backendHost}}', internalPort: '{{backendTcpPort}}', protocol: 'TCP' }] });
+    emu.onPrem.putConnector({
+      locationId: '',
+      systems: [
+        {
+          virtualHost: '10.1.2.3',
+          virtualPort: 7000,
+          internalHost: '{{backendHost}}',
+          internalPort: '{{backendTcpPort}}',
+          protocol: 'TCP',
+        },
+      ],
+    });
     const socket = await connectVia(token, { host: '10.1.2.3', port: 7000 });
     expect(await roundTrip(socket, 'ipv4')).toBe('ipv4');
   });
@@ -119,7 +135,10 @@ describe('SOCKS5 with SAP authentication 0x80', () => {
     expect(bind.closed).toBe(true);
     const ipv6 = await rawExchange([...handshake, Buffer.from([0x05, 0x01, 0x00, 0x04, ...new Array(16).fill(0), 0x1b, 0x58])]);
     expect(ipv6.received[5]).toBe(0x08);
-    emu.onPrem.putConnector({ locationId: '', systems: [{ virtualHost: 'dead.internal', virtualPort: 1, internalHost: '127.0.0.1', internalPort: 1, protocol: 'TCP' }] });
+    emu.onPrem.putConnector({
+      locationId: '',
+      systems: [{ virtualHost: 'dead.internal', virtualPort: 1, internalHost: '127.0.0.1', internalPort: 1, protocol: 'TCP' }],
+    });
     await expect(connectVia(token, { host: 'dead.internal', port: 1 })).rejects.toThrow(/HostUnreachable|unreachable/i);
   });
 });
@@ -142,7 +161,10 @@ describe('malformed input', () => {
   it('survives random byte sequences', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.uint8Array({ minLength: 1, maxLength: 64 }), { minLength: 1, maxLength: 4 }), async (chunks) => {
-        await rawExchange(chunks.map((c) => Buffer.from(c)), 50);
+        await rawExchange(
+          chunks.map((c) => Buffer.from(c)),
+          50,
+        );
       }),
       { numRuns: 60 },
     );

@@ -10,7 +10,13 @@ import { postForm } from './helpers.ts';
 
 const sub1 = '3a9e1c52-6f0d-4b8e-a7c4-1d2e3f4a5b61';
 const sub2 = '7b1f2d63-8e4a-4c9f-b8d5-2e3f4a5b6c72';
-const http = (name: string, url = `http://localhost:1/${name.toLowerCase()}`): Record<string, string> => ({ Name: name, Type: 'HTTP', URL: url, Authentication: 'NoAuthentication', ProxyType: 'Internet' });
+const http = (name: string, url = `http://localhost:1/${name.toLowerCase()}`): Record<string, string> => ({
+  Name: name,
+  Type: 'HTTP',
+  URL: url,
+  Authentication: 'NoAuthentication',
+  ProxyType: 'Internet',
+});
 
 let emu: EmulatorHandle;
 const tokens: Record<string, string> = {};
@@ -19,7 +25,11 @@ const tokens: Record<string, string> = {};
 async function tokenFor(bindingName: string, zid?: string): Promise<string> {
   const vcap = JSON.parse(emu.env.VCAP_SERVICES) as Record<string, { name: string; credentials: Record<string, string> }[]>;
   const creds = vcap.destination.find((b) => b.name === bindingName)!.credentials;
-  const res = await postForm(`${emu.urls.services}/oauth/token`, { grant_type: 'client_credentials', client_id: creds.clientid, client_secret: creds.clientsecret }, zid ? { 'x-zid': zid } : {});
+  const res = await postForm(
+    `${emu.urls.services}/oauth/token`,
+    { grant_type: 'client_credentials', client_id: creds.clientid, client_secret: creds.clientsecret },
+    zid ? { 'x-zid': zid } : {},
+  );
   return ((await res.json()) as { access_token: string }).access_token;
 }
 
@@ -106,10 +116,15 @@ describe('levels', () => {
       const provider = await getDestination({ destinationName: 'BOTH', useCache: false });
       expect(provider?.url).toBe('http://localhost:1/provider-subaccount');
       // A destination the application shares on its instance level is found on the subscription level.
-      await call('provider', 'POST', '/v1/instanceDestinations', { ...http('SHARED_FOR_SDK', 'http://localhost:1/shared'), $metadata: { shared_with_subscriber: true } });
+      await call('provider', 'POST', '/v1/instanceDestinations', {
+        ...http('SHARED_FOR_SDK', 'http://localhost:1/shared'),
+        $metadata: { shared_with_subscriber: true },
+      });
       const shared = await getDestination({ destinationName: 'SHARED_FOR_SDK', jwt, useCache: false });
       expect(shared?.url).toBe('http://localhost:1/shared');
-      const lookups = emu.journal({ service: 'destination' }).filter((e) => e.path.startsWith('/destination-configuration/v1/destinations/SHARED_FOR_SDK'));
+      const lookups = emu
+        .journal({ service: 'destination' })
+        .filter((e) => e.path.startsWith('/destination-configuration/v1/destinations/SHARED_FOR_SDK'));
       expect(lookups.map((e) => [e.tenant, e.status])).toEqual([['subscriber1', 200]]);
     } finally {
       delete process.env.VCAP_SERVICES;
@@ -121,12 +136,17 @@ describe('subscription level zones ($metadata.shared_with_subscriber)', () => {
   const shared = { $metadata: { shared_with_subscriber: true } };
 
   it('what the application shares on its instance level is visible to every subscription level; private entries are not', async () => {
-    const created = await call('provider', 'POST', '/v1/instanceDestinations', [
-      { ...http('SHARED'), ...shared },
-      http('PRIVATE'),
-    ]);
+    const created = await call('provider', 'POST', '/v1/instanceDestinations', [{ ...http('SHARED'), ...shared }, http('PRIVATE')]);
     expect(created.status).toBe(201);
-    expect((await call('provider', 'POST', '/v1/instanceCertificates', { Name: 'shared.pem', Attributes: { CN: 'shared', Validity: { TimeUnit: 'DAYS', Value: 1 } }, ...shared })).status).toBe(201);
+    expect(
+      (
+        await call('provider', 'POST', '/v1/instanceCertificates', {
+          Name: 'shared.pem',
+          Attributes: { CN: 'shared', Validity: { TimeUnit: 'DAYS', Value: 1 } },
+          ...shared,
+        })
+      ).status,
+    ).toBe(201);
     await call('sub1', 'POST', '/v1/instanceDestinations', http('OWN'));
 
     expect(names((await call('provider', 'GET', '/v1/instanceDestinations')).body)).toEqual(['PRIVATE', 'SHARED']);
@@ -151,7 +171,9 @@ describe('subscription level zones ($metadata.shared_with_subscriber)', () => {
 
   it('a subscriber may modify and delete a shared entry; the application sees the change', async () => {
     await call('provider', 'POST', '/v1/instanceDestinations', { ...http('SHARED'), ...shared });
-    expect((await call('sub1', 'PUT', '/v1/instanceDestinations', { ...http('SHARED'), URL: 'http://localhost:1/changed' })).body).toEqual({ Count: 1 });
+    expect((await call('sub1', 'PUT', '/v1/instanceDestinations', { ...http('SHARED'), URL: 'http://localhost:1/changed' })).body).toEqual({
+      Count: 1,
+    });
     expect((await call('provider', 'GET', '/v1/instanceDestinations/SHARED')).body.URL).toBe('http://localhost:1/changed');
     expect((await call('sub2', 'GET', '/v1/instanceDestinations/SHARED')).body.URL).toBe('http://localhost:1/changed');
     expect((await call('sub1', 'DELETE', '/v1/instanceDestinations/SHARED')).body).toEqual({ Count: 1 });
@@ -164,7 +186,10 @@ describe('subscription level zones ($metadata.shared_with_subscriber)', () => {
     expect(subscriberDuplicate.status).toBe(409);
 
     await call('sub1', 'POST', '/v1/instanceDestinations', http('SUB_ONLY', 'http://localhost:1/subscriber-own'));
-    const share = await call('provider', 'POST', '/v1/instanceDestinations', [{ ...http('SUB_ONLY'), ...shared }, http('SUB_ONLY_PRIVATE')]);
+    const share = await call('provider', 'POST', '/v1/instanceDestinations', [
+      { ...http('SUB_ONLY'), ...shared },
+      http('SUB_ONLY_PRIVATE'),
+    ]);
     expect(share.status).toBe(207);
     expect(share.body[0]).toMatchObject({ name: 'SUB_ONLY', status: 409 });
     expect(share.body[0].cause).toMatch(/subscriber1/);
@@ -173,12 +198,17 @@ describe('subscription level zones ($metadata.shared_with_subscriber)', () => {
     expect((await call('provider', 'POST', '/v1/instanceDestinations', http('SUB_ONLY'))).status).toBe(201);
     const reshare = await call('provider', 'PUT', '/v1/instanceDestinations', { ...http('SUB_ONLY'), ...shared });
     expect(reshare.status).toBe(409);
-    expect((await call('sub1', 'GET', '/v1/destinations/SUB_ONLY')).body.destinationConfiguration.URL).toBe('http://localhost:1/subscriber-own');
+    expect((await call('sub1', 'GET', '/v1/destinations/SUB_ONLY')).body.destinationConfiguration.URL).toBe(
+      'http://localhost:1/subscriber-own',
+    );
   });
 });
 
 describe('shared zone from the scenario file (instances.<binding>.sharedWithSubscriber)', () => {
-  const scenario = (providerInstance: Record<string, unknown>, subscriberInstance: Record<string, unknown> = {}): Record<string, unknown> => ({
+  const scenario = (
+    providerInstance: Record<string, unknown>,
+    subscriberInstance: Record<string, unknown> = {},
+  ): Record<string, unknown> => ({
     name: 'shared-scenario',
     tenants: [
       { subdomain: 'provider', instances: { 'my-destination': providerInstance } },
@@ -187,13 +217,22 @@ describe('shared zone from the scenario file (instances.<binding>.sharedWithSubs
   });
 
   it('seeds shared entries that subscription levels see, and private ones they do not', async () => {
-    const seeded = await startEmulator({ port: 0, scenario: scenario({ destinations: [http('SEEDED_SHARED'), http('SEEDED_PRIVATE')], sharedWithSubscriber: ['SEEDED_SHARED'] }) });
+    const seeded = await startEmulator({
+      port: 0,
+      scenario: scenario({ destinations: [http('SEEDED_SHARED'), http('SEEDED_PRIVATE')], sharedWithSubscriber: ['SEEDED_SHARED'] }),
+    });
     try {
       const vcap = JSON.parse(seeded.env.VCAP_SERVICES) as Record<string, { credentials: Record<string, string> }[]>;
       const creds = vcap.destination[0].credentials;
-      const res = await postForm(`${seeded.urls.services}/oauth/token`, { grant_type: 'client_credentials', client_id: creds.clientid, client_secret: creds.clientsecret }, { 'x-zid': sub1 });
+      const res = await postForm(
+        `${seeded.urls.services}/oauth/token`,
+        { grant_type: 'client_credentials', client_id: creds.clientid, client_secret: creds.clientsecret },
+        { 'x-zid': sub1 },
+      );
       const token = ((await res.json()) as { access_token: string }).access_token;
-      const list = await fetch(`${seeded.urls.services}/destination-configuration/v1/instanceDestinations`, { headers: { authorization: `Bearer ${token}` } });
+      const list = await fetch(`${seeded.urls.services}/destination-configuration/v1/instanceDestinations`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
       expect(names((await list.json()) as { Name: string }[])).toEqual(['SEEDED_SHARED']);
     } finally {
       await seeded.stop();
@@ -201,15 +240,22 @@ describe('shared zone from the scenario file (instances.<binding>.sharedWithSubs
   });
 
   it('refuses unknown shared names, sharing by a subscriber, and a subscriber entry with a shared name, naming the field', async () => {
-    const refusal = (s: Record<string, unknown>): Promise<string> => startEmulator({ port: 0, scenario: s }).then(
-      async (started) => {
-        await started.stop();
-        return 'started';
-      },
-      (error: Error) => error.message,
+    const refusal = (s: Record<string, unknown>): Promise<string> =>
+      startEmulator({ port: 0, scenario: s }).then(
+        async (started) => {
+          await started.stop();
+          return 'started';
+        },
+        (error: Error) => error.message,
+      );
+    expect(await refusal(scenario({ destinations: [http('A')], sharedWithSubscriber: ['B'] }))).toMatch(
+      /tenants\[0\]\.instances\.my-destination\.sharedWithSubscriber\[0\]: "B" is not/,
     );
-    expect(await refusal(scenario({ destinations: [http('A')], sharedWithSubscriber: ['B'] }))).toMatch(/tenants\[0\]\.instances\.my-destination\.sharedWithSubscriber\[0\]: "B" is not/);
-    expect(await refusal(scenario({}, { destinations: [http('A')], sharedWithSubscriber: ['A'] }))).toMatch(/tenants\[1\]\.instances\.my-destination\.sharedWithSubscriber: only the provider/);
-    expect(await refusal(scenario({ destinations: [http('A')], sharedWithSubscriber: ['A'] }, { destinations: [http('A')] }))).toMatch(/tenants\[1\]\.instances\.my-destination\.destinations\[0\]\.Name: "A" is shared/);
+    expect(await refusal(scenario({}, { destinations: [http('A')], sharedWithSubscriber: ['A'] }))).toMatch(
+      /tenants\[1\]\.instances\.my-destination\.sharedWithSubscriber: only the provider/,
+    );
+    expect(await refusal(scenario({ destinations: [http('A')], sharedWithSubscriber: ['A'] }, { destinations: [http('A')] }))).toMatch(
+      /tenants\[1\]\.instances\.my-destination\.destinations\[0\]\.Name: "A" is shared/,
+    );
   });
 });

@@ -12,7 +12,13 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { StartedTestContainer } from 'testcontainers';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BtpEmulatorContainer, EMULATOR_PORTS, StartedBtpEmulatorContainer, freePort, type EmulatorPorts } from '../emulator/testcontainers/index.ts';
+import {
+  BtpEmulatorContainer,
+  EMULATOR_PORTS,
+  StartedBtpEmulatorContainer,
+  freePort,
+  type EmulatorPorts,
+} from '../emulator/testcontainers/index.ts';
 import { readyLine } from './helpers.ts';
 
 const root = resolve(import.meta.dirname, '..');
@@ -22,13 +28,30 @@ const children: ChildProcess[] = [];
 
 /** Exposes what the module prepared for the engine: the command, env, exposed ports and copied contents. */
 class InspectableContainer extends BtpEmulatorContainer {
-  async prepared(): Promise<{ cmd: string[]; env: Record<string, string>; exposed: unknown[]; contents: { content: unknown; target: string }[] }> {
+  async prepared(): Promise<{
+    cmd: string[];
+    env: Record<string, string>;
+    exposed: unknown[];
+    contents: { content: unknown; target: string }[];
+  }> {
     await this.beforeContainerCreated();
-    return { cmd: [...(this.createOpts.Cmd ?? [])], env: { ...this.environment }, exposed: [...this.exposedPorts], contents: this.contentsToCopy.map((c) => ({ content: c.content, target: c.target })) };
+    return {
+      cmd: [...(this.createOpts.Cmd ?? [])],
+      env: { ...this.environment },
+      exposed: [...this.exposedPorts],
+      contents: this.contentsToCopy.map((c) => ({ content: c.content, target: c.target })),
+    };
   }
 }
 
-const scenario = { name: 'from-testcontainers', tenants: [{ subdomain: 'provider' }], bindings: [{ name: 'my-xsuaa', service: 'xsuaa' }, { name: 'my-connectivity', service: 'connectivity' }] };
+const scenario = {
+  name: 'from-testcontainers',
+  tenants: [{ subdomain: 'provider' }],
+  bindings: [
+    { name: 'my-xsuaa', service: 'xsuaa' },
+    { name: 'my-connectivity', service: 'connectivity' },
+  ],
+};
 
 /** The value after a flag (the last one wins, as in the CLI). */
 const flag = (cmd: string[], name: string): string | undefined => {
@@ -37,7 +60,12 @@ const flag = (cmd: string[], name: string): string | undefined => {
 };
 
 /** Runs the CLI with the module's command, the scenario path pointing at a local copy of what would be copied in. */
-async function runCli(cmd: string[], contents: { content: unknown; target: string }[], env: Record<string, string>, extra: string[] = []): Promise<{ child: ChildProcess; ready: string }> {
+async function runCli(
+  cmd: string[],
+  contents: { content: unknown; target: string }[],
+  env: Record<string, string>,
+  extra: string[] = [],
+): Promise<{ child: ChildProcess; ready: string }> {
   const args = [...cmd];
   const scenarioAt = args.indexOf('--scenario');
   if (scenarioAt >= 0) {
@@ -48,7 +76,11 @@ async function runCli(cmd: string[], contents: { content: unknown; target: strin
   const base = { ...process.env };
   delete base.VCAP_SERVICES;
   delete base.NODE_EXTRA_CA_CERTS;
-  const child = spawn(process.execPath, [cli, 'start', ...args, ...extra], { cwd: root, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [cli, 'start', ...args, ...extra], {
+    cwd: root,
+    env: { ...base, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   const ready = await readyLine(child);
   return { child, ready };
@@ -56,24 +88,38 @@ async function runCli(cmd: string[], contents: { content: unknown; target: strin
 
 afterAll(async () => {
   await Promise.all(
-    children.filter((c) => c.exitCode === null && c.signalCode === null).map((c) => {
-      const exited = new Promise((r) => c.once('exit', r));
-      c.kill('SIGTERM');
-      return exited;
-    }),
+    children
+      .filter((c) => c.exitCode === null && c.signalCode === null)
+      .map((c) => {
+        const exited = new Promise((r) => c.once('exit', r));
+        c.kill('SIGTERM');
+        return exited;
+      }),
   );
 });
 
 describe('BtpEmulatorContainer before the start', () => {
   it('with host networking: binds every port to a free host port (or the one given) and the CLI listens on exactly those', async () => {
     const services = await freePort();
-    const container = new InspectableContainer('any-image').withNetworkMode('host').withScenario(scenario).withHostPorts({ services }).withControlToken('tc-token').withEmulatorArgs('--write-env', join(work, 'env'));
+    const container = new InspectableContainer('any-image')
+      .withNetworkMode('host')
+      .withScenario(scenario)
+      .withHostPorts({ services })
+      .withControlToken('tc-token')
+      .withEmulatorArgs('--write-env', join(work, 'env'));
     const { cmd, env, exposed, contents } = await container.prepared();
     expect(exposed).toEqual([]);
     expect(contents).toEqual([{ content: JSON.stringify(scenario), target: '/home/node/scenario.json' }]);
     expect(cmd.slice(0, 4)).toEqual(['--scenario', '/home/node/scenario.json', '--advertised-host', 'localhost']);
     expect(cmd.slice(-2)).toEqual(['--write-env', join(work, 'env')]);
-    const bound = { services: flag(cmd, '--port'), httpProxy: flag(cmd, '--http-proxy-port'), socks5: flag(cmd, '--socks-proxy-port'), backendHttp: flag(cmd, '--backend-http-port'), backendTcp: flag(cmd, '--backend-tcp-port'), smtp: flag(cmd, '--smtp-port') };
+    const bound = {
+      services: flag(cmd, '--port'),
+      httpProxy: flag(cmd, '--http-proxy-port'),
+      socks5: flag(cmd, '--socks-proxy-port'),
+      backendHttp: flag(cmd, '--backend-http-port'),
+      backendTcp: flag(cmd, '--backend-tcp-port'),
+      smtp: flag(cmd, '--smtp-port'),
+    };
     expect(bound.services).toBe(String(services));
     expect(new Set(Object.values(bound)).size).toBe(6);
     expect(cmd.some((a) => a.startsWith('--advertised-') && a !== '--advertised-host')).toBe(false);
@@ -82,17 +128,28 @@ describe('BtpEmulatorContainer before the start', () => {
     const { ready } = await runCli(cmd, contents, env);
     expect(ready).toContain(`scenario "from-testcontainers"`);
     expect(ready).toContain(`services http://localhost:${services}`);
-    expect(ready).toContain(`HTTP proxy http://localhost:${bound.httpProxy}, SOCKS5 socks5://localhost:${bound.socks5}, backend http://localhost:${bound.backendHttp}`);
+    expect(ready).toContain(
+      `HTTP proxy http://localhost:${bound.httpProxy}, SOCKS5 socks5://localhost:${bound.socks5}, backend http://localhost:${bound.backendHttp}`,
+    );
     expect((await fetch(`http://127.0.0.1:${services}/_emulator/health`)).status).toBe(200);
     // The control token from the environment is required.
     expect((await fetch(`http://127.0.0.1:${services}/_emulator/env`)).status).toBe(401);
-    const vcap = JSON.parse(readFileSync(join(work, 'env', 'vcap-services.json'), 'utf8')) as Record<string, { credentials: Record<string, string> }[]>;
-    expect(vcap.connectivity[0].credentials).toMatchObject({ onpremise_proxy_http_port: bound.httpProxy, onpremise_socks5_proxy_port: bound.socks5 });
+    const vcap = JSON.parse(readFileSync(join(work, 'env', 'vcap-services.json'), 'utf8')) as Record<
+      string,
+      { credentials: Record<string, string> }[]
+    >;
+    expect(vcap.connectivity[0].credentials).toMatchObject({
+      onpremise_proxy_http_port: bound.httpProxy,
+      onpremise_socks5_proxy_port: bound.socks5,
+    });
   });
 
   it('with mapped ports: exposes the image ports on free host ports and advertises those; the emulator hands them out', async () => {
     // A named network mode: without any, the module first asks the engine whether it has a bridge network.
-    const container = new InspectableContainer('any-image').withNetworkMode('bridge').withScenario(scenario).withAdvertisedHost('127.0.0.1');
+    const container = new InspectableContainer('any-image')
+      .withNetworkMode('bridge')
+      .withScenario(scenario)
+      .withAdvertisedHost('127.0.0.1');
     const { cmd, env, exposed, contents } = await container.prepared();
     const mapped = exposed as { container: number; host: number }[];
     expect(mapped.map((p) => p.container).sort()).toEqual(Object.values(EMULATOR_PORTS).sort());
@@ -108,11 +165,29 @@ describe('BtpEmulatorContainer before the start', () => {
 
     // The CLI with that command (bound ports moved off the image defaults, as a container's would not clash).
     const services = await freePort();
-    const { ready } = await runCli(cmd, contents, env, ['--port', String(services), '--http-proxy-port', '0', '--socks-proxy-port', '0', '--backend-http-port', '0', '--backend-tcp-port', '0', '--smtp-port', '0']);
+    const { ready } = await runCli(cmd, contents, env, [
+      '--port',
+      String(services),
+      '--http-proxy-port',
+      '0',
+      '--socks-proxy-port',
+      '0',
+      '--backend-http-port',
+      '0',
+      '--backend-tcp-port',
+      '0',
+      '--smtp-port',
+      '0',
+    ]);
     expect(ready).toContain(`services http://127.0.0.1:${host[EMULATOR_PORTS.services]}`);
     const served = (await (await fetch(`http://127.0.0.1:${services}/_emulator/env`)).json()) as { VCAP_SERVICES: string };
-    const creds = (JSON.parse(served.VCAP_SERVICES) as Record<string, { credentials: Record<string, string> }[]>).connectivity[0].credentials;
-    expect(creds).toMatchObject({ onpremise_proxy_host: '127.0.0.1', onpremise_proxy_http_port: String(host[EMULATOR_PORTS.httpProxy]), onpremise_socks5_proxy_port: String(host[EMULATOR_PORTS.socks5]) });
+    const creds = (JSON.parse(served.VCAP_SERVICES) as Record<string, { credentials: Record<string, string> }[]>).connectivity[0]
+      .credentials;
+    expect(creds).toMatchObject({
+      onpremise_proxy_host: '127.0.0.1',
+      onpremise_proxy_http_port: String(host[EMULATOR_PORTS.httpProxy]),
+      onpremise_socks5_proxy_port: String(host[EMULATOR_PORTS.socks5]),
+    });
   });
 });
 
@@ -120,7 +195,11 @@ describe('StartedBtpEmulatorContainer over a running emulator', () => {
   it('reads the env through the control client (with its token), copies the CA out of the "container", and builds the URLs', async () => {
     const ports = {} as EmulatorPorts;
     for (const name of Object.keys(EMULATOR_PORTS) as (keyof EmulatorPorts)[]) ports[name] = await freePort();
-    const container = new InspectableContainer('any-image').withNetworkMode('host').withHostPorts(ports).withControlToken('started-token').withEmulatorArgs('--tls-dir', join(work, 'started-tls'));
+    const container = new InspectableContainer('any-image')
+      .withNetworkMode('host')
+      .withHostPorts(ports)
+      .withControlToken('started-token')
+      .withEmulatorArgs('--tls-dir', join(work, 'started-tls'));
     const { cmd, env, contents } = await container.prepared();
     await runCli(cmd, contents, env);
 

@@ -45,7 +45,10 @@ describe('firstFileOfTar', () => {
 
   it('skips a GNU long-name entry (type L, as GNU tar writes it)', async () => {
     // tar-stream writes no GNU headers, so the first entry is turned into one: typeflag 'L', checksum redone.
-    const tar = await archive([{ header: { name: '././@LongLink' }, content: Buffer.from(`${'n'.repeat(150)}\0`) }, { header: { name: 'n'.repeat(99) }, content: caPem }]);
+    const tar = await archive([
+      { header: { name: '././@LongLink' }, content: Buffer.from(`${'n'.repeat(150)}\0`) },
+      { header: { name: 'n'.repeat(99) }, content: caPem },
+    ]);
     tar.write('L', 156, 'latin1');
     tar.fill(0x20, 148, 156);
     const sum = tar.subarray(0, 512).reduce((a, b) => a + b, 0);
@@ -54,13 +57,27 @@ describe('firstFileOfTar', () => {
   });
 
   it('returns an empty file and a file of exactly one block', async () => {
-    expect(await firstFileOfTar(chunked(await archive([{ header: { name: 'empty' }, content: Buffer.alloc(0) }])))).toEqual(Buffer.alloc(0));
+    expect(await firstFileOfTar(chunked(await archive([{ header: { name: 'empty' }, content: Buffer.alloc(0) }])))).toEqual(
+      Buffer.alloc(0),
+    );
     const block = Buffer.alloc(512, 0x41);
-    expect(await firstFileOfTar(chunked(await archive([{ header: { name: 'dir', type: 'directory' } }, { header: { name: 'block' }, content: block }, { header: { name: 'second' }, content: caPem }])))).toEqual(block);
+    expect(
+      await firstFileOfTar(
+        chunked(
+          await archive([
+            { header: { name: 'dir', type: 'directory' } },
+            { header: { name: 'block' }, content: block },
+            { header: { name: 'second' }, content: caPem },
+          ]),
+        ),
+      ),
+    ).toEqual(block);
   });
 
   it('finds the first file whatever the names, sizes, extension headers and chunking', async () => {
-    const name = fc.string({ unit: fc.constantFrom('a', 'Z', '9', '-', '.', 'ü', '/', '漢'), minLength: 1, maxLength: 180 }).filter((n) => !n.startsWith('/') && !n.includes('//'));
+    const name = fc
+      .string({ unit: fc.constantFrom('a', 'Z', '9', '-', '.', 'ü', '/', '漢'), minLength: 1, maxLength: 180 })
+      .filter((n) => !n.startsWith('/') && !n.includes('//'));
     await fc.assert(
       fc.asyncProperty(
         fc.array(name, { maxLength: 3 }),
@@ -68,7 +85,11 @@ describe('firstFileOfTar', () => {
         fc.uint8Array({ maxLength: 3000 }),
         fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 6 }),
         async (dirs, fileName, content, cuts) => {
-          const tar = await archive([...dirs.map((d) => ({ header: { name: d, type: 'directory' as const } })), { header: { name: fileName }, content: Buffer.from(content) }, { header: { name: 'after' }, content: Buffer.from('not this one') }]);
+          const tar = await archive([
+            ...dirs.map((d) => ({ header: { name: d, type: 'directory' as const } })),
+            { header: { name: fileName }, content: Buffer.from(content) },
+            { header: { name: 'after' }, content: Buffer.from('not this one') },
+          ]);
           expect(await firstFileOfTar(chunked(tar, cuts))).toEqual(Buffer.from(content));
         },
       ),
@@ -77,7 +98,9 @@ describe('firstFileOfTar', () => {
   });
 
   it('names the problem for an archive without a file, a truncated one and a damaged header', async () => {
-    await expect(firstFileOfTar(chunked(await archive([{ header: { name: 'only-a-dir', type: 'directory' } }])))).rejects.toThrow('no file in the archive from the container');
+    await expect(firstFileOfTar(chunked(await archive([{ header: { name: 'only-a-dir', type: 'directory' } }])))).rejects.toThrow(
+      'no file in the archive from the container',
+    );
     await expect(firstFileOfTar(chunked(Buffer.alloc(0)))).rejects.toThrow('no file in the archive from the container');
     const tar = await archive([{ header: { name: 'ca.pem' }, content: Buffer.alloc(2000, 1) }]);
     await expect(firstFileOfTar(chunked(tar.subarray(0, 1024)))).rejects.toThrow('the archive from the container is truncated');

@@ -39,7 +39,15 @@ export async function startRecordingTokenService(): Promise<RecordingTokenServic
       const answer =
         url.pathname === '/unauthorized'
           ? { status: 401, body: { error: 'invalid_client', error_description: 'Bad credentials' } }
-          : { status: 200, body: { access_token: url.pathname === '/assertion' ? 'assertion-from-provider' : `external-token-${calls.length}`, token_type: 'bearer', expires_in: 3600, scope: 'read write' } };
+          : {
+              status: 200,
+              body: {
+                access_token: url.pathname === '/assertion' ? 'assertion-from-provider' : `external-token-${calls.length}`,
+                token_type: 'bearer',
+                expires_in: 3600,
+                scope: 'read write',
+              },
+            };
       res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body));
     });
   });

@@ -29,7 +29,12 @@ describe('GET /userinfo', () => {
     const { access_token } = await service.fetchPasswordToken('alice', 'alice-password');
     const { status, body } = await userinfo(`Bearer ${access_token}`);
     expect(status).toBe(200);
-    expect(body).toMatchObject({ user_name: 'alice', email: 'alice@example.com', origin: expect.any(String), zid: emu.core.state.provider.zid });
+    expect(body).toMatchObject({
+      user_name: 'alice',
+      email: 'alice@example.com',
+      origin: expect.any(String),
+      zid: emu.core.state.provider.zid,
+    });
     expect(body.user_id).toBe(body.sub);
     expect(typeof body.user_id).toBe('string');
   });
@@ -50,7 +55,10 @@ describe('GET /userinfo', () => {
   });
 
   it('answers 401 without a token, with a token that is not a JWT, signed by another key, or expired', async () => {
-    expect(await userinfo()).toEqual({ status: 401, body: { error: 'unauthorized', error_description: 'Full authentication is required to access this resource' } });
+    expect(await userinfo()).toEqual({
+      status: 401,
+      body: { error: 'unauthorized', error_description: 'Full authentication is required to access this resource' },
+    });
     expect(await userinfo('Basic YWxpY2U6YWxpY2UtcGFzc3dvcmQ=')).toMatchObject({ status: 401, body: { error: 'unauthorized' } });
 
     const garbage = await userinfo('Bearer not-a-jwt');
@@ -59,7 +67,9 @@ describe('GET /userinfo', () => {
     // The claims of a real user token, signed with a key the emulator never published.
     const real = await emu.issueUserTokenDetails({ user: 'alice' });
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const forged = await new SignJWT({ ...real.claims }).setProtectedHeader({ alg: 'RS256', kid: JSON.parse(Buffer.from(real.jwt.split('.')[0], 'base64url').toString()).kid }).sign(privateKey);
+    const forged = await new SignJWT({ ...real.claims })
+      .setProtectedHeader({ alg: 'RS256', kid: JSON.parse(Buffer.from(real.jwt.split('.')[0], 'base64url').toString()).kid })
+      .sign(privateKey);
     expect(await userinfo(`Bearer ${forged}`)).toMatchObject({ status: 401, body: { error: 'invalid_token' } });
 
     // The emulator's own token, once its clock has passed `exp`.

@@ -27,11 +27,49 @@ beforeAll(async () => {
             ...t,
             destinations: [
               ...t.destinations,
-              { Name: 'ERP_QAS', Type: 'HTTP', URL: 'http://erp.internal:44300', Authentication: 'NoAuthentication', ProxyType: 'OnPremise' },
-              { Name: 'WRONG_LOCATION', Type: 'HTTP', URL: 'http://erp.internal:44300', Authentication: 'NoAuthentication', ProxyType: 'OnPremise', CloudConnectorLocationId: 'nowhere' },
-              { Name: 'BROKEN_OAUTH', Type: 'HTTP', URL: 'http://erp.internal:44300', Authentication: 'OAuth2ClientCredentials', ProxyType: 'OnPremise', tokenServiceURL: '{{services}}/oauth/token', clientId: 'backend-client', clientSecret: 'wrong' },
-              { Name: 'EXTERNAL_OAUTH', Type: 'HTTP', URL: 'http://erp.internal:44300', Authentication: 'OAuth2ClientCredentials', ProxyType: 'OnPremise', tokenServiceURL: '{{external}}/token', clientId: 'c', clientSecret: 's' },
-              { Name: 'MAIL_WRONG_PORT', Type: 'MAIL', ProxyType: 'OnPremise', Authentication: 'NoAuthentication', 'mail.smtp.host': 'smtp.internal', 'mail.smtp.port': '26' },
+              {
+                Name: 'ERP_QAS',
+                Type: 'HTTP',
+                URL: 'http://erp.internal:44300',
+                Authentication: 'NoAuthentication',
+                ProxyType: 'OnPremise',
+              },
+              {
+                Name: 'WRONG_LOCATION',
+                Type: 'HTTP',
+                URL: 'http://erp.internal:44300',
+                Authentication: 'NoAuthentication',
+                ProxyType: 'OnPremise',
+                CloudConnectorLocationId: 'nowhere',
+              },
+              {
+                Name: 'BROKEN_OAUTH',
+                Type: 'HTTP',
+                URL: 'http://erp.internal:44300',
+                Authentication: 'OAuth2ClientCredentials',
+                ProxyType: 'OnPremise',
+                tokenServiceURL: '{{services}}/oauth/token',
+                clientId: 'backend-client',
+                clientSecret: 'wrong',
+              },
+              {
+                Name: 'EXTERNAL_OAUTH',
+                Type: 'HTTP',
+                URL: 'http://erp.internal:44300',
+                Authentication: 'OAuth2ClientCredentials',
+                ProxyType: 'OnPremise',
+                tokenServiceURL: '{{external}}/token',
+                clientId: 'c',
+                clientSecret: 's',
+              },
+              {
+                Name: 'MAIL_WRONG_PORT',
+                Type: 'MAIL',
+                ProxyType: 'OnPremise',
+                Authentication: 'NoAuthentication',
+                'mail.smtp.host': 'smtp.internal',
+                'mail.smtp.port': '26',
+              },
             ],
           }
         : t,
@@ -74,20 +112,27 @@ describe('name hints', () => {
 
 describe('a destination lookup miss', () => {
   const lookup = async (name: string): Promise<Response> =>
-    fetch(`${emu.urls.services}/destination-configuration/v1/destinations/${name}`, { headers: { authorization: `Bearer ${await serviceToken(emu, 'destination')}` } });
+    fetch(`${emu.urls.services}/destination-configuration/v1/destinations/${name}`, {
+      headers: { authorization: `Bearer ${await serviceToken(emu, 'destination')}` },
+    });
 
   it('keeps the 404 body the SDK compares and puts "did you mean" into X-Emulator-Reason and the journal', async () => {
     const res = await lookup('ERP_QA');
     expect(res.status).toBe(404);
     expect(await res.text()).toBe('{"ErrorMessage":"Configuration with the specified name was not found"}');
     const reason = decodeURI(res.headers.get('x-emulator-reason')!);
-    expect(reason).toBe('destination `ERP_QA` exists neither on the instance level nor on the subaccount level of `provider`; did you mean `ERP_QAS`?');
+    expect(reason).toBe(
+      'destination `ERP_QA` exists neither on the instance level nor on the subaccount level of `provider`; did you mean `ERP_QAS`?',
+    );
     expect(emu.journal({ destination: 'ERP_QA' })).toMatchObject([{ status: 404, reason }]);
   });
 
   it('the SAP Cloud SDK still reads the miss as "not found" (null), and the journal says what was meant', async () => {
     expect(await getDestination({ destinationName: 'backend_noauth', useCache: false })).toBeNull();
-    expect(emu.journal({ destination: 'backend_noauth' }).at(-1)).toMatchObject({ status: 404, reason: expect.stringContaining('did you mean `BACKEND_NOAUTH`?') });
+    expect(emu.journal({ destination: 'backend_noauth' }).at(-1)).toMatchObject({
+      status: 404,
+      reason: expect.stringContaining('did you mean `BACKEND_NOAUTH`?'),
+    });
   });
 
   it('looks at both levels: a name on the instance level is suggested too', async () => {
@@ -97,17 +142,27 @@ describe('a destination lookup miss', () => {
 
   it('without a near name it says that names are case-sensitive', async () => {
     const res = await lookup('WEATHER_API');
-    expect(decodeURI(res.headers.get('x-emulator-reason')!)).toBe('destination `WEATHER_API` exists neither on the instance level nor on the subaccount level of `provider` (names are case-sensitive)');
+    expect(decodeURI(res.headers.get('x-emulator-reason')!)).toBe(
+      'destination `WEATHER_API` exists neither on the instance level nor on the subaccount level of `provider` (names are case-sensitive)',
+    );
   });
 });
 
 describe('refusals of the connectivity proxy name the cause', () => {
   function viaProxy(token: string): Promise<{ status: number; reason: string }> {
     return new Promise((resolve, reject) => {
-      const req = httpRequest({ host: '127.0.0.1', port: emu.ports.httpProxy, path: 'http://erp.internal:44300/x', headers: { 'proxy-authorization': `Bearer ${token}` } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, reason: decodeURI(String(res.headers['x-emulator-reason'])) }));
-      });
+      const req = httpRequest(
+        {
+          host: '127.0.0.1',
+          port: emu.ports.httpProxy,
+          path: 'http://erp.internal:44300/x',
+          headers: { 'proxy-authorization': `Bearer ${token}` },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, reason: decodeURI(String(res.headers['x-emulator-reason'])) }));
+        },
+      );
       req.on('error', reject);
       req.end();
     });
@@ -116,7 +171,9 @@ describe('refusals of the connectivity proxy name the cause', () => {
   it('a token of another binding: "issued to client …, not to the connectivity binding"', async () => {
     const result = await viaProxy(await serviceToken(emu, 'destination'));
     expect(result.status).toBe(407);
-    expect(result.reason).toBe(`the token was issued to client \`${binding(emu, 'destination').clientid}\`, not to the connectivity binding's client (\`${binding(emu, 'connectivity').clientid}\`)`);
+    expect(result.reason).toBe(
+      `the token was issued to client \`${binding(emu, 'destination').clientid}\`, not to the connectivity binding's client (\`${binding(emu, 'connectivity').clientid}\`)`,
+    );
     expect(emu.journal({ service: 'connectivity-proxy' }).at(-1)).toMatchObject({ status: 407, check: 'auth', reason: result.reason });
   });
 });
@@ -129,17 +186,36 @@ describe('the story of one call: the journal chain', () => {
   };
 
   it('a failed OnPremise call through the SAP Cloud SDK: service token, lookup, connectivity token, proxy 503 with its reason', async () => {
-    await expect(executeHttpRequest({ destinationName: 'WRONG_LOCATION', useCache: false }, { method: 'get', url: '/sap/opu/odata/x' })).rejects.toThrow(/503/);
+    await expect(
+      executeHttpRequest({ destinationName: 'WRONG_LOCATION', useCache: false }, { method: 'get', url: '/sap/opu/odata/x' }),
+    ).rejects.toThrow(/503/);
     const chain = await lastCall('WRONG_LOCATION');
     expect(chain.by).toEqual({ destination: 'WRONG_LOCATION' });
     expect(chain.steps.map((s) => s.role)).toEqual(['service-token', 'lookup', 'connectivity-token', 'proxy']);
-    expect(chain.failed).toMatchObject({ role: 'proxy', status: 503, reason: 'no Cloud Connector for location `nowhere` in subaccount `provider`' });
+    expect(chain.failed).toMatchObject({
+      role: 'proxy',
+      status: 503,
+      reason: 'no Cloud Connector for location `nowhere` in subaccount `provider`',
+    });
     const [grant, lookup, connectivity, proxy] = chain.steps.map((s) => s.entry);
     expect(grant).toMatchObject({ clientId: binding(emu, 'destination').clientid, grantType: 'client_credentials' });
-    expect(lookup).toMatchObject({ status: 200, destination: 'WRONG_LOCATION', target: 'erp.internal:44300', proxyType: 'OnPremise', locationId: 'nowhere' });
+    expect(lookup).toMatchObject({
+      status: 200,
+      destination: 'WRONG_LOCATION',
+      target: 'erp.internal:44300',
+      proxyType: 'OnPremise',
+      locationId: 'nowhere',
+    });
     expect(connectivity).toMatchObject({ clientId: binding(emu, 'connectivity').clientid });
-    expect(proxy).toMatchObject({ service: 'connectivity-proxy', virtualTarget: 'erp.internal:44300', locationId: 'nowhere', check: 'location' });
-    expect(chain.summary.at(-1)).toBe('proxy: GET http://erp.internal:44300/sap/opu/odata/x → 503: no Cloud Connector for location `nowhere` in subaccount `provider`');
+    expect(proxy).toMatchObject({
+      service: 'connectivity-proxy',
+      virtualTarget: 'erp.internal:44300',
+      locationId: 'nowhere',
+      check: 'location',
+    });
+    expect(chain.summary.at(-1)).toBe(
+      'proxy: GET http://erp.internal:44300/sap/opu/odata/x → 503: no Cloud Connector for location `nowhere` in subaccount `provider`',
+    );
     // The same through the handle, and as text for a terminal.
     expect(emu.lastCall('WRONG_LOCATION')?.failed?.reason).toBe(chain.failed?.reason);
     const text = await (await fetch(`${emu.urls.control}/journal/last-call?destination=WRONG_LOCATION&format=text`)).text();
@@ -149,13 +225,19 @@ describe('the story of one call: the journal chain', () => {
 
   it('a failing token flow: the token request the lookup made is in the chain and is where it failed', async () => {
     // the SDK refuses because every auth token the emulator returned carries an error
-    await expect(executeHttpRequest({ destinationName: 'BROKEN_OAUTH', useCache: false }, { method: 'get', url: '/x' })).rejects.toMatchObject({
+    await expect(
+      executeHttpRequest({ destinationName: 'BROKEN_OAUTH', useCache: false }, { method: 'get', url: '/x' }),
+    ).rejects.toMatchObject({
       message: 'Failed to build headers.',
       cause: { message: expect.stringMatching(/tried to provide authorization tokens but failed in all cases/) },
     });
     const chain = await lastCall('BROKEN_OAUTH');
     expect(chain.steps.map((s) => s.role)).toEqual(['service-token', 'token-flow', 'lookup']);
-    expect(chain.failed).toMatchObject({ role: 'token-flow', status: 401, reason: expect.stringContaining('wrong client_secret for client "backend-client"') });
+    expect(chain.failed).toMatchObject({
+      role: 'token-flow',
+      status: 401,
+      reason: expect.stringContaining('wrong client_secret for client "backend-client"'),
+    });
     expect(chain.steps[2].entry.authTokenError).toMatch(/Retrieval of OAuth token failed.*401/);
   });
 
@@ -163,12 +245,16 @@ describe('the story of one call: the journal chain', () => {
     const seen: Record<string, string | string[] | undefined>[] = [];
     const server = createServer((req, res) => {
       seen.push(req.headers);
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: 'external-token', token_type: 'bearer', expires_in: 3600 }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ access_token: 'external-token', token_type: 'bearer', expires_in: 3600 }));
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     emu.core.extraPlaceholders.external = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
     try {
-      const res = await fetch(`${emu.urls.services}/destination-configuration/v1/destinations/EXTERNAL_OAUTH`, { headers: { authorization: `Bearer ${await serviceToken(emu, 'destination')}`, 'x-correlation-id': 'ext-1' } });
+      const res = await fetch(`${emu.urls.services}/destination-configuration/v1/destinations/EXTERNAL_OAUTH`, {
+        headers: { authorization: `Bearer ${await serviceToken(emu, 'destination')}`, 'x-correlation-id': 'ext-1' },
+      });
       expect(((await res.json()) as { authTokens: { value: string }[] }).authTokens[0].value).toBe('external-token');
       expect(seen).toHaveLength(1);
       expect(seen[0]['x-emulator-lookup']).toBeUndefined();
@@ -184,7 +270,9 @@ describe('the story of one call: the journal chain', () => {
     try {
       const token = await serviceToken(emu, 'destination');
       emu.clock({ action: 'advance', by: '12h30s' });
-      await fetch(`${emu.urls.services}/destination-configuration/v1/destinations/BACKEND_NOAUTH`, { headers: { authorization: `Bearer ${token}` } });
+      await fetch(`${emu.urls.services}/destination-configuration/v1/destinations/BACKEND_NOAUTH`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
     } finally {
       emu.clock({ action: 'real' });
     }
@@ -201,11 +289,19 @@ describe('the story of one call: the journal chain', () => {
     expect(lookup.status).toBe(200);
     const token = await serviceToken(emu, 'connectivity');
     const echo = await new Promise<EchoBody>((resolve, reject) => {
-      const req = httpRequest({ host: '127.0.0.1', port: emu.ports.httpProxy, path: 'http://erp.internal:44300/orders', headers: { 'proxy-authorization': `Bearer ${token}`, 'x-correlation-id': id } }, (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => resolve(JSON.parse(body) as EchoBody));
-      });
+      const req = httpRequest(
+        {
+          host: '127.0.0.1',
+          port: emu.ports.httpProxy,
+          path: 'http://erp.internal:44300/orders',
+          headers: { 'proxy-authorization': `Bearer ${token}`, 'x-correlation-id': id },
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve(JSON.parse(body) as EchoBody));
+        },
+      );
       req.on('error', reject);
       req.end();
     });
@@ -223,11 +319,19 @@ describe('the story of one call: the journal chain', () => {
   it('the proxy gives a call without an id one, sends it to the backend and journals it', async () => {
     const token = await serviceToken(emu, 'connectivity');
     const echo = await new Promise<EchoBody>((resolve, reject) => {
-      const req = httpRequest({ host: '127.0.0.1', port: emu.ports.httpProxy, path: 'http://erp.internal:44300/plain', headers: { 'proxy-authorization': `Bearer ${token}` } }, (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => resolve(JSON.parse(body) as EchoBody));
-      });
+      const req = httpRequest(
+        {
+          host: '127.0.0.1',
+          port: emu.ports.httpProxy,
+          path: 'http://erp.internal:44300/plain',
+          headers: { 'proxy-authorization': `Bearer ${token}` },
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve(JSON.parse(body) as EchoBody));
+        },
+      );
       req.on('error', reject);
       req.end();
     });
@@ -238,7 +342,9 @@ describe('the story of one call: the journal chain', () => {
   });
 
   it('a SOCKS5 tunnel after a MAIL lookup: the refused CONNECT (reply 02) and its reason end the chain', async () => {
-    const lookup = await fetch(`${emu.urls.services}/destination-configuration/v1/destinations/MAIL_WRONG_PORT`, { headers: { authorization: `Bearer ${await serviceToken(emu, 'destination')}` } });
+    const lookup = await fetch(`${emu.urls.services}/destination-configuration/v1/destinations/MAIL_WRONG_PORT`, {
+      headers: { authorization: `Bearer ${await serviceToken(emu, 'destination')}` },
+    });
     expect(lookup.status).toBe(200);
     const jwt = await serviceToken(emu, 'connectivity');
     const connect = sapSocksConnect(emu.ports.socks5, jwt, { host: 'smtp.internal', port: 26 }, { timeout: 5000 });
@@ -246,7 +352,11 @@ describe('the story of one call: the journal chain', () => {
     const chain = emu.lastCall('MAIL_WRONG_PORT')!;
     expect(chain.steps.map((s) => s.role)).toEqual(['service-token', 'lookup', 'connectivity-token', 'socks5']);
     expect(chain.steps[1].entry.target).toBe('smtp.internal:26');
-    expect(chain.failed).toMatchObject({ role: 'socks5', status: 2, reason: expect.stringContaining('virtual host `smtp.internal:26` is not mapped') });
+    expect(chain.failed).toMatchObject({
+      role: 'socks5',
+      status: 2,
+      reason: expect.stringContaining('virtual host `smtp.internal:26` is not mapped'),
+    });
   });
 
   it('unknown ids and destinations answer 404 with a hint; a missing destination parameter is a 400 naming it', async () => {

@@ -26,7 +26,12 @@ beforeAll(async () => {
     scenario: {
       name: 'x509',
       tenants: [
-        { subdomain: 'provider', destinations: [{ Name: 'NOAUTH', Type: 'HTTP', URL: 'http://localhost:1/noauth', Authentication: 'NoAuthentication', ProxyType: 'Internet' }] },
+        {
+          subdomain: 'provider',
+          destinations: [
+            { Name: 'NOAUTH', Type: 'HTTP', URL: 'http://localhost:1/noauth', Authentication: 'NoAuthentication', ProxyType: 'Internet' },
+          ],
+        },
         { subdomain: 'subscriber1', zid: subscriberZid },
       ],
       bindings: [
@@ -41,7 +46,11 @@ beforeAll(async () => {
 afterAll(() => emu.stop());
 
 /** POST /oauth/token over TLS with an optional client certificate; returns status and JSON body. */
-function tlsTokenRequest(form: Record<string, string>, cert?: { certificate: string; key: string }, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+function tlsTokenRequest(
+  form: Record<string, string>,
+  cert?: { certificate: string; key: string },
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const body = new URLSearchParams(form).toString();
   return new Promise((resolve, reject) => {
     const req = httpsRequest(
@@ -110,7 +119,10 @@ describe('x509 bindings', () => {
       const jwt = await emu.issueUserToken({ user: 'alice', tenant: 'subscriber1' });
       const viaSubscriber = await getDestination({ destinationName: 'NOAUTH', jwt, useCache: false });
       expect(viaSubscriber?.url).toBe('http://localhost:1/noauth');
-      const tenants = emu.journal({ service: 'xsuaa' }).filter((e) => e.path === '/oauth/token' && e.status === 200).map((e) => e.tenant);
+      const tenants = emu
+        .journal({ service: 'xsuaa' })
+        .filter((e) => e.path === '/oauth/token' && e.status === 200)
+        .map((e) => e.tenant);
       expect(tenants).toEqual(expect.arrayContaining(['provider', 'subscriber1']));
     } finally {
       delete process.env.VCAP_SERVICES;
@@ -137,7 +149,11 @@ describe('x509 bindings', () => {
     const forgedHeader = { [CLIENT_CERT_SUBJECT_HEADER]: encodeURIComponent(`CN=${xsuaaCreds.clientid}`) };
     const forgedTls = await tlsTokenRequest({ grant_type: 'client_credentials', client_id: xsuaaCreds.clientid }, undefined, forgedHeader);
     expect(forgedTls.status).toBe(401);
-    const forgedHttp = await postForm(`${emu.urls.services}/oauth/token`, { grant_type: 'client_credentials', client_id: xsuaaCreds.clientid }, forgedHeader);
+    const forgedHttp = await postForm(
+      `${emu.urls.services}/oauth/token`,
+      { grant_type: 'client_credentials', client_id: xsuaaCreds.clientid },
+      forgedHeader,
+    );
     expect(forgedHttp.status).toBe(401);
   });
 
@@ -147,12 +163,17 @@ describe('x509 bindings', () => {
     const res = await core.fetch(
       new Request('http://localhost:20000/oauth/token', {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', [CLIENT_CERT_SUBJECT_HEADER]: encodeURIComponent(`CN=${clientid}`) },
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          [CLIENT_CERT_SUBJECT_HEADER]: encodeURIComponent(`CN=${clientid}`),
+        },
         body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientid }),
       }),
     );
     expect(res.status).toBe(401);
-    expect(((await res.json()) as { error_description: string }).error_description).toMatch(/no client_secret and no TLS client certificate/);
+    expect(((await res.json()) as { error_description: string }).error_description).toMatch(
+      /no client_secret and no TLS client certificate/,
+    );
   });
 });
 
@@ -172,15 +193,20 @@ async function startMtlsTokenServer(): Promise<TokenServer> {
   const { ensureTlsMaterial } = await import('../emulator/server/tls-material.ts');
   const tls = ensureTlsMaterial();
   const calls: TokenServer['calls'] = [];
-  const server: Server = createServer({ key: tls.keyPem, cert: tls.certPem, requestCert: true, rejectUnauthorized: true, ca: [tls.caPem] }, (req, res) => {
-    let text = '';
-    req.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    req.on('end', () => {
-      const cn = String((req.socket as TLSSocket).getPeerCertificate().subject.CN);
-      calls.push({ cn, form: new URLSearchParams(text) });
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: `token-for-${cn}`, token_type: 'bearer', expires_in: 600 }));
-    });
-  });
+  const server: Server = createServer(
+    { key: tls.keyPem, cert: tls.certPem, requestCert: true, rejectUnauthorized: true, ca: [tls.caPem] },
+    (req, res) => {
+      let text = '';
+      req.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      req.on('end', () => {
+        const cn = String((req.socket as TLSSocket).getPeerCertificate().subject.CN);
+        calls.push({ cn, form: new URLSearchParams(text) });
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ access_token: `token-for-${cn}`, token_type: 'bearer', expires_in: 600 }));
+      });
+    },
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `https://localhost:${(server.address() as { port: number }).port}/oauth/token`,
@@ -201,7 +227,10 @@ describe('tokenService.KeyStoreLocation', () => {
     emu.reset();
     // The destination binding is x509 here: its own token comes from the TLS side with the binding certificate.
     const creds = binding(emu, 'destination');
-    const res = await tlsTokenRequest({ grant_type: 'client_credentials', client_id: creds.clientid }, { certificate: creds.certificate, key: creds.key });
+    const res = await tlsTokenRequest(
+      { grant_type: 'client_credentials', client_id: creds.clientid },
+      { certificate: creds.certificate, key: creds.key },
+    );
     token = String(res.body.access_token);
   });
 
@@ -215,7 +244,12 @@ describe('tokenService.KeyStoreLocation', () => {
     return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
   }
 
-  const mtlsDestination = (name: string, tokenServiceURL: string, keystore: string, extra: Record<string, string> = {}): Record<string, string> => ({
+  const mtlsDestination = (
+    name: string,
+    tokenServiceURL: string,
+    keystore: string,
+    extra: Record<string, string> = {},
+  ): Record<string, string> => ({
     Name: name,
     Type: 'HTTP',
     URL: 'https://backend.example.com',
@@ -226,12 +260,23 @@ describe('tokenService.KeyStoreLocation', () => {
     'tokenService.KeyStoreLocation': keystore,
     ...extra,
   });
-  const generate = (name: string, cn: string, password?: string): Record<string, unknown> => ({ Name: name, Attributes: { CN: cn, Validity: { TimeUnit: 'DAYS', Value: 7 }, ...(password ? { Password: password } : {}) } });
+  const generate = (name: string, cn: string, password?: string): Record<string, unknown> => ({
+    Name: name,
+    Attributes: { CN: cn, Validity: { TimeUnit: 'DAYS', Value: 7 }, ...(password ? { Password: password } : {}) },
+  });
 
   it('the emulator XSUAA (on its TLS side) issues the token to the client the keystore certificate names', async () => {
     expect((await call('POST', '/v1/subaccountCertificates', generate('orders.p12', 'orders-client', 'ks-pass'))).status).toBe(201);
     const tokenServiceURL = `https://${emu.urls.uaaDomain}/oauth/token`;
-    expect((await call('POST', '/v1/subaccountDestinations', mtlsDestination('ORDERS_MTLS', tokenServiceURL, 'orders.p12', { 'tokenService.KeyStorePassword': 'ks-pass' }))).status).toBe(201);
+    expect(
+      (
+        await call(
+          'POST',
+          '/v1/subaccountDestinations',
+          mtlsDestination('ORDERS_MTLS', tokenServiceURL, 'orders.p12', { 'tokenService.KeyStorePassword': 'ks-pass' }),
+        )
+      ).status,
+    ).toBe(201);
     const found = await call('GET', '/v1/destinations/ORDERS_MTLS');
     expect(found.status).toBe(200);
     const [authToken] = found.body.authTokens as { type: string; value: string; error?: string }[];
@@ -246,7 +291,10 @@ describe('tokenService.KeyStoreLocation', () => {
   });
 
   it('an external token service that requires mTLS receives the keystore (PEM and JKS) and only client_id', async () => {
-    await call('POST', '/v1/subaccountCertificates', [generate('ext.pem', 'ext-pem-client'), generate('ext.jks', 'ext-jks-client', 'jks-pass')]);
+    await call('POST', '/v1/subaccountCertificates', [
+      generate('ext.pem', 'ext-pem-client'),
+      generate('ext.jks', 'ext-jks-client', 'jks-pass'),
+    ]);
     await call('POST', '/v1/subaccountDestinations', [
       mtlsDestination('EXT_PEM', tokenServer.url, 'ext.pem', { clientSecret: 'not-sent-with-mtls' }),
       mtlsDestination('EXT_JKS', tokenServer.url, 'ext.jks', { 'tokenService.KeyStorePassword': 'jks-pass' }),

@@ -76,7 +76,9 @@ describe('@sap/xssec against the emulator', () => {
   it('rejects a token signed with a key the emulator does not publish', async () => {
     const genuine = await emu.issueUserToken({ user: 'alice' });
     const { privateKey } = await generateKeyPair('RS256');
-    const foreign = await new SignJWT(decodeJwt(genuine)).setProtectedHeader({ alg: 'RS256', kid: 'someone-elses-key', typ: 'JWT' }).sign(privateKey);
+    const foreign = await new SignJWT(decodeJwt(genuine))
+      .setProtectedHeader({ alg: 'RS256', kid: 'someone-elses-key', typ: 'JWT' })
+      .sign(privateKey);
     await expect(createSecurityContext(service, { jwt: foreign })).rejects.toThrow(/kid/i);
   });
 

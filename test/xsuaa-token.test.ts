@@ -21,7 +21,13 @@ beforeAll(async () => {
       tenants: [{ subdomain: 'provider' }, { subdomain: 'subscriber1', zid: subscriberZid }],
       clients: [{ clientid: 'web-app', clientsecret: 'web-secret', redirectUris: ['http://localhost:5000/login/callback'] }],
       users: [
-        { name: 'alice', password: 'alice-pw', email: 'alice@example.com', scopes: ['Display', 'other!t7.Admin'], attributes: { Country: ['DE'] } },
+        {
+          name: 'alice',
+          password: 'alice-pw',
+          email: 'alice@example.com',
+          scopes: ['Display', 'other!t7.Admin'],
+          attributes: { Country: ['DE'] },
+        },
         { name: 'carol', password: 'carol-pw', tenants: ['subscriber1'] },
       ],
     },
@@ -34,7 +40,9 @@ afterAll(() => emu?.stop());
 
 const clientForm = (): Record<string, string> => ({ client_id: app.clientid, client_secret: app.clientsecret });
 
-async function tokenOf(res: Response): Promise<{ access_token: string; refresh_token?: string; id_token?: string; expires_in: number; scope: string }> {
+async function tokenOf(
+  res: Response,
+): Promise<{ access_token: string; refresh_token?: string; id_token?: string; expires_in: number; scope: string }> {
   expect(res.status, await res.clone().text()).toBe(200);
   return res.json() as never;
 }
@@ -78,11 +86,20 @@ describe('client_credentials', () => {
     const port = Number(new URL(emu.urls.services).port);
     const body = new URLSearchParams({ grant_type: 'client_credentials', ...clientForm() }).toString();
     const text = await new Promise<string>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, path: '/oauth/token', method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', host: `subscriber1.localhost:${port}` } }, (res) => {
-        let data = '';
-        res.on('data', (c: Buffer) => (data += c.toString()));
-        res.on('end', () => resolve(data));
-      });
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/oauth/token',
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', host: `subscriber1.localhost:${port}` },
+        },
+        (res) => {
+          let data = '';
+          res.on('data', (c: Buffer) => (data += c.toString()));
+          res.on('end', () => resolve(data));
+        },
+      );
       req.on('error', reject);
       req.end(body);
     });
@@ -102,7 +119,9 @@ describe('client_credentials', () => {
 
 describe('user grants', () => {
   it('password: a user token with user claims, local scopes prefixed with the xsappname, and a refresh token', async () => {
-    const body = await tokenOf(await postForm(tokenUrl, { grant_type: 'password', username: 'alice', password: 'alice-pw', ...clientForm() }));
+    const body = await tokenOf(
+      await postForm(tokenUrl, { grant_type: 'password', username: 'alice', password: 'alice-pw', ...clientForm() }),
+    );
     const claims = decodeJwt(body.access_token);
     expect(claims).toMatchObject({
       grant_type: 'password',
@@ -124,37 +143,70 @@ describe('user grants', () => {
     expect(wrong.status).toBe(401);
     const carol = await postForm(tokenUrl, { grant_type: 'password', username: 'carol', password: 'carol-pw', ...clientForm() });
     expect(carol.status).toBe(401);
-    await tokenOf(await postForm(tokenUrl, { grant_type: 'password', username: 'carol', password: 'carol-pw', ...clientForm() }, { 'x-zid': subscriberZid }));
+    await tokenOf(
+      await postForm(
+        tokenUrl,
+        { grant_type: 'password', username: 'carol', password: 'carol-pw', ...clientForm() },
+        { 'x-zid': subscriberZid },
+      ),
+    );
   });
 
   it('jwt-bearer: exchanges a user token for one of another client, same user and zone', async () => {
     const userJwt = await emu.issueUserToken({ user: 'alice' });
     const dest = binding(emu, 'destination');
     const body = await tokenOf(
-      await postForm(tokenUrl, { grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: userJwt, client_id: dest.clientid, client_secret: dest.clientsecret }, { 'x-zid': app.tenantid }),
+      await postForm(
+        tokenUrl,
+        {
+          grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+          assertion: userJwt,
+          client_id: dest.clientid,
+          client_secret: dest.clientsecret,
+        },
+        { 'x-zid': app.tenantid },
+      ),
     );
-    expect(decodeJwt(body.access_token)).toMatchObject({ user_name: 'alice', client_id: dest.clientid, grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer' });
+    expect(decodeJwt(body.access_token)).toMatchObject({
+      user_name: 'alice',
+      client_id: dest.clientid,
+      grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+    });
   });
 
-  it('jwt-bearer: a dotted host that names no tenant (127.0.0.1) keeps the assertion\'s zone', async () => {
+  it("jwt-bearer: a dotted host that names no tenant (127.0.0.1) keeps the assertion's zone", async () => {
     const userJwt = await emu.issueUserToken({ user: 'alice', tenant: 'subscriber1' });
     const url = `http://127.0.0.1:${new URL(emu.urls.services).port}/oauth/token`;
-    const body = await tokenOf(await postForm(url, { grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: userJwt, ...clientForm() }));
+    const body = await tokenOf(
+      await postForm(url, { grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: userJwt, ...clientForm() }),
+    );
     expect(decodeJwt(body.access_token).zid).toBe(subscriberZid);
   });
 
   it('jwt-bearer: refuses an assertion of another zone and an assertion that is not ours', async () => {
     const userJwt = await emu.issueUserToken({ user: 'alice' });
-    const otherZone = await postForm(tokenUrl, { grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: userJwt, ...clientForm() }, { 'x-zid': subscriberZid });
+    const otherZone = await postForm(
+      tokenUrl,
+      { grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: userJwt, ...clientForm() },
+      { 'x-zid': subscriberZid },
+    );
     expect(otherZone.status).toBe(400);
     expect(await otherZone.json()).toMatchObject({ error: 'invalid_grant' });
-    const garbage = await postForm(tokenUrl, { grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: 'a.b.c', ...clientForm() });
+    const garbage = await postForm(tokenUrl, {
+      grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+      assertion: 'a.b.c',
+      ...clientForm(),
+    });
     expect(garbage.status).toBe(401);
   });
 
   it('refresh_token: a refresh token gives a new access token for the same user; an unknown one is refused', async () => {
-    const first = await tokenOf(await postForm(tokenUrl, { grant_type: 'password', username: 'alice', password: 'alice-pw', ...clientForm() }));
-    const refreshed = await tokenOf(await postForm(tokenUrl, { grant_type: 'refresh_token', refresh_token: first.refresh_token!, ...clientForm() }));
+    const first = await tokenOf(
+      await postForm(tokenUrl, { grant_type: 'password', username: 'alice', password: 'alice-pw', ...clientForm() }),
+    );
+    const refreshed = await tokenOf(
+      await postForm(tokenUrl, { grant_type: 'refresh_token', refresh_token: first.refresh_token!, ...clientForm() }),
+    );
     expect(decodeJwt(refreshed.access_token)).toMatchObject({ user_name: 'alice', grant_type: 'refresh_token' });
     const unknown = await postForm(tokenUrl, { grant_type: 'refresh_token', refresh_token: 'nope', ...clientForm() });
     expect(unknown.status).toBe(401);
@@ -185,14 +237,29 @@ describe('user grants', () => {
     const verifier = 'another-long-enough-code-verifier-0123456789';
     const challenge = createHash('sha256').update(verifier).digest('base64url');
     const redirect = 'http://localhost:5000/login/callback';
-    const authorize = await fetch(`${emu.urls.services}/oauth/authorize?${new URLSearchParams({ response_type: 'code', client_id: 'web-app', redirect_uri: redirect, user: 'alice', code_challenge: challenge, code_challenge_method: 'S256' })}`, { redirect: 'manual' });
+    const authorize = await fetch(
+      `${emu.urls.services}/oauth/authorize?${new URLSearchParams({ response_type: 'code', client_id: 'web-app', redirect_uri: redirect, user: 'alice', code_challenge: challenge, code_challenge_method: 'S256' })}`,
+      { redirect: 'manual' },
+    );
     const code = new URL(authorize.headers.get('location')!).searchParams.get('code')!;
-    const body = await tokenOf(await postForm(tokenUrl, { grant_type: 'authorization_code', code, redirect_uri: redirect, code_verifier: verifier, client_id: 'web-app', client_secret: 'web-secret' }));
+    const body = await tokenOf(
+      await postForm(tokenUrl, {
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: redirect,
+        code_verifier: verifier,
+        client_id: 'web-app',
+        client_secret: 'web-secret',
+      }),
+    );
     expect(decodeJwt(body.access_token)).toMatchObject({ user_name: 'alice', client_id: 'web-app', grant_type: 'authorization_code' });
   });
 
   it('authorize refuses a redirect_uri the client did not register', async () => {
-    const res = await fetch(`${emu.urls.services}/oauth/authorize?response_type=code&client_id=web-app&redirect_uri=http://evil.example/cb`, { redirect: 'manual' });
+    const res = await fetch(
+      `${emu.urls.services}/oauth/authorize?response_type=code&client_id=web-app&redirect_uri=http://evil.example/cb`,
+      { redirect: 'manual' },
+    );
     expect(res.status).toBe(400);
   });
 });
@@ -210,14 +277,24 @@ describe('errors and metadata', () => {
 
   it('a 401 whose message quotes binary garbage still answers: WWW-Authenticate carries printable ASCII only', async () => {
     // fuzzing found this: an assertion that decodes to bytes outside Latin-1 made the header unsendable (500)
-    const res = await postForm(tokenUrl, { grant_type: 'urn:ietf:params:oauth:grant-type:saml2-bearer', assertion: 'AA/-PA', ...clientForm() });
+    const res = await postForm(tokenUrl, {
+      grant_type: 'urn:ietf:params:oauth:grant-type:saml2-bearer',
+      assertion: 'AA/-PA',
+      ...clientForm(),
+    });
     expect(res.status).toBe(401);
     expect((await res.json()).error).toBe('invalid_token');
-    expect(res.headers.get('www-authenticate')).toMatch(/^Basic realm="UAA\/client", error="invalid_token", error_description="[\x20-\x7e]+"$/);
+    expect(res.headers.get('www-authenticate')).toMatch(
+      /^Basic realm="UAA\/client", error="invalid_token", error_description="[\x20-\x7e]+"$/,
+    );
   });
 
   it('refuses a JSON body: token requests are form-encoded', async () => {
-    const res = await fetch(tokenUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ grant_type: 'client_credentials' }) });
+    const res = await fetch(tokenUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ grant_type: 'client_credentials' }),
+    });
     expect(res.status).toBe(400);
     expect((await res.json()).error_description).toMatch(/x-www-form-urlencoded/);
   });
@@ -236,7 +313,10 @@ describe('errors and metadata', () => {
   });
 
   it('keeps the same signing key across restarts', async () => {
-    const kidOf = async (e: EmulatorHandle): Promise<string> => ((await (await fetch(`${e.urls.services}/token_keys`)).json()) as { keys: { kid: string; n: string }[] }).keys.map((k) => k.kid + k.n).join();
+    const kidOf = async (e: EmulatorHandle): Promise<string> =>
+      ((await (await fetch(`${e.urls.services}/token_keys`)).json()) as { keys: { kid: string; n: string }[] }).keys
+        .map((k) => k.kid + k.n)
+        .join();
     const second = await startEmulator({ port: 0 });
     try {
       expect(await kidOf(second)).toBe(await kidOf(emu));

@@ -17,7 +17,10 @@ const v2Base = '/sap/opu/odata/sap/API_SAMPLE_SRV';
 const v4Base = '/odata/v4/sample';
 
 const metadata = (version: 'V2' | 'V4'): string => {
-  const props = 'ProductID Name Category Price Currency'.split(' ').map((p) => `<Property Name="${p}" Type="Edm.String"${p === 'ProductID' ? ' Nullable="false"' : ''}/>`).join('');
+  const props = 'ProductID Name Category Price Currency'
+    .split(' ')
+    .map((p) => `<Property Name="${p}" Type="Edm.String"${p === 'ProductID' ? ' Nullable="false"' : ''}/>`)
+    .join('');
   const entity = `<EntityType Name="Product"><Key><PropertyRef Name="ProductID"/></Key>${props}</EntityType>`;
   if (version === 'V4') {
     return `<?xml version="1.0" encoding="utf-8"?><edmx:Edmx Version="4.0" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx"><edmx:DataServices><Schema Namespace="SampleService" xmlns="http://docs.oasis-open.org/odata/ns/edm">${entity}<EntityContainer Name="EntityContainer"><EntitySet Name="Products" EntityType="SampleService.Product"/></EntityContainer></Schema></edmx:DataServices></edmx:Edmx>`;
@@ -28,7 +31,11 @@ const metadata = (version: 'V2' | 'V4'): string => {
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): true {
   const xml = typeof body === 'string';
   const text = xml ? body : JSON.stringify(body);
-  res.writeHead(status, { 'content-type': xml ? 'application/xml' : 'application/json', 'content-length': String(Buffer.byteLength(text)), ...headers });
+  res.writeHead(status, {
+    'content-type': xml ? 'application/xml' : 'application/json',
+    'content-length': String(Buffer.byteLength(text)),
+    ...headers,
+  });
   res.end(text);
   return true;
 }
@@ -39,23 +46,44 @@ export function handleODataSample(req: IncomingMessage, res: ServerResponse, url
   if (!version) return false;
   const base = version === 'V2' ? v2Base : v4Base;
   const rest = url.pathname.slice(base.length).replace(/^\//, '');
-  const csrf: Record<string, string> = String(req.headers['x-csrf-token'] ?? '').toLowerCase() === 'fetch' ? { 'x-csrf-token': 'emulator-csrf-token' } : {};
-  if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { error: { code: '405', message: 'the sample service is read-only' } }, csrf);
+  const csrf: Record<string, string> =
+    String(req.headers['x-csrf-token'] ?? '').toLowerCase() === 'fetch' ? { 'x-csrf-token': 'emulator-csrf-token' } : {};
+  if (req.method !== 'GET' && req.method !== 'HEAD')
+    return send(res, 405, { error: { code: '405', message: 'the sample service is read-only' } }, csrf);
   const service = `http://${req.headers.host ?? 'backend'}${base}/`;
-  if (rest === '') return send(res, 200, version === 'V2' ? { d: { EntitySets: ['Products'] } } : { '@odata.context': `${service}$metadata`, value: [{ name: 'Products', kind: 'EntitySet', url: 'Products' }] }, csrf);
+  if (rest === '')
+    return send(
+      res,
+      200,
+      version === 'V2'
+        ? { d: { EntitySets: ['Products'] } }
+        : { '@odata.context': `${service}$metadata`, value: [{ name: 'Products', kind: 'EntitySet', url: 'Products' }] },
+      csrf,
+    );
   if (rest === '$metadata') return send(res, 200, metadata(version), csrf);
   const single = /^Products\('([^']*)'\)$/.exec(rest);
   if (single) {
     const product = products.find((p) => p.ProductID === single[1]);
-    if (!product) return send(res, 404, { error: { code: '404', message: { lang: 'en', value: `Product '${single[1]}' not found` } } }, csrf);
-    return send(res, 200, version === 'V2' ? { d: { __metadata: { uri: `${service}Products('${product.ProductID}')`, type: 'API_SAMPLE_SRV.Product' }, ...product } } : { '@odata.context': `${service}$metadata#Products/$entity`, ...product }, csrf);
+    if (!product)
+      return send(res, 404, { error: { code: '404', message: { lang: 'en', value: `Product '${single[1]}' not found` } } }, csrf);
+    return send(
+      res,
+      200,
+      version === 'V2'
+        ? { d: { __metadata: { uri: `${service}Products('${product.ProductID}')`, type: 'API_SAMPLE_SRV.Product' }, ...product } }
+        : { '@odata.context': `${service}$metadata#Products/$entity`, ...product },
+      csrf,
+    );
   }
   if (rest !== 'Products') return send(res, 404, { error: { code: '404', message: `no resource ${rest}` } }, csrf);
   const skip = Number(url.searchParams.get('$skip') ?? 0) || 0;
   const top = url.searchParams.has('$top') ? Number(url.searchParams.get('$top')) : products.length;
   const page = products.slice(skip, skip + top);
   if (version === 'V2') {
-    const results = page.map((p) => ({ __metadata: { uri: `${service}Products('${p.ProductID}')`, type: 'API_SAMPLE_SRV.Product' }, ...p }));
+    const results = page.map((p) => ({
+      __metadata: { uri: `${service}Products('${p.ProductID}')`, type: 'API_SAMPLE_SRV.Product' },
+      ...p,
+    }));
     const count = url.searchParams.get('$inlinecount') === 'allpages' ? { __count: String(products.length) } : {};
     return send(res, 200, { d: { ...count, results } }, csrf);
   }

@@ -24,13 +24,19 @@ export interface RunningBackend {
 
 /** Listen on `port` (0: a free one) and answer the bound port; a port in use is a PortInUseError naming `option`. */
 export function listenOn(server: NetServer | Server, port: number, host: string, option: string): Promise<number> {
-  return listenAs(option, port, host, () => new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve((server.address() as { port: number }).port);
-    });
-  }));
+  return listenAs(
+    option,
+    port,
+    host,
+    () =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve((server.address() as { port: number }).port);
+        });
+      }),
+  );
 }
 
 export function closeServer(server: NetServer | Server, sockets: Iterable<Socket> = []): Promise<void> {
@@ -44,7 +50,12 @@ export interface BackendOptions {
   smtpMaxMessageBytes?: number;
 }
 
-export async function startBackend(core: EmulatorCore, ports: BackendPorts, host: string, options: BackendOptions = { timeouts: resolveTimeouts() }): Promise<RunningBackend> {
+export async function startBackend(
+  core: EmulatorCore,
+  ports: BackendPorts,
+  host: string,
+  options: BackendOptions = { timeouts: resolveTimeouts() },
+): Promise<RunningBackend> {
   const http = createHttpBackend(core, options.timeouts);
   const tcp = createTcpEcho();
   const smtp = createSmtpSink(core, { maxMessageBytes: options.smtpMaxMessageBytes, socketTimeoutMs: options.timeouts.headersTimeoutMs });

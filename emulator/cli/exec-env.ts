@@ -44,7 +44,11 @@ function defaultEnvTarget(out: string): string {
   return join(out, 'default-env.json');
 }
 
-export function renderEnv(env: Record<string, string>, format: EnvFormat, options: { out?: string; layout?: BindingLayout } = {}): EnvOutput {
+export function renderEnv(
+  env: Record<string, string>,
+  format: EnvFormat,
+  options: { out?: string; layout?: BindingLayout } = {},
+): EnvOutput {
   const values = { vcapServices: env.VCAP_SERVICES ?? '{}', ...(env.NODE_EXTRA_CA_CERTS ? { caFile: env.NODE_EXTRA_CA_CERTS } : {}) };
   const toFileOrStdout = (text: string, file?: string): EnvOutput => {
     if (!file) return { stdout: text };
@@ -53,7 +57,12 @@ export function renderEnv(env: Record<string, string>, format: EnvFormat, option
   };
   switch (format) {
     case 'shell':
-      return toFileOrStdout(`${Object.entries(env).map(([key, value]) => `${key}=${shellQuote(String(value))}`).join('\n')}\n`, options.out);
+      return toFileOrStdout(
+        `${Object.entries(env)
+          .map(([key, value]) => `${key}=${shellQuote(String(value))}`)
+          .join('\n')}\n`,
+        options.out,
+      );
     case 'json':
       return toFileOrStdout(`${JSON.stringify(env, null, 2)}\n`, options.out);
     case 'vcap':
@@ -63,7 +72,12 @@ export function renderEnv(env: Record<string, string>, format: EnvFormat, option
       return toFileOrStdout(text, options.out ? defaultEnvTarget(options.out) : undefined);
     }
     case 'dotenv':
-      return toFileOrStdout(`${Object.entries(env).map(([key, value]) => `${key}=${dotenvQuote(String(value))}`).join('\n')}\n`, options.out);
+      return toFileOrStdout(
+        `${Object.entries(env)
+          .map(([key, value]) => `${key}=${dotenvQuote(String(value))}`)
+          .join('\n')}\n`,
+        options.out,
+      );
     case 'k8s': {
       if (!options.out) throw new Error('--format k8s writes a binding directory: give it with --out DIR');
       if (statSafe(options.out)?.isFile()) throw new Error(`--out ${options.out} is a file; --format k8s needs a directory`);

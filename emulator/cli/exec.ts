@@ -28,10 +28,22 @@ export interface ExecRequest {
 }
 
 /** The env the command runs with: this process's env, the emulator's, the control URL and the user token. */
-export async function execEnv(request: Pick<ExecRequest, 'emulator' | 'user' | 'tenant'>, base: NodeJS.ProcessEnv = process.env): Promise<NodeJS.ProcessEnv> {
+export async function execEnv(
+  request: Pick<ExecRequest, 'emulator' | 'user' | 'tenant'>,
+  base: NodeJS.ProcessEnv = process.env,
+): Promise<NodeJS.ProcessEnv> {
   const { emulator } = request;
-  const env: NodeJS.ProcessEnv = { ...base, ...emulator.env, [execVariables.url]: emulator.urls.control, [execVariables.controlUrl]: emulator.urls.control };
-  if (request.user) env[execVariables.userToken] = await emulator.issueUserToken({ user: request.user, ...(request.tenant ? { tenant: request.tenant } : {}) });
+  const env: NodeJS.ProcessEnv = {
+    ...base,
+    ...emulator.env,
+    [execVariables.url]: emulator.urls.control,
+    [execVariables.controlUrl]: emulator.urls.control,
+  };
+  if (request.user)
+    env[execVariables.userToken] = await emulator.issueUserToken({
+      user: request.user,
+      ...(request.tenant ? { tenant: request.tenant } : {}),
+    });
   return env;
 }
 

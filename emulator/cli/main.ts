@@ -34,7 +34,8 @@ interface StartFlag {
 
 function parsePort(value: string, flag: string): number {
   const port = Number(value);
-  if (!/^\d+$/.test(value) || port > 65535) throw new UsageError(`--${flag} must be a port number from 0 to 65535 (0 picks a free port), got "${value}"`);
+  if (!/^\d+$/.test(value) || port > 65535)
+    throw new UsageError(`--${flag} must be a port number from 0 to 65535 (0 picks a free port), got "${value}"`);
   return port;
 }
 
@@ -62,7 +63,9 @@ function readableFile(value: string, flag: string): string {
   } catch (err) {
     if (err instanceof UsageError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    throw new UsageError(`--${flag} ${file} cannot be read: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message}`);
+    throw new UsageError(
+      `--${flag} ${file} cannot be read: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message}`,
+    );
   }
   return file;
 }
@@ -117,12 +120,27 @@ const startFlags: Record<string, StartFlag> = {
     'advertised-backend-port': ['backend HTTP port in {{backend}} and the ready line', (o, p) => (o.advertisedBackendPort = p)],
   }),
   ...numberFlags({
-    'max-body-bytes': ['largest request body of any endpoint but PUT /_emulator/snapshot, in bytes (default 10485760 = 10 MiB)', (o, n) => (o.maxBodyBytes = n)],
-    'max-snapshot-bytes': ['largest PUT /_emulator/snapshot body, in bytes (default 104857600 = 100 MiB)', (o, n) => (o.maxSnapshotBytes = n)],
-    'max-entities-per-level': ['destinations, fragments, certificates per Destination Service level, each (default 1000, as on BTP)', (o, n) => (o.maxEntitiesPerLevel = n)],
+    'max-body-bytes': [
+      'largest request body of any endpoint but PUT /_emulator/snapshot, in bytes (default 10485760 = 10 MiB)',
+      (o, n) => (o.maxBodyBytes = n),
+    ],
+    'max-snapshot-bytes': [
+      'largest PUT /_emulator/snapshot body, in bytes (default 104857600 = 100 MiB)',
+      (o, n) => (o.maxSnapshotBytes = n),
+    ],
+    'max-entities-per-level': [
+      'destinations, fragments, certificates per Destination Service level, each (default 1000, as on BTP)',
+      (o, n) => (o.maxEntitiesPerLevel = n),
+    ],
     'journal-max-bytes': ['bound of the request journal in bytes (default 33554432 = 32 MiB)', (o, n) => (o.journalMaxBytes = n)],
-    'smtp-max-message-bytes': ['largest mail the SMTP sink accepts (its SIZE; default 26214400 = 25 MiB)', (o, n) => (o.smtpMaxMessageBytes = n)],
-    'headers-timeout-ms': ['time to a complete request head, TLS or SOCKS5 handshake on every listener (default 60000)', (o, n) => (o.headersTimeoutMs = n)],
+    'smtp-max-message-bytes': [
+      'largest mail the SMTP sink accepts (its SIZE; default 26214400 = 25 MiB)',
+      (o, n) => (o.smtpMaxMessageBytes = n),
+    ],
+    'headers-timeout-ms': [
+      'time to a complete request head, TLS or SOCKS5 handshake on every listener (default 60000)',
+      (o, n) => (o.headersTimeoutMs = n),
+    ],
     'request-timeout-ms': ['time for a whole HTTP request (default 300000)', (o, n) => (o.requestTimeoutMs = n)],
     'idle-timeout-ms': ['idle keep-alive HTTP connection (default 5000)', (o, n) => (o.idleTimeoutMs = n)],
   }),
@@ -160,7 +178,10 @@ const startFlags: Record<string, StartFlag> = {
     value: 'bundled',
     describe: "sign tokens with the package's bundled, public key instead of this installation's own (docs/security.md)",
     apply: (options, value, flag) => {
-      if (value !== 'bundled') throw new UsageError(`--${flag} takes only "bundled" (without the flag the emulator signs with this installation's own key), got "${value}"`);
+      if (value !== 'bundled')
+        throw new UsageError(
+          `--${flag} takes only "bundled" (without the flag the emulator signs with this installation's own key), got "${value}"`,
+        );
       options.signingKey = 'bundled';
     },
   },
@@ -174,7 +195,8 @@ const startFlags: Record<string, StartFlag> = {
   },
   'state-dir': {
     value: 'DIR',
-    describe: 'keep the state in DIR/state.json: restored on start (wins over --scenario), saved on every change (or BTP_EMULATOR_STATE_DIR)',
+    describe:
+      'keep the state in DIR/state.json: restored on start (wins over --scenario), saved on every change (or BTP_EMULATOR_STATE_DIR)',
     apply: (options, value, flag) => {
       options.stateDir = resolve(nonEmpty(value, flag));
     },
@@ -188,7 +210,8 @@ const startFlags: Record<string, StartFlag> = {
   },
   'write-env-host-dir': {
     value: 'DIR',
-    describe: 'with --write-env in a container: the folder the files are copied to on the host, relative to where the app runs (e.g. .btp-env); also writes host.env, whose NODE_EXTRA_CA_CERTS is DIR/ca.pem',
+    describe:
+      'with --write-env in a container: the folder the files are copied to on the host, relative to where the app runs (e.g. .btp-env); also writes host.env, whose NODE_EXTRA_CA_CERTS is DIR/ca.pem',
     apply: (_options, value, flag) => {
       writeEnvHostDir = nonEmpty(value, flag);
     },
@@ -197,7 +220,12 @@ const startFlags: Record<string, StartFlag> = {
 
 /** The parseArgs descriptors of the start flags. */
 function startFlagOptions(): Record<string, ParseArgsOptionDescriptor> {
-  return Object.fromEntries(Object.entries(startFlags).map(([name, flag]) => [name, flag.boolean ? { type: 'boolean' } : { type: 'string', multiple: flag.multiple === true }]));
+  return Object.fromEntries(
+    Object.entries(startFlags).map(([name, flag]) => [
+      name,
+      flag.boolean ? { type: 'boolean' } : { type: 'string', multiple: flag.multiple === true },
+    ]),
+  );
 }
 
 /** `--write-env DIR` (and `--write-env-host-dir`): not StartOptions fields, the CLI writes the files once the emulator is up. */
@@ -205,23 +233,33 @@ let writeEnvDir: string | undefined;
 let writeEnvHostDir: string | undefined;
 
 function writeEnvIfAsked(emulator: Parameters<typeof writeEnvFiles>[0]): void {
-  if (writeEnvHostDir && !writeEnvDir) throw new UsageError('--write-env-host-dir needs --write-env DIR (the folder the files are written to)');
+  if (writeEnvHostDir && !writeEnvDir)
+    throw new UsageError('--write-env-host-dir needs --write-env DIR (the folder the files are written to)');
   if (writeEnvDir) writeEnvFiles(emulator, writeEnvDir, { hostDir: writeEnvHostDir });
 }
 
 /** Limit and timeout flags: each sets one positive whole-number StartOptions field. */
 function numberFlags(flags: Record<string, [string, (options: StartOptions, value: number) => void]>): Record<string, StartFlag> {
   const parse = (value: string, flag: string): number => {
-    if (!/^\d+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) throw new UsageError(`--${flag} must be a whole number of 1 or more, got "${value}"`);
+    if (!/^\d+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value)))
+      throw new UsageError(`--${flag} must be a whole number of 1 or more, got "${value}"`);
     return Number(value);
   };
-  return Object.fromEntries(Object.entries(flags).map(([name, [describe, set]]) => [name, { value: 'N', describe, apply: (options: StartOptions, value: string, flag: string) => void set(options, parse(value, flag)) }]));
+  return Object.fromEntries(
+    Object.entries(flags).map(([name, [describe, set]]) => [
+      name,
+      { value: 'N', describe, apply: (options: StartOptions, value: string, flag: string) => void set(options, parse(value, flag)) },
+    ]),
+  );
 }
 
 /** Port flags: each sets one numeric StartOptions field. */
 function portFlags(flags: Record<string, [string, (options: StartOptions, port: number) => void]>): Record<string, StartFlag> {
   return Object.fromEntries(
-    Object.entries(flags).map(([name, [describe, set]]) => [name, { value: 'N', describe, apply: (options: StartOptions, value: string, flag: string) => void set(options, parsePort(value, flag)) }]),
+    Object.entries(flags).map(([name, [describe, set]]) => [
+      name,
+      { value: 'N', describe, apply: (options: StartOptions, value: string, flag: string) => void set(options, parsePort(value, flag)) },
+    ]),
   );
 }
 
@@ -254,7 +292,7 @@ function usage(): string {
     'Options of exec: the options of start, and',
     line('--user NAME', 'a user token for NAME in BTP_EMULATOR_USER_TOKEN'),
     line('--tenant T', 'the tenant (subdomain or zid) of that token (default: the provider)'),
-    "  The command gets VCAP_SERVICES, NODE_EXTRA_CA_CERTS and the control URL in BTP_EMULATOR_URL.",
+    '  The command gets VCAP_SERVICES, NODE_EXTRA_CA_CERTS and the control URL in BTP_EMULATOR_URL.',
     '',
     line('-h, --help', 'show this help'),
     '',
@@ -267,9 +305,13 @@ function usage(): string {
 }
 
 /** parseArgs with this command's flags; its errors (unknown flag, missing value) become UsageErrors. */
-function parseFlags(args: string[], options: Record<string, ParseArgsOptionDescriptor>): Record<string, string | boolean | string[] | undefined> {
+function parseFlags(
+  args: string[],
+  options: Record<string, ParseArgsOptionDescriptor>,
+): Record<string, string | boolean | string[] | undefined> {
   try {
-    return parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }).values as Record<string, string | boolean | string[] | undefined>;
+    return parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false })
+      .values as Record<string, string | boolean | string[] | undefined>;
   } catch (err) {
     throw new UsageError(`${(err as Error).message}\nRun "btp-emulator --help" for the options.`);
   }
@@ -289,7 +331,8 @@ async function startOrExplain(options: StartOptions): Promise<Awaited<ReturnType
     if (err instanceof PortInUseError) {
       // The in-process wording, with the flag instead of the StartOptions field (httpProxyPort → --http-proxy-port).
       const flag = `--${err.option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-      const fix = flag === '--port' ? 'pass --port 0 for free ports' : `pass ${flag} 0 for a free one (--port 0 picks free ones for every port)`;
+      const fix =
+        flag === '--port' ? 'pass --port 0 for free ports' : `pass ${flag} 0 for a free one (--port 0 picks free ones for every port)`;
       console.error(`btp-emulator: ${portInUseMessage(err.port, err.host, flag, fix)}`);
       process.exitCode = exitFailure;
       return undefined;
@@ -307,7 +350,8 @@ function startOptionsFrom(values: Record<string, string | boolean | string[] | u
     for (const one of Array.isArray(value) ? value : typeof value === 'string' ? [value] : []) flag.apply(options, one, name);
   }
   // From the environment, so the token stays out of `ps` output.
-  if (options.controlToken === undefined && process.env.BTP_EMULATOR_CONTROL_TOKEN) options.controlToken = process.env.BTP_EMULATOR_CONTROL_TOKEN;
+  if (options.controlToken === undefined && process.env.BTP_EMULATOR_CONTROL_TOKEN)
+    options.controlToken = process.env.BTP_EMULATOR_CONTROL_TOKEN;
   const stateDir = process.env.BTP_EMULATOR_STATE_DIR;
   if (options.stateDir === undefined && stateDir) startFlags['state-dir'].apply(options, stateDir, 'state-dir');
   return options;
@@ -363,20 +407,30 @@ function shellQuote(value: string): string {
 }
 
 async function runEnv(args: string[]): Promise<void> {
-  const values = parseFlags(args, { url: { type: 'string' }, json: { type: 'boolean' }, format: { type: 'string' }, out: { type: 'string' }, layout: { type: 'string' } });
+  const values = parseFlags(args, {
+    url: { type: 'string' },
+    json: { type: 'boolean' },
+    format: { type: 'string' },
+    out: { type: 'string' },
+    layout: { type: 'string' },
+  });
   if (values.help) {
     console.log(usage());
     return;
   }
   const { bindingLayouts, envFormats, renderEnv } = await import('./exec-env.ts');
   const format = values.json ? 'json' : String(values.format ?? 'shell');
-  if (!(envFormats as readonly string[]).includes(format)) throw new UsageError(`--format must be one of vcap, default-env, k8s, dotenv (or shell, json), got "${format}"`);
+  if (!(envFormats as readonly string[]).includes(format))
+    throw new UsageError(`--format must be one of vcap, default-env, k8s, dotenv (or shell, json), got "${format}"`);
   if (format === 'k8s' && !values.out) throw new UsageError('--format k8s writes a binding directory: give it with --out DIR');
   const layout = values.layout === undefined ? undefined : String(values.layout);
-  if (layout !== undefined && !(bindingLayouts as string[]).includes(layout)) throw new UsageError(`--layout must be one of ${bindingLayouts.join(', ')}, got "${layout}"`);
+  if (layout !== undefined && !(bindingLayouts as string[]).includes(layout))
+    throw new UsageError(`--layout must be one of ${bindingLayouts.join(', ')}, got "${layout}"`);
   if (layout !== undefined && format !== 'k8s') throw new UsageError('--layout is only for --format k8s');
   const out = values.out === undefined ? undefined : resolve(nonEmpty(String(values.out), 'out'));
-  const base = String(values.url ?? defaultEnvUrl).replace(/\/+$/, '').replace(/\/_emulator$/, '');
+  const base = String(values.url ?? defaultEnvUrl)
+    .replace(/\/+$/, '')
+    .replace(/\/_emulator$/, '');
   let envUrl: URL;
   try {
     envUrl = new URL(`${base}/_emulator/env`);
@@ -391,7 +445,9 @@ async function runEnv(args: string[]): Promise<void> {
     env = (await res.json()) as Record<string, string>;
   } catch (err) {
     const cause = (err as Error & { cause?: Error }).cause?.message;
-    console.error(`btp-emulator: cannot read the env from ${envUrl}: ${cause ?? (err as Error).message}. Is the emulator running (btp-emulator start)?`);
+    console.error(
+      `btp-emulator: cannot read the env from ${envUrl}: ${cause ?? (err as Error).message}. Is the emulator running (btp-emulator start)?`,
+    );
     process.exitCode = exitFailure;
     return;
   }
@@ -411,7 +467,11 @@ async function runEnv(args: string[]): Promise<void> {
 async function runExec(args: string[]): Promise<void> {
   const split = args.indexOf('--');
   const command = split < 0 ? [] : args.slice(split + 1);
-  const values = parseFlags(split < 0 ? args : args.slice(0, split), { ...startFlagOptions(), user: { type: 'string' }, tenant: { type: 'string' } });
+  const values = parseFlags(split < 0 ? args : args.slice(0, split), {
+    ...startFlagOptions(),
+    user: { type: 'string' },
+    tenant: { type: 'string' },
+  });
   if (values.help) {
     console.log(usage());
     return;
@@ -427,10 +487,14 @@ async function runExec(args: string[]): Promise<void> {
   let code: number;
   try {
     if (tenant && !emulator.core.state.tenants.some((t) => t.subdomain === tenant || t.zid === tenant)) {
-      throw new UsageError(`--tenant "${tenant}" is not a tenant of the scenario (${emulator.core.state.tenants.map((t) => t.subdomain).join(', ')})`);
+      throw new UsageError(
+        `--tenant "${tenant}" is not a tenant of the scenario (${emulator.core.state.tenants.map((t) => t.subdomain).join(', ')})`,
+      );
     }
     writeEnvIfAsked(emulator);
-    console.error(`btp-emulator exec: emulator ready (scenario "${emulator.core.scenario.name}", control ${emulator.urls.control}); running: ${command.join(' ')}`);
+    console.error(
+      `btp-emulator exec: emulator ready (scenario "${emulator.core.scenario.name}", control ${emulator.urls.control}); running: ${command.join(' ')}`,
+    );
     code = await runCommand({ emulator, command, user, tenant });
   } finally {
     await emulator.stop();
@@ -450,7 +514,8 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const run = commands[command];
-  if (!run) throw new UsageError(`unknown command "${command}"; the commands are ${Object.keys(commands).join(', ')}. Run "btp-emulator --help".`);
+  if (!run)
+    throw new UsageError(`unknown command "${command}"; the commands are ${Object.keys(commands).join(', ')}. Run "btp-emulator --help".`);
   await run(rest);
 }
 

@@ -12,10 +12,17 @@ import type { z } from 'zod';
 import { controlBase, operations, type OperationId, type Operations } from '../control/contract.ts';
 
 type Op<K extends OperationId> = Operations[K];
-type PathParams<P extends string> = P extends `${string}{${infer Name}}${infer Rest}` ? { [N in Name]: string } & PathParams<Rest> : unknown;
-type ParamArgs<K extends OperationId> = Op<K>['path'] extends `${string}{${string}}${string}` ? { params: PathParams<Op<K>['path']> } : { params?: never };
+type PathParams<P extends string> = P extends `${string}{${infer Name}}${infer Rest}`
+  ? { [N in Name]: string } & PathParams<Rest>
+  : unknown;
+type ParamArgs<K extends OperationId> = Op<K>['path'] extends `${string}{${string}}${string}`
+  ? { params: PathParams<Op<K>['path']> }
+  : { params?: never };
 type QueryArgs<K extends OperationId> = Op<K> extends { query: infer Q extends z.ZodType } ? { query?: z.input<Q> } : { query?: never };
-type BodyArgs<K extends OperationId> = Op<K> extends { body: infer B extends z.ZodType } ? { body?: z.input<B> | (Op<K> extends { yamlBody: true } ? string : never) } : { body?: never };
+type BodyArgs<K extends OperationId> =
+  Op<K> extends { body: infer B extends z.ZodType }
+    ? { body?: z.input<B> | (Op<K> extends { yamlBody: true } ? string : never) }
+    : { body?: never };
 
 /** What `call(id, …)` takes: path parameters, query and body as the operation declares them. */
 export type CallArgs<K extends OperationId> = ParamArgs<K> & QueryArgs<K> & BodyArgs<K> & { headers?: Record<string, string> };
@@ -23,7 +30,10 @@ export type CallArgs<K extends OperationId> = ParamArgs<K> & QueryArgs<K> & Body
 export type CallResult<K extends OperationId> = Op<K>['ok'] extends { schema: infer S extends z.ZodType } ? z.output<S> : undefined;
 
 export type JournalEntry = CallResult<'listJournal'>['entries'][number];
-export type JournalQuery = Omit<NonNullable<CallArgs<'listJournal'>['query']>, 'since' | 'until'> & { since?: string | number | Date; until?: string | number | Date };
+export type JournalQuery = Omit<NonNullable<CallArgs<'listJournal'>['query']>, 'since' | 'until'> & {
+  since?: string | number | Date;
+  until?: string | number | Date;
+};
 
 export interface ControlClientOptions {
   /** The control token, when the emulator was started with one. */
@@ -53,7 +63,8 @@ export class ControlApiError extends Error {
   }
 }
 
-const instant = (value: string | number | Date | undefined): string | undefined => (value === undefined ? undefined : value instanceof Date ? value.toISOString() : String(value));
+const instant = (value: string | number | Date | undefined): string | undefined =>
+  value === undefined ? undefined : value instanceof Date ? value.toISOString() : String(value);
 
 export class ControlClient {
   /** The control API base, ending in /_emulator. */
@@ -70,9 +81,22 @@ export class ControlClient {
   }
 
   /** Any operation of the contract by its id (see `GET /_emulator/openapi.json`). */
-  async call<K extends OperationId>(id: K, ...[args]: Partial<CallArgs<K>> extends CallArgs<K> ? [CallArgs<K>?] : [CallArgs<K>]): Promise<CallResult<K>> {
+  async call<K extends OperationId>(
+    id: K,
+    ...[args]: Partial<CallArgs<K>> extends CallArgs<K> ? [CallArgs<K>?] : [CallArgs<K>]
+  ): Promise<CallResult<K>> {
     const operation = operations[id];
-    const { params, query, body, headers: extraHeaders } = (args ?? {}) as { params?: Record<string, string>; query?: Record<string, unknown>; body?: unknown; headers?: Record<string, string> };
+    const {
+      params,
+      query,
+      body,
+      headers: extraHeaders,
+    } = (args ?? {}) as {
+      params?: Record<string, string>;
+      query?: Record<string, unknown>;
+      body?: unknown;
+      headers?: Record<string, string>;
+    };
     const path = operation.path.replace(/\{(\w+)\}/g, (_, name: string) => {
       const value = params?.[name];
       if (value === undefined) throw new TypeError(`${id}: the path parameter "${name}" is missing`);
@@ -85,7 +109,11 @@ export class ControlClient {
     if (body !== undefined) headers['content-type'] = typeof body === 'string' ? 'application/yaml' : 'application/json';
     const method = operation.method.toUpperCase();
     const url = `${this.baseUrl}${path}${search.size ? `?${search}` : ''}`;
-    const res = await this.fetchFn(url, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+    const res = await this.fetchFn(url, {
+      method,
+      headers,
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
     const text = await res.text();
     let parsed: unknown = text;
     try {
@@ -152,7 +180,10 @@ export class ControlClient {
       if (hit) return hit;
       if (entries.length) afterId = entries[entries.length - 1].id;
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`waitFor: no journal entry matched within ${timeoutMs} ms (${seen} entries looked at${options.query ? ` with query ${JSON.stringify(options.query)}` : ''})`);
+      if (left <= 0)
+        throw new Error(
+          `waitFor: no journal entry matched within ${timeoutMs} ms (${seen} entries looked at${options.query ? ` with query ${JSON.stringify(options.query)}` : ''})`,
+        );
       await new Promise((resolve) => setTimeout(resolve, Math.min(intervalMs, left)));
     }
   }
@@ -168,11 +199,17 @@ export class ControlClient {
   cloudConnectors(): Promise<CallResult<'listCloudConnectors'>['tenants']> {
     return this.call('listCloudConnectors').then((r) => r.tenants);
   }
-  putCloudConnector(connector: NonNullable<CallArgs<'putCloudConnector'>['body']>['connector'], tenant?: string): Promise<CallResult<'putCloudConnector'>> {
+  putCloudConnector(
+    connector: NonNullable<CallArgs<'putCloudConnector'>['body']>['connector'],
+    tenant?: string,
+  ): Promise<CallResult<'putCloudConnector'>> {
     return this.call('putCloudConnector', { body: { connector, ...(tenant ? { tenant } : {}) } });
   }
   /** Take a Cloud Connector offline (`online: false`) or bring it back. */
-  setCloudConnectorOnline(online: boolean, where: { locationId?: string; tenant?: string } = {}): Promise<CallResult<'setCloudConnectorState'>> {
+  setCloudConnectorOnline(
+    online: boolean,
+    where: { locationId?: string; tenant?: string } = {},
+  ): Promise<CallResult<'setCloudConnectorState'>> {
     return this.call('setCloudConnectorState', { body: { online, ...where } });
   }
   async removeCloudConnector(where: { locationId?: string; tenant?: string } = {}): Promise<void> {

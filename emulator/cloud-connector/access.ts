@@ -56,7 +56,8 @@ const channelProtocols: Record<AccessChannel, MappingProtocol[]> = {
   TCP: ['TCP', 'TCPS', 'LDAP'],
 };
 
-const describeLocation = (locationId: string): string => (locationId ? `location \`${locationId}\`` : 'the default location (no location ID)');
+const describeLocation = (locationId: string): string =>
+  locationId ? `location \`${locationId}\`` : 'the default location (no location ID)';
 
 export function describeResources(resources: ResourceConfig[]): string {
   const enabled = resources.filter((r) => r.enabled);
@@ -107,7 +108,8 @@ export function findConnector(state: EmulatorState, zid: string, locationId = ''
 const systemIndexes = new WeakMap<SystemMappingConfig[], Map<string, number>>();
 
 function findSystem(systems: SystemMappingConfig[], host: string, port: number): SystemMappingConfig | undefined {
-  const matches = (s: SystemMappingConfig | undefined): s is SystemMappingConfig => s !== undefined && s.virtualPort === port && s.virtualHost.toLowerCase() === host;
+  const matches = (s: SystemMappingConfig | undefined): s is SystemMappingConfig =>
+    s !== undefined && s.virtualPort === port && s.virtualHost.toLowerCase() === host;
   const key = `${host}:${port}`;
   const cached = systems[systemIndexes.get(systems)?.get(key) ?? -1];
   if (matches(cached)) return cached;
@@ -140,15 +142,27 @@ export function decideAccess(state: EmulatorState, request: AccessRequest, place
     body: `There is no SAP Cloud Connector (SCC) connected to your subaccount with location ID '${locationId}'`,
     reason,
   });
-  const accessDenied = (check: DeniedCheck, reason: string, body = `Access denied to system ${vhost}`): AccessDenied => ({ ok: false, check, status: 403, socksReply: 2, body, reason });
+  const accessDenied = (check: DeniedCheck, reason: string, body = `Access denied to system ${vhost}`): AccessDenied => ({
+    ok: false,
+    check,
+    status: 403,
+    socksReply: 2,
+    body,
+    reason,
+  });
 
   if (!tenant) return noConnector('tenant', `the token's zone \`${request.zid}\` is not a tenant of this emulator`);
   const connector = findConnector(state, tenant.zid, locationId);
   if (!connector) return noConnector('location', `no Cloud Connector for ${describeLocation(locationId)} in subaccount ${subaccount}`);
-  if (!connector.online || request.offline) return noConnector('offline', `the Cloud Connector for ${describeLocation(locationId)} in subaccount ${subaccount} is offline`);
+  if (!connector.online || request.offline)
+    return noConnector('offline', `the Cloud Connector for ${describeLocation(locationId)} in subaccount ${subaccount} is offline`);
 
   const system = findSystem(connector.systems, request.virtualHost.toLowerCase(), request.virtualPort);
-  if (!system) return accessDenied('mapping', `virtual host \`${vhost}\` is not mapped in the Cloud Connector for ${describeLocation(locationId)} of subaccount ${subaccount}`);
+  if (!system)
+    return accessDenied(
+      'mapping',
+      `virtual host \`${vhost}\` is not mapped in the Cloud Connector for ${describeLocation(locationId)} of subaccount ${subaccount}`,
+    );
   if (!channelProtocols[request.protocol].includes(system.protocol)) {
     const via = request.protocol === 'HTTP' ? 'the HTTP proxy' : 'SOCKS5';
     return accessDenied('protocol', `virtual host \`${vhost}\` is mapped with protocol ${system.protocol}, which ${via} does not serve`);
@@ -158,7 +172,11 @@ export function decideAccess(state: EmulatorState, request: AccessRequest, place
     const raw = request.path ?? '/';
     const path = (checkedPath = normaliseResourcePath(raw));
     if (path === undefined) {
-      return accessDenied('resource', `path \`${raw}\` has a segment that climbs out of its parent once decoded (e.g. \`..%2f\`); such paths are refused`, `Access denied to resource ${raw} on system ${vhost}`);
+      return accessDenied(
+        'resource',
+        `path \`${raw}\` has a segment that climbs out of its parent once decoded (e.g. \`..%2f\`); such paths are refused`,
+        `Access denied to resource ${raw} on system ${vhost}`,
+      );
     }
     if (!resourceAllows(system.resources, path)) {
       return accessDenied(
@@ -170,5 +188,13 @@ export function decideAccess(state: EmulatorState, request: AccessRequest, place
   }
   const target = resolveTarget(system, placeholders);
   if (typeof target === 'string') return accessDenied('mapping', target);
-  return { ok: true, connector, system, internalHost: target.host, internalPort: target.port, protocol: system.protocol, ...(checkedPath === undefined ? {} : { path: checkedPath }) };
+  return {
+    ok: true,
+    connector,
+    system,
+    internalHost: target.host,
+    internalPort: target.port,
+    protocol: system.protocol,
+    ...(checkedPath === undefined ? {} : { path: checkedPath }),
+  };
 }

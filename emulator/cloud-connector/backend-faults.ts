@@ -41,7 +41,13 @@ export async function meetBackendFault(core: EmulatorCore, request: BackendFault
   return { kind: 'pass', answered: record };
 }
 
-function recordBackendFault(core: EmulatorCore, decision: FaultDecision, request: BackendFaultRequest, status: number, started: number): void {
+function recordBackendFault(
+  core: EmulatorCore,
+  decision: FaultDecision,
+  request: BackendFaultRequest,
+  status: number,
+  started: number,
+): void {
   const correlationId = correlationIdOf(request.header);
   core.journal.record({
     time: new Date(core.clock.now()).toISOString(),

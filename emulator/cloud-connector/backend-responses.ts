@@ -14,7 +14,8 @@ export interface StubResponse {
 export function stubResponse(stub: BackendStub, method: string): StubResponse {
   const headers: Record<string, string> = { ...stub.headers };
   const hasType = Object.keys(headers).some((k) => k.toLowerCase() === 'content-type');
-  if (!hasType && stub.body !== undefined) headers['content-type'] = typeof stub.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json';
+  if (!hasType && stub.body !== undefined)
+    headers['content-type'] = typeof stub.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json';
   const bodyless = method === 'HEAD' || stub.status === 204 || stub.status === 304 || stub.body === undefined;
   return { status: stub.status, headers, body: bodyless ? null : typeof stub.body === 'string' ? stub.body : JSON.stringify(stub.body) };
 }

@@ -25,7 +25,9 @@ export function setConnectorOnline(state: EmulatorState, opts: { tenant?: string
   const locationId = opts.locationId ?? '';
   const connector = state.onPrem.connectors.get(tenant.zid)?.find((c) => c.locationId === locationId);
   if (!connector) {
-    throw new ValidationError('connector', [{ path: 'locationId', message: `no Cloud Connector with location ID "${locationId}" in subaccount "${tenant.subdomain}"` }]);
+    throw new ValidationError('connector', [
+      { path: 'locationId', message: `no Cloud Connector with location ID "${locationId}" in subaccount "${tenant.subdomain}"` },
+    ]);
   }
   connector.online = opts.online;
   return connector;

@@ -23,7 +23,10 @@ export const resourceSchema = z.strictObject({
 });
 
 export const systemMappingSchema = z.strictObject({
-  virtualHost: z.string().min(1).regex(/^[^\s/:]+$/, 'virtualHost is a host name without scheme, port or path'),
+  virtualHost: z
+    .string()
+    .min(1)
+    .regex(/^[^\s/:]+$/, 'virtualHost is a host name without scheme, port or path'),
   virtualPort: z.number().int().min(1).max(65535),
   internalHost: z.string().min(1),
   internalPort: portOrPlaceholder,
@@ -50,7 +53,8 @@ export const cloudConnectorSchema = z
     const seen = new Set<string>();
     connector.systems.forEach((s, i) => {
       const key = `${s.virtualHost.toLowerCase()}:${s.virtualPort}`;
-      if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['systems', i, 'virtualHost'], message: `virtual host ${key} is mapped twice` });
+      if (seen.has(key))
+        ctx.addIssue({ code: 'custom', path: ['systems', i, 'virtualHost'], message: `virtual host ${key} is mapped twice` });
       seen.add(key);
     });
   });
@@ -61,7 +65,8 @@ export const cloudConnectorsSchema = z
   .superRefine((connectors, ctx) => {
     const seen = new Set<string>();
     connectors.forEach((c, i) => {
-      if (seen.has(c.locationId)) ctx.addIssue({ code: 'custom', path: [i, 'locationId'], message: `two Cloud Connectors with location ID "${c.locationId}"` });
+      if (seen.has(c.locationId))
+        ctx.addIssue({ code: 'custom', path: [i, 'locationId'], message: `two Cloud Connectors with location ID "${c.locationId}"` });
       seen.add(c.locationId);
     });
   });
@@ -70,7 +75,11 @@ export const stubSchema = z.strictObject({
   /** Optional id; the emulator assigns one if missing. */
   id: z.string().min(1).optional(),
   /** HTTP method or `*`. */
-  method: z.string().min(1).default('*').transform((m) => m.toUpperCase()),
+  method: z
+    .string()
+    .min(1)
+    .default('*')
+    .transform((m) => m.toUpperCase()),
   /** Path pattern: exact, or with `*` matching any characters (`/api/*`). The query is ignored. */
   path: z.string().startsWith('/', 'a stub path starts with /'),
   status: z.number().int().min(100).max(599).default(200),

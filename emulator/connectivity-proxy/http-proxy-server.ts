@@ -5,7 +5,15 @@
  * goes to the internal host with `Proxy-*` and `SAP-Connectivity-*` removed; unreachable → 502, no answer in
  * time → 504. Every request lands in the journal. Never an open proxy: only mapped virtual hosts are reachable.
  */
-import { Agent as HttpAgent, createServer, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import {
+  Agent as HttpAgent,
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
@@ -41,7 +49,14 @@ export function backendRequestHeaders(raw: string[], grant: AccessGranted, clien
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i];
     const lower = name.toLowerCase();
-    if (lower === 'host' || hopByHop.has(lower) || lower.startsWith('proxy-') || lower.startsWith('sap-connectivity-') || lower.startsWith('sap-cp-connectivity-')) continue;
+    if (
+      lower === 'host' ||
+      hopByHop.has(lower) ||
+      lower.startsWith('proxy-') ||
+      lower.startsWith('sap-connectivity-') ||
+      lower.startsWith('sap-cp-connectivity-')
+    )
+      continue;
     const existing = headers[name];
     headers[name] = existing === undefined ? raw[i + 1] : [...(Array.isArray(existing) ? existing : [String(existing)]), raw[i + 1]];
   }
@@ -59,7 +74,12 @@ function sendError(res: ServerResponse, status: number, body: string, reason: st
     res.destroy();
     return;
   }
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), [reasonHeader]: encodeReason(reason), ...extra });
+  res.writeHead(status, {
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    [reasonHeader]: encodeReason(reason),
+    ...extra,
+  });
   res.end(body);
 }
 
@@ -77,7 +97,12 @@ export class HttpConnectivityProxy {
     this.server.on('connect', (req: IncomingMessage, socket: Duplex) => this.refuseConnect(req, socket));
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
       if (!socket.writable) return socket.destroy();
-      const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+      const status =
+        err.code === 'HPE_HEADER_OVERFLOW'
+          ? '431 Request Header Fields Too Large'
+          : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? '408 Request Timeout'
+            : '400 Bad Request';
       socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     });
   }
@@ -97,7 +122,9 @@ export class HttpConnectivityProxy {
     const started = performance.now();
     socket.on('error', () => socket.destroy());
     const reason = `CONNECT ${req.url ?? ''}: call the virtual host with http://, the Cloud Connector mapping decides about HTTPS to the backend`;
-    socket.end(`HTTP/1.1 405 Method Not Allowed\r\nContent-Type: text/plain\r\nContent-Length: 18\r\nConnection: close\r\nX-Emulator-Reason: ${encodeReason(reason)}\r\n\r\nMethod Not Allowed`);
+    socket.end(
+      `HTTP/1.1 405 Method Not Allowed\r\nContent-Type: text/plain\r\nContent-Length: 18\r\nConnection: close\r\nX-Emulator-Reason: ${encodeReason(reason)}\r\n\r\nMethod Not Allowed`,
+    );
     this.record({ service: 'connectivity-proxy', method: 'CONNECT', path: req.url ?? '', started, check: 'method', reason }, 405);
   }
 
@@ -114,7 +141,13 @@ export class HttpConnectivityProxy {
       this.record({ ...entry, check, reason }, status);
     };
 
-    if (/^https:\/\//i.test(target)) return fail(405, 'Method Not Allowed', 'method', `${target}: call the virtual host with http://, the Cloud Connector mapping decides about HTTPS to the backend`);
+    if (/^https:\/\//i.test(target))
+      return fail(
+        405,
+        'Method Not Allowed',
+        'method',
+        `${target}: call the virtual host with http://, the Cloud Connector mapping decides about HTTPS to the backend`,
+      );
     const absolute = /^http:\/\/([^/?#]+)([^#]*)/i.exec(target);
     let url: URL | undefined;
     try {
@@ -122,7 +155,13 @@ export class HttpConnectivityProxy {
     } catch {
       url = undefined;
     }
-    if (!absolute || !url) return fail(400, 'Bad Request', 'target', `request target \`${target}\` is not an absolute http:// URL (use the proxy as an HTTP proxy)`);
+    if (!absolute || !url)
+      return fail(
+        400,
+        'Bad Request',
+        'target',
+        `request target \`${target}\` is not an absolute http:// URL (use the proxy as an HTTP proxy)`,
+      );
     const pathAndQuery = absolute[2].startsWith('/') ? absolute[2] : `/${absolute[2]}`;
     const path = pathAndQuery.split('?')[0] || '/';
     const virtualHost = url.hostname;
@@ -137,14 +176,34 @@ export class HttpConnectivityProxy {
     entry.locationId = locationId;
 
     const core = this.options.core;
-    const faults = core.faults.empty ? {} : await meetProxyFaults(core.faults, { service: 'connectivity-proxy', method: entry.method, path, tenant: auth.tenant, locationId, clientId: auth.claims.client_id });
+    const faults = core.faults.empty
+      ? {}
+      : await meetProxyFaults(core.faults, {
+          service: 'connectivity-proxy',
+          method: entry.method,
+          path,
+          tenant: auth.tenant,
+          locationId,
+          clientId: auth.claims.client_id,
+        });
     Object.assign(entry, faults.journal);
     if (faults.decision?.kind === 'drop') {
       req.socket.destroy();
       return this.record({ ...entry, check: 'fault', reason: describeFault(faults.decision) }, 0);
     }
-    if (faults.decision?.response) return fail(faults.decision.response.status, faults.decision.response.body, 'fault', describeFault(faults.decision), faults.decision.response.headers);
-    const decision = decideAccess(core.state, { zid: auth.tenant.zid, locationId, virtualHost, virtualPort, path, protocol: 'HTTP', offline: faults.offline !== undefined }, core.placeholders());
+    if (faults.decision?.response)
+      return fail(
+        faults.decision.response.status,
+        faults.decision.response.body,
+        'fault',
+        describeFault(faults.decision),
+        faults.decision.response.headers,
+      );
+    const decision = decideAccess(
+      core.state,
+      { zid: auth.tenant.zid, locationId, virtualHost, virtualPort, path, protocol: 'HTTP', offline: faults.offline !== undefined },
+      core.placeholders(),
+    );
     if (!decision.ok) return fail(decision.status, decision.body, decision.check, decision.reason);
     entry.internalTarget = `${decision.internalHost}:${decision.internalPort}`;
 
@@ -163,7 +222,11 @@ export class HttpConnectivityProxy {
   }
 
   /** The user (or technical user) to propagate, as a client certificate; none sent = an empty header. */
-  private async principalCertificate(req: IncomingMessage, tenant: string, grant: AccessGranted): Promise<{ ok: true; certificate: string; name?: string } | { ok: false; reason: string }> {
+  private async principalCertificate(
+    req: IncomingMessage,
+    tenant: string,
+    grant: AccessGranted,
+  ): Promise<{ ok: true; certificate: string; name?: string } | { ok: false; reason: string }> {
     const header = req.headers[userHeader] ?? req.headers[technicalUserHeader];
     const raw = Array.isArray(header) ? header[0] : header;
     if (!raw) return { ok: true, certificate: '' };
@@ -173,28 +236,60 @@ export class HttpConnectivityProxy {
     if (!verified.ok) return { ok: false, reason: `principal propagation: ${verified.reason}` };
     const name = principalName(verified.claims);
     const email = typeof verified.claims.email === 'string' ? verified.claims.email : undefined;
-    const certificate = this.options.certificates.issue({ name, email, tenant }, grant.connector.certificateValidityMinutes, this.options.core.clock.now());
+    const certificate = this.options.certificates.issue(
+      { name, email, tenant },
+      grant.connector.certificateValidityMinutes,
+      this.options.core.clock.now(),
+    );
     return { ok: true, certificate, name };
   }
 
-  private forward(req: IncomingMessage, res: ServerResponse, grant: AccessGranted, path: string, headers: OutgoingHttpHeaders, entry: Entry): void {
+  private forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    grant: AccessGranted,
+    path: string,
+    headers: OutgoingHttpHeaders,
+    entry: Entry,
+  ): void {
     const https = grant.protocol === 'HTTPS';
     const send = https ? httpsRequest : httpRequest;
-    const upstream = send({ host: grant.internalHost, port: grant.internalPort, method: req.method, path, headers, agent: https ? this.httpsAgent : this.httpAgent });
+    const upstream = send({
+      host: grant.internalHost,
+      port: grant.internalPort,
+      method: req.method,
+      path,
+      headers,
+      agent: https ? this.httpsAgent : this.httpAgent,
+    });
     let answered = false;
     const timer = setTimeout(() => {
       if (answered) return;
       answered = true;
       upstream.destroy();
-      sendError(res, 504, 'Gateway Timeout', `the backend ${entry.internalTarget} did not answer within ${this.options.backendTimeoutMs} ms`, { 'x-correlation-id': entry.correlationId ?? '' });
-      this.record({ ...entry, check: 'timeout', reason: `the backend ${entry.internalTarget} did not answer within ${this.options.backendTimeoutMs} ms` }, 504);
+      sendError(
+        res,
+        504,
+        'Gateway Timeout',
+        `the backend ${entry.internalTarget} did not answer within ${this.options.backendTimeoutMs} ms`,
+        { 'x-correlation-id': entry.correlationId ?? '' },
+      );
+      this.record(
+        {
+          ...entry,
+          check: 'timeout',
+          reason: `the backend ${entry.internalTarget} did not answer within ${this.options.backendTimeoutMs} ms`,
+        },
+        504,
+      );
     }, this.options.backendTimeoutMs);
     upstream.on('response', (backendRes) => {
       clearTimeout(timer);
       if (answered) return backendRes.resume();
       answered = true;
       const answerHeaders = this.responseHeaders(backendRes.rawHeaders, grant);
-      if (entry.correlationId && backendRes.headers['x-correlation-id'] === undefined) answerHeaders.push('x-correlation-id', entry.correlationId);
+      if (entry.correlationId && backendRes.headers['x-correlation-id'] === undefined)
+        answerHeaders.push('x-correlation-id', entry.correlationId);
       res.writeHead(backendRes.statusCode ?? 502, backendRes.statusMessage, answerHeaders);
       backendRes.pipe(res);
       backendRes.on('error', () => res.destroy());
@@ -213,7 +308,11 @@ export class HttpConnectivityProxy {
       this.record({ ...entry, check: 'backend', reason }, 502);
     });
     // A request without a body (most GETs) needs no pipe: end the backend request at once.
-    if (req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0')) req.pipe(upstream);
+    if (
+      req.headers['transfer-encoding'] !== undefined ||
+      (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0')
+    )
+      req.pipe(upstream);
     else {
       upstream.end();
       req.resume();
@@ -238,7 +337,8 @@ export class HttpConnectivityProxy {
       let value = raw[i + 1];
       if (lower === 'location') {
         const match = /^(https?):\/\/([^/?#]+)(.*)$/i.exec(value);
-        if (match && match[2].toLowerCase() === internal) value = `http://${grant.system.virtualHost}:${grant.system.virtualPort}${match[3]}`;
+        if (match && match[2].toLowerCase() === internal)
+          value = `http://${grant.system.virtualHost}:${grant.system.virtualPort}${match[3]}`;
       }
       out.push(raw[i], value);
     }

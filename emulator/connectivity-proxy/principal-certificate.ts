@@ -58,7 +58,9 @@ export class PrincipalCertificateIssuer {
   private publicKey(): forge.pki.rsa.PublicKey {
     if (!this.leafKey) {
       const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-      this.leafKey = { publicKey: forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString()) as forge.pki.rsa.PublicKey };
+      this.leafKey = {
+        publicKey: forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString()) as forge.pki.rsa.PublicKey,
+      };
     }
     return this.leafKey.publicKey;
   }

@@ -67,7 +67,10 @@ export async function authenticateProxyToken(core: EmulatorCore, jwt: string | u
   const allowed = state.bindings.filter((b) => b.service === 'connectivity').map((b) => b.clientid);
   const clientId = claims.client_id ?? claims.cid;
   if (!allowed.includes(clientId)) {
-    return { ok: false, reason: `the token was issued to client \`${clientId}\`, not to the connectivity binding's client (\`${allowed.join('`, `')}\`)` };
+    return {
+      ok: false,
+      reason: `the token was issued to client \`${clientId}\`, not to the connectivity binding's client (\`${allowed.join('`, `')}\`)`,
+    };
   }
   const tenant = state.tenants.find((t) => t.zid === claims.zid);
   if (!tenant) return { ok: false, reason: `the token's zone \`${claims.zid}\` is not a tenant of this emulator` };
@@ -76,6 +79,11 @@ export async function authenticateProxyToken(core: EmulatorCore, jwt: string | u
 
 /** The name a Cloud Connector puts into the certificate subject (`${name}`): business or technical user. */
 export function principalName(claims: XsuaaClaims): string {
-  const pick = (...keys: string[]): string | undefined => keys.map((k) => claims[k]).find((v): v is string => typeof v === 'string' && v.length > 0);
-  return (claims.user_name || claims.user_id ? pick('user_name', 'email', 'mail', 'user_uuid', 'sub') : pick('client_id', 'cid', 'sub', 'azp')) ?? 'unknown';
+  const pick = (...keys: string[]): string | undefined =>
+    keys.map((k) => claims[k]).find((v): v is string => typeof v === 'string' && v.length > 0);
+  return (
+    (claims.user_name || claims.user_id
+      ? pick('user_name', 'email', 'mail', 'user_uuid', 'sub')
+      : pick('client_id', 'cid', 'sub', 'azp')) ?? 'unknown'
+  );
 }

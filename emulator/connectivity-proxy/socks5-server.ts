@@ -25,7 +25,16 @@ export interface Socks5Timeouts {
 
 export const defaultSocks5Timeouts: Socks5Timeouts = { handshakeTimeoutMs: 60_000, connectTimeoutMs: 10_000 };
 
-export const socksReply = { succeeded: 0, generalFailure: 1, notAllowed: 2, networkUnreachable: 3, hostUnreachable: 4, connectionRefused: 5, commandNotSupported: 7, addressTypeNotSupported: 8 } as const;
+export const socksReply = {
+  succeeded: 0,
+  generalFailure: 1,
+  notAllowed: 2,
+  networkUnreachable: 3,
+  hostUnreachable: 4,
+  connectionRefused: 5,
+  commandNotSupported: 7,
+  addressTypeNotSupported: 8,
+} as const;
 
 type Stage = 'greeting' | 'auth' | 'waiting' | 'request' | 'relay' | 'closed';
 
@@ -57,7 +66,10 @@ class Socks5Session {
     this.core = core;
     this.socket = socket;
     this.timeouts = timeouts;
-    this.timer = setTimeout(() => this.abort('handshake', `the SOCKS5 handshake did not complete within ${timeouts.handshakeTimeoutMs} ms`), timeouts.handshakeTimeoutMs);
+    this.timer = setTimeout(
+      () => this.abort('handshake', `the SOCKS5 handshake did not complete within ${timeouts.handshakeTimeoutMs} ms`),
+      timeouts.handshakeTimeoutMs,
+    );
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('error', () => this.close());
     socket.on('close', () => this.close());
@@ -75,7 +87,8 @@ class Socks5Session {
 
   private advance(): void {
     for (;;) {
-      const consumed = this.stage === 'greeting' ? this.greeting() : this.stage === 'auth' ? this.auth() : this.stage === 'request' ? this.request() : 0;
+      const consumed =
+        this.stage === 'greeting' ? this.greeting() : this.stage === 'auth' ? this.auth() : this.stage === 'request' ? this.request() : 0;
       if (consumed <= 0) return;
       this.buffer = this.buffer.subarray(consumed);
     }
@@ -90,7 +103,11 @@ class Socks5Session {
     const methods = [...b.subarray(2, 2 + b[1])];
     if (!methods.includes(sapAuthMethod)) {
       this.socket.write(Buffer.from([0x05, 0xff]));
-      return this.abort('auth', `the client offered methods ${methods.map((m) => `0x${m.toString(16)}`).join(', ') || 'none'}, not SAP's 0x80`, socksReply.connectionRefused);
+      return this.abort(
+        'auth',
+        `the client offered methods ${methods.map((m) => `0x${m.toString(16)}`).join(', ') || 'none'}, not SAP's 0x80`,
+        socksReply.connectionRefused,
+      );
     }
     this.socket.write(Buffer.from([0x05, sapAuthMethod]));
     this.stage = 'auth';
@@ -158,11 +175,16 @@ class Socks5Session {
       if (b.length < end + 2) return 0;
       host = b.subarray(5, end).toString('latin1');
     } else {
-      return this.refuse(socksReply.addressTypeNotSupported, 'address', `address type ${addressType} is not supported (only domain names and IPv4)`);
+      return this.refuse(
+        socksReply.addressTypeNotSupported,
+        'address',
+        `address type ${addressType} is not supported (only domain names and IPv4)`,
+      );
     }
     const port = b.readUInt16BE(end);
     this.entry.path = this.entry.virtualTarget = `${host}:${port}`;
-    if (command !== 0x01) return this.refuse(socksReply.commandNotSupported, 'command', `command ${command} is not supported (only CONNECT)`);
+    if (command !== 0x01)
+      return this.refuse(socksReply.commandNotSupported, 'command', `command ${command} is not supported (only CONNECT)`);
     this.stage = 'waiting';
     if (this.core.faults.empty) this.open(host, port);
     else void this.openWithFaults(host, port);
@@ -171,18 +193,33 @@ class Socks5Session {
 
   /** Faults on this connection (core/faults.ts): wait first, drop the connection, or treat the connector as offline. */
   private async openWithFaults(host: string, port: number): Promise<void> {
-    const faults = await meetProxyFaults(this.core.faults, { service: 'socks5', method: 'CONNECT', path: '', tenant: { subdomain: this.entry.tenant, zid: this.zid }, locationId: this.entry.locationId });
+    const faults = await meetProxyFaults(this.core.faults, {
+      service: 'socks5',
+      method: 'CONNECT',
+      path: '',
+      tenant: { subdomain: this.entry.tenant, zid: this.zid },
+      locationId: this.entry.locationId,
+    });
     if (this.stage === 'closed') return;
     Object.assign(this.entry, faults.journal);
     if (faults.decision?.kind !== 'drop') return this.open(host, port, faults.offline !== undefined);
     this.stage = 'closed';
     clearTimeout(this.timer);
-    recordProxyEntry(this.core, { ...this.entry, status: socksReply.generalFailure, check: 'fault', reason: describeFault(faults.decision) });
+    recordProxyEntry(this.core, {
+      ...this.entry,
+      status: socksReply.generalFailure,
+      check: 'fault',
+      reason: describeFault(faults.decision),
+    });
     this.socket.destroy();
   }
 
   private open(host: string, port: number, offline = false): void {
-    const decision = decideAccess(this.core.state, { zid: this.zid, locationId: this.entry.locationId, virtualHost: host, virtualPort: port, protocol: 'TCP', offline }, this.core.placeholders());
+    const decision = decideAccess(
+      this.core.state,
+      { zid: this.zid, locationId: this.entry.locationId, virtualHost: host, virtualPort: port, protocol: 'TCP', offline },
+      this.core.placeholders(),
+    );
     if (!decision.ok) {
       this.refuse(decision.socksReply, decision.check, decision.reason);
       return;
@@ -193,12 +230,26 @@ class Socks5Session {
     const upstream: Socket =
       decision.protocol === 'TCPS'
         ? tlsConnect({ ...options, rejectUnauthorized: false })
-        : netConnect({ ...options, noDelay: true, onread: { buffer: takeRelayBuffer, callback: (n: number, buf: Uint8Array): boolean => this.relayFromBackend(upstream, n, buf as Buffer) } });
-    const connectTimer = setTimeout(() => upstream.destroy(new Error(`no connection within ${this.timeouts.connectTimeoutMs} ms`)), this.timeouts.connectTimeoutMs);
+        : netConnect({
+            ...options,
+            noDelay: true,
+            onread: {
+              buffer: takeRelayBuffer,
+              callback: (n: number, buf: Uint8Array): boolean => this.relayFromBackend(upstream, n, buf as Buffer),
+            },
+          });
+    const connectTimer = setTimeout(
+      () => upstream.destroy(new Error(`no connection within ${this.timeouts.connectTimeoutMs} ms`)),
+      this.timeouts.connectTimeoutMs,
+    );
     upstream.once('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(connectTimer);
       if (this.stage === 'relay') return this.socket.destroy();
-      this.refuse(socksReply.hostUnreachable, 'backend', `the backend ${this.entry.internalTarget} is not reachable: ${err.code ?? err.message}`);
+      this.refuse(
+        socksReply.hostUnreachable,
+        'backend',
+        `the backend ${this.entry.internalTarget} is not reachable: ${err.code ?? err.message}`,
+      );
     });
     upstream.once(decision.protocol === 'TCPS' ? 'secureConnect' : 'connect', () => {
       clearTimeout(connectTimer);
@@ -216,7 +267,11 @@ class Socks5Session {
       const relayStarted = performance.now();
       upstream.on('close', () => {
         // Bytes the client sent to the backend and received from it, and how long the relay lasted.
-        Object.assign(recorded, { bytesToBackend: upstream.bytesWritten, bytesFromBackend: upstream.bytesRead, relayMs: Math.round(performance.now() - relayStarted) });
+        Object.assign(recorded, {
+          bytesToBackend: upstream.bytesWritten,
+          bytesFromBackend: upstream.bytesRead,
+          relayMs: Math.round(performance.now() - relayStarted),
+        });
         this.socket.end();
       });
       this.socket.on('close', () => upstream.destroy());
@@ -261,7 +316,10 @@ class Socks5Session {
   }
 }
 
-export function createSocks5Server(core: EmulatorCore, timeouts: Socks5Timeouts = defaultSocks5Timeouts): { server: Server; sockets: Set<Socket> } {
+export function createSocks5Server(
+  core: EmulatorCore,
+  timeouts: Socks5Timeouts = defaultSocks5Timeouts,
+): { server: Server; sockets: Set<Socket> } {
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     sockets.add(socket);

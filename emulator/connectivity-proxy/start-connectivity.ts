@@ -55,7 +55,11 @@ export async function startConnectivity(
   const timeouts = resolveTimeouts(options);
   const backend = await startBackend(
     core,
-    { http: pick(options.backendHttpPort, d.backendHttp), tcpEcho: pick(options.backendTcpPort, d.backendTcp), smtp: pick(options.smtpPort, d.smtp) },
+    {
+      http: pick(options.backendHttpPort, d.backendHttp),
+      tcpEcho: pick(options.backendTcpPort, d.backendTcp),
+      smtp: pick(options.smtpPort, d.smtp),
+    },
     options.host,
     { timeouts, smtpMaxMessageBytes: options.smtpMaxMessageBytes },
   );
@@ -78,7 +82,12 @@ export async function startConnectivity(
     throw err;
   }
   const internalHost = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
-  core.setUrls({ ...core.urls, proxyHost: options.advertisedHost, httpProxyPort: proxies.ports.httpProxy, socksProxyPort: proxies.ports.socks5 });
+  core.setUrls({
+    ...core.urls,
+    proxyHost: options.advertisedHost,
+    httpProxyPort: proxies.ports.httpProxy,
+    socksProxyPort: proxies.ports.socks5,
+  });
   Object.assign(core.extraPlaceholders, {
     backend: `http://${options.advertisedHost}:${backend.ports.http}`,
     backendHost: internalHost,

@@ -23,7 +23,12 @@ export interface RunningProxies {
 }
 
 export async function startProxies(core: EmulatorCore, options: ProxyStartOptions): Promise<RunningProxies> {
-  const http = new HttpConnectivityProxy({ core, certificates: new PrincipalCertificateIssuer(options.caFile), backendTimeoutMs: options.backendTimeoutMs, timeouts: options.timeouts });
+  const http = new HttpConnectivityProxy({
+    core,
+    certificates: new PrincipalCertificateIssuer(options.caFile),
+    backendTimeoutMs: options.backendTimeoutMs,
+    timeouts: options.timeouts,
+  });
   const socks = createSocks5Server(core, options.socks5);
   const httpPort = await listenOn(http.server, options.httpPort, options.host, 'httpProxyPort');
   let socksPort: number;

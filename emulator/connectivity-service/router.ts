@@ -85,7 +85,13 @@ function refuse(c: Context<AppEnv>, status: 401 | 403, error: string, descriptio
 export function registerConnectivityServiceRoutes(app: App, deps: ConnectivityServiceDeps): void {
   app.get(sccInfoPath, async (c) => {
     const token = /^bearer\s+(\S+)$/i.exec(c.req.header('authorization')?.trim() ?? '')?.[1];
-    if (!token) return refuse(c, 401, 'unauthorized', 'Full authentication is required: send "Authorization: Bearer <token of a connectivity api_access binding>"');
+    if (!token)
+      return refuse(
+        c,
+        401,
+        'unauthorized',
+        'Full authentication is required: send "Authorization: Bearer <token of a connectivity api_access binding>"',
+      );
     const verified = await deps.minter.verify(token);
     if (!verified.ok) return refuse(c, 401, 'invalid_token', verified.reason);
     const state = deps.state();
@@ -95,9 +101,15 @@ export function registerConnectivityServiceRoutes(app: App, deps: ConnectivitySe
     const binding = state.clients.get(verified.claims.client_id)?.binding;
     if (!binding || binding.service !== 'connectivity' || binding.plan !== apiAccessPlan) {
       const what = binding ? `a ${binding.service} binding with plan "${binding.plan}"` : 'no service binding';
-      return refuse(c, 403, 'insufficient_scope', `the token's client "${verified.claims.client_id}" belongs to ${what}; the Connectivity Service REST API needs a connectivity binding with plan "${apiAccessPlan}"`);
+      return refuse(
+        c,
+        403,
+        'insufficient_scope',
+        `the token's client "${verified.claims.client_id}" belongs to ${what}; the Connectivity Service REST API needs a connectivity binding with plan "${apiAccessPlan}"`,
+      );
     }
-    const offline = (connector: CloudConnector): Fault | undefined => deps.faults?.peekOffline({ service: 'connectivity', method: 'GET', path: sccInfoPath, tenant, locationId: connector.locationId });
+    const offline = (connector: CloudConnector): Fault | undefined =>
+      deps.faults?.peekOffline({ service: 'connectivity', method: 'GET', path: sccInfoPath, tenant, locationId: connector.locationId });
     const connectors = (state.onPrem.connectors.get(tenant.zid) ?? []).filter((connector) => connector.online && !offline(connector));
     const hidden = (state.onPrem.connectors.get(tenant.zid) ?? []).map(offline).find((fault) => fault !== undefined);
     if (hidden) c.set('journal', { fault: hidden.id, faultEffect: 'offline' });

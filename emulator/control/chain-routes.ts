@@ -13,7 +13,9 @@ import { paramOf, queryOf, registerOperation } from './operation.ts';
 /** `?format=text`: the summary lines for a terminal (`curl …/last-call?destination=X&format=text`); else JSON. */
 function answer(c: Context<AppEnv>, chain: Chain): Response {
   if (c.req.query('format') !== 'text') return c.json(chain);
-  const verdict = chain.failed ? `failed at ${chain.failed.role} (${chain.failed.status})${chain.failed.reason ? `: ${chain.failed.reason}` : ''}` : 'no hop failed';
+  const verdict = chain.failed
+    ? `failed at ${chain.failed.role} (${chain.failed.status})${chain.failed.reason ? `: ${chain.failed.reason}` : ''}`
+    : 'no hop failed';
   return c.text(`${verdict}\n${chain.summary.map((line) => `  ${line}`).join('\n')}\n`);
 }
 
@@ -22,14 +24,25 @@ export function registerChainRoutes(app: App, core: EmulatorCore): void {
     queryOf(c, 'getChain');
     const id = paramOf(c, 'correlationId');
     const chain = chainByCorrelationId(core.journal.list(), id);
-    if (!chain) return c.json({ error: 'not_found', message: `no journal entry carries correlation id "${id}" (sent as x-correlation-id or x-vcap-request-id)` }, 404);
+    if (!chain)
+      return c.json(
+        { error: 'not_found', message: `no journal entry carries correlation id "${id}" (sent as x-correlation-id or x-vcap-request-id)` },
+        404,
+      );
     return answer(c, chain);
   });
 
   registerOperation(app, 'getLastCall', (c) => {
     const { destination } = queryOf(c, 'getLastCall');
     const chain = lastCallTo(core.journal.list(), destination);
-    if (!chain) return c.json({ error: 'not_found', message: `the journal has no lookup of destination "${destination}" (cleared by a reset, or the app found it in its own cache)` }, 404);
+    if (!chain)
+      return c.json(
+        {
+          error: 'not_found',
+          message: `the journal has no lookup of destination "${destination}" (cleared by a reset, or the app found it in its own cache)`,
+        },
+        404,
+      );
     return answer(c, chain);
   });
 }

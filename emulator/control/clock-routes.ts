@@ -67,7 +67,8 @@ export function applyClockAction(clock: Clock, input: unknown): ClockView {
     case 'advance': {
       if (body.by === undefined) refuse('by', 'by is required for action "advance": milliseconds, or text like "30m", "90s", "1h30m"');
       const ms = parseDuration(body.by!);
-      if (ms === undefined) refuse('by', `by must be a duration: milliseconds, or text like "30m", "90s", "1h30m"; got "${String(body.by)}"`);
+      if (ms === undefined)
+        refuse('by', `by must be a duration: milliseconds, or text like "30m", "90s", "1h30m"; got "${String(body.by)}"`);
       // Bounded (core/time-bounds.ts), so every time the emulator later writes still fits a Date.
       if (!isInstant(clock.now() + ms!)) refuse('by', `by ${String(body.by)} would move the clock outside ${instantText}`);
       clock.advance(ms!);

@@ -4,7 +4,15 @@
  */
 import type { App } from '../core/app-env.ts';
 import type { EmulatorCore } from '../core/emulator-core.ts';
-import { clearStubs, listConnectors, putConnector, putStub, removeConnector, removeStub, setConnectorOnline } from '../cloud-connector/control.ts';
+import {
+  clearStubs,
+  listConnectors,
+  putConnector,
+  putStub,
+  removeConnector,
+  removeStub,
+  setConnectorOnline,
+} from '../cloud-connector/control.ts';
 import { readControlJson } from './json-body.ts';
 import { bodyOf, paramOf, queryOf, registerOperation } from './operation.ts';
 
@@ -12,7 +20,9 @@ export function registerConnectivityRoutes(app: App, core: EmulatorCore): void {
   registerOperation(app, 'listCloudConnectors', (c) => c.json({ tenants: listConnectors(core.state) }));
 
   /** `{tenant?, locationId?, online}`: connect or disconnect a connector (drives 503 / SOCKS reply 03). */
-  registerOperation(app, 'setCloudConnectorState', async (c) => c.json(setConnectorOnline(core.state, await bodyOf(c, 'setCloudConnectorState'))));
+  registerOperation(app, 'setCloudConnectorState', async (c) =>
+    c.json(setConnectorOnline(core.state, await bodyOf(c, 'setCloudConnectorState'))),
+  );
 
   /** `{tenant?, connector: {locationId, online, systems}}`: add, or replace the one with that location ID. */
   registerOperation(app, 'putCloudConnector', async (c) => {
@@ -22,7 +32,8 @@ export function registerConnectivityRoutes(app: App, core: EmulatorCore): void {
 
   registerOperation(app, 'removeCloudConnector', (c) => {
     const { tenant, locationId } = queryOf(c, 'removeCloudConnector');
-    if (!removeConnector(core.state, tenant, locationId)) return c.json({ error: 'not_found', message: `no Cloud Connector with location ID "${locationId}"` }, 404);
+    if (!removeConnector(core.state, tenant, locationId))
+      return c.json({ error: 'not_found', message: `no Cloud Connector with location ID "${locationId}"` }, 404);
     return c.body(null, 204);
   });
 

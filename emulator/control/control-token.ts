@@ -19,7 +19,10 @@ export function controlTokenGuard(token: () => string | undefined): MiddlewareHa
     if (!expected || new URL(c.req.url).pathname === `${controlBase}/health`) return next();
     const sent = /^bearer\s+(.+)$/i.exec(c.req.header('authorization')?.trim() ?? '')?.[1];
     if (sent !== undefined && sameText(sent, expected)) return next();
-    const message = sent === undefined ? 'the control API needs the control token: send "Authorization: Bearer <token>"' : 'the control token sent in the Authorization header is wrong';
+    const message =
+      sent === undefined
+        ? 'the control API needs the control token: send "Authorization: Bearer <token>"'
+        : 'the control token sent in the Authorization header is wrong';
     c.set('reason', message);
     return c.json({ error: 'unauthorized', message }, 401, { 'www-authenticate': 'Bearer realm="btp-emulator control API"' });
   };

@@ -7,7 +7,10 @@ import type { App } from '../core/app-env.ts';
 import type { EmulatorCore } from '../core/emulator-core.ts';
 import { bodyOf, paramOf, registerOperation } from './operation.ts';
 
-const notFound = (id: string) => ({ error: 'not_found', message: `no fault "${id}" (it may have expired: times used up, or durationMs/until passed)` });
+const notFound = (id: string) => ({
+  error: 'not_found',
+  message: `no fault "${id}" (it may have expired: times used up, or durationMs/until passed)`,
+});
 
 export function registerFaultRoutes(app: App, core: EmulatorCore): void {
   registerOperation(app, 'addFault', async (c) => c.json(core.faults.add(await bodyOf(c, 'addFault')), 201));
@@ -19,7 +22,9 @@ export function registerFaultRoutes(app: App, core: EmulatorCore): void {
     return fault ? c.json(fault) : c.json(notFound(paramOf(c, 'id')), 404);
   });
 
-  registerOperation(app, 'removeFault', (c) => (core.faults.remove(paramOf(c, 'id')) ? c.body(null, 204) : c.json(notFound(paramOf(c, 'id')), 404)));
+  registerOperation(app, 'removeFault', (c) =>
+    core.faults.remove(paramOf(c, 'id')) ? c.body(null, 204) : c.json(notFound(paramOf(c, 'id')), 404),
+  );
 
   registerOperation(app, 'clearFaults', (c) => {
     core.faults.clear();

@@ -25,7 +25,11 @@ export interface KeysView {
 export function keysView(keys: KeyRing): KeysView {
   return {
     active: keys.active.kid,
-    keys: keys.list().map((k) => ({ kid: k.kid, active: k.active, ...(k.retiresAt !== undefined ? { retiresAt: new Date(k.retiresAt).toISOString() } : {}) })),
+    keys: keys.list().map((k) => ({
+      kid: k.kid,
+      active: k.active,
+      ...(k.retiresAt !== undefined ? { retiresAt: new Date(k.retiresAt).toISOString() } : {}),
+    })),
   };
 }
 
@@ -34,13 +38,21 @@ export async function rotateSigningKey(core: EmulatorCore, input: unknown): Prom
   const body = parseWith(rotateBody, input ?? {}, 'request body');
   let graceMs: number | undefined;
   if (body.grace !== undefined) {
-    if (!body.keepOld) throw new ValidationError('request body', [{ path: 'grace', message: 'grace needs keepOld: true (dropped keys have no grace period)' }]);
+    if (!body.keepOld)
+      throw new ValidationError('request body', [
+        { path: 'grace', message: 'grace needs keepOld: true (dropped keys have no grace period)' },
+      ]);
     graceMs = parseDuration(body.grace);
-    if (graceMs === undefined || graceMs < 0) throw new ValidationError('request body', [{ path: 'grace', message: `grace must be a duration like "10m" or milliseconds, got "${String(body.grace)}"` }]);
-    if (!isDuration(graceMs)) throw new ValidationError('request body', [{ path: 'grace', message: `grace must be ${durationText}, got "${String(body.grace)}"` }]);
+    if (graceMs === undefined || graceMs < 0)
+      throw new ValidationError('request body', [
+        { path: 'grace', message: `grace must be a duration like "10m" or milliseconds, got "${String(body.grace)}"` },
+      ]);
+    if (!isDuration(graceMs))
+      throw new ValidationError('request body', [{ path: 'grace', message: `grace must be ${durationText}, got "${String(body.grace)}"` }]);
   }
   const kid = body.kid ?? `emulator-key-${randomHex(6)}`;
-  if (core.keys.byKid(kid)) throw new ValidationError('request body', [{ path: 'kid', message: `kid "${kid}" is already published; pick another` }]);
+  if (core.keys.byKid(kid))
+    throw new ValidationError('request body', [{ path: 'kid', message: `kid "${kid}" is already published; pick another` }]);
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const key = await importSigningKey(await exportJWK(privateKey), kid);
   core.keys.rotate(key, !body.keepOld, graceMs);

@@ -9,7 +9,27 @@ import { errorResponse } from './schemas.ts';
 type Json = Record<string, unknown>;
 
 /** The `format`s JSON Schema 2020-12 defines; zod also writes its own (`starts_with`), which say nothing to other tools. */
-const standardFormats = new Set(['date-time', 'date', 'time', 'duration', 'email', 'idn-email', 'hostname', 'idn-hostname', 'ipv4', 'ipv6', 'uri', 'uri-reference', 'iri', 'iri-reference', 'uuid', 'uri-template', 'json-pointer', 'relative-json-pointer', 'regex']);
+const standardFormats = new Set([
+  'date-time',
+  'date',
+  'time',
+  'duration',
+  'email',
+  'idn-email',
+  'hostname',
+  'idn-hostname',
+  'ipv4',
+  'ipv6',
+  'uri',
+  'uri-reference',
+  'iri',
+  'iri-reference',
+  'uuid',
+  'uri-template',
+  'json-pointer',
+  'relative-json-pointer',
+  'regex',
+]);
 
 function withoutForeignFormats(node: unknown): void {
   if (!node || typeof node !== 'object') return;
@@ -28,12 +48,23 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Json {
 }
 
 function parameters(operation: Operation): Json[] {
-  const params: Json[] = [...operation.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+  const params: Json[] = [...operation.path.matchAll(/\{(\w+)\}/g)].map((m) => ({
+    name: m[1],
+    in: 'path',
+    required: true,
+    schema: { type: 'string' },
+  }));
   if (operation.query) {
     const query = jsonSchema(operation.query, 'input') as { properties?: Record<string, Json>; required?: string[] };
     for (const [name, schema] of Object.entries(query.properties ?? {})) {
       const { description, ...rest } = schema;
-      params.push({ name, in: 'query', required: query.required?.includes(name) ?? false, schema: rest, ...(description ? { description } : {}) });
+      params.push({
+        name,
+        in: 'query',
+        required: query.required?.includes(name) ?? false,
+        schema: rest,
+        ...(description ? { description } : {}),
+      });
     }
   }
   return params;
@@ -55,7 +86,8 @@ function responses(operation: Operation): Json {
 function requestBody(operation: Operation): Json | undefined {
   if (!operation.body) return undefined;
   const content: Json = { 'application/json': { schema: jsonSchema(operation.body, 'input') } };
-  if (operation.yamlBody) content['application/yaml'] = { schema: { type: 'string', description: 'the same object as YAML (or JSON) text' } };
+  if (operation.yamlBody)
+    content['application/yaml'] = { schema: { type: 'string', description: 'the same object as YAML (or JSON) text' } };
   return { required: false, content };
 }
 
@@ -92,17 +124,28 @@ export function controlOpenApi(): Json {
     info: {
       title: 'btp-connectivity-emulator control API',
       version: '1',
-      description: 'Drives the emulator from tests: seed, reset, inspect the request journal, move the clock, rotate keys, inject faults. Every request body is validated; a refused one changes nothing.',
+      description:
+        'Drives the emulator from tests: seed, reset, inspect the request journal, move the clock, rotate keys, inject faults. Every request body is validated; a refused one changes nothing.',
     },
     servers: [{ url: '/' }],
     security: [{ controlToken: [] }, {}],
     paths,
     components: {
-      securitySchemes: { controlToken: { type: 'http', scheme: 'bearer', description: 'Only when the emulator was started with a control token' } },
-      headers: { CorrelationId: { description: 'The request\'s x-correlation-id (or x-vcap-request-id), or a new one; the journal entry carries it', schema: { type: 'string' } } },
+      securitySchemes: {
+        controlToken: { type: 'http', scheme: 'bearer', description: 'Only when the emulator was started with a control token' },
+      },
+      headers: {
+        CorrelationId: {
+          description: "The request's x-correlation-id (or x-vcap-request-id), or a new one; the journal entry carries it",
+          schema: { type: 'string' },
+        },
+      },
       schemas: { Error: error },
       responses: Object.fromEntries(
-        Object.entries(errorDescriptions).map(([status, description]) => [`Error${status}`, { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }]),
+        Object.entries(errorDescriptions).map(([status, description]) => [
+          `Error${status}`,
+          { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+        ]),
       ),
     },
   };

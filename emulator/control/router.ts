@@ -19,7 +19,10 @@ import { bodyOf, queryOf, registerOperation } from './operation.ts';
 export { controlBase };
 
 export function registerControlRoutes(app: App, core: EmulatorCore): void {
-  app.use(`${controlBase}/*`, controlTokenGuard(() => core.controlToken));
+  app.use(
+    `${controlBase}/*`,
+    controlTokenGuard(() => core.controlToken),
+  );
   registerOperation(app, 'getHealth', (c) => c.json({ status: 'ok', scenario: core.scenario.name, tenants: core.state.tenants.length }));
 
   registerOperation(app, 'getOpenApi', (c) => c.json(controlOpenApi()));

@@ -27,7 +27,9 @@ export const connectorStateBody = z
   })
   .meta({ title: 'CloudConnectorStateRequest' });
 
-export const connectorBody = z.object({ tenant: z.string().min(1).optional(), connector: cloudConnectorSchema }).meta({ title: 'CloudConnectorRequest' });
+export const connectorBody = z
+  .object({ tenant: z.string().min(1).optional(), connector: cloudConnectorSchema })
+  .meta({ title: 'CloudConnectorRequest' });
 
 export const stubBody = stubSchema.meta({ title: 'BackendStub' });
 
@@ -44,7 +46,11 @@ export const rotateBody = z
   .object({
     keepOld: z.boolean({ error: 'keepOld must be true (old keys still verify) or false (dropped at once)' }).default(true),
     grace: z.union([z.number(), z.string()], { error: 'grace must be a duration: milliseconds, or text like "10m", "1h"' }).optional(),
-    kid: z.string().min(1, { error: 'kid must not be empty' }).regex(/^[\w.-]+$/, { error: 'kid may contain letters, digits, "_", "." and "-"' }).optional(),
+    kid: z
+      .string()
+      .min(1, { error: 'kid must not be empty' })
+      .regex(/^[\w.-]+$/, { error: 'kid may contain letters, digits, "_", "." and "-"' })
+      .optional(),
   })
   .strict()
   .meta({ title: 'KeyRotation' });
@@ -59,12 +65,18 @@ export const faultBody = faultSpecSchema.meta({ title: 'FaultSpec' });
 const instant = (name: string) =>
   z
     .string()
-    .refine((v) => !Number.isNaN(/^\d+$/.test(v) ? Number(v) : Date.parse(v)), { error: `${name} must be an ISO date-time like "2030-01-01T00:00:00Z" or epoch milliseconds` })
+    .refine((v) => !Number.isNaN(/^\d+$/.test(v) ? Number(v) : Date.parse(v)), {
+      error: `${name} must be an ISO date-time like "2030-01-01T00:00:00Z" or epoch milliseconds`,
+    })
     .transform((v) => (/^\d+$/.test(v) ? Number(v) : Date.parse(v)));
 
 export const journalQuery = z
   .object({
-    service: z.enum(['xsuaa', 'destination', 'control', 'connectivity-proxy', 'socks5', 'backend', 'connectivity', 'other'], { error: 'service must be one of xsuaa, destination, control, connectivity-proxy, socks5, backend, connectivity, other' }).optional(),
+    service: z
+      .enum(['xsuaa', 'destination', 'control', 'connectivity-proxy', 'socks5', 'backend', 'connectivity', 'other'], {
+        error: 'service must be one of xsuaa, destination, control, connectivity-proxy, socks5, backend, connectivity, other',
+      })
+      .optional(),
     status: z.coerce.number({ error: 'status must be a number' }).int().optional(),
     tenant: z.string().optional().describe('subdomain or zid'),
     destination: z.string().optional(),
@@ -73,13 +85,28 @@ export const journalQuery = z
     path: z.string().optional().describe('prefix of the path (with query) the entry records'),
     since: instant('since').optional().describe('entries at or after this instant (emulator clock)'),
     until: instant('until').optional().describe('entries before this instant (emulator clock)'),
-    afterId: z.coerce.number({ error: 'afterId must be a number' }).int().nonnegative().optional().describe('entries with a larger id (for polling)'),
-    limit: z.coerce.number({ error: 'limit must be a positive number' }).int().positive().optional().describe('the newest N of the matches'),
+    afterId: z.coerce
+      .number({ error: 'afterId must be a number' })
+      .int()
+      .nonnegative()
+      .optional()
+      .describe('entries with a larger id (for polling)'),
+    limit: z.coerce
+      .number({ error: 'limit must be a positive number' })
+      .int()
+      .positive()
+      .optional()
+      .describe('the newest N of the matches'),
   })
   .strict();
 
 export const chainQuery = z.object({ format: z.enum(['json', 'text']).optional() }).strict();
-export const lastCallQuery = z.object({ destination: z.string({ error: 'destination is required: the name the app looked up' }).min(1), format: z.enum(['json', 'text']).optional() }).strict();
+export const lastCallQuery = z
+  .object({
+    destination: z.string({ error: 'destination is required: the name the app looked up' }).min(1),
+    format: z.enum(['json', 'text']).optional(),
+  })
+  .strict();
 export const removeConnectorQuery = z.object({ tenant: z.string().optional(), locationId: z.string().default('') }).strict();
 
 // ── answers ──────────────────────────────────────────────────────────────────────────────────────────────
@@ -90,7 +117,12 @@ export const errorResponse = z
 
 export const healthResponse = z.object({ status: z.literal('ok'), scenario: z.string(), tenants: z.number().int() });
 export const statusResponse = z.object({ status: z.string(), scenario: z.string() });
-export const userTokenResponse = z.object({ access_token: z.string(), token_type: z.literal('bearer'), expires_in: z.number(), claims: z.record(z.string(), z.unknown()) });
+export const userTokenResponse = z.object({
+  access_token: z.string(),
+  token_type: z.literal('bearer'),
+  expires_in: z.number(),
+  claims: z.record(z.string(), z.unknown()),
+});
 
 export const journalEntry = z
   .object({
@@ -122,14 +154,30 @@ export const chainResponse = z
 export const envResponse = z.record(z.string(), z.string());
 const connector = cloudConnectorSchema.meta({ title: 'CloudConnector' });
 export const connectorResponse = connector;
-export const connectorsResponse = z.object({ tenants: z.array(z.object({ tenant: z.string(), zid: z.string(), connectors: z.array(connector) })) });
+export const connectorsResponse = z.object({
+  tenants: z.array(z.object({ tenant: z.string(), zid: z.string(), connectors: z.array(connector) })),
+});
 export const storedStub = stubSchema.extend({ id: z.string() });
 export const stubsResponse = z.object({ stubs: z.array(storedStub) });
 export const mailsResponse = z.object({
-  mails: z.array(z.object({ id: z.number(), receivedAt: z.string(), from: z.string(), to: z.array(z.string()), user: z.string().optional(), subject: z.string().optional(), raw: z.string() })),
+  mails: z.array(
+    z.object({
+      id: z.number(),
+      receivedAt: z.string(),
+      from: z.string(),
+      to: z.array(z.string()),
+      user: z.string().optional(),
+      subject: z.string().optional(),
+      raw: z.string(),
+    }),
+  ),
 });
-export const clockResponse = z.object({ now: z.string(), nowMs: z.number(), frozen: z.boolean(), offsetMs: z.number() }).meta({ title: 'Clock' });
-export const keysResponse = z.object({ active: z.string(), keys: z.array(z.object({ kid: z.string(), active: z.boolean(), retiresAt: z.string().optional() })) }).meta({ title: 'Keys' });
+export const clockResponse = z
+  .object({ now: z.string(), nowMs: z.number(), frozen: z.boolean(), offsetMs: z.number() })
+  .meta({ title: 'Clock' });
+export const keysResponse = z
+  .object({ active: z.string(), keys: z.array(z.object({ kid: z.string(), active: z.boolean(), retiresAt: z.string().optional() })) })
+  .meta({ title: 'Keys' });
 export const scenarioResponse = scenarioSchema;
 export const openapiResponse = z.record(z.string(), z.unknown());
 

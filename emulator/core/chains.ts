@@ -70,7 +70,10 @@ export function withoutInternalHeaders(request: Request): Request {
 }
 
 /** The outbound token requests of a lookup carry the lookup's correlation id headers (and its lookup reference). */
-export function withCorrelation(fetchFn: (request: Request) => Promise<Response>, incoming: Headers): (request: Request) => Promise<Response> {
+export function withCorrelation(
+  fetchFn: (request: Request) => Promise<Response>,
+  incoming: Headers,
+): (request: Request) => Promise<Response> {
   const present = [...correlationHeaders, lookupRefHeader].filter((h) => incoming.get(h));
   if (!present.length) return fetchFn;
   return (request) => {
@@ -101,12 +104,16 @@ function hostPort(url: string | undefined): string | undefined {
 
 /** Journal fields of a successful lookup: where the destination points and which tokens its authTokens carry. */
 export function lookupLink(body: unknown): Record<string, unknown> {
-  const found = body as { destinationConfiguration?: Record<string, string>; authTokens?: { value?: string; error?: string }[] } | undefined;
+  const found = body as
+    { destinationConfiguration?: Record<string, string>; authTokens?: { value?: string; error?: string }[] } | undefined;
   const cfg = found?.destinationConfiguration;
   if (!cfg) return {};
   const mailHost = cfg['mail.smtp.host'] ?? cfg['mail.smtps.host'];
-  const target = hostPort(cfg.URL) ?? (mailHost ? `${mailHost}:${cfg['mail.smtp.port'] ?? cfg['mail.smtps.port'] ?? 25}`.toLowerCase() : undefined);
-  const jtis = (found.authTokens ?? []).map((t) => (t.value ? decodeJwtPayload(t.value)?.jti : undefined)).filter((j): j is string => typeof j === 'string');
+  const target =
+    hostPort(cfg.URL) ?? (mailHost ? `${mailHost}:${cfg['mail.smtp.port'] ?? cfg['mail.smtps.port'] ?? 25}`.toLowerCase() : undefined);
+  const jtis = (found.authTokens ?? [])
+    .map((t) => (t.value ? decodeJwtPayload(t.value)?.jti : undefined))
+    .filter((j): j is string => typeof j === 'string');
   const tokenError = found.authTokens?.find((t) => t.error)?.error;
   return {
     ...(target ? { target } : {}),
@@ -117,7 +124,8 @@ export function lookupLink(body: unknown): Record<string, unknown> {
   };
 }
 
-const isLookup = (e: JournalEntry): boolean => e.service === 'destination' && e.method === 'GET' && /^\/destination-configuration\/v\d\/destinations\//.test(e.path);
+const isLookup = (e: JournalEntry): boolean =>
+  e.service === 'destination' && e.method === 'GET' && /^\/destination-configuration\/v\d\/destinations\//.test(e.path);
 const isGrant = (e: JournalEntry): boolean => e.service === 'xsuaa' && e.method === 'POST' && e.path.startsWith('/oauth/token');
 const isTunnel = (e: JournalEntry): boolean => e.service === 'connectivity-proxy' || e.service === 'socks5';
 
@@ -126,7 +134,13 @@ function failed(e: JournalEntry): boolean {
   return e.status >= 400 || typeof e.authTokenError === 'string';
 }
 
-function roleOf(e: JournalEntry, serviceJtis: Set<unknown>, flowJtis: Set<unknown>, connectivityJtis: Set<unknown>, lookupRefs: Set<unknown>): ChainRole {
+function roleOf(
+  e: JournalEntry,
+  serviceJtis: Set<unknown>,
+  flowJtis: Set<unknown>,
+  connectivityJtis: Set<unknown>,
+  lookupRefs: Set<unknown>,
+): ChainRole {
   if (isLookup(e)) return 'lookup';
   if (e.service === 'connectivity-proxy') return 'proxy';
   if (e.service === 'socks5') return 'socks5';
@@ -154,7 +168,9 @@ function assemble(by: Chain['by'], entries: JournalEntry[]): Chain {
   const lookupRefs = new Set(unique.filter(isLookup).map((e) => e.lookupRef));
   const steps = unique.map((entry) => ({ role: roleOf(entry, serviceJtis, flowJtis, connectivityJtis, lookupRefs), entry }));
   const first = steps.find((s) => failed(s.entry));
-  const reason = first ? (first.entry.reason ?? (typeof first.entry.authTokenError === 'string' ? first.entry.authTokenError : undefined)) : undefined;
+  const reason = first
+    ? (first.entry.reason ?? (typeof first.entry.authTokenError === 'string' ? first.entry.authTokenError : undefined))
+    : undefined;
   return {
     by,
     steps,
@@ -195,7 +211,10 @@ export function lastCallTo(entries: JournalEntry[], destination: string): Chain 
   const lookup = entries.filter((e) => isLookup(e) && e.destination === destination).at(-1);
   if (!lookup) return undefined;
   const target = typeof lookup.target === 'string' ? lookup.target : undefined;
-  const tunnel = target && lookup.proxyType === 'OnPremise' ? entries.filter((e) => e.id > lookup.id && isTunnel(e) && String(e.virtualTarget ?? '').toLowerCase() === target).at(-1) : undefined;
+  const tunnel =
+    target && lookup.proxyType === 'OnPremise'
+      ? entries.filter((e) => e.id > lookup.id && isTunnel(e) && String(e.virtualTarget ?? '').toLowerCase() === target).at(-1)
+      : undefined;
   const related = lookup.correlationId ? entries.filter((e) => e.correlationId === lookup.correlationId) : [];
   return assemble({ destination }, withLinkedGrants(entries, [lookup, ...(tunnel ? [tunnel] : []), ...related]));
 }

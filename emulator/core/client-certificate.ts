@@ -35,4 +35,7 @@ export function commonNameOf(subject: string): string | undefined {
 export type MtlsCapableFetch = (request: Request, options?: { clientCertificate?: ClientCertificate }) => Promise<Response>;
 
 /** Issues a certificate and key (PEM) for a client, signed by the emulator CA; supplied by the Node face. */
-export type ClientCertificateIssuer = (subject: { commonName: string; organizationalUnit?: string }) => { certificate: string; key: string };
+export type ClientCertificateIssuer = (subject: { commonName: string; organizationalUnit?: string }) => {
+  certificate: string;
+  key: string;
+};

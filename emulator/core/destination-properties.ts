@@ -31,26 +31,79 @@ export const authenticationTypes = [
 /** Property names SAP documents for destinations, that the emulator or SAP's clients read. */
 export const knownDestinationProperties: readonly string[] = [
   // common
-  'Name', 'Type', 'URL', 'Authentication', 'ProxyType', 'Description', 'CloudConnectorLocationId', 'FragmentName',
+  'Name',
+  'Type',
+  'URL',
+  'Authentication',
+  'ProxyType',
+  'Description',
+  'CloudConnectorLocationId',
+  'FragmentName',
   // trust and client certificates
-  'TrustAll', 'TrustStoreLocation', 'TrustStorePassword', 'HostnameVerifier', 'KeyStoreLocation', 'KeyStorePassword', 'KeyStore.Source',
+  'TrustAll',
+  'TrustStoreLocation',
+  'TrustStorePassword',
+  'HostnameVerifier',
+  'KeyStoreLocation',
+  'KeyStorePassword',
+  'KeyStore.Source',
   // basic
-  'User', 'Password', 'Preemptive',
+  'User',
+  'Password',
+  'Preemptive',
   // OAuth
-  'clientId', 'clientSecret', 'tokenServiceURL', 'tokenServiceURLType', 'tokenServiceUser', 'tokenServicePassword', 'scope',
-  'tokenServiceURL.ProxyType', 'tokenService.KeyStoreLocation', 'tokenService.KeyStorePassword', 'tokenService.addClientCredentialsInBody',
-  'tokenServiceURL.ConnectionTimeoutInSeconds', 'tokenServiceURL.SocketReadTimeoutInSeconds', 'clientAssertion.type', 'clientAssertion.destinationName',
-  'x_user_token.jwks', 'x_user_token.jwks_uri', 'x_user_token.header.typ',
+  'clientId',
+  'clientSecret',
+  'tokenServiceURL',
+  'tokenServiceURLType',
+  'tokenServiceUser',
+  'tokenServicePassword',
+  'scope',
+  'tokenServiceURL.ProxyType',
+  'tokenService.KeyStoreLocation',
+  'tokenService.KeyStorePassword',
+  'tokenService.addClientCredentialsInBody',
+  'tokenServiceURL.ConnectionTimeoutInSeconds',
+  'tokenServiceURL.SocketReadTimeoutInSeconds',
+  'clientAssertion.type',
+  'clientAssertion.destinationName',
+  'x_user_token.jwks',
+  'x_user_token.jwks_uri',
+  'x_user_token.header.typ',
   // SAML
-  'audience', 'authnContextClassRef', 'clientKey', 'nameIdFormat', 'nameQualifier', 'assertionIssuer', 'assertionRecipient', 'userIdSource',
-  'SAMLAssertionProvider', 'skipUserAttributesPrefixInSAMLAttributes', 'includeSigningCertificateInSAMLAssertion', 'skipUserUuidInSAMLAttributes',
-  'samlAssertionEncoding', 'companyId', 'SystemUser',
+  'audience',
+  'authnContextClassRef',
+  'clientKey',
+  'nameIdFormat',
+  'nameQualifier',
+  'assertionIssuer',
+  'assertionRecipient',
+  'userIdSource',
+  'SAMLAssertionProvider',
+  'skipUserAttributesPrefixInSAMLAttributes',
+  'includeSigningCertificateInSAMLAssertion',
+  'skipUserUuidInSAMLAttributes',
+  'samlAssertionEncoding',
+  'companyId',
+  'SystemUser',
   // read by SAP's clients (SDK, approuter, Business Application Studio)
-  'sap-client', 'forwardAuthToken', 'HTML5.ForwardAuthToken', 'HTML5.DynamicDestination', 'WebIDEEnabled', 'WebIDESystem', 'WebIDEUsage',
+  'sap-client',
+  'forwardAuthToken',
+  'HTML5.ForwardAuthToken',
+  'HTML5.DynamicDestination',
+  'WebIDEEnabled',
+  'WebIDESystem',
+  'WebIDEUsage',
 ];
 
 /** Families whose last part is free (`URL.headers.apikey`): the prefix itself is checked for near-misses. */
-export const destinationPropertyFamilies: readonly string[] = ['URL.headers.', 'URL.queries.', 'tokenServiceURL.headers.', 'tokenServiceURL.queries.', 'tokenService.body.'];
+export const destinationPropertyFamilies: readonly string[] = [
+  'URL.headers.',
+  'URL.queries.',
+  'tokenServiceURL.headers.',
+  'tokenServiceURL.queries.',
+  'tokenService.body.',
+];
 
 const known = new Set(knownDestinationProperties);
 
@@ -67,7 +120,8 @@ function isNearMiss(name: string, knownName: string): boolean {
 export function knownPropertyNear(key: string): string | undefined {
   if (known.has(key) || destinationPropertyFamilies.some((family) => key.startsWith(family))) return undefined;
   const near = knownDestinationProperties.filter((name) => isNearMiss(key, name));
-  if (near.length) return near.sort((a, b) => levenshtein(key.toLowerCase(), a.toLowerCase()) - levenshtein(key.toLowerCase(), b.toLowerCase()))[0];
+  if (near.length)
+    return near.sort((a, b) => levenshtein(key.toLowerCase(), a.toLowerCase()) - levenshtein(key.toLowerCase(), b.toLowerCase()))[0];
   const parts = key.split('.');
   for (const family of destinationPropertyFamilies) {
     const depth = family.split('.').length - 1;

@@ -117,15 +117,29 @@ export class EmulatorCore {
     this.issueClientCertificate = options.issueClientCertificate;
     this.verifiesClientCertificates = options.verifiesClientCertificates === true;
     this.controlToken = options.controlToken;
-    this.guard = new RequestGuard(options, () => this.urls, () => this.bound);
+    this.guard = new RequestGuard(
+      options,
+      () => this.urls,
+      () => this.bound,
+    );
     this.limits = {
       maxBodyBytes: options.maxBodyBytes ?? defaultLimits.maxBodyBytes,
       maxSnapshotBytes: options.maxSnapshotBytes ?? defaultLimits.maxSnapshotBytes,
       maxEntitiesPerLevel: options.maxEntitiesPerLevel ?? defaultLimits.maxEntitiesPerLevel,
     };
-    this.destinations = new DestinationGateway(getState, this.minter, (request, outboundOptions) => this.fetchOutbound(request, outboundOptions), () => this.placeholders());
+    this.destinations = new DestinationGateway(
+      getState,
+      this.minter,
+      (request, outboundOptions) => this.fetchOutbound(request, outboundOptions),
+      () => this.placeholders(),
+    );
     const certificateAuthority = options.certificateAuthority;
-    wireCrud(this.destinations, { now: () => this.clock.now(), placeholders: () => this.placeholders(), certificateAuthority: () => certificateAuthority, maxEntitiesPerLevel: this.limits.maxEntitiesPerLevel });
+    wireCrud(this.destinations, {
+      now: () => this.clock.now(),
+      placeholders: () => this.placeholders(),
+      certificateAuthority: () => certificateAuthority,
+      maxEntitiesPerLevel: this.limits.maxEntitiesPerLevel,
+    });
     this.changes.useCheckpoints(() => captureRollback(this));
     this.app = this.buildApp();
   }
@@ -228,7 +242,10 @@ export class EmulatorCore {
     app.use('*', this.guard.middleware());
     app.use('*', bodyLimitMiddleware(this.limits));
     app.use('*', this.changes.middleware());
-    app.use('*', faultMiddleware({ faults: this.faults, keys: this.keys, tokenRequestTenant: (zid, host) => this.xsuaa.tenantOfRequest(zid, host) }));
+    app.use(
+      '*',
+      faultMiddleware({ faults: this.faults, keys: this.keys, tokenRequestTenant: (zid, host) => this.xsuaa.tenantOfRequest(zid, host) }),
+    );
     registerXsuaaRoutes(app, {
       gateway: this.xsuaa,
       keys: this.keys,
@@ -238,13 +255,21 @@ export class EmulatorCore {
       verifiesClientCertificates: this.verifiesClientCertificates,
     });
     registerDestinationRoutes(app, this.destinations);
-    registerConnectivityServiceRoutes(app, { minter: this.minter, state: () => this.state, now: () => this.clock.now(), faults: this.faults });
+    registerConnectivityServiceRoutes(app, {
+      minter: this.minter,
+      state: () => this.state,
+      now: () => this.clock.now(),
+      faults: this.faults,
+    });
     registerControlRoutes(app, this);
     app.notFound((c) => c.json({ error: 'not_found', message: `No route for ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
     app.onError((err, c) => {
       c.set('reason', err.message);
       if (err instanceof OAuthError) {
-        const headers: Record<string, string> = err.status === 401 ? { 'www-authenticate': `Basic realm="UAA/client", error="${err.error}", error_description="${headerSafe(err.message)}"` } : {};
+        const headers: Record<string, string> =
+          err.status === 401
+            ? { 'www-authenticate': `Basic realm="UAA/client", error="${err.error}", error_description="${headerSafe(err.message)}"` }
+            : {};
         return c.json(err.toBody(), err.status as 400, headers);
       }
       if (err instanceof DestinationError) {

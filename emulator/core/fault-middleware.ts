@@ -88,7 +88,8 @@ export function faultMiddleware(deps: FaultMiddlewareDeps): MiddlewareHandler<Ap
     const decision = deps.faults.decide(request);
     if (!decision) return next();
     if (decision.latencyMs > 0) await sleep(decision.latencyMs);
-    const mark = (extra: Record<string, unknown> = {}): void => c.set('journal', { ...c.get('journal'), ...faultJournalFields(decision), ...extra });
+    const mark = (extra: Record<string, unknown> = {}): void =>
+      c.set('journal', { ...c.get('journal'), ...faultJournalFields(decision), ...extra });
     if (decision.response || decision.kind === 'drop') {
       // The route does not run: the journal learns tenant and destination from the request.
       if (!c.get('tenant') && request.tenant?.subdomain) c.set('tenant', request.tenant.subdomain);
@@ -134,7 +135,8 @@ async function shortenToken(response: Response, validity: number, keys: KeyRing)
 
 /** For the core's in-process calls (a destination's token service on the emulator itself): a dropped answer is a network error. */
 export function failIfDropped(response: Response): Response {
-  if (response.headers.has(droppedHeader)) throw new TypeError('fetch failed', { cause: new Error(`connection dropped by fault ${response.headers.get(droppedHeader)}`) });
+  if (response.headers.has(droppedHeader))
+    throw new TypeError('fetch failed', { cause: new Error(`connection dropped by fault ${response.headers.get(droppedHeader)}`) });
   return response;
 }
 

@@ -17,7 +17,12 @@ const servicesFor = {
   offline: ['connectivity-proxy', 'socks5', 'connectivity'],
 } satisfies Partial<Record<string, FaultService[]>>;
 
-const positiveInt = (field: string, max: number) => z.number({ error: `${field} must be a whole number` }).int(`${field} must be a whole number`).min(0, `${field} must be 0 or more`).max(max, `${field} must be at most ${max}`);
+const positiveInt = (field: string, max: number) =>
+  z
+    .number({ error: `${field} must be a whole number` })
+    .int(`${field} must be a whole number`)
+    .min(0, `${field} must be 0 or more`)
+    .max(max, `${field} must be at most ${max}`);
 
 export const faultTargetSchema = z
   .object({
@@ -38,8 +43,15 @@ export const faultTargetSchema = z
 export const faultEffectSchema = z
   .object({
     latencyMs: positiveInt('latencyMs', 600_000).optional(),
-    status: z.number({ error: 'status must be a number' }).int('status must be a whole number').min(400, 'status must be an error status (400-599)').max(599, 'status must be an error status (400-599)').optional(),
-    body: z.union([z.string(), z.record(z.string(), z.unknown()), z.array(z.unknown())], { error: 'body must be a string or JSON' }).optional(),
+    status: z
+      .number({ error: 'status must be a number' })
+      .int('status must be a whole number')
+      .min(400, 'status must be an error status (400-599)')
+      .max(599, 'status must be an error status (400-599)')
+      .optional(),
+    body: z
+      .union([z.string(), z.record(z.string(), z.unknown()), z.array(z.unknown())], { error: 'body must be a string or JSON' })
+      .optional(),
     headers: z.record(z.string(), z.string(), { error: 'headers must map names to strings' }).optional(),
     drop: z.literal(true, { error: 'drop must be true (close the connection without an answer)' }).optional(),
     rateLimit: z
@@ -62,30 +74,52 @@ export const faultSpecSchema = z
       .optional(),
     target: faultTargetSchema.default({}),
     effect: faultEffectSchema,
-    times: z.number({ error: 'times must be a number' }).int('times must be a whole number').min(1, 'times must be at least 1').max(Number.MAX_SAFE_INTEGER, 'times must be a safe integer').optional(),
-    skip: z.number({ error: 'skip must be a number' }).int('skip must be a whole number').min(0, 'skip must be 0 or more').max(Number.MAX_SAFE_INTEGER, 'skip must be a safe integer').optional(),
-    durationMs: z.number({ error: 'durationMs must be a number' }).int('durationMs must be a whole number').min(1, 'durationMs must be at least 1').max(maxDurationMs, `durationMs must be ${durationText}`).optional(),
+    times: z
+      .number({ error: 'times must be a number' })
+      .int('times must be a whole number')
+      .min(1, 'times must be at least 1')
+      .max(Number.MAX_SAFE_INTEGER, 'times must be a safe integer')
+      .optional(),
+    skip: z
+      .number({ error: 'skip must be a number' })
+      .int('skip must be a whole number')
+      .min(0, 'skip must be 0 or more')
+      .max(Number.MAX_SAFE_INTEGER, 'skip must be a safe integer')
+      .optional(),
+    durationMs: z
+      .number({ error: 'durationMs must be a number' })
+      .int('durationMs must be a whole number')
+      .min(1, 'durationMs must be at least 1')
+      .max(maxDurationMs, `durationMs must be ${durationText}`)
+      .optional(),
     until: isoInstant('until').optional(),
   })
   .strict()
   .superRefine((spec, ctx) => {
     const { effect, target } = spec;
     const issue = (path: (string | number)[], message: string): void => void ctx.addIssue({ code: 'custom', path, message });
-    const kinds = (['latencyMs', 'status', 'drop', 'rateLimit', 'tokenValidity', 'offline'] as const).filter((k) => effect[k] !== undefined);
+    const kinds = (['latencyMs', 'status', 'drop', 'rateLimit', 'tokenValidity', 'offline'] as const).filter(
+      (k) => effect[k] !== undefined,
+    );
     if (!kinds.length) issue(['effect'], 'effect needs one of latencyMs, status, drop, rateLimit, tokenValidity, offline');
     const answers = kinds.filter((k) => k === 'status' || k === 'drop' || k === 'rateLimit');
     if (answers.length > 1) issue(['effect', answers[1]], `${answers[1]} cannot be combined with ${answers[0]}: a request gets one answer`);
-    if (effect.offline && kinds.length > 1) issue(['effect', 'offline'], 'offline stands alone: the Cloud Connector is offline, other effects do not apply');
-    if ((effect.body !== undefined || effect.headers !== undefined) && effect.status === undefined) issue(['effect', effect.body !== undefined ? 'body' : 'headers'], 'body and headers go with status');
+    if (effect.offline && kinds.length > 1)
+      issue(['effect', 'offline'], 'offline stands alone: the Cloud Connector is offline, other effects do not apply');
+    if ((effect.body !== undefined || effect.headers !== undefined) && effect.status === undefined)
+      issue(['effect', effect.body !== undefined ? 'body' : 'headers'], 'body and headers go with status');
     for (const kind of ['status', 'rateLimit', 'tokenValidity', 'offline'] as const) {
       const allowed: readonly FaultService[] = servicesFor[kind];
       if (effect[kind] !== undefined && target.service && !allowed.includes(target.service)) {
         issue(['effect', kind], `${kind} does not apply to service ${target.service} (only ${allowed.join(', ')})`);
       }
     }
-    if (target.destination !== undefined && target.service && target.service !== 'destination') issue(['target', 'destination'], 'destination narrows Destination Service lookups: use it with service destination');
-    if (target.locationId !== undefined && target.service && !['connectivity-proxy', 'socks5'].includes(target.service)) issue(['target', 'locationId'], 'locationId narrows proxy traffic: use it with service connectivity-proxy or socks5');
-    if (target.clientId !== undefined && target.service && ['backend', 'socks5'].includes(target.service)) issue(['target', 'clientId'], `clientId is not known to service ${target.service}`);
+    if (target.destination !== undefined && target.service && target.service !== 'destination')
+      issue(['target', 'destination'], 'destination narrows Destination Service lookups: use it with service destination');
+    if (target.locationId !== undefined && target.service && !['connectivity-proxy', 'socks5'].includes(target.service))
+      issue(['target', 'locationId'], 'locationId narrows proxy traffic: use it with service connectivity-proxy or socks5');
+    if (target.clientId !== undefined && target.service && ['backend', 'socks5'].includes(target.service))
+      issue(['target', 'clientId'], `clientId is not known to service ${target.service}`);
     if (spec.durationMs !== undefined && spec.until !== undefined) issue(['until'], 'give durationMs or until, not both');
   });
 

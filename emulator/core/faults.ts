@@ -5,7 +5,14 @@
  * `until`, rate-limit windows) are on the emulator's clock.
  */
 import type { Clock } from './clock.ts';
-import { faultSpecSchema, faultStateSchema, type FaultEffect, type FaultEffectKind, type FaultService, type FaultTarget } from './fault-schema.ts';
+import {
+  faultSpecSchema,
+  faultStateSchema,
+  type FaultEffect,
+  type FaultEffectKind,
+  type FaultService,
+  type FaultTarget,
+} from './fault-schema.ts';
 import { parseWith, ValidationError } from './scenario-schema.ts';
 import { instantText, isInstant } from './time-bounds.ts';
 
@@ -64,13 +71,17 @@ interface RateWindow {
 }
 
 /** The journal fields of a request a fault touched. */
-export const faultJournalFields = (decision: FaultDecision): { fault: string; faultEffect: FaultEffectKind } => ({ fault: decision.fault.id, faultEffect: decision.kind });
+export const faultJournalFields = (decision: FaultDecision): { fault: string; faultEffect: FaultEffectKind } => ({
+  fault: decision.fault.id,
+  faultEffect: decision.kind,
+});
 
 /** The words the journal's `reason` carries for a request a fault answered. */
 export function describeFault(decision: FaultDecision): string {
   const id = decision.fault.id;
   if (decision.kind === 'drop') return `fault ${id}: connection dropped without an answer`;
-  if (decision.kind === 'rateLimit') return `fault ${id}: rate limit of ${decision.fault.effect.rateLimit?.limit} per ${decision.fault.effect.rateLimit?.windowMs} ms reached`;
+  if (decision.kind === 'rateLimit')
+    return `fault ${id}: rate limit of ${decision.fault.effect.rateLimit?.limit} per ${decision.fault.effect.rateLimit?.windowMs} ms reached`;
   return `fault ${id}: status ${decision.response?.status}`;
 }
 
@@ -109,8 +120,16 @@ export class FaultList {
   add(input: unknown): Fault {
     const spec = parseWith(faultSpecSchema, input, 'fault');
     const now = this.clock.now();
-    if (spec.durationMs !== undefined && !isInstant(now + spec.durationMs)) throw new ValidationError('fault', [{ path: 'durationMs', message: `durationMs would end after the emulator clock's last date (${instantText})` }]);
-    const until = spec.until !== undefined ? new Date(Date.parse(spec.until)).toISOString() : spec.durationMs !== undefined ? new Date(now + spec.durationMs).toISOString() : undefined;
+    if (spec.durationMs !== undefined && !isInstant(now + spec.durationMs))
+      throw new ValidationError('fault', [
+        { path: 'durationMs', message: `durationMs would end after the emulator clock's last date (${instantText})` },
+      ]);
+    const until =
+      spec.until !== undefined
+        ? new Date(Date.parse(spec.until)).toISOString()
+        : spec.durationMs !== undefined
+          ? new Date(now + spec.durationMs).toISOString()
+          : undefined;
     const fault: Fault = {
       id: spec.id ?? this.freshId(),
       target: spec.target,
@@ -216,14 +235,32 @@ export class FaultList {
     if (effect.rateLimit) {
       const retryAfter = this.overBudget(fault.id, effect.rateLimit);
       if (retryAfter === undefined) return undefined;
-      const body = JSON.stringify({ error: 'rate_limited', message: `too many requests: ${effect.rateLimit.limit} per ${effect.rateLimit.windowMs} ms (fault ${fault.id})` });
-      return { fault, kind: 'rateLimit', latencyMs, response: { status: 429, headers: { 'content-type': 'application/json', 'retry-after': String(retryAfter) }, body } };
+      const body = JSON.stringify({
+        error: 'rate_limited',
+        message: `too many requests: ${effect.rateLimit.limit} per ${effect.rateLimit.windowMs} ms (fault ${fault.id})`,
+      });
+      return {
+        fault,
+        kind: 'rateLimit',
+        latencyMs,
+        response: { status: 429, headers: { 'content-type': 'application/json', 'retry-after': String(retryAfter) }, body },
+      };
     }
     if (effect.status !== undefined) {
       const json = effect.body !== undefined && typeof effect.body !== 'string';
-      const body = effect.body === undefined ? JSON.stringify({ error: 'fault', message: `status ${effect.status} from fault ${fault.id}` }) : json ? JSON.stringify(effect.body) : String(effect.body);
+      const body =
+        effect.body === undefined
+          ? JSON.stringify({ error: 'fault', message: `status ${effect.status} from fault ${fault.id}` })
+          : json
+            ? JSON.stringify(effect.body)
+            : String(effect.body);
       const type = effect.body === undefined || json ? 'application/json' : 'text/plain; charset=utf-8';
-      return { fault, kind: 'status', latencyMs, response: { status: effect.status, headers: { 'content-type': type, ...effect.headers }, body } };
+      return {
+        fault,
+        kind: 'status',
+        latencyMs,
+        response: { status: effect.status, headers: { 'content-type': type, ...effect.headers }, body },
+      };
     }
     if (effect.drop) return { fault, kind: 'drop', latencyMs };
     if (effect.tokenValidity !== undefined) return { fault, kind: 'tokenValidity', latencyMs, tokenValidity: effect.tokenValidity };

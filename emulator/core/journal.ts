@@ -51,7 +51,8 @@ export interface JournalFilter {
   limit?: number;
 }
 
-const instant = (value: number | string | undefined): number | undefined => (value === undefined ? undefined : typeof value === 'number' ? value : Date.parse(value));
+const instant = (value: number | string | undefined): number | undefined =>
+  value === undefined ? undefined : typeof value === 'number' ? value : Date.parse(value);
 
 /** The longest text a journal entry keeps in one field; the rest is replaced by {@link truncatedMarker}. */
 export const maxJournalFieldChars = 2048;
@@ -60,7 +61,8 @@ export const defaultJournalMaxBytes = 32 * 1024 * 1024;
 
 function truncateFields(entry: JournalEntry): void {
   for (const [key, value] of Object.entries(entry)) {
-    if (typeof value === 'string' && value.length > maxJournalFieldChars) entry[key] = value.slice(0, maxJournalFieldChars) + truncatedMarker(value.length - maxJournalFieldChars);
+    if (typeof value === 'string' && value.length > maxJournalFieldChars)
+      entry[key] = value.slice(0, maxJournalFieldChars) + truncatedMarker(value.length - maxJournalFieldChars);
   }
 }
 
@@ -85,7 +87,8 @@ export class Journal {
     this.sizes.push(size);
     this.bytes += size;
     // Trim in batches (an eighth of the limits at a time), so a full journal does not copy itself on every request.
-    if (this.entries.length > this.max + (this.max >> 3) || this.bytes > this.maxBytes) this.trim(this.max, this.maxBytes - (this.maxBytes >> 3));
+    if (this.entries.length > this.max + (this.max >> 3) || this.bytes > this.maxBytes)
+      this.trim(this.max, this.maxBytes - (this.maxBytes >> 3));
     return full;
   }
 

@@ -26,8 +26,11 @@ export function tooDeepAt(value: unknown, maxDepth = maxJsonDepth): (string | nu
   while (stack.length) {
     const frame = stack.pop()!;
     if (frame.depth > maxDepth) return keysOf(frame);
-    const children: [string | number, unknown][] = Array.isArray(frame.value) ? frame.value.map((v: unknown, i) => [i, v]) : Object.entries(frame.value);
-    for (const [key, child] of children) if (child !== null && typeof child === 'object') stack.push({ value: child, depth: frame.depth + 1, parent: frame, key });
+    const children: [string | number, unknown][] = Array.isArray(frame.value)
+      ? frame.value.map((v: unknown, i) => [i, v])
+      : Object.entries(frame.value);
+    for (const [key, child] of children)
+      if (child !== null && typeof child === 'object') stack.push({ value: child, depth: frame.depth + 1, parent: frame, key });
   }
   return undefined;
 }

@@ -36,7 +36,9 @@ export const formatBytes = (bytes: number): string =>
 
 /** The body limit that applies to a request: the snapshot import has its own. */
 export function bodyLimitOf(method: string, path: string, limits: Required<InputLimits>): { bytes: number; option: keyof typeof optionOf } {
-  return method === 'PUT' && path === '/_emulator/snapshot' ? { bytes: limits.maxSnapshotBytes, option: 'maxSnapshotBytes' } : { bytes: limits.maxBodyBytes, option: 'maxBodyBytes' };
+  return method === 'PUT' && path === '/_emulator/snapshot'
+    ? { bytes: limits.maxSnapshotBytes, option: 'maxSnapshotBytes' }
+    : { bytes: limits.maxBodyBytes, option: 'maxBodyBytes' };
 }
 
 /** 413 for a body beyond its endpoint's limit (by Content-Length before reading, or while reading). */

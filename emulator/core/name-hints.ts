@@ -38,7 +38,10 @@ export function nearestNames(name: string, candidates: Iterable<string>, max = 3
     if (score > limit && wanted.length >= 3 && (lower.includes(wanted) || wanted.includes(lower))) score = limit;
     if (score <= limit) scored.push({ candidate, score });
   }
-  return scored.sort((x, y) => x.score - y.score || x.candidate.localeCompare(y.candidate)).slice(0, max).map((s) => s.candidate);
+  return scored
+    .sort((x, y) => x.score - y.score || x.candidate.localeCompare(y.candidate))
+    .slice(0, max)
+    .map((s) => s.candidate);
 }
 
 /** `did you mean \`A\` or \`B\`?`, or '' when nothing is near. */

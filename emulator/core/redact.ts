@@ -11,7 +11,15 @@
 const secretName = /secret|password|passwd|pwd|token|assertion|^code$|code_verifier|api[-_]?key|signature|sig$|credential|authorization/i;
 
 /** Parameters whose names look secret but whose values are not: Destination Service flags, OAuth type URNs. */
-const notSecret = new Set(['$skipTokenRetrieval', '$skipCredentials', 'token_format', 'requested_token_type', 'subject_token_type', 'actor_token_type', 'client_assertion_type']);
+const notSecret = new Set([
+  '$skipTokenRetrieval',
+  '$skipCredentials',
+  'token_format',
+  'requested_token_type',
+  'subject_token_type',
+  'actor_token_type',
+  'client_assertion_type',
+]);
 
 export const redacted = '***';
 

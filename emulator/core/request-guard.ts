@@ -73,7 +73,8 @@ export class RequestGuard {
       .map((entry) => {
         const suffix = entry.startsWith('.');
         const parsed = splitAuthority(suffix ? entry.slice(1) : entry);
-        if (!parsed || !parsed.name) throw new StartOptionError(`allowedHosts (--allowed-host): "${entry}" is not a host name, host:port, .domain or *`);
+        if (!parsed || !parsed.name)
+          throw new StartOptionError(`allowedHosts (--allowed-host): "${entry}" is not a host name, host:port, .domain or *`);
         return { ...parsed, suffix };
       });
   }
@@ -91,7 +92,11 @@ export class RequestGuard {
 
   /** Names that are this emulator, each also with any `<subdomain>.` in front. */
   private ownNames(): string[] {
-    const names = new Set([new URL(this.urls().serviceUrl).hostname.toLowerCase(), splitAuthority(this.urls().uaaDomain)?.name ?? '', ...loopbackNames]);
+    const names = new Set([
+      new URL(this.urls().serviceUrl).hostname.toLowerCase(),
+      splitAuthority(this.urls().uaaDomain)?.name ?? '',
+      ...loopbackNames,
+    ]);
     const boundHost = this.bound().host;
     if (boundHost !== undefined && !wildcardInterfaces.has(boundHost)) names.add(bracketed(boundHost.toLowerCase()));
     names.delete('');
@@ -111,7 +116,9 @@ export class RequestGuard {
     const name = parsed.name;
     if (name.endsWith('.')) return false;
     if ((anyOwnPort || this.ownPorts().has(port)) && this.ownNames().some((own) => name === own || name.endsWith(`.${own}`))) return true;
-    return this.allowedHosts.some((h) => (h.port === undefined || h.port === port) && (name === h.name || (h.suffix && name.endsWith(`.${h.name}`))));
+    return this.allowedHosts.some(
+      (h) => (h.port === undefined || h.port === port) && (name === h.name || (h.suffix && name.endsWith(`.${h.name}`))),
+    );
   }
 
   hostAllowed(authority: string, defaultPort: number): boolean {

@@ -59,12 +59,21 @@ function checkScenarioProperties(value: unknown, ctx: z.RefinementCtx): void {
   if (typeof value !== 'object' || value === null) return;
   for (const key of Object.keys(value)) {
     const meant = knownPropertyNear(key);
-    if (meant) ctx.addIssue({ code: 'custom', path: [key], message: `did you mean \`${meant}\`? (a destination keeps any additional property, but not a near-miss of a known one)` });
+    if (meant)
+      ctx.addIssue({
+        code: 'custom',
+        path: [key],
+        message: `did you mean \`${meant}\`? (a destination keeps any additional property, but not a near-miss of a known one)`,
+      });
   }
   const props = value as Record<string, unknown>;
-  for (const [field, allowed] of [['ProxyType', proxyTypes], ['Authentication', authenticationTypes]] as const) {
+  for (const [field, allowed] of [
+    ['ProxyType', proxyTypes],
+    ['Authentication', authenticationTypes],
+  ] as const) {
     const given = props[field];
-    if (given !== undefined && !(allowed as readonly unknown[]).includes(given)) ctx.addIssue({ code: 'custom', path: [field], message: oneOfMessage(field, allowed, given) });
+    if (given !== undefined && !(allowed as readonly unknown[]).includes(given))
+      ctx.addIssue({ code: 'custom', path: [field], message: oneOfMessage(field, allowed, given) });
   }
 }
 
@@ -86,9 +95,18 @@ const levelContentShape = {
 const instanceLevelSchema = z
   .strictObject({ ...levelContentShape, sharedWithSubscriber: z.array(z.string()).default([]) })
   .superRefine((level, ctx) => {
-    const known = new Set([...level.destinations.map((d) => d.Name), ...level.fragments.map((f) => f.FragmentName), ...level.certificates.map((c) => c.Name)]);
+    const known = new Set([
+      ...level.destinations.map((d) => d.Name),
+      ...level.fragments.map((f) => f.FragmentName),
+      ...level.certificates.map((c) => c.Name),
+    ]);
     level.sharedWithSubscriber.forEach((name, j) => {
-      if (!known.has(name)) ctx.addIssue({ code: 'custom', path: ['sharedWithSubscriber', j], message: `"${name}" is not a destination, fragment or certificate of this instance level` });
+      if (!known.has(name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sharedWithSubscriber', j],
+          message: `"${name}" is not a destination, fragment or certificate of this instance level`,
+        });
     });
   });
 
@@ -164,18 +182,28 @@ export const scenarioSchema = z
   .superRefine((scenario, ctx) => {
     const seen = new Set<string>();
     scenario.tenants.forEach((t, i) => {
-      if (seen.has(t.subdomain)) ctx.addIssue({ code: 'custom', path: ['tenants', i, 'subdomain'], message: `duplicate subdomain "${t.subdomain}"` });
+      if (seen.has(t.subdomain))
+        ctx.addIssue({ code: 'custom', path: ['tenants', i, 'subdomain'], message: `duplicate subdomain "${t.subdomain}"` });
       seen.add(t.subdomain);
     });
     // Subscription level zones: only the provider shares, and a shared name cannot also be a subscriber's own.
     scenario.tenants.forEach((t, i) => {
       for (const [binding, level] of Object.entries(t.instances)) {
         if (i > 0 && level.sharedWithSubscriber.length) {
-          ctx.addIssue({ code: 'custom', path: ['tenants', i, 'instances', binding, 'sharedWithSubscriber'], message: 'only the provider (the first tenant) shares instance-level entries with subscribers' });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['tenants', i, 'instances', binding, 'sharedWithSubscriber'],
+            message: 'only the provider (the first tenant) shares instance-level entries with subscribers',
+          });
         }
         const shared = new Set(i > 0 ? (scenario.tenants[0].instances[binding]?.sharedWithSubscriber ?? []) : []);
         level.destinations.forEach((d, j) => {
-          if (shared.has(d.Name)) ctx.addIssue({ code: 'custom', path: ['tenants', i, 'instances', binding, 'destinations', j, 'Name'], message: `"${d.Name}" is shared with subscribers by the provider; names are unique across both zones` });
+          if (shared.has(d.Name))
+            ctx.addIssue({
+              code: 'custom',
+              path: ['tenants', i, 'instances', binding, 'destinations', j, 'Name'],
+              message: `"${d.Name}" is shared with subscribers by the provider; names are unique across both zones`,
+            });
         });
       }
     });
@@ -238,7 +266,10 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown, what: 
     what,
     result.error.issues.flatMap((issue) =>
       issue.code === 'unrecognized_keys'
-        ? issue.keys.map((key) => ({ path: formatPath([...issue.path, key]), message: unknownKeyMessage(key, keysAt.get(formatPath(issue.path)) ?? []) }))
+        ? issue.keys.map((key) => ({
+            path: formatPath([...issue.path, key]),
+            message: unknownKeyMessage(key, keysAt.get(formatPath(issue.path)) ?? []),
+          }))
         : [{ path: formatPath(issue.path), message: issue.message }],
     ),
   );

@@ -36,7 +36,8 @@ export function parseScenarioText(text: string, source = 'scenario', format: Sce
     try {
       value = JSON.parse(text);
     } catch (err) {
-      const why = 'read as JSON by its .json name, its JSON content type, or its first character; send YAML as Content-Type: application/yaml';
+      const why =
+        'read as JSON by its .json name, its JSON content type, or its first character; send YAML as Content-Type: application/yaml';
       throw new ValidationError(source, [{ path: '', message: `not valid JSON: ${(err as Error).message} (${why})` }]);
     }
     return validateScenario(value, source);

@@ -39,7 +39,10 @@ const levelSchema = z
   })
   .strict();
 
-const b64url = z.string().min(1).regex(/^[\w-]+$/, 'must be base64url');
+const b64url = z
+  .string()
+  .min(1)
+  .regex(/^[\w-]+$/, 'must be base64url');
 
 const privateRsaJwk = z.looseObject({
   kty: z.literal('RSA', { error: 'kty must be "RSA"' }),
@@ -54,7 +57,15 @@ const privateRsaJwk = z.looseObject({
 });
 
 const mailSchema = z
-  .object({ id: z.number().int(), receivedAt: z.string(), from: z.string(), to: z.array(z.string()), user: z.string().optional(), subject: z.string().optional(), raw: z.string() })
+  .object({
+    id: z.number().int(),
+    receivedAt: z.string(),
+    from: z.string(),
+    to: z.array(z.string()),
+    user: z.string().optional(),
+    subject: z.string().optional(),
+    raw: z.string(),
+  })
   .strict();
 
 /** The body of `PUT /_emulator/snapshot` and the content of a state directory's `state.json`. */
@@ -69,10 +80,15 @@ export const snapshotBody = z
       .object({
         frozen: z.boolean(),
         nowMs: finiteMs,
-        offsetMs: z.number({ error: 'offsetMs must be a number of milliseconds' }).refine(Number.isFinite, 'offsetMs must be a finite number of milliseconds'),
+        offsetMs: z
+          .number({ error: 'offsetMs must be a number of milliseconds' })
+          .refine(Number.isFinite, 'offsetMs must be a finite number of milliseconds'),
       })
       .strict()
-      .refine((clock) => clock.frozen || isInstant(Date.now() + clock.offsetMs), { path: ['offsetMs'], message: `offsetMs must keep the running clock at ${instantText}` }),
+      .refine((clock) => clock.frozen || isInstant(Date.now() + clock.offsetMs), {
+        path: ['offsetMs'],
+        message: `offsetMs must keep the running clock at ${instantText}`,
+      }),
     /** The active key first. `retiresAt`: end of its grace period on the emulator clock (ms). */
     signingKeys: z
       .array(z.object({ kid: z.string().min(1), privateJwk: privateRsaJwk, retiresAt: finiteMs.optional() }).strict())
@@ -91,7 +107,12 @@ export const snapshotBody = z
       .strict(),
     xsuaa: z
       .object({
-        refreshTokens: z.record(z.string(), z.object({ clientid: z.string(), zid: z.string(), user: z.string(), scopes: z.array(z.string()).optional() }).strict()).default({}),
+        refreshTokens: z
+          .record(
+            z.string(),
+            z.object({ clientid: z.string(), zid: z.string(), user: z.string(), scopes: z.array(z.string()).optional() }).strict(),
+          )
+          .default({}),
         authCodes: z
           .record(
             z.string(),
@@ -142,7 +163,11 @@ async function whenKeysExported<T>(core: EmulatorCore, read: () => T): Promise<T
 }
 
 const list = <T>(entries: Map<string, Stored<T>>) =>
-  [...entries.values()].map((e) => ({ props: e.props, modifiedAt: e.modifiedAt, ...(e.sharedWithSubscriber ? { sharedWithSubscriber: true } : {}) }));
+  [...entries.values()].map((e) => ({
+    props: e.props,
+    modifiedAt: e.modifiedAt,
+    ...(e.sharedWithSubscriber ? { sharedWithSubscriber: true } : {}),
+  }));
 
 /** The live state as a snapshot (shares objects with it); only synchronous code may read it. Only through {@link whenKeysExported}. */
 function captureSnapshot(core: EmulatorCore): Snapshot {
@@ -159,7 +184,15 @@ function captureSnapshot(core: EmulatorCore): Snapshot {
       ...(retiresAt !== undefined ? { retiresAt } : {}),
     })),
     levels: Object.fromEntries(
-      [...state.levels].map(([key, level]) => [key, { destinations: list(level.destinations), fragments: list(level.fragments), certificates: list(level.certificates), labels: levelLabels(level) }]),
+      [...state.levels].map(([key, level]) => [
+        key,
+        {
+          destinations: list(level.destinations),
+          fragments: list(level.fragments),
+          certificates: list(level.certificates),
+          labels: levelLabels(level),
+        },
+      ]),
     ),
     onPrem: {
       connectors: Object.fromEntries(state.onPrem.connectors),
@@ -228,7 +261,12 @@ export function captureRollback(core: EmulatorCore): () => void {
   // props of stored entities (captureSnapshot already lists the entities in fresh wrappers). The rest is copied.
   const { scenario, levels, onPrem } = live;
   const mails = [...onPrem.mails];
-  const entities = Object.fromEntries(Object.entries(levels).map(([key, level]) => [key, { destinations: level.destinations, fragments: level.fragments, certificates: level.certificates }]));
+  const entities = Object.fromEntries(
+    Object.entries(levels).map(([key, level]) => [
+      key,
+      { destinations: level.destinations, fragments: level.fragments, certificates: level.certificates },
+    ]),
+  );
   const copied = structuredClone({
     ...live,
     scenario: undefined,
@@ -238,8 +276,13 @@ export function captureRollback(core: EmulatorCore): () => void {
   });
   const keys = core.keys.held().map((held) => ({ ...held }));
   return () => {
-    const restoredLevels = Object.fromEntries(Object.entries(copied.levels).map(([key, level]) => [key, { ...entities[key], labels: level.labels }]));
-    core.state = restoredState({ ...copied, scenario, levels: restoredLevels, onPrem: { ...copied.onPrem, mails: [...mails] } }, core.clock.now());
+    const restoredLevels = Object.fromEntries(
+      Object.entries(copied.levels).map(([key, level]) => [key, { ...entities[key], labels: level.labels }]),
+    );
+    core.state = restoredState(
+      { ...copied, scenario, levels: restoredLevels, onPrem: { ...copied.onPrem, mails: [...mails] } },
+      core.clock.now(),
+    );
     core.scenario = scenario;
     core.keys.replace(keys);
     restoreClock(core.clock, copied.clock);
@@ -253,7 +296,10 @@ function prefixed<T>(section: string, check: () => T): T {
     return check();
   } catch (err) {
     if (!(err instanceof ValidationError)) throw err;
-    throw new ValidationError('snapshot', err.issues.map((i) => ({ path: i.path ? `${section}.${i.path}` : section, message: i.message })));
+    throw new ValidationError(
+      'snapshot',
+      err.issues.map((i) => ({ path: i.path ? `${section}.${i.path}` : section, message: i.message })),
+    );
   }
 }
 
@@ -305,6 +351,10 @@ function fill<T extends Record<string, string | null | undefined>>(
   saved.forEach((entry, i) => {
     const name = String(entry.props[nameKey]);
     if (target.has(name)) refuse(`${path}[${i}].props.${nameKey}`, `"${name}" appears twice on this level`);
-    target.set(name, { props: entry.props, modifiedAt: entry.modifiedAt, ...(entry.sharedWithSubscriber ? { sharedWithSubscriber: true } : {}) });
+    target.set(name, {
+      props: entry.props,
+      modifiedAt: entry.modifiedAt,
+      ...(entry.sharedWithSubscriber ? { sharedWithSubscriber: true } : {}),
+    });
   });
 }

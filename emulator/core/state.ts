@@ -81,7 +81,18 @@ export interface EmulatorState {
   levels: Map<string, LevelStore>;
   /** Opaque refresh tokens and authorization codes handed out by XSUAA. */
   refreshTokens: Map<string, { clientid: string; zid: string; user: string; scopes?: string[] }>;
-  authCodes: Map<string, { clientid: string; zid: string; user: string; redirectUri?: string; codeChallenge?: string; codeChallengeMethod?: string; expiresAt: number }>;
+  authCodes: Map<
+    string,
+    {
+      clientid: string;
+      zid: string;
+      user: string;
+      redirectUri?: string;
+      codeChallenge?: string;
+      codeChallengeMethod?: string;
+      expiresAt: number;
+    }
+  >;
   /** Cloud Connectors, backend stubs and received mails. */
   onPrem: OnPremState;
 }
@@ -90,7 +101,14 @@ export interface EmulatorState {
 export const levelKey = (zid: string, instanceid?: string | null): string => (instanceid ? `${zid}|${instanceid}` : zid);
 
 const defaultBindings: Omit<Binding, 'instanceid'>[] = [
-  { name: 'my-xsuaa', service: 'xsuaa', plan: 'application', clientid: 'sb-emu-app!t1', clientsecret: 'xsuaa-secret', xsappname: 'emu-app!t1' },
+  {
+    name: 'my-xsuaa',
+    service: 'xsuaa',
+    plan: 'application',
+    clientid: 'sb-emu-app!t1',
+    clientsecret: 'xsuaa-secret',
+    xsappname: 'emu-app!t1',
+  },
   {
     name: 'my-destination',
     service: 'destination',
@@ -145,14 +163,12 @@ function fillLevel(
 
 export function buildState(scenario: Scenario, now: number): EmulatorState {
   const bindings = resolveBindings(scenario);
-  const tenants = scenario.tenants.map(
-    (t, i): Tenant => ({
-      subdomain: t.subdomain,
-      zid: t.zid ?? stableGuid(`zone:${t.subdomain}`),
-      subaccountId: t.subaccountId ?? t.zid ?? stableGuid(`zone:${t.subdomain}`),
-      isProvider: i === 0,
-    }),
-  );
+  const tenants = scenario.tenants.map((t, i): Tenant => ({
+    subdomain: t.subdomain,
+    zid: t.zid ?? stableGuid(`zone:${t.subdomain}`),
+    subaccountId: t.subaccountId ?? t.zid ?? stableGuid(`zone:${t.subdomain}`),
+    isProvider: i === 0,
+  }));
 
   const clients = new Map<string, OAuthClient>();
   for (const b of bindings) {

@@ -17,7 +17,10 @@ export async function clientAssertionFor(cfg: DestinationProps, ctx: TokenContex
   const assertionType = nonEmpty(ctx.headers.get('x-client-assertion-type'));
   const headerDestination = nonEmpty(ctx.headers.get('x-client-assertion-destination-name'));
   if ((assertion || assertionType) && headerDestination) {
-    throw new DestinationError(400, 'The headers X-client-assertion/X-client-assertion-type and X-client-assertion-destination-name must not be sent together');
+    throw new DestinationError(
+      400,
+      'The headers X-client-assertion/X-client-assertion-type and X-client-assertion-destination-name must not be sent together',
+    );
   }
   if (assertion || assertionType) {
     if (!assertion) throw new DestinationError(400, 'X-client-assertion-type was sent without X-client-assertion');
@@ -30,7 +33,9 @@ export async function clientAssertionFor(cfg: DestinationProps, ctx: TokenContex
   const provider = ctx.lookupDestination?.(providerName);
   if (!provider) throw new TokenRetrievalError(`the client assertion destination "${providerName}" (${source}) was not found`);
   if (provider.Authentication !== 'OAuth2ClientCredentials') {
-    throw new TokenRetrievalError(`the client assertion destination "${providerName}" must use OAuth2ClientCredentials, not ${provider.Authentication ?? 'NoAuthentication'}`);
+    throw new TokenRetrievalError(
+      `the client assertion destination "${providerName}" must use OAuth2ClientCredentials, not ${provider.Authentication ?? 'NoAuthentication'}`,
+    );
   }
   const type = provider['clientAssertion.type'];
   if (!type) throw new TokenRetrievalError(`the client assertion destination "${providerName}" has no property clientAssertion.type`);

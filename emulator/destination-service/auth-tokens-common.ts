@@ -37,7 +37,13 @@ export interface TokenContext {
   lookupDestination?: (name: string) => DestinationProps | undefined;
 }
 
-export const failedToken = (error: string): AuthToken => ({ type: '', value: '', error, expires_in: '0', http_header: { key: '', value: '' } });
+export const failedToken = (error: string): AuthToken => ({
+  type: '',
+  value: '',
+  error,
+  expires_in: '0',
+  http_header: { key: '', value: '' },
+});
 
 export function bearer(result: TokenServiceResult, headerKey = 'Authorization'): AuthToken {
   const type = !result.token_type || result.token_type.toLowerCase() === 'bearer' ? 'Bearer' : result.token_type;

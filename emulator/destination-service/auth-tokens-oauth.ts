@@ -20,7 +20,13 @@ function subdomainOf(jwt: string | undefined): string | undefined {
 }
 
 /** One token request for the destination; a failure becomes an error element. */
-export async function oauthToken(cfg: DestinationProps, grant: Record<string, string>, tenant: string | undefined, ctx: TokenContext, headerKey?: string): Promise<AuthToken[]> {
+export async function oauthToken(
+  cfg: DestinationProps,
+  grant: Record<string, string>,
+  tenant: string | undefined,
+  ctx: TokenContext,
+  headerKey?: string,
+): Promise<AuthToken[]> {
   try {
     const clientAssertion = await clientAssertionFor(cfg, ctx);
     return [bearer(await requestToken(cfg, grant, tenant, ctx.fetch, clientAssertion), headerKey)];
@@ -30,7 +36,9 @@ export async function oauthToken(cfg: DestinationProps, grant: Record<string, st
   }
 }
 
-const missingHeader = (type: string, header: string): AuthToken[] => [failedToken(`${type} needs the ${header} header, which the request did not send (or sent empty)`)];
+const missingHeader = (type: string, header: string): AuthToken[] => [
+  failedToken(`${type} needs the ${header} header, which the request did not send (or sent empty)`),
+];
 
 export async function retrieveOAuthTokens(type: string, cfg: DestinationProps, ctx: TokenContext): Promise<AuthToken[]> {
   const header = (name: string): string | undefined => ctx.headers.get(name)?.trim() || undefined;
@@ -39,7 +47,10 @@ export async function retrieveOAuthTokens(type: string, cfg: DestinationProps, c
     case 'OAuth2ClientCredentials':
     case 'OAuth2TechnicalUserPropagation': {
       if (ctx.xTenant && !isCommon(cfg)) {
-        throw new DestinationError(400, `X-tenant may only be sent for destinations with tokenServiceURLType "Common"; "${cfg.Name}" uses "${cfg.tokenServiceURLType ?? 'Dedicated'}"`);
+        throw new DestinationError(
+          400,
+          `X-tenant may only be sent for destinations with tokenServiceURLType "Common"; "${cfg.Name}" uses "${cfg.tokenServiceURLType ?? 'Dedicated'}"`,
+        );
       }
       const tenant = isCommon(cfg) ? (ctx.xTenant ?? ctx.caller.tenant.subdomain) : undefined;
       const key = type === 'OAuth2TechnicalUserPropagation' ? 'SAP-Connectivity-Technical-Authentication' : 'Authorization';
@@ -47,7 +58,8 @@ export async function retrieveOAuthTokens(type: string, cfg: DestinationProps, c
     }
 
     case 'OAuth2Password':
-      if (cfg.User === undefined || cfg.Password === undefined) return [failedToken('OAuth2Password needs the properties User and Password')];
+      if (cfg.User === undefined || cfg.Password === undefined)
+        return [failedToken('OAuth2Password needs the properties User and Password')];
       return oauthToken(cfg, { grant_type: 'password', username: cfg.User, password: cfg.Password }, callerTenant, ctx);
 
     case 'OAuth2JWTBearer':

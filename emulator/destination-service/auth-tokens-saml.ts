@@ -14,10 +14,22 @@ export const SAML2_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:saml2-bearer
 
 type Outcome = { ok: true; assertion: string; claims?: Record<string, unknown> } | { ok: false; tokens: AuthToken[] };
 
-async function userClaims(type: string, cfg: DestinationProps, ctx: TokenContext): Promise<{ ok: true; claims?: Record<string, unknown> } | { ok: false; tokens: AuthToken[] }> {
+async function userClaims(
+  type: string,
+  cfg: DestinationProps,
+  ctx: TokenContext,
+): Promise<{ ok: true; claims?: Record<string, unknown> } | { ok: false; tokens: AuthToken[] }> {
   if (cfg.SystemUser && type === 'OAuth2SAMLBearerAssertion') return { ok: true };
   const jwt = userToken(ctx);
-  if (!jwt) return { ok: false, tokens: [failedToken(`${type} needs a user token: send it in X-user-token or as the Authorization bearer token${type === 'OAuth2SAMLBearerAssertion' ? ' (or set SystemUser)' : ''}`)] };
+  if (!jwt)
+    return {
+      ok: false,
+      tokens: [
+        failedToken(
+          `${type} needs a user token: send it in X-user-token or as the Authorization bearer token${type === 'OAuth2SAMLBearerAssertion' ? ' (or set SystemUser)' : ''}`,
+        ),
+      ],
+    };
   if (!ctx.verifyUserToken) return { ok: true, claims: decodeJwtPayload(jwt) };
   const verified = await ctx.verifyUserToken(jwt);
   if (!verified.ok) return { ok: false, tokens: [failedToken(`The user token is not accepted: ${verified.reason}`)] };
@@ -44,7 +56,11 @@ function subdomainOf(claims: Record<string, unknown> | undefined): string | unde
   return (claims?.ext_attr as { zdn?: string } | undefined)?.zdn;
 }
 
-export async function retrieveSamlTokens(type: 'SAMLAssertion' | 'OAuth2SAMLBearerAssertion', cfg: DestinationProps, ctx: TokenContext): Promise<AuthToken[]> {
+export async function retrieveSamlTokens(
+  type: 'SAMLAssertion' | 'OAuth2SAMLBearerAssertion',
+  cfg: DestinationProps,
+  ctx: TokenContext,
+): Promise<AuthToken[]> {
   if (type === 'SAMLAssertion') {
     const outcome = await assertionFor(type, cfg, ctx);
     if (!outcome.ok) return outcome.tokens;
@@ -55,7 +71,12 @@ export async function retrieveSamlTokens(type: 'SAMLAssertion' | 'OAuth2SAMLBear
   let claims: Record<string, unknown> | undefined;
   if ((cfg.SAMLAssertionProvider ?? '').toLowerCase() === 'clientprovided') {
     const provided = ctx.headers.get('x-samlassertion')?.trim();
-    if (!provided) return [failedToken('OAuth2SAMLBearerAssertion with SAMLAssertionProvider=ClientProvided needs the X-samlAssertion header, which the request did not send (or sent empty)')];
+    if (!provided)
+      return [
+        failedToken(
+          'OAuth2SAMLBearerAssertion with SAMLAssertionProvider=ClientProvided needs the X-samlAssertion header, which the request did not send (or sent empty)',
+        ),
+      ];
     assertion = provided;
   } else {
     const outcome = await assertionFor(type, cfg, ctx);

@@ -23,7 +23,8 @@ export async function retrieveAuthTokens(cfg: DestinationProps, ctx: TokenContex
       return undefined;
 
     case 'BasicAuthentication': {
-      if (cfg.User === undefined || cfg.Password === undefined) return [failedToken('BasicAuthentication needs the properties User and Password')];
+      if (cfg.User === undefined || cfg.Password === undefined)
+        return [failedToken('BasicAuthentication needs the properties User and Password')];
       const value = base64Encode(`${cfg.User}:${cfg.Password}`);
       return [{ type: 'Basic', value, http_header: { key: 'Authorization', value: `Basic ${value}` } }];
     }

@@ -13,7 +13,11 @@ export interface Caller {
   isUser: boolean;
 }
 
-export async function authenticateCaller(authorization: string | undefined | null, state: EmulatorState, minter: TokenMinter): Promise<Caller> {
+export async function authenticateCaller(
+  authorization: string | undefined | null,
+  state: EmulatorState,
+  minter: TokenMinter,
+): Promise<Caller> {
   const match = /^bearer\s+(\S+)$/i.exec(authorization?.trim() ?? '');
   if (!match) throw new DestinationError(401, `${UNPARSABLE_JWT_MESSAGE} (no "Authorization: Bearer <token>" header)`);
   const verified = await minter.verify(match[1]);
@@ -26,7 +30,10 @@ export async function authenticateCaller(authorization: string | undefined | nul
   if (!tenant) throw new DestinationError(401, `Unauthorized: the token's zone ${claims.zid} is not a subaccount of this emulator`);
   const binding = state.clients.get(claims.client_id)?.binding;
   if (!binding || binding.service !== 'destination') {
-    throw new DestinationError(403, `Forbidden: the token was issued to client "${claims.client_id}", which is not bound to a destination service instance`);
+    throw new DestinationError(
+      403,
+      `Forbidden: the token was issued to client "${claims.client_id}", which is not bound to a destination service instance`,
+    );
   }
   return { jwt: match[1], claims, tenant, instanceid: binding.instanceid, isUser: Boolean(claims.user_name) };
 }

@@ -55,7 +55,8 @@ const pemCertificateBlocks = (text: string): string[] => text.match(/-----BEGIN 
 /** Throws a 400 naming `Name` or `Content` unless Content is a parsable file of the kind Name's extension says. */
 export async function assertCertificateContent(name: string, content: string): Promise<void> {
   const format = formatOf(name);
-  if (!format) throw new DestinationError(400, `Invalid certificate: Name "${name}" must end with one of ${supportedExtensions.join(', ')}`);
+  if (!format)
+    throw new DestinationError(400, `Invalid certificate: Name "${name}" must end with one of ${supportedExtensions.join(', ')}`);
   const binary = decodeContent(name, content);
   const forge = await loadForge();
   try {
@@ -81,7 +82,12 @@ function assertPkcs12Structure(forge: Forge, binary: string): void {
   const pfx = fromDer(binary, { strict: true, parseAllBytes: true, decodeBitStrings: false });
   const parts = Array.isArray(pfx.value) ? pfx.value : [];
   const version = parts[0];
-  if (pfx.type !== forge.asn1.Type.SEQUENCE || !version || version.type !== forge.asn1.Type.INTEGER || forge.asn1.derToInteger(version.value as string) !== 3) {
+  if (
+    pfx.type !== forge.asn1.Type.SEQUENCE ||
+    !version ||
+    version.type !== forge.asn1.Type.INTEGER ||
+    forge.asn1.derToInteger(version.value as string) !== 3
+  ) {
     throw new Error('not a PFX structure (SEQUENCE with version 3)');
   }
   const authSafe = parts[1];
@@ -116,7 +122,13 @@ export async function publicKeysOf(certificate: { Name: string; Content: string 
     } catch (error) {
       throw new DestinationError(400, `Certificate "${certificate.Name}" is not a JKS keystore: ${(error as Error).message}`);
     }
-    return entries.map((e) => chainEntry(forge, e.chain.map((der) => forge.pki.certificateFromAsn1(forge.asn1.fromDer(der))), e.alias));
+    return entries.map((e) =>
+      chainEntry(
+        forge,
+        e.chain.map((der) => forge.pki.certificateFromAsn1(forge.asn1.fromDer(der))),
+        e.alias,
+      ),
+    );
   }
   if (format === 'pkcs12') return keystorePublicKeys(forge, certificate.Name, binary);
   try {
@@ -136,7 +148,8 @@ function openPkcs12(forge: Forge, name: string, binary: string, password: string
       return forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(binary));
     }
   } catch (error) {
-    if (/MAC|password|decrypt/i.test((error as Error).message)) throw new DestinationError(400, 'The keystore is password-protected and public keys cannot be retrieved');
+    if (/MAC|password|decrypt/i.test((error as Error).message))
+      throw new DestinationError(400, 'The keystore is password-protected and public keys cannot be retrieved');
     throw new DestinationError(400, `Certificate "${name}" is not a PKCS#12 keystore`);
   }
 }
@@ -161,7 +174,9 @@ export const subjectDn = (cert: forgeNamespace.pki.Certificate): string =>
 /** node-forge leaves UTF8String values as UTF-8 bytes; other string types are returned as they are. */
 function utf8Decoded(value: string): string {
   try {
-    return /[\x80-\xff]/.test(value) ? new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(value, (c) => c.charCodeAt(0))) : value;
+    return /[\x80-\xff]/.test(value)
+      ? new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(value, (c) => c.charCodeAt(0)))
+      : value;
   } catch {
     return value;
   }
@@ -190,27 +205,36 @@ const badAttributes = (message: string): DestinationError => new DestinationErro
 
 /** Check a generation request's Attributes; every message names the field. */
 export function parseGenerationAttributes(name: string, raw: unknown): GenerationAttributes {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw badAttributes('Attributes must be an object with CN and Validity');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw badAttributes('Attributes must be an object with CN and Validity');
   const a = raw as Record<string, unknown>;
   const known = ['CN', 'Validity', 'Password', 'CSR', 'AutomaticRenew'];
   const unknown = Object.keys(a).find((k) => !known.includes(k));
   if (unknown) throw badAttributes(`Attributes.${unknown} is not known (known: ${known.join(', ')})`);
-  if (a.CN !== undefined && (typeof a.CN !== 'string' || !a.CN.trim() || a.CN.length > 64)) throw badAttributes('Attributes.CN must be a non-empty string of at most 64 characters');
+  if (a.CN !== undefined && (typeof a.CN !== 'string' || !a.CN.trim() || a.CN.length > 64))
+    throw badAttributes('Attributes.CN must be a non-empty string of at most 64 characters');
   if (a.CN === undefined && a.CSR === undefined) throw badAttributes('Attributes.CN is required');
   const validity = a.Validity as Record<string, unknown> | undefined;
-  if (typeof validity !== 'object' || validity === null) throw badAttributes('Attributes.Validity is required: {"TimeUnit": "DAYS" | "MONTHS" | "YEARS", "Value": <number>}');
+  if (typeof validity !== 'object' || validity === null)
+    throw badAttributes('Attributes.Validity is required: {"TimeUnit": "DAYS" | "MONTHS" | "YEARS", "Value": <number>}');
   const unit = validity.TimeUnit;
-  if (unit !== 'DAYS' && unit !== 'MONTHS' && unit !== 'YEARS') throw badAttributes('Attributes.Validity.TimeUnit must be one of DAYS, MONTHS, YEARS');
+  if (unit !== 'DAYS' && unit !== 'MONTHS' && unit !== 'YEARS')
+    throw badAttributes('Attributes.Validity.TimeUnit must be one of DAYS, MONTHS, YEARS');
   const value = validity.Value;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw badAttributes('Attributes.Validity.Value must be a positive whole number');
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1)
+    throw badAttributes('Attributes.Validity.Value must be a positive whole number');
   const max = { DAYS: 365, MONTHS: 12, YEARS: 1 }[unit];
   if (value > max) throw badAttributes(`Attributes.Validity must be between 1 day and 1 year (at most ${max} ${unit})`);
   if (a.Password !== undefined && typeof a.Password !== 'string') throw badAttributes('Attributes.Password must be a string');
-  if (a.CSR !== undefined && (typeof a.CSR !== 'string' || !a.CSR.trim())) throw badAttributes('Attributes.CSR must be a base64-encoded PEM certificate signing request');
-  if (a.AutomaticRenew !== undefined && typeof a.AutomaticRenew !== 'boolean') throw badAttributes('Attributes.AutomaticRenew must be true or false');
+  if (a.CSR !== undefined && (typeof a.CSR !== 'string' || !a.CSR.trim()))
+    throw badAttributes('Attributes.CSR must be a base64-encoded PEM certificate signing request');
+  if (a.AutomaticRenew !== undefined && typeof a.AutomaticRenew !== 'boolean')
+    throw badAttributes('Attributes.AutomaticRenew must be true or false');
   const format = formatOf(name);
-  if (a.CSR !== undefined && format !== 'pem') throw badAttributes(`Name "${name}": a certificate generated from Attributes.CSR can only be PEM (.pem)`);
-  if (format !== 'pem' && format !== 'pkcs12' && format !== 'jks') throw badAttributes(`Name "${name}" must end with .pem, .p12, .pfx or .jks to generate a certificate`);
+  if (a.CSR !== undefined && format !== 'pem')
+    throw badAttributes(`Name "${name}": a certificate generated from Attributes.CSR can only be PEM (.pem)`);
+  if (format !== 'pem' && format !== 'pkcs12' && format !== 'jks')
+    throw badAttributes(`Name "${name}" must end with .pem, .p12, .pfx or .jks to generate a certificate`);
   return raw as GenerationAttributes;
 }
 
@@ -223,7 +247,9 @@ function notAfter(from: Date, validity: GenerationAttributes['Validity']): Date 
 }
 
 /** A fresh RSA-2048 key pair from Web Crypto (native speed), as node-forge keys. */
-async function newKeyPair(forge: Forge): Promise<{ privateKey: forgeNamespace.pki.rsa.PrivateKey; publicKey: forgeNamespace.pki.rsa.PublicKey; privateKeyInfoDer: string }> {
+async function newKeyPair(
+  forge: Forge,
+): Promise<{ privateKey: forgeNamespace.pki.rsa.PrivateKey; publicKey: forgeNamespace.pki.rsa.PublicKey; privateKeyInfoDer: string }> {
   const pair = (await crypto.subtle.generateKey(
     { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
     true,
@@ -257,7 +283,11 @@ export function issueCertificate(
   cert.validity.notBefore = request.notBefore;
   cert.validity.notAfter = request.notAfter;
   // Values as UTF8String (node-forge encodes them), so any CN survives.
-  const utf8 = (name: string, value: string): { name: string; value: string; valueTagClass: number } => ({ name, value, valueTagClass: forge.asn1.Type.UTF8 });
+  const utf8 = (name: string, value: string): { name: string; value: string; valueTagClass: number } => ({
+    name,
+    value,
+    valueTagClass: forge.asn1.Type.UTF8,
+  });
   const subject = [
     utf8('organizationName', 'btp-connectivity-emulator'),
     ...(request.organizationalUnit ? [utf8('organizationalUnitName', request.organizationalUnit)] : []),
@@ -301,7 +331,11 @@ function parseCsr(forge: Forge, csr: string): forgeNamespace.pki.CertificateSign
  * Generate the file a generation request asks for: a key pair and a certificate for `CN` (or the CSR's key,
  * then PEM only and no private key kept), packed as the Name's extension says. Returns base64 Content.
  */
-export async function generateCertificate(name: string, attributes: GenerationAttributes, options: { now: number; ca?: CertificateAuthority }): Promise<string> {
+export async function generateCertificate(
+  name: string,
+  attributes: GenerationAttributes,
+  options: { now: number; ca?: CertificateAuthority },
+): Promise<string> {
   const forge = await loadForge();
   const from = new Date(options.now);
   const until = notAfter(from, attributes.Validity);
@@ -311,11 +345,20 @@ export async function generateCertificate(name: string, attributes: GenerationAt
     const commonName = attributes.CN ?? csrCn;
     if (!commonName) throw badAttributes('Attributes.CN is required when the CSR has no CN');
     if (!options.ca) throw badAttributes('Attributes.CSR needs the emulator CA to sign it; this face of the emulator has none');
-    const { chain } = issueCertificate(forge, { commonName, publicKey: csr.publicKey as forgeNamespace.pki.rsa.PublicKey, notBefore: from, notAfter: until }, options.ca);
+    const { chain } = issueCertificate(
+      forge,
+      { commonName, publicKey: csr.publicKey as forgeNamespace.pki.rsa.PublicKey, notBefore: from, notAfter: until },
+      options.ca,
+    );
     return btoa(chain.map((c) => forge.pki.certificateToPem(c)).join(''));
   }
   const keys = await newKeyPair(forge);
-  const { chain } = issueCertificate(forge, { commonName: attributes.CN!, publicKey: keys.publicKey, notBefore: from, notAfter: until }, options.ca, keys.privateKey);
+  const { chain } = issueCertificate(
+    forge,
+    { commonName: attributes.CN!, publicKey: keys.publicKey, notBefore: from, notAfter: until },
+    options.ca,
+    keys.privateKey,
+  );
   const password = attributes.Password;
   const format = formatOf(name);
   if (format === 'pkcs12') {
@@ -324,7 +367,15 @@ export async function generateCertificate(name: string, attributes: GenerationAt
   }
   if (format === 'jks') {
     const chainDer = chain.map((c) => forge.asn1.toDer(forge.pki.certificateToAsn1(c)).getBytes());
-    return btoa(writeJks(forge, { alias: attributes.CN!.toLowerCase(), privateKeyInfoDer: keys.privateKeyInfoDer, chainDer, password: password ?? '', timestamp: options.now }));
+    return btoa(
+      writeJks(forge, {
+        alias: attributes.CN!.toLowerCase(),
+        privateKeyInfoDer: keys.privateKeyInfoDer,
+        chainDer,
+        password: password ?? '',
+        timestamp: options.now,
+      }),
+    );
   }
   const keyPem = password
     ? forge.pki.encryptRsaPrivateKey(keys.privateKey, forge.util.encodeUtf8(password), { algorithm: 'aes256' })
@@ -336,7 +387,10 @@ export async function generateCertificate(name: string, attributes: GenerationAt
 // Keystore → client credentials for an outbound mTLS call
 
 /** What a keystore gives a TLS client: PKCS#12 as `pfx`, PEM and JKS as `cert` + `key`. */
-export async function clientCertificateOf(certificate: { Name: string; Content: string }, password: string | undefined): Promise<ClientCertificate> {
+export async function clientCertificateOf(
+  certificate: { Name: string; Content: string },
+  password: string | undefined,
+): Promise<ClientCertificate> {
   const binary = decodeContent(certificate.Name, certificate.Content);
   const format = formatOf(certificate.Name);
   if (format === 'pkcs12') return { pfx: Uint8Array.from(binary, (c) => c.charCodeAt(0)), passphrase: password };

@@ -50,10 +50,15 @@ const chains: Record<string, Step> = {
 export async function runChain(gateway: DestinationGateway, caller: Caller, name: string, options: FindOptions): Promise<ServiceResult> {
   const chainName = options.headers.get('x-chain-name')?.trim() ?? '';
   const step = chains[chainName];
-  if (!step) throw new DestinationError(400, `X-chain-name "${chainName}" is not a predefined destination chain; known chains: ${Object.keys(chains).join(', ')}`);
+  if (!step)
+    throw new DestinationError(
+      400,
+      `X-chain-name "${chainName}" is not a predefined destination chain; known chains: ${Object.keys(chains).join(', ')}`,
+    );
   const variable = (v: string): string => options.headers.get(`x-chain-var-${v}`)?.trim() ?? '';
   const missing = step.required.filter((v) => !variable(v));
-  if (missing.length) throw new DestinationError(400, `Destination chain "${chainName}" needs ${missing.map((v) => `X-chain-var-${v}`).join(', ')}`);
+  if (missing.length)
+    throw new DestinationError(400, `Destination chain "${chainName}" needs ${missing.map((v) => `X-chain-var-${v}`).join(', ')}`);
 
   const providerName = variable(step.destinationVar);
   const stepHeaders = new Headers(step.stepHeaders(variable));
@@ -64,14 +69,20 @@ export async function runChain(gateway: DestinationGateway, caller: Caller, name
     first = await gateway.find(caller, providerName, { headers: stepHeaders });
   } catch (err) {
     if (err instanceof DestinationError && err.status === 404) {
-      throw new DestinationError(400, `Destination chain "${chainName}": X-chain-var-${step.destinationVar} "${providerName}": ${err.message}`);
+      throw new DestinationError(
+        400,
+        `Destination chain "${chainName}": X-chain-var-${step.destinationVar} "${providerName}": ${err.message}`,
+      );
     }
     throw err;
   }
   const firstBody = first.body as FindResponseBody;
   const providerType = firstBody.destinationConfiguration.Authentication;
   if (step.requiredType && providerType !== step.requiredType) {
-    throw new DestinationError(400, `Destination chain "${chainName}": X-chain-var-${step.destinationVar} "${providerName}" must use ${step.requiredType}, not ${providerType ?? 'NoAuthentication'}`);
+    throw new DestinationError(
+      400,
+      `Destination chain "${chainName}": X-chain-var-${step.destinationVar} "${providerName}" must use ${step.requiredType}, not ${providerType ?? 'NoAuthentication'}`,
+    );
   }
   const token = firstBody.authTokens?.find((t) => !t.error);
 
@@ -80,7 +91,8 @@ export async function runChain(gateway: DestinationGateway, caller: Caller, name
   if (!token) {
     const reason = firstBody.authTokens?.map((t) => t.error).join('; ') || `destination "${providerName}" returned no token`;
     const result = await gateway.find(caller, name, { ...options, headers: finalHeaders, skipTokenRetrieval: true });
-    if (result.status === 200) (result.body as FindResponseBody).authTokens = [failedToken(`Destination chain "${chainName}" step 1 failed: ${reason}`)];
+    if (result.status === 200)
+      (result.body as FindResponseBody).authTokens = [failedToken(`Destination chain "${chainName}" step 1 failed: ${reason}`)];
     return result;
   }
   for (const [key, value] of Object.entries(step.handOver(token))) finalHeaders.set(key, value);

@@ -54,28 +54,46 @@ function resolveLevel(gateway: DestinationGateway, caller: Caller, level: Consum
   return {
     level,
     // The caller's own instance level includes what the application shares with subscribers (as in v1).
-    store: instance && tenant === caller.tenant ? withSubscriptionZones(state, tenant, instance, levelStore(state, tenant.zid, instance)) : levelStore(state, tenant.zid, instance),
+    store:
+      instance && tenant === caller.tenant
+        ? withSubscriptionZones(state, tenant, instance, levelStore(state, tenant.zid, instance))
+        : levelStore(state, tenant.zid, instance),
     subaccount: levelStore(state, tenant.zid, null),
     owner: { SubaccountId: tenant.subaccountId, InstanceId: instance },
     subaccountOwner,
   };
 }
 
-export async function consume(gateway: DestinationGateway, caller: Caller, reference: string, options: ConsumeOptions): Promise<ServiceResult> {
+export async function consume(
+  gateway: DestinationGateway,
+  caller: Caller,
+  reference: string,
+  options: ConsumeOptions,
+): Promise<ServiceResult> {
   const { headers } = options;
-  if (headers.get('x-chain-name')?.trim()) throw new DestinationError(400, 'Destination chains (X-chain-name) are supported by the v1 find API only, not by /v2/destinations');
-  if (headers.get('x-user-token')?.trim() && headers.get('x-tenant')?.trim()) throw new DestinationError(400, 'The headers X-user-token and X-tenant must not be sent together');
+  if (headers.get('x-chain-name')?.trim())
+    throw new DestinationError(400, 'Destination chains (X-chain-name) are supported by the v1 find API only, not by /v2/destinations');
+  if (headers.get('x-user-token')?.trim() && headers.get('x-tenant')?.trim())
+    throw new DestinationError(400, 'The headers X-user-token and X-tenant must not be sent together');
   const metadata = options.query('$includeMetadata') ?? options.query('includeMetadata');
-  if (metadata !== undefined && metadata !== 'owner') throw new DestinationError(400, `$includeMetadata "${metadata}" is not supported here; the consume API knows only "owner"`);
+  if (metadata !== undefined && metadata !== 'owner')
+    throw new DestinationError(400, `$includeMetadata "${metadata}" is not supported here; the consume API knows only "owner"`);
 
   const target = splitLevel(reference, 'instance', 'the destination');
   const destLevel = resolveLevel(gateway, caller, target.level);
   const hit = destLevel.store.destinations.get(target.name);
 
-  const fragmentRefs = (headers.get('x-fragment-name') ?? '').split(',').map((f) => f.trim()).filter(Boolean).map((f) => splitLevel(f, target.level, 'X-fragment-name'));
+  const fragmentRefs = (headers.get('x-fragment-name') ?? '')
+    .split(',')
+    .map((f) => f.trim())
+    .filter(Boolean)
+    .map((f) => splitLevel(f, target.level, 'X-fragment-name'));
   const levelsUsed = new Set([target.level, ...fragmentRefs.map((f) => f.level)]);
   if (!caller.tenant.isProvider && levelsUsed.has('subaccount') && levelsUsed.size > 1) {
-    throw new DestinationError(400, `A subscriber may not combine the subaccount level with other levels in one request (levels used: ${[...levelsUsed].join(', ')})`);
+    throw new DestinationError(
+      400,
+      `A subscriber may not combine the subaccount level with other levels in one request (levels used: ${[...levelsUsed].join(', ')})`,
+    );
   }
   if (!hit) throw destinationNotFound();
 
@@ -107,7 +125,10 @@ export async function consume(gateway: DestinationGateway, caller: Caller, refer
     configuration.$metadata = {
       owner: {
         destinations: [{ Name: target.name, ...destLevel.owner }],
-        certificates: certificates.map((c) => ({ Name: c.Name, ...(destLevel.store.certificates.has(c.Name) ? destLevel.owner : destLevel.subaccountOwner) })),
+        certificates: certificates.map((c) => ({
+          Name: c.Name,
+          ...(destLevel.store.certificates.has(c.Name) ? destLevel.owner : destLevel.subaccountOwner),
+        })),
         fragments: fragmentOwners,
       },
     };

@@ -46,7 +46,13 @@ interface Collection {
 const collections: Collection[] = [
   { suffix: 'Destinations', kind: destinationKind, listRules: { filters: 'all', includeMetadata: true }, bulk: true },
   { suffix: 'DestinationFragments', kind: fragmentKind, bulk: false },
-  { suffix: 'Certificates', kind: certificateKind, listRules: { filters: 'in-list', includeMetadata: false }, bulk: true, publicKeys: true },
+  {
+    suffix: 'Certificates',
+    kind: certificateKind,
+    listRules: { filters: 'in-list', includeMetadata: false },
+    bulk: true,
+    publicKeys: true,
+  },
 ];
 
 const levels: Level[] = ['subaccount', 'instance'];

@@ -8,7 +8,13 @@
 import type { z } from 'zod';
 import { certificateSchema, destinationSchema, formatPath, fragmentSchema } from '../core/scenario-schema.ts';
 import type { LevelStore, Stored } from '../core/state.ts';
-import { assertCertificateContent, generateCertificate, parseGenerationAttributes, publicKeysOf, type CertificateAuthority } from './certificates.ts';
+import {
+  assertCertificateContent,
+  generateCertificate,
+  parseGenerationAttributes,
+  publicKeysOf,
+  type CertificateAuthority,
+} from './certificates.ts';
 import { DestinationError, NOT_FOUND_MESSAGE } from './errors.ts';
 import { etagOf, type ServiceResult } from './gateway.ts';
 import { labelsOf } from './labels.ts';
@@ -62,7 +68,11 @@ export const certificateKind: EntityKind = {
     const name = typeof body.Name === 'string' ? body.Name : '';
     if ('Attributes' in body) {
       if (!name) throw new DestinationError(400, 'Invalid certificate: Name: Name is required and must be a string');
-      if ('Content' in body) throw new DestinationError(400, 'Invalid certificate: send either Content (an upload) or Attributes (a generation request), not both');
+      if ('Content' in body)
+        throw new DestinationError(
+          400,
+          'Invalid certificate: send either Content (an upload) or Attributes (a generation request), not both',
+        );
       const { Attributes: raw, ...rest } = body;
       const attributes = parseGenerationAttributes(name, raw);
       const content = await generateCertificate(name, attributes, { now: context.now, ca: context.certificateAuthority });
@@ -130,7 +140,11 @@ export class ConfigurationCrud {
     }
     const now = this.now();
     const filter = query.filter;
-    const selected = filter ? entries.filter((e) => matchesFilter(filter, e.props[this.kind.nameKey], e.modifiedAt, now, labelsOf(store, this.kind.noun, e.props[this.kind.nameKey]))) : entries;
+    const selected = filter
+      ? entries.filter((e) =>
+          matchesFilter(filter, e.props[this.kind.nameKey], e.modifiedAt, now, labelsOf(store, this.kind.noun, e.props[this.kind.nameKey])),
+        )
+      : entries;
     const body = await Promise.all(selected.map((e) => this.withMetadata(e, query.metadata)));
     return { status: 200, body };
   }
@@ -181,7 +195,8 @@ export class ConfigurationCrud {
 
   /** DELETE on the collection with a required in-list `$filter`: a summary per listed name. */
   removeByFilter(store: LevelStore, filter: string | null): ServiceResult {
-    if (filter === null || !filter.trim()) throw new DestinationError(400, "$filter is required to delete several configurations, e.g. $filter=Name in ('a', 'b')");
+    if (filter === null || !filter.trim())
+      throw new DestinationError(400, "$filter is required to delete several configurations, e.g. $filter=Name in ('a', 'b')");
     const entries = this.kind.entries(store);
     const summary: BulkDeleteSummary = { Count: 0, Summary: [] };
     for (const name of parseInList(filter)) {
@@ -197,29 +212,44 @@ export class ConfigurationCrud {
 
   private async bulk(store: LevelStore, items: unknown[], action: 'create' | 'update'): Promise<ServiceResult> {
     if (!items.length) throw new DestinationError(400, `The request body is an empty array; send at least one ${this.kind.noun}`);
-    if (items.length > this.maxPerLevel()) throw new DestinationError(400, `The request body has ${items.length} items; a level holds at most ${this.limitText()}`);
+    if (items.length > this.maxPerLevel())
+      throw new DestinationError(400, `The request body has ${items.length} items; a level holds at most ${this.limitText()}`);
     const success = action === 'create' ? 201 : 200;
     const results: BulkItemResult[] = [];
     for (const [index, raw] of items.entries()) {
-      const item: Validated = isObject(raw) ? await this.validate(raw) : { ok: false, name: '', cause: `Item ${index} is not a JSON object` };
+      const item: Validated = isObject(raw)
+        ? await this.validate(raw)
+        : { ok: false, name: '', cause: `Item ${index} is not a JSON object` };
       if (!item.ok) {
         results.push({ name: item.name, status: 400, cause: item.cause });
         continue;
       }
       const failure = this.write(store, item.props, action, item.shared);
-      results.push(failure ? { name: item.name, ...failure } : { name: item.name, status: success, etag: await etagOf(this.view(item.props)) });
+      results.push(
+        failure ? { name: item.name, ...failure } : { name: item.name, status: success, etag: await etagOf(this.view(item.props)) },
+      );
     }
     return { status: results.every((r) => r.status === success) ? success : 207, body: results };
   }
 
   /** Store an entity; returns the failure (409 on create of an existing name, 404 on update of a missing one). */
-  private write(store: LevelStore, props: Props, action: 'create' | 'update', shared = false): { status: number; cause: string } | undefined {
+  private write(
+    store: LevelStore,
+    props: Props,
+    action: 'create' | 'update',
+    shared = false,
+  ): { status: number; cause: string } | undefined {
     const entries = this.kind.entries(store);
     const name = props[this.kind.nameKey];
     const exists = entries.has(name);
-    if (action === 'create' && exists) return { status: 409, cause: `Duplicate key: a ${this.kind.noun} named "${name}" already exists on this level` };
+    if (action === 'create' && exists)
+      return { status: 409, cause: `Duplicate key: a ${this.kind.noun} named "${name}" already exists on this level` };
     if (action === 'update' && !exists) return { status: 404, cause: this.kind.notFoundMessage };
-    if (action === 'create' && entries.size >= this.maxPerLevel()) return { status: 400, cause: `This level already holds ${entries.size} ${this.kind.noun}s, the most a level holds: ${this.limitText()}` };
+    if (action === 'create' && entries.size >= this.maxPerLevel())
+      return {
+        status: 400,
+        cause: `This level already holds ${entries.size} ${this.kind.noun}s, the most a level holds: ${this.limitText()}`,
+      };
     const conflict = shared ? store.shareConflict?.(this.kind.entries, name) : undefined;
     if (conflict) return { status: 409, cause: conflict };
     entries.set(name, { props, modifiedAt: this.now(), ...(shared ? { sharedWithSubscriber: true } : {}) });
@@ -273,5 +303,8 @@ const withoutNulls = (props: Props): Props => Object.fromEntries(Object.entries(
 
 function requireObject(body: unknown, noun: string, allowArray: boolean): Record<string, unknown> {
   if (isObject(body)) return body;
-  throw new DestinationError(400, `The request body must be a JSON object${allowArray ? ` or an array of objects` : ''} describing a ${noun}`);
+  throw new DestinationError(
+    400,
+    `The request body must be a JSON object${allowArray ? ` or an array of objects` : ''} describing a ${noun}`,
+  );
 }

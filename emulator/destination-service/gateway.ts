@@ -40,7 +40,14 @@ export interface FindResponseBody {
 }
 
 /** Properties `$skipCredentials=true` removes. */
-export const credentialProperties = ['Password', 'clientSecret', 'tokenServicePassword', 'KeyStorePassword', 'TrustStorePassword', 'tokenService.KeyStorePassword'];
+export const credentialProperties = [
+  'Password',
+  'clientSecret',
+  'tokenServicePassword',
+  'KeyStorePassword',
+  'TrustStorePassword',
+  'tokenService.KeyStorePassword',
+];
 
 export const etagOf = (value: unknown): Promise<string> => sha256Hex(stableJson(value));
 
@@ -53,7 +60,12 @@ export class DestinationGateway {
   private readonly fetch: MtlsCapableFetch;
   private readonly placeholders: () => Record<string, string>;
   /** `placeholders` maps `{{name}}` in property values to the emulator's actual URLs (known only after listen). */
-  constructor(state: () => EmulatorState, minter: TokenMinter, fetchFn: MtlsCapableFetch, placeholders: () => Record<string, string> = () => ({})) {
+  constructor(
+    state: () => EmulatorState,
+    minter: TokenMinter,
+    fetchFn: MtlsCapableFetch,
+    placeholders: () => Record<string, string> = () => ({}),
+  ) {
     this.state = state;
     this.minter = minter;
     this.fetch = fetchFn;
@@ -107,7 +119,8 @@ export class DestinationGateway {
   conditional(headers: Headers, etag: string): ServiceResult | undefined {
     const unquote = (v: string): string => v.trim().replace(/^W\//, '').replace(/^"|"$/g, '');
     const noneMatch = headers.get('if-none-match');
-    if (noneMatch && noneMatch.split(',').some((v) => unquote(v) === etag || v.trim() === '*')) return { status: 304, headers: { ETag: etag } };
+    if (noneMatch && noneMatch.split(',').some((v) => unquote(v) === etag || v.trim() === '*'))
+      return { status: 304, headers: { ETag: etag } };
     const match = headers.get('if-match');
     if (match && !match.split(',').some((v) => unquote(v) === etag || v.trim() === '*')) {
       return { status: 412, body: { ErrorMessage: 'The ETag in If-Match does not match the current version' }, headers: { ETag: etag } };
@@ -116,7 +129,10 @@ export class DestinationGateway {
   }
 
   private applyFragments(cfg: DestinationProps, store: LevelStore, headers: Headers): DestinationProps {
-    const names = (headers.get('x-fragment-name') ?? '').split(',').map((n) => n.trim()).filter(Boolean);
+    const names = (headers.get('x-fragment-name') ?? '')
+      .split(',')
+      .map((n) => n.trim())
+      .filter(Boolean);
     if (!names.length) return cfg;
     const optional = names.length === 1 && truthy(headers.get('x-fragment-optional'));
     const applied: string[] = [];
@@ -172,14 +188,22 @@ export class DestinationGateway {
     if (!location) return (request) => this.fetch(request);
     return async (request) => {
       const keystore = store.certificates.get(location) ?? subaccount.certificates.get(location);
-      if (!keystore) throw new Error(`tokenService.KeyStoreLocation "${location}" names no certificate on the destination's level or the subaccount level`);
+      if (!keystore)
+        throw new Error(
+          `tokenService.KeyStoreLocation "${location}" names no certificate on the destination's level or the subaccount level`,
+        );
       const clientCertificate = await clientCertificateOf(keystore.props, cfg['tokenService.KeyStorePassword']);
       return this.fetch(request, { clientCertificate });
     };
   }
 
   /** The keystore (and truststore) a destination names, from its own level, else the subaccount level. */
-  certificatesFor(cfg: DestinationProps, store: LevelStore, subaccount: LevelStore, skipTokenRetrieval: boolean): { Name: string; Content: string; Type: string }[] {
+  certificatesFor(
+    cfg: DestinationProps,
+    store: LevelStore,
+    subaccount: LevelStore,
+    skipTokenRetrieval: boolean,
+  ): { Name: string; Content: string; Type: string }[] {
     const names: string[] = [];
     if (cfg.Authentication === 'ClientCertificateAuthentication' || cfg.Authentication === 'OAuth2SAMLBearerAssertion') {
       if (cfg.KeyStoreLocation) names.push(cfg.KeyStoreLocation);

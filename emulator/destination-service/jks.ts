@@ -24,7 +24,8 @@ export interface JksEntry {
 export class JksFormatError extends Error {}
 
 /** True when the bytes start like a JKS (or JCEKS) keystore. */
-export const looksLikeJks = (binary: string): boolean => binary.length >= 8 && ['\xfe\xed\xfe\xed', '\xce\xce\xce\xce'].includes(binary.slice(0, 4));
+export const looksLikeJks = (binary: string): boolean =>
+  binary.length >= 8 && ['\xfe\xed\xfe\xed', '\xce\xce\xce\xce'].includes(binary.slice(0, 4));
 
 class Reader {
   private offset = 0;
@@ -70,7 +71,8 @@ function encodeJavaUtf(text: string): string {
     else if (c <= 0x7ff) out += String.fromCharCode(0xc0 | (c >> 6), 0x80 | (c & 0x3f));
     else out += String.fromCharCode(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 0x3f), 0x80 | (c & 0x3f));
   }
-  if (out.length > 0xffff) throw new JksFormatError(`a JKS alias is at most 65535 bytes in modified UTF-8; "${text.slice(0, 20)}…" is longer`);
+  if (out.length > 0xffff)
+    throw new JksFormatError(`a JKS alias is at most 65535 bytes in modified UTF-8; "${text.slice(0, 20)}…" is longer`);
   return out;
 }
 
@@ -80,7 +82,7 @@ function decodeJavaUtf(binary: string): string {
     throw new JksFormatError('an alias in the keystore is not valid (modified) UTF-8');
   };
   let out = '';
-  for (let i = 0; i < binary.length; ) {
+  for (let i = 0; i < binary.length;) {
     const lead = binary.charCodeAt(i);
     const length = lead < 0x80 ? 1 : (lead & 0xe0) === 0xc0 ? 2 : (lead & 0xf0) === 0xe0 ? 3 : (lead & 0xf8) === 0xf0 ? 4 : malformed();
     if (i + length > binary.length) malformed();
@@ -180,7 +182,10 @@ export function unprotectKey(forge: Forge, protectedKey: string, password: strin
 }
 
 /** A JKS with one private key entry (`alias`) and its chain; store and key share `password`. */
-export function writeJks(forge: Forge, entry: { alias: string; privateKeyInfoDer: string; chainDer: string[]; password: string; timestamp: number }): string {
+export function writeJks(
+  forge: Forge,
+  entry: { alias: string; privateKeyInfoDer: string; chainDer: string[]; password: string; timestamp: number },
+): string {
   const pwd = passwordBytes(entry.password);
   const salt = forge.random.getBytesSync(20);
   const encrypted = xor(entry.privateKeyInfoDer, keyStream(forge, pwd, salt, entry.privateKeyInfoDer.length));

@@ -56,8 +56,10 @@ export function parseLabels(value: unknown, field: string): Label[] {
   const labels = value.map((item, i): Label => {
     const { key, values } = (item ?? {}) as { key?: unknown; values?: unknown };
     if (typeof key !== 'string' || !key.trim()) throw new DestinationError(400, `${field}[${i}].key must be a non-empty string`);
-    if (!Array.isArray(values) || values.some((v) => typeof v !== 'string')) throw new DestinationError(400, `${field}[${i}].values must be an array of strings`);
-    if (values.length > MAX_VALUES) throw new DestinationError(400, `${field}[${i}].values has ${values.length} values; at most ${MAX_VALUES} are allowed`);
+    if (!Array.isArray(values) || values.some((v) => typeof v !== 'string'))
+      throw new DestinationError(400, `${field}[${i}].values must be an array of strings`);
+    if (values.length > MAX_VALUES)
+      throw new DestinationError(400, `${field}[${i}].values has ${values.length} values; at most ${MAX_VALUES} are allowed`);
     return { key, values: [...new Set(values as string[])] };
   });
   const keys = labels.map((l) => l.key);
@@ -67,9 +69,11 @@ export function parseLabels(value: unknown, field: string): Label[] {
 }
 
 function checkLimits(labels: Label[]): Label[] {
-  if (labels.length > MAX_LABELS) throw new DestinationError(400, `An entity may have at most ${MAX_LABELS} labels; this request would give it ${labels.length}`);
+  if (labels.length > MAX_LABELS)
+    throw new DestinationError(400, `An entity may have at most ${MAX_LABELS} labels; this request would give it ${labels.length}`);
   const crowded = labels.find((l) => l.values.length > MAX_VALUES);
-  if (crowded) throw new DestinationError(400, `Label "${crowded.key}" would have ${crowded.values.length} values; at most ${MAX_VALUES} are allowed`);
+  if (crowded)
+    throw new DestinationError(400, `Label "${crowded.key}" would have ${crowded.values.length} values; at most ${MAX_VALUES} are allowed`);
   return labels;
 }
 
@@ -88,7 +92,6 @@ export function patchLabels(current: Label[], action: string, changes: Label[]):
   return checkLimits(result.filter((l) => l.values.length || action === 'ADD'));
 }
 
-
 export function registerLabelRoutes(app: App, gateway: DestinationGateway, base: string): void {
   for (const level of ['subaccount', 'instance'] as Level[]) {
     for (const collection of collections) {
@@ -98,7 +101,8 @@ export function registerLabelRoutes(app: App, gateway: DestinationGateway, base:
         c.set('tenant', caller.tenant.subdomain);
         const store = gateway.level(caller, level);
         const name = c.req.param('name') ?? '';
-        if (!collection.get(store, name)) throw new DestinationError(404, `The ${collection.entity} "${name}" was not found on the ${level} level`);
+        if (!collection.get(store, name))
+          throw new DestinationError(404, `The ${collection.entity} "${name}" was not found on the ${level} level`);
         let labels = stores.get(store);
         if (!labels) stores.set(store, (labels = new Map()));
         return { labels, key: `${collection.entity}:${name}` };

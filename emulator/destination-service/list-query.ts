@@ -43,7 +43,8 @@ const badRequest = (message: string): DestinationError => new DestinationError(4
 export function parseListQuery(params: URLSearchParams, rules: ListQueryRules): ListQuery {
   const known = [...defaultModeParams, ...selectModeParams, ...pageModeParams];
   for (const key of params.keys()) {
-    if (key.startsWith('$') && !known.includes(key)) throw badRequest(`Unsupported query parameter ${key}; supported are ${known.join(', ')}`);
+    if (key.startsWith('$') && !known.includes(key))
+      throw badRequest(`Unsupported query parameter ${key}; supported are ${known.join(', ')}`);
   }
   if (!rules.includeMetadata && params.has('$includeMetadata')) throw badRequest('$includeMetadata is not supported on this collection');
 
@@ -71,7 +72,8 @@ export function parseListQuery(params: URLSearchParams, rules: ListQueryRules): 
 
 function parsePaging(params: URLSearchParams): ListQuery {
   const pageText = params.get('$page');
-  if (pageText === null) throw badRequest('$pageSize, $pageCount and $entityCount are allowed only in pagination mode, together with $page');
+  if (pageText === null)
+    throw badRequest('$pageSize, $pageCount and $entityCount are allowed only in pagination mode, together with $page');
   const page = parseWholeNumber(pageText, '$page');
   if (page < 1) throw badRequest(`Invalid page number ${pageText}: $page starts at 1`);
   const pageSizeText = params.get('$pageSize');
@@ -94,10 +96,14 @@ function parseFlag(params: URLSearchParams, param: string): boolean {
 }
 
 export function parseMetadataFields(text: string): MetadataField[] {
-  const fields = text.split(';').map((f) => f.trim()).filter(Boolean);
+  const fields = text
+    .split(';')
+    .map((f) => f.trim())
+    .filter(Boolean);
   if (!fields.length) throw badRequest(`$includeMetadata names no metadata; supported are ${metadataFields.join(', ')}`);
   for (const field of fields) {
-    if (!metadataFields.includes(field as MetadataField)) throw badRequest(`$includeMetadata: unknown metadata "${field}"; supported are ${metadataFields.join(', ')}`);
+    if (!metadataFields.includes(field as MetadataField))
+      throw badRequest(`$includeMetadata: unknown metadata "${field}"; supported are ${metadataFields.join(', ')}`);
   }
   return [...new Set(fields as MetadataField[])];
 }
@@ -125,11 +131,14 @@ function parseLabelClause(expr: string): NameFilter {
 export function parseNameFilter(text: string, allowed: 'all' | 'in-list'): NameFilter {
   const expr = text.trim();
   if (/\bLabel\s*\[/i.test(expr)) {
-    const conditions = expr.split(/\s+AND\s+/i).map((part) => (labelClause.test(part.trim()) ? parseLabelClause(part.trim()) : parseNameFilter(part, allowed)));
+    const conditions = expr
+      .split(/\s+AND\s+/i)
+      .map((part) => (labelClause.test(part.trim()) ? parseLabelClause(part.trim()) : parseNameFilter(part, allowed)));
     return conditions.length === 1 ? conditions[0] : { kind: 'all', conditions };
   }
   if (/^\w+\s+in\s*\(/i.test(expr)) return { kind: 'in', names: parseInList(expr) };
-  if (allowed === 'in-list') throw badRequest(`Unsupported $filter "${text}": only the in-list condition Name in ('a', 'b') is supported here`);
+  if (allowed === 'in-list')
+    throw badRequest(`Unsupported $filter "${text}": only the in-list condition Name in ('a', 'b') is supported here`);
 
   const fn = /^(startswith|endswith)\s*\(\s*(\w+)\s*,\s*'((?:[^']|'')*)'\s*\)$/i.exec(expr);
   if (fn) {
@@ -164,7 +173,10 @@ export function parseInList(text: string): string[] {
   while (rest.length) {
     item.lastIndex = 0;
     const m = item.exec(rest);
-    if (!m) throw badRequest(`Malformed in-list condition "${text}": every name must be percent-encoded and wrapped in single quotes, separated by commas`);
+    if (!m)
+      throw badRequest(
+        `Malformed in-list condition "${text}": every name must be percent-encoded and wrapped in single quotes, separated by commas`,
+      );
     names.push(percentDecode(m[1]));
     rest = rest.slice(item.lastIndex);
     if (m[2] === ',' && !rest.trim()) throw badRequest(`Malformed in-list condition "${text}": a name is missing after the last comma`);
@@ -185,7 +197,13 @@ function requireNameField(field: string): void {
 }
 
 /** Whether an entry passes a filter; `now` is the emulator clock's current time in ms. */
-export function matchesFilter(filter: NameFilter, name: string, modifiedAt: number, now: number, labels: { key: string; values: string[] }[] = []): boolean {
+export function matchesFilter(
+  filter: NameFilter,
+  name: string,
+  modifiedAt: number,
+  now: number,
+  labels: { key: string; values: string[] }[] = [],
+): boolean {
   switch (filter.kind) {
     case 'label':
       return labels.some((l) => l.key === filter.key && l.values.some((v) => filter.values.includes(v)));
@@ -211,7 +229,8 @@ export interface Page<T> {
 /** One page of `items`; a page past the last one is a 400 (an empty collection still has page 1). */
 export function pageOf<T>(items: T[], page: number, pageSize: number): Page<T> {
   const pageCount = Math.ceil(items.length / pageSize);
-  if (page > Math.max(1, pageCount)) throw badRequest(`Invalid page number ${page}: there ${pageCount === 1 ? 'is 1 page' : `are ${pageCount} pages`} of size ${pageSize}`);
+  if (page > Math.max(1, pageCount))
+    throw badRequest(`Invalid page number ${page}: there ${pageCount === 1 ? 'is 1 page' : `are ${pageCount} pages`} of size ${pageSize}`);
   return { items: items.slice((page - 1) * pageSize, page * pageSize), pageCount, entityCount: items.length };
 }
 

@@ -35,7 +35,10 @@ const isTrue = (v: string | undefined): boolean => v?.toLowerCase() === 'true';
 function claimAt(claims: Record<string, unknown>, source: string): unknown {
   if (!source.startsWith('$')) return claims[source];
   const steps = [...source.slice(1).matchAll(/\.([^.[\]]+)|\['([^']+)'\]|\[(\d+)\]/g)].map((m) => m[1] ?? m[2] ?? Number(m[3]));
-  return steps.reduce<unknown>((value, step) => (value && typeof value === 'object' ? (value as Record<string | number, unknown>)[step] : undefined), claims);
+  return steps.reduce<unknown>(
+    (value, step) => (value && typeof value === 'object' ? (value as Record<string | number, unknown>)[step] : undefined),
+    claims,
+  );
 }
 
 /** The NameID value and format (reference §4.3). */
@@ -46,7 +49,9 @@ export function subjectOf(cfg: DestinationProps, claims: Record<string, unknown>
   const source = cfg.userIdSource || (format === NAMEID_EMAIL ? 'email' : 'user_name');
   const value = claimAt(claims, source);
   if (typeof value !== 'string' && typeof value !== 'number') {
-    throw new SamlAssertionError(`user ID could not be determined: the user token has no "${source}"${cfg.userIdSource ? ' (userIdSource)' : ` (nameIdFormat ${format})`}`);
+    throw new SamlAssertionError(
+      `user ID could not be determined: the user token has no "${source}"${cfg.userIdSource ? ' (userIdSource)' : ` (nameIdFormat ${format})`}`,
+    );
   }
   return { nameId: String(value), format };
 }
@@ -63,7 +68,8 @@ function attributesOf(cfg: DestinationProps, claims: Record<string, unknown> | u
   add('last_name', claims.family_name);
   if (!isTrue(cfg.skipUserUuidInSAMLAttributes)) add('user_uuid', claims.user_uuid ?? claims.user_id);
   const prefix = isTrue(cfg.skipUserAttributesPrefixInSAMLAttributes) ? '' : USER_ATTRIBUTE_PREFIX;
-  for (const [key, value] of Object.entries((claims['xs.user.attributes'] as Record<string, unknown> | undefined) ?? {})) add(`${prefix}${key}`, value);
+  for (const [key, value] of Object.entries((claims['xs.user.attributes'] as Record<string, unknown> | undefined) ?? {}))
+    add(`${prefix}${key}`, value);
   add('Groups', claims['xs.saml.groups']);
   return out;
 }
@@ -77,7 +83,8 @@ export async function buildSignedAssertion(input: AssertionInput): Promise<strin
   const audience = cfg.audience || cfg.tokenServiceURL || input.issuer;
   const recipient = cfg.assertionRecipient || cfg.tokenServiceURL || audience;
   const attributes = attributesOf(cfg, claims);
-  const saml = (name: string, attrs: XmlNodeSpec['attrs'] = {}, ...children: (XmlNodeSpec | string)[]): XmlNodeSpec => el(`saml2:${name}`, attrs, ...children);
+  const saml = (name: string, attrs: XmlNodeSpec['attrs'] = {}, ...children: (XmlNodeSpec | string)[]): XmlNodeSpec =>
+    el(`saml2:${name}`, attrs, ...children);
   const assertion = saml(
     'Assertion',
     { 'xmlns:saml2': SAML_NS, ID: `_${randomHex(16)}`, IssueInstant: instant, Version: '2.0' },
@@ -86,11 +93,31 @@ export async function buildSignedAssertion(input: AssertionInput): Promise<strin
       'Subject',
       {},
       saml('NameID', { Format: format, NameQualifier: cfg.nameQualifier || undefined }, nameId),
-      saml('SubjectConfirmation', { Method: BEARER }, saml('SubjectConfirmationData', { NotOnOrAfter: notOnOrAfter, Recipient: recipient })),
+      saml(
+        'SubjectConfirmation',
+        { Method: BEARER },
+        saml('SubjectConfirmationData', { NotOnOrAfter: notOnOrAfter, Recipient: recipient }),
+      ),
     ),
-    saml('Conditions', { NotBefore: new Date(now - 60_000).toISOString(), NotOnOrAfter: notOnOrAfter }, saml('AudienceRestriction', {}, saml('Audience', {}, audience))),
-    saml('AuthnStatement', { AuthnInstant: instant, SessionIndex: `_${randomHex(8)}` }, saml('AuthnContext', {}, saml('AuthnContextClassRef', {}, cfg.authnContextClassRef || PREVIOUS_SESSION))),
-    ...(attributes.length ? [saml('AttributeStatement', {}, ...attributes.map(([name, values]) => saml('Attribute', { Name: name }, ...values.map((v) => saml('AttributeValue', {}, v)))))] : []),
+    saml(
+      'Conditions',
+      { NotBefore: new Date(now - 60_000).toISOString(), NotOnOrAfter: notOnOrAfter },
+      saml('AudienceRestriction', {}, saml('Audience', {}, audience)),
+    ),
+    saml(
+      'AuthnStatement',
+      { AuthnInstant: instant, SessionIndex: `_${randomHex(8)}` },
+      saml('AuthnContext', {}, saml('AuthnContextClassRef', {}, cfg.authnContextClassRef || PREVIOUS_SESSION)),
+    ),
+    ...(attributes.length
+      ? [
+          saml(
+            'AttributeStatement',
+            {},
+            ...attributes.map(([name, values]) => saml('Attribute', { Name: name }, ...values.map((v) => saml('AttributeValue', {}, v)))),
+          ),
+        ]
+      : []),
   );
   const includeCertificate = (cfg.includeSigningCertificateInSAMLAssertion ?? 'true').toLowerCase() !== 'false';
   return signEnveloped(assertion, input.keys.privateKey, includeCertificate ? input.keys.certificate : undefined);

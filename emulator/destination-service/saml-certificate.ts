@@ -69,7 +69,15 @@ export interface CertificateRequest {
 export async function selfSignedCertificate(req: CertificateRequest): Promise<string> {
   const spki = new Uint8Array(await crypto.subtle.exportKey('spki', req.publicKey));
   const subject = name(req.subject);
-  const tbs = seq(tlv(0xa0, derInteger(new Uint8Array([2]))), derInteger(req.serial), sha256WithRsa, subject, seq(time(req.notBefore), time(req.notAfter)), subject, spki);
+  const tbs = seq(
+    tlv(0xa0, derInteger(new Uint8Array([2]))),
+    derInteger(req.serial),
+    sha256WithRsa,
+    subject,
+    seq(time(req.notBefore), time(req.notAfter)),
+    subject,
+    spki,
+  );
   const signature = new Uint8Array(await crypto.subtle.sign('RSASSA-PKCS1-v1_5', req.privateKey, tbs as Uint8Array<ArrayBuffer>));
   return toBase64(seq(tbs, sha256WithRsa, tlv(0x03, new Uint8Array([0, ...signature]))));
 }

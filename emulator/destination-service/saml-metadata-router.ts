@@ -20,7 +20,8 @@ export function registerSamlMetadataRoutes(app: App, gateway: DestinationGateway
   const refuseBody = async (c: Context<AppEnv>): Promise<void> => {
     if ((await c.req.text()).trim()) throw new DestinationError(400, 'This request takes no body');
   };
-  const noPassive = (who: Caller): DestinationError => new DestinationError(404, `Passive keypair for subaccount - ${who.tenant.subaccountId} does not exist`);
+  const noPassive = (who: Caller): DestinationError =>
+    new DestinationError(404, `Passive keypair for subaccount - ${who.tenant.subaccountId} does not exist`);
 
   app.get(`${base}/v1/saml2Metadata`, async (c) => {
     const who = await caller(c);

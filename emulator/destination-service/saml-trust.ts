@@ -39,7 +39,11 @@ function importDefaultKeys(): Promise<CryptoKeyPair> {
 async function certify(keys: CryptoKeyPair, tenant: Tenant, serialSeed: string, notBefore: Date, notAfter: Date): Promise<TrustKeyPair> {
   const serial = Uint8Array.from((await sha256Hex(serialSeed)).slice(0, 16).match(/../g)!, (h) => parseInt(h, 16));
   const certificate = await selfSignedCertificate({
-    subject: [['CN', tenant.subaccountId], ['OU', tenant.subdomain], ['O', 'SAP BTP connectivity emulator']],
+    subject: [
+      ['CN', tenant.subaccountId],
+      ['OU', tenant.subdomain],
+      ['O', 'SAP BTP connectivity emulator'],
+    ],
     serial,
     notBefore,
     notAfter,
@@ -50,7 +54,10 @@ async function certify(keys: CryptoKeyPair, tenant: Tenant, serialSeed: string, 
 }
 
 async function generated(tenant: Tenant, now: number): Promise<TrustKeyPair> {
-  const keys = (await crypto.subtle.generateKey({ ...algorithm, modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]) }, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const keys = (await crypto.subtle.generateKey({ ...algorithm, modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]) }, true, [
+    'sign',
+    'verify',
+  ])) as CryptoKeyPair;
   return certify(keys, tenant, `${tenant.zid}:${now}:${Math.random()}`, new Date(now - 60_000), new Date(now + 365 * 86_400_000));
 }
 
@@ -65,7 +72,9 @@ export function trustOf(state: EmulatorState, tenant: Tenant): Promise<TenantTru
   const map = tenantMap(state);
   let trust = map.get(tenant.zid);
   if (!trust) {
-    trust = importDefaultKeys().then(async (keys) => ({ active: await certify(keys, tenant, `default:${tenant.zid}`, new Date('2024-01-01T00:00:00Z'), new Date('2044-01-01T00:00:00Z')) }));
+    trust = importDefaultKeys().then(async (keys) => ({
+      active: await certify(keys, tenant, `default:${tenant.zid}`, new Date('2024-01-01T00:00:00Z'), new Date('2044-01-01T00:00:00Z')),
+    }));
     map.set(tenant.zid, trust);
   }
   return trust;
@@ -105,7 +114,10 @@ export const entityIdOf = (tenant: Tenant, uaaDomain: string): string => `https:
 /** SAML 2.0 IdP metadata naming the tenant's signing certificates, active first (`GET /v1/saml2Metadata`). */
 export function idpMetadata(entityId: string, certificates: string[]): string {
   const keys = certificates
-    .map((c) => `<md:KeyDescriptor use="signing"><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:X509Data><ds:X509Certificate>${c}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>`)
+    .map(
+      (c) =>
+        `<md:KeyDescriptor use="signing"><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:X509Data><ds:X509Certificate>${c}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>`,
+    )
     .join('');
   return (
     `<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="${entityId}">` +

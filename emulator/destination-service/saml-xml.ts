@@ -24,11 +24,21 @@ export interface XmlNodeSpec {
   children?: (XmlNodeSpec | string)[];
 }
 
-export const el = (name: string, attrs: XmlNodeSpec['attrs'] = {}, ...children: (XmlNodeSpec | string)[]): XmlNodeSpec => ({ name, attrs, children });
+export const el = (name: string, attrs: XmlNodeSpec['attrs'] = {}, ...children: (XmlNodeSpec | string)[]): XmlNodeSpec => ({
+  name,
+  attrs,
+  children,
+});
 
 const escapeText = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r/g, '&#xD;');
 const escapeAttr = (s: string): string =>
-  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;').replace(/\t/g, '&#x9;').replace(/\n/g, '&#xA;').replace(/\r/g, '&#xD;');
+  s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/"/g, '&quot;')
+    .replace(/\t/g, '&#x9;')
+    .replace(/\n/g, '&#xA;')
+    .replace(/\r/g, '&#xD;');
 
 /**
  * Canonical text of a tree built with {@link el}: namespace declarations first (by prefix), then the other
@@ -95,7 +105,11 @@ export function parseXml(text: string): XmlElement {
   let failure: string | undefined;
   let root: XmlElement | null = null;
   try {
-    const parser = new DOMParser({ onError: (level: string, message: string) => { if (level !== 'warning') failure ??= message; } });
+    const parser = new DOMParser({
+      onError: (level: string, message: string) => {
+        if (level !== 'warning') failure ??= message;
+      },
+    });
     root = parser.parseFromString(text, 'text/xml').documentElement;
   } catch (err) {
     failure ??= (err as Error).message;
@@ -104,7 +118,8 @@ export function parseXml(text: string): XmlElement {
   return root;
 }
 
-export const elementChildren = (node: XmlElement): XmlElement[] => Array.from(node.childNodes).filter((n): n is XmlElement => n.nodeType === 1);
+export const elementChildren = (node: XmlElement): XmlElement[] =>
+  Array.from(node.childNodes).filter((n): n is XmlElement => n.nodeType === 1);
 export const childNamed = (node: XmlElement, local: string, ns?: string): XmlElement | undefined =>
   elementChildren(node).find((c) => c.localName === local && (ns === undefined || c.namespaceURI === ns));
 export const textOf = (node: XmlElement | undefined): string => (node?.textContent ?? '').trim();
@@ -129,7 +144,9 @@ export function excC14n(node: XmlNode, omit?: XmlNode, rendered: Map<string, str
   const sortedAttrs = attrs
     .map((a) => ({ key: `${a.namespaceURI ?? ''} ${a.localName ?? a.name}`, text: ` ${a.name}="${escapeAttr(a.value)}"` }))
     .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  const inner = Array.from(element.childNodes).map((c) => excC14n(c, omit, next)).join('');
+  const inner = Array.from(element.childNodes)
+    .map((c) => excC14n(c, omit, next))
+    .join('');
   return `<${element.tagName}${decls.join('')}${sortedAttrs.map((a) => a.text).join('')}>${inner}</${element.tagName}>`;
 }
 
@@ -151,14 +168,20 @@ export async function checkEnvelopedSignature(root: XmlElement): Promise<Signatu
   const reference = signedInfo && childNamed(signedInfo, 'Reference', DSIG_NS);
   if (!signedInfo || !reference) throw new XmlSignatureError('the signature has no SignedInfo/Reference');
   const id = root.getAttribute('ID');
-  if (reference.getAttribute('URI') !== `#${id}`) throw new XmlSignatureError(`the signature references "${reference.getAttribute('URI')}", not the assertion "#${id}"`);
+  if (reference.getAttribute('URI') !== `#${id}`)
+    throw new XmlSignatureError(`the signature references "${reference.getAttribute('URI')}", not the assertion "#${id}"`);
   const c14n = childNamed(signedInfo, 'CanonicalizationMethod', DSIG_NS)?.getAttribute('Algorithm');
-  if (c14n !== EXC_C14N) throw new XmlSignatureError(c14n ? `canonicalization "${c14n}" is not supported (only exclusive c14n)` : 'the signature has no CanonicalizationMethod');
+  if (c14n !== EXC_C14N)
+    throw new XmlSignatureError(
+      c14n ? `canonicalization "${c14n}" is not supported (only exclusive c14n)` : 'the signature has no CanonicalizationMethod',
+    );
   const digestAlg = algorithms[childNamed(reference, 'DigestMethod', DSIG_NS)?.getAttribute('Algorithm') ?? ''];
   const signatureAlg = algorithms[childNamed(signedInfo, 'SignatureMethod', DSIG_NS)?.getAttribute('Algorithm') ?? ''];
-  if (!digestAlg || !signatureAlg) throw new XmlSignatureError('the signature uses an unsupported digest or signature algorithm (RSA with SHA-256 or SHA-1 only)');
+  if (!digestAlg || !signatureAlg)
+    throw new XmlSignatureError('the signature uses an unsupported digest or signature algorithm (RSA with SHA-256 or SHA-1 only)');
   const expected = await digest(excC14n(root, signature), digestAlg);
-  if (expected !== textOf(childNamed(reference, 'DigestValue', DSIG_NS))) throw new XmlSignatureError('the digest does not match: the assertion was changed after it was signed');
+  if (expected !== textOf(childNamed(reference, 'DigestValue', DSIG_NS)))
+    throw new XmlSignatureError('the digest does not match: the assertion was changed after it was signed');
   const signedBytes = utf8(excC14n(signedInfo));
   const value = fromBase64(textOf(childNamed(signature, 'SignatureValue', DSIG_NS)));
   const keyInfo = childNamed(signature, 'KeyInfo', DSIG_NS);
@@ -167,7 +190,13 @@ export async function checkEnvelopedSignature(root: XmlElement): Promise<Signatu
   return {
     certificate,
     verifyWith: async (key) => {
-      const usable = await crypto.subtle.importKey('spki', await crypto.subtle.exportKey('spki', key), { name: 'RSASSA-PKCS1-v1_5', hash: signatureAlg }, false, ['verify']);
+      const usable = await crypto.subtle.importKey(
+        'spki',
+        await crypto.subtle.exportKey('spki', key),
+        { name: 'RSASSA-PKCS1-v1_5', hash: signatureAlg },
+        false,
+        ['verify'],
+      );
       return crypto.subtle.verify('RSASSA-PKCS1-v1_5', usable, value, signedBytes);
     },
   };

@@ -29,7 +29,8 @@ export interface ApprouterOptions {
 /** Request headers the approuter does not pass on to a destination. */
 const droppedHeaders = ['host', 'cookie', 'authorization', 'connection', 'content-length', 'x-csrf-token', 'accept-encoding'];
 
-const failure = (status: number, message: string): Response => new Response(`approuter: ${message}\n`, { status, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+const failure = (status: number, message: string): Response =>
+  new Response(`approuter: ${message}\n`, { status, headers: { 'content-type': 'text/plain; charset=utf-8' } });
 
 function appOrigin(appUrl?: string): string {
   const location = (globalThis as { location?: { origin?: string } }).location;
@@ -47,7 +48,12 @@ function forwardedHeaders(request: Request, found: FoundDestination, route: Comp
     if (token.error) return `the destination's token could not be retrieved: ${token.error}`;
     if (token.http_header?.key) headers.set(token.http_header.key, token.http_header.value);
   }
-  if (!found.authTokens?.length && userJwt && route.authenticationType === 'xsuaa' && found.destinationConfiguration.forwardAuthToken === 'true') {
+  if (
+    !found.authTokens?.length &&
+    userJwt &&
+    route.authenticationType === 'xsuaa' &&
+    found.destinationConfiguration.forwardAuthToken === 'true'
+  ) {
     headers.set('authorization', `Bearer ${userJwt}`);
   }
   return headers;
@@ -59,10 +65,18 @@ function resolveTarget(core: EmulatorCore, tenant: Tenant, config: Record<string
   const virtualPort = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
   const decision = decideAccess(
     core.state,
-    { zid: tenant.zid, locationId: config.CloudConnectorLocationId ?? '', virtualHost: url.hostname, virtualPort, path: url.pathname, protocol: 'HTTP' },
+    {
+      zid: tenant.zid,
+      locationId: config.CloudConnectorLocationId ?? '',
+      virtualHost: url.hostname,
+      virtualPort,
+      path: url.pathname,
+      protocol: 'HTTP',
+    },
     core.placeholders(),
   );
-  if (!decision.ok) return new Response(decision.body, { status: decision.status, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+  if (!decision.ok)
+    return new Response(decision.body, { status: decision.status, headers: { 'content-type': 'text/plain; charset=utf-8' } });
   const internal = new URL(url);
   internal.protocol = decision.protocol === 'HTTPS' ? 'https:' : 'http:';
   internal.hostname = decision.internalHost;
@@ -97,11 +111,19 @@ export function createApprouterHandlers(btp: BtpHandlers, options: ApprouterOpti
   const answer = async (request: Request): Promise<Response> => {
     const { route, path } = routeFor(request)!;
     const tenant = findTenant(core, options.tenant);
-    if (!tenant) return failure(500, `tenant "${options.tenant}" is not a subdomain of the scenario; pass one of ${core.state.tenants.map((t) => t.subdomain).join(', ')}`);
+    if (!tenant)
+      return failure(
+        500,
+        `tenant "${options.tenant}" is not a subdomain of the scenario; pass one of ${core.state.tenants.map((t) => t.subdomain).join(', ')}`,
+      );
     let userJwt: string | undefined;
     if (route.authenticationType === 'xsuaa') {
       const user = options.user ?? core.state.defaultUser ?? core.state.users.keys().next().value;
-      if (!user) return failure(401, `route ${route.index} needs a signed-in user (authenticationType xsuaa): pass \`user\` to createApprouterHandlers or add users to the scenario`);
+      if (!user)
+        return failure(
+          401,
+          `route ${route.index} needs a signed-in user (authenticationType xsuaa): pass \`user\` to createApprouterHandlers or add users to the scenario`,
+        );
       userJwt = (await core.xsuaa.issueUserToken({ user, tenant: tenant.subdomain })).jwt;
     }
     const lookup = await lookUpDestination(core, urls, tenant, route.destination!, userJwt);
@@ -116,5 +138,10 @@ export function createApprouterHandlers(btp: BtpHandlers, options: ApprouterOpti
     return send(core, urls, new Request(target, { method: request.method, headers, body }));
   };
 
-  return [http.all(({ request }) => Boolean(routeFor(request)?.route.destination), ({ request }) => answer(request))];
+  return [
+    http.all(
+      ({ request }) => Boolean(routeFor(request)?.route.destination),
+      ({ request }) => answer(request),
+    ),
+  ];
 }

@@ -11,13 +11,20 @@ import type { EmulatorCore } from '../core/emulator-core.ts';
 async function echoResponse(request: Request, url: URL): Promise<Response> {
   const body = request.method === 'GET' || request.method === 'HEAD' ? '' : await request.text();
   const echo = { method: request.method, path: url.pathname, query: echoQuery(url), headers: Object.fromEntries(request.headers), body };
-  return new Response(request.method === 'HEAD' ? null : JSON.stringify(echo), { status: 200, headers: { 'content-type': 'application/json' } });
+  return new Response(request.method === 'HEAD' ? null : JSON.stringify(echo), {
+    status: 200,
+    headers: { 'content-type': 'application/json' },
+  });
 }
 
 /** Answer one backend request as a fault says (a dropped connection is a network error), else as the backend does. */
 export async function answerFromBackend(core: EmulatorCore, request: Request): Promise<Response> {
   const url = new URL(request.url);
-  const fault = await meetBackendFault(core, { method: request.method, path: url.pathname + url.search, header: (name) => request.headers.get(name) });
+  const fault = await meetBackendFault(core, {
+    method: request.method,
+    path: url.pathname + url.search,
+    header: (name) => request.headers.get(name),
+  });
   if (fault?.kind === 'drop') return Response.error();
   if (fault?.kind === 'answer') return new Response(fault.body, { status: fault.status, headers: fault.headers });
   const response = await answerAsBackend(core, request, url);

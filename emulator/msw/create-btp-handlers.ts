@@ -46,14 +46,23 @@ export interface BtpHandlers {
 export async function createBtpHandlers(coreOrScenario?: EmulatorCore | object, options: BtpHandlerOptions = {}): Promise<BtpHandlers> {
   // In a browser the requests come from the page itself, so its origin is the emulator's own (docs/security.md).
   const allowedOrigins = [...(options.allowedOrigins ?? []), ...pageOrigin()];
-  const core = coreOrScenario instanceof EmulatorCore ? coreOrScenario : await EmulatorCore.create({ ...options, allowedOrigins, scenario: coreOrScenario });
+  const core =
+    coreOrScenario instanceof EmulatorCore
+      ? coreOrScenario
+      : await EmulatorCore.create({ ...options, allowedOrigins, scenario: coreOrScenario });
   const urls = resolveMockUrls(options);
   core.setUrls(publicUrlsOf(urls));
   Object.assign(core.extraPlaceholders, backendPlaceholders(urls));
 
   const handlers = [
-    http.all(({ request }) => isBackendUrl(new URL(request.url), urls), ({ request }) => answerFromBackend(core, request)),
-    http.all(({ request }) => isEmulatorUrl(new URL(request.url), urls), ({ request }) => core.fetch(request).then(asNetworkError)),
+    http.all(
+      ({ request }) => isBackendUrl(new URL(request.url), urls),
+      ({ request }) => answerFromBackend(core, request),
+    ),
+    http.all(
+      ({ request }) => isEmulatorUrl(new URL(request.url), urls),
+      ({ request }) => core.fetch(request).then(asNetworkError),
+    ),
   ];
 
   return {

@@ -14,7 +14,11 @@ const routeSchema = z.looseObject({
   }),
   target: z.string().optional(),
   destination: z.string().min(1).optional(),
-  authenticationType: z.enum(authenticationTypes, { error: `authenticationType must be one of ${authenticationTypes.join(', ')} (the approuter face emulates no other)` }).optional(),
+  authenticationType: z
+    .enum(authenticationTypes, {
+      error: `authenticationType must be one of ${authenticationTypes.join(', ')} (the approuter face emulates no other)`,
+    })
+    .optional(),
   csrfProtection: z.boolean().optional(),
 });
 
@@ -47,7 +51,9 @@ export function parseXsApp(value: unknown): XsApp {
     try {
       regex = new RegExp(source.path, source.matchCase ? '' : 'i');
     } catch (err) {
-      throw new ValidationError('xs-app.json', [{ path: formatPath(['routes', index, 'source']), message: `not a regular expression: ${(err as Error).message}` }]);
+      throw new ValidationError('xs-app.json', [
+        { path: formatPath(['routes', index, 'source']), message: `not a regular expression: ${(err as Error).message}` },
+      ]);
     }
     const authenticationType = parsed.authenticationMethod === 'none' ? 'none' : (route.authenticationType ?? 'xsuaa');
     return { index, regex, target: route.target, destination: route.destination, authenticationType };

@@ -115,13 +115,17 @@ async function restore(file: string, core: EmulatorCore): Promise<boolean> {
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new StateFileError(`the saved state ${file} is not JSON (${(err as Error).message}); move it away to start fresh`, { cause: err });
+    throw new StateFileError(`the saved state ${file} is not JSON (${(err as Error).message}); move it away to start fresh`, {
+      cause: err,
+    });
   }
   try {
     await importSnapshot(core, value);
   } catch (err) {
     if (!(err instanceof ValidationError)) throw err;
-    throw new StateFileError(`the saved state ${file} cannot be restored: ${err.message}; fix or move it away to start fresh`, { cause: err });
+    throw new StateFileError(`the saved state ${file} cannot be restored: ${err.message}; fix or move it away to start fresh`, {
+      cause: err,
+    });
   }
   return true;
 }

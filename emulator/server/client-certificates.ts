@@ -19,7 +19,10 @@ let clientKey: { pem: string; forge: forge.pki.rsa.PrivateKey } | undefined;
 const issued = new Map<string, IssuedClientCertificate>();
 
 /** A certificate chain (leaf, CA) and key for `CN=<commonName>,OU=<ou>`, issued by `ca`, valid for a year. */
-export function issueClientCertificate(ca: CertificateAuthority, subject: { commonName: string; organizationalUnit?: string }): IssuedClientCertificate {
+export function issueClientCertificate(
+  ca: CertificateAuthority,
+  subject: { commonName: string; organizationalUnit?: string },
+): IssuedClientCertificate {
   const cacheKey = `${ca.certPem}\n${subject.commonName}\n${subject.organizationalUnit ?? ''}`;
   const known = issued.get(cacheKey);
   if (known) return known;

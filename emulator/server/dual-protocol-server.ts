@@ -55,12 +55,19 @@ function passClientCertificate(req: IncomingMessage): void {
 }
 
 /** `tls.ca`: the CA whose client certificates are passed on; without it no client certificate is asked for. */
-export function createDualProtocolServer(listener: RequestListener, tls: { key: string; cert: string; ca?: string }, timeouts: Required<ConnectionTimeouts> = resolveTimeouts()): DualProtocolServer {
+export function createDualProtocolServer(
+  listener: RequestListener,
+  tls: { key: string; cert: string; ca?: string },
+  timeouts: Required<ConnectionTimeouts> = resolveTimeouts(),
+): DualProtocolServer {
   const checked = withClientCertificate(listener);
   const httpOptions = httpTimeoutOptions(timeouts);
   const http = createHttpServer(httpOptions, checked);
   const clientCertificates = tls.ca ? { ca: [tls.ca], requestCert: true, rejectUnauthorized: false } : {};
-  const https = createHttpsServer({ key: tls.key, cert: tls.cert, ...httpOptions, handshakeTimeout: timeouts.headersTimeoutMs, ...clientCertificates }, checked);
+  const https = createHttpsServer(
+    { key: tls.key, cert: tls.cert, ...httpOptions, handshakeTimeout: timeouts.headersTimeoutMs, ...clientCertificates },
+    checked,
+  );
   startTimeoutChecks(http);
   startTimeoutChecks(https);
   const sockets = new Set<Socket>();

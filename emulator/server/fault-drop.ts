@@ -7,7 +7,9 @@ import type { Http2Bindings, HttpBindings } from '@hono/node-server';
 import { droppedHeader } from '../core/fault-middleware.ts';
 
 /** Wrap the core's fetch for `getRequestListener`: a dropped answer destroys the socket and sends nothing. */
-export function withDroppedConnections(fetch: (request: Request) => Promise<Response>): (request: Request, env: HttpBindings | Http2Bindings) => Promise<Response> {
+export function withDroppedConnections(
+  fetch: (request: Request) => Promise<Response>,
+): (request: Request, env: HttpBindings | Http2Bindings) => Promise<Response> {
   return async (request, env) => {
     const response = await fetch(request);
     if (!response.headers.has(droppedHeader)) return response;

@@ -141,7 +141,7 @@ function checkExposure(options: StartOptions, host: string): void {
   if (options.signingKey === 'bundled' && !options.allowBundledKeyOnNetwork) {
     throw new StartOptionError(
       `listening on ${host} (not loopback) with the bundled signing key is refused: that key is public, so anybody who reaches the emulator could sign tokens it accepts. ` +
-        'Leave signingKey (--signing-key) unset to use this installation\'s own key, or allow it with allowBundledKeyOnNetwork (--allow-bundled-key-on-network)',
+        "Leave signingKey (--signing-key) unset to use this installation's own key, or allow it with allowBundledKeyOnNetwork (--allow-bundled-key-on-network)",
     );
   }
   if (!options.controlToken) {
@@ -153,18 +153,44 @@ function checkExposure(options: StartOptions, host: string): void {
 }
 
 /** Numeric start options: ports (0 picks a free one), and limits and timeouts, whole numbers of 1 or more as the CLI's flags. */
-const portOptions = ['port', 'advertisedPort', 'httpProxyPort', 'socksProxyPort', 'backendHttpPort', 'backendTcpPort', 'smtpPort', 'advertisedHttpProxyPort', 'advertisedSocksProxyPort', 'advertisedBackendPort'] as const;
-const countOptions = ['journalSize', 'journalMaxBytes', 'maxBodyBytes', 'maxSnapshotBytes', 'maxEntitiesPerLevel', 'smtpMaxMessageBytes', 'headersTimeoutMs', 'requestTimeoutMs', 'idleTimeoutMs', 'proxyBackendTimeoutMs', 'socksHandshakeTimeoutMs', 'socksConnectTimeoutMs'] as const;
+const portOptions = [
+  'port',
+  'advertisedPort',
+  'httpProxyPort',
+  'socksProxyPort',
+  'backendHttpPort',
+  'backendTcpPort',
+  'smtpPort',
+  'advertisedHttpProxyPort',
+  'advertisedSocksProxyPort',
+  'advertisedBackendPort',
+] as const;
+const countOptions = [
+  'journalSize',
+  'journalMaxBytes',
+  'maxBodyBytes',
+  'maxSnapshotBytes',
+  'maxEntitiesPerLevel',
+  'smtpMaxMessageBytes',
+  'headersTimeoutMs',
+  'requestTimeoutMs',
+  'idleTimeoutMs',
+  'proxyBackendTimeoutMs',
+  'socksHandshakeTimeoutMs',
+  'socksConnectTimeoutMs',
+] as const;
 
 /** A StartOptionError naming the first numeric option that is out of range, before anything is opened. */
 function checkNumericOptions(options: StartOptions): void {
   for (const name of portOptions) {
     const value = options[name];
-    if (value !== undefined && !(Number.isInteger(value) && value >= 0 && value <= 65535)) throw new StartOptionError(`${name} must be a port number from 0 to 65535 (0 picks a free port), got ${JSON.stringify(value)}`);
+    if (value !== undefined && !(Number.isInteger(value) && value >= 0 && value <= 65535))
+      throw new StartOptionError(`${name} must be a port number from 0 to 65535 (0 picks a free port), got ${JSON.stringify(value)}`);
   }
   for (const name of countOptions) {
     const value = options[name];
-    if (value !== undefined && !(Number.isSafeInteger(value) && value >= 1)) throw new StartOptionError(`${name} must be a whole number of 1 or more, got ${JSON.stringify(value)}`);
+    if (value !== undefined && !(Number.isSafeInteger(value) && value >= 1))
+      throw new StartOptionError(`${name} must be a whole number of 1 or more, got ${JSON.stringify(value)}`);
   }
 }
 
@@ -191,7 +217,11 @@ export async function startEmulator(options: StartOptions = {}): Promise<Emulato
     core.changes.notifyInBackground();
     return result;
   };
-  const server = createDualProtocolServer(getRequestListener(withDroppedConnections(core.fetch)), { key: tls.keyPem, cert: tls.certPem, ca: tls.caPem }, resolveTimeouts(options));
+  const server = createDualProtocolServer(
+    getRequestListener(withDroppedConnections(core.fetch)),
+    { key: tls.keyPem, cert: tls.certPem, ca: tls.caPem },
+    resolveTimeouts(options),
+  );
   const wantedPort = options.port ?? defaultPorts.services;
   const port = await listenAs('port', wantedPort, host, () => server.listen(wantedPort, host));
   core.setBoundAddress({ host, port });
@@ -206,7 +236,13 @@ export async function startEmulator(options: StartOptions = {}): Promise<Emulato
   const publicUrls: PublicUrls = { uaaDomain: serviceUrls.uaaDomain, serviceUrl: serviceUrls.services };
   core.setUrls(publicUrls);
   core.extraEnv = { NODE_EXTRA_CA_CERTS: tls.caFile };
-  const connectivity = await startConnectivity(core, { ...options, host, advertisedHost, caFile: tls.caFile, anyPort: options.port === 0 }).catch(async (err: unknown) => {
+  const connectivity = await startConnectivity(core, {
+    ...options,
+    host,
+    advertisedHost,
+    caFile: tls.caFile,
+    anyPort: options.port === 0,
+  }).catch(async (err: unknown) => {
     await server.close();
     throw err;
   });

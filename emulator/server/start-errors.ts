@@ -42,7 +42,14 @@ export class ScenarioFileError extends Error {
   readonly path: string;
   readonly code: string | undefined;
   constructor(path: string, cause: NodeJS.ErrnoException) {
-    const why = cause.code === 'ENOENT' ? 'no such file' : cause.code === 'EACCES' ? 'permission denied' : cause.code === 'EISDIR' ? 'it is a directory' : cause.message;
+    const why =
+      cause.code === 'ENOENT'
+        ? 'no such file'
+        : cause.code === 'EACCES'
+          ? 'permission denied'
+          : cause.code === 'EISDIR'
+            ? 'it is a directory'
+            : cause.message;
     super(`cannot read the scenario file ${path}: ${why}`, { cause });
     this.name = 'ScenarioFileError';
     this.path = path;

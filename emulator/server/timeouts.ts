@@ -17,7 +17,11 @@ export interface ConnectionTimeouts {
   idleTimeoutMs?: number;
 }
 
-export const defaultTimeouts = { headersTimeoutMs: 60_000, requestTimeoutMs: 300_000, idleTimeoutMs: 5_000 } as const satisfies Required<ConnectionTimeouts>;
+export const defaultTimeouts = {
+  headersTimeoutMs: 60_000,
+  requestTimeoutMs: 300_000,
+  idleTimeoutMs: 5_000,
+} as const satisfies Required<ConnectionTimeouts>;
 
 /** The timeouts in force: defaults filled in; a request timeout shorter than the header timeout is raised to it. */
 export function resolveTimeouts(given: ConnectionTimeouts = {}): Required<ConnectionTimeouts> {
@@ -30,7 +34,12 @@ export function resolveTimeouts(given: ConnectionTimeouts = {}): Required<Connec
 }
 
 /** Options for `http.createServer`: Node's own header, request and keep-alive timeouts (408 on the first two). */
-export function httpTimeoutOptions(timeouts: Required<ConnectionTimeouts>): { headersTimeout: number; requestTimeout: number; keepAliveTimeout: number; connectionsCheckingInterval: number } {
+export function httpTimeoutOptions(timeouts: Required<ConnectionTimeouts>): {
+  headersTimeout: number;
+  requestTimeout: number;
+  keepAliveTimeout: number;
+  connectionsCheckingInterval: number;
+} {
   return {
     headersTimeout: timeouts.headersTimeoutMs,
     requestTimeout: timeouts.requestTimeoutMs,

@@ -9,7 +9,18 @@
  * others is refused with a TlsDirError that names it and the fix.
  */
 import { generateKeyPairSync, createHash } from 'node:crypto';
-import { existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import forge from 'node-forge';
@@ -47,9 +58,14 @@ function ensurePrivateDir(dir: string, topmost: string, option: string): void {
     const stat = lstatSync(current);
     const fix = `remove it (rm -rf ${current}) so the emulator creates it afresh, or give another directory with ${option}`;
     if (!stat.isDirectory()) throw new TlsDirError(`the TLS directory ${current} is not a directory (a symbolic link or a file): ${fix}`);
-    if (stat.uid !== uid) throw new TlsDirError(`the TLS directory ${current} belongs to uid ${stat.uid}, not to this user (uid ${uid}); a CA another user put there would be trusted: ${fix}`);
+    if (stat.uid !== uid)
+      throw new TlsDirError(
+        `the TLS directory ${current} belongs to uid ${stat.uid}, not to this user (uid ${uid}); a CA another user put there would be trusted: ${fix}`,
+      );
     if (stat.mode & 0o022) {
-      throw new TlsDirError(`the TLS directory ${current} can be written by ${stat.mode & 0o002 ? 'anyone' : 'its group'} (mode ${(stat.mode & 0o777).toString(8).padStart(4, '0')}); another user could replace the CA: chmod 700 ${current}, or ${fix}`);
+      throw new TlsDirError(
+        `the TLS directory ${current} can be written by ${stat.mode & 0o002 ? 'anyone' : 'its group'} (mode ${(stat.mode & 0o777).toString(8).padStart(4, '0')}); another user could replace the CA: chmod 700 ${current}, or ${fix}`,
+      );
     }
     if (current === topmost || dirname(current) === current) return;
   }
@@ -126,7 +142,9 @@ function readSigningKey(caDir: string): { jwk: JWK; kid: string } {
   }
   const saved = JSON.parse(readFileSync(file, 'utf8')) as { jwk?: JWK; kid?: unknown };
   if (typeof saved.kid !== 'string' || saved.jwk?.kty !== 'RSA' || typeof saved.jwk.d !== 'string') {
-    throw new TlsDirError(`the signing key ${file} is not a { kid, jwk } private RSA key: remove it and the emulator makes a new one (tokens it signed stop verifying)`);
+    throw new TlsDirError(
+      `the signing key ${file} is not a { kid, jwk } private RSA key: remove it and the emulator makes a new one (tokens it signed stop verifying)`,
+    );
   }
   return { jwk: saved.jwk, kid: saved.kid };
 }
@@ -162,7 +180,15 @@ export function ensureTlsMaterial(dir?: string, extraHosts: string[] = []): TlsM
     dir = defaultTlsDir();
     ensurePrivateDir(dir, dirname(dir), 'tlsDir (--tls-dir)');
   } else ensurePrivateDir(dir, dir, 'tlsDir (--tls-dir)');
-  const hosts = [...new Set(['localhost', '*.localhost', '127.0.0.1', '::1', ...extraHosts.flatMap((h) => [h, `*.${h}`].filter((x) => !/^\*\.[\d.]+$/.test(x)))])];
+  const hosts = [
+    ...new Set([
+      'localhost',
+      '*.localhost',
+      '127.0.0.1',
+      '::1',
+      ...extraHosts.flatMap((h) => [h, `*.${h}`].filter((x) => !/^\*\.[\d.]+$/.test(x))),
+    ]),
+  ];
   const caDir = join(dir, 'ca');
   publishOnce(caDir, createCa);
   ensurePrivateDir(caDir, caDir, 'tlsDir (--tls-dir)');

@@ -29,13 +29,18 @@ export interface EnvFiles {
  */
 function envValue(name: string, value: string, json: boolean): string {
   const text = json ? value.replace(/'/g, '\\u0027') : value;
-  if (text.includes("'")) throw new Error(`${name} (${text}) contains a single quote, which a .env file cannot hold for dotenv and a shell alike; use a path without one`);
+  if (text.includes("'"))
+    throw new Error(
+      `${name} (${text}) contains a single quote, which a .env file cannot hold for dotenv and a shell alike; use a path without one`,
+    );
   return `'${text}'`;
 }
 
 /** One `KEY='value'` line per entry. */
 function envFile(env: Record<string, string>): string {
-  return `${Object.entries(env).map(([key, value]) => `${key}=${envValue(key, value, key === 'VCAP_SERVICES')}`).join('\n')}\n`;
+  return `${Object.entries(env)
+    .map(([key, value]) => `${key}=${envValue(key, value, key === 'VCAP_SERVICES')}`)
+    .join('\n')}\n`;
 }
 
 /**
@@ -43,11 +48,20 @@ function envFile(env: Record<string, string>): string {
  * NODE_EXTRA_CA_CERTS to `<dir>/ca.pem` as this process sees it; `host.env` to `<hostDir>/ca.pem` (kept as given:
  * a relative path is read relative to the app's working directory).
  */
-export function writeEnvFiles(emulator: { readonly env: Record<string, string>; caFile: string }, dir: string, options: { hostDir?: string } = {}): EnvFiles {
+export function writeEnvFiles(
+  emulator: { readonly env: Record<string, string>; caFile: string },
+  dir: string,
+  options: { hostDir?: string } = {},
+): EnvFiles {
   mkdirSync(dir, { recursive: true });
   const tmp = mkdtempSync(join(dir, '.writing-'));
   try {
-    const files: EnvFiles = { ca: join(dir, 'ca.pem'), vcapServices: join(dir, 'vcap-services.json'), defaultEnv: join(dir, 'default-env.json'), dotEnv: join(dir, '.env') };
+    const files: EnvFiles = {
+      ca: join(dir, 'ca.pem'),
+      vcapServices: join(dir, 'vcap-services.json'),
+      defaultEnv: join(dir, 'default-env.json'),
+      dotEnv: join(dir, '.env'),
+    };
     if (options.hostDir !== undefined) files.hostEnv = join(dir, 'host.env');
     const staged = (file: string): string => join(tmp, file.slice(dir.length + 1));
     copyFileSync(emulator.caFile, staged(files.ca));
@@ -55,7 +69,11 @@ export function writeEnvFiles(emulator: { readonly env: Record<string, string>; 
     writeVcapServicesFile(emulator, staged(files.vcapServices));
     writeDefaultEnvFile(emulator, { file: staged(files.defaultEnv) });
     writeFileSync(staged(files.dotEnv), envFile({ VCAP_SERVICES: emulator.env.VCAP_SERVICES, NODE_EXTRA_CA_CERTS: files.ca }));
-    if (files.hostEnv) writeFileSync(staged(files.hostEnv), envFile({ VCAP_SERVICES: emulator.env.VCAP_SERVICES, NODE_EXTRA_CA_CERTS: posix.join(options.hostDir!, 'ca.pem') }));
+    if (files.hostEnv)
+      writeFileSync(
+        staged(files.hostEnv),
+        envFile({ VCAP_SERVICES: emulator.env.VCAP_SERVICES, NODE_EXTRA_CA_CERTS: posix.join(options.hostDir!, 'ca.pem') }),
+      );
     const order = [files.ca, files.vcapServices, files.defaultEnv, ...(files.hostEnv ? [files.hostEnv] : []), files.dotEnv];
     for (const file of order) renameSync(staged(file), file);
     return files;

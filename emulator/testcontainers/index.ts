@@ -24,13 +24,26 @@ import { basename, extname, join, resolve } from 'node:path';
 import * as tls from 'node:tls';
 import { ControlClient } from '../client/control-client.ts';
 import { firstFileOfTar } from './tar.ts';
-import { AbstractStartedContainer, GenericContainer, getContainerRuntimeClient, type StartedTestContainer, type WaitStrategy } from 'testcontainers';
+import {
+  AbstractStartedContainer,
+  GenericContainer,
+  getContainerRuntimeClient,
+  type StartedTestContainer,
+  type WaitStrategy,
+} from 'testcontainers';
 
 /** The image `docker/Dockerfile` builds; override with the constructor argument or BTP_EMULATOR_IMAGE. */
 export const DEFAULT_IMAGE = 'btp-connectivity-emulator:latest';
 
 /** The emulator's ports inside the container (the image's defaults). */
-export const EMULATOR_PORTS = { services: 20000, httpProxy: 20003, socks5: 20004, backendHttp: 20010, backendTcp: 20011, smtp: 20025 } as const;
+export const EMULATOR_PORTS = {
+  services: 20000,
+  httpProxy: 20003,
+  socks5: 20004,
+  backendHttp: 20010,
+  backendTcp: 20011,
+  smtp: 20025,
+} as const;
 
 export type EmulatorPortName = keyof typeof EMULATOR_PORTS;
 export type EmulatorPorts = Record<EmulatorPortName, number>;
@@ -205,15 +218,24 @@ export class BtpEmulatorContainer extends GenericContainer {
 /** Removes a container whatever its state; a container that is already gone is fine. */
 async function removeContainer(id: string): Promise<void> {
   const client = await getContainerRuntimeClient();
-  await client.container.getById(id).remove({ force: true, v: true }).catch((err: { statusCode?: number }) => {
-    if (err.statusCode !== 404) throw err;
-  });
+  await client.container
+    .getById(id)
+    .remove({ force: true, v: true })
+    .catch((err: { statusCode?: number }) => {
+      if (err.statusCode !== 404) throw err;
+    });
 }
 
 /** Without a network mode Docker uses its `bridge` network; an engine started with `--bridge=none` has none. */
 async function refuseEngineWithoutBridge(): Promise<void> {
   const client = await getContainerRuntimeClient();
-  const missing = await client.network.getById('bridge').inspect().then(() => false, (err: { statusCode?: number }) => err.statusCode === 404);
+  const missing = await client.network
+    .getById('bridge')
+    .inspect()
+    .then(
+      () => false,
+      (err: { statusCode?: number }) => err.statusCode === 404,
+    );
   if (missing) {
     throw new Error(
       "BtpEmulatorContainer: this Docker engine has no bridge network (dockerd --bridge=none): use .withNetworkMode('host'), " +
@@ -233,7 +255,14 @@ export class StartedBtpEmulatorContainer extends AbstractStartedContainer {
   private readonly vcapServices: string;
   private readonly caFile: string;
 
-  private constructor(startedTestContainer: StartedTestContainer, ports: EmulatorPorts, advertisedHost: string, vcapServices: string, caFile: string, controlToken?: string) {
+  private constructor(
+    startedTestContainer: StartedTestContainer,
+    ports: EmulatorPorts,
+    advertisedHost: string,
+    vcapServices: string,
+    caFile: string,
+    controlToken?: string,
+  ) {
     super(startedTestContainer);
     this.ports = ports;
     this.advertisedHost = advertisedHost;
@@ -243,7 +272,12 @@ export class StartedBtpEmulatorContainer extends AbstractStartedContainer {
   }
 
   /** Reads the env from the control API and copies the CA out of the container into a local temp file. */
-  static async create(container: StartedTestContainer, ports: EmulatorPorts, advertisedHost: string, controlToken?: string): Promise<StartedBtpEmulatorContainer> {
+  static async create(
+    container: StartedTestContainer,
+    ports: EmulatorPorts,
+    advertisedHost: string,
+    controlToken?: string,
+  ): Promise<StartedBtpEmulatorContainer> {
     const control = new ControlClient(`http://127.0.0.1:${ports.services}/_emulator`, { token: controlToken });
     const env = await control.env();
     const caInContainer = env.NODE_EXTRA_CA_CERTS;
@@ -273,7 +307,10 @@ export class StartedBtpEmulatorContainer extends AbstractStartedContainer {
    */
   async trustCaInThisProcess(): Promise<void> {
     const set = (tls as { setDefaultCACertificates?: (certs: string[]) => void }).setDefaultCACertificates;
-    if (!set) throw new Error(`tls.setDefaultCACertificates is missing in Node ${process.version}: start the process with NODE_EXTRA_CA_CERTS=${this.caFile}`);
+    if (!set)
+      throw new Error(
+        `tls.setDefaultCACertificates is missing in Node ${process.version}: start the process with NODE_EXTRA_CA_CERTS=${this.caFile}`,
+      );
     set([...tls.getCACertificates('default'), await this.getCaPem()]);
   }
   /** All host ports: services, httpProxy, socks5, backendHttp, backendTcp, smtp. */

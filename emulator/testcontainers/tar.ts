@@ -11,10 +11,15 @@ export async function firstFileOfTar(stream: AsyncIterable<Uint8Array | string>)
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : Buffer.from(chunk));
   const tar = Buffer.concat(chunks);
-  for (let offset = 0; offset + 512 <= tar.length; ) {
+  for (let offset = 0; offset + 512 <= tar.length;) {
     if (tar[offset] === 0) break; // the zero blocks that end an archive
-    const sizeField = tar.subarray(offset + 124, offset + 136).toString('latin1').replace(/\0.*$/s, '').trim();
-    if (!/^[0-7]*$/.test(sizeField)) throw new Error(`the archive from the container has an unreadable size field "${sizeField}" at byte ${offset}`);
+    const sizeField = tar
+      .subarray(offset + 124, offset + 136)
+      .toString('latin1')
+      .replace(/\0.*$/s, '')
+      .trim();
+    if (!/^[0-7]*$/.test(sizeField))
+      throw new Error(`the archive from the container has an unreadable size field "${sizeField}" at byte ${offset}`);
     const size = parseInt(sizeField || '0', 8);
     const type = String.fromCharCode(tar[offset + 156]);
     const start = offset + 512;

@@ -7,7 +7,14 @@
 import { completeUser, type EmulatorState, type User } from '../core/state.ts';
 import { decodeAssertion, SAML_NS } from '../destination-service/saml-assertion.ts';
 import { trustedSamlKeys } from '../destination-service/saml-trust.ts';
-import { checkEnvelopedSignature, childNamed, elementChildren, parseXml, textOf, XmlSignatureError } from '../destination-service/saml-xml.ts';
+import {
+  checkEnvelopedSignature,
+  childNamed,
+  elementChildren,
+  parseXml,
+  textOf,
+  XmlSignatureError,
+} from '../destination-service/saml-xml.ts';
 import { invalidGrant, invalidRequest, OAuthError } from './errors.ts';
 import type { TokenMinter, XsuaaClaims } from './tokens.ts';
 
@@ -32,11 +39,17 @@ export async function userFromSamlAssertion(encoded: string, state: EmulatorStat
   }
   try {
     const root = parseXml(xml);
-    if (root.localName !== 'Assertion' || root.namespaceURI !== SAML_NS) throw invalidGrant(`the assertion's root is ${root.tagName}, not a SAML 2.0 Assertion`);
+    if (root.localName !== 'Assertion' || root.namespaceURI !== SAML_NS)
+      throw invalidGrant(`the assertion's root is ${root.tagName}, not a SAML 2.0 Assertion`);
     const check = await checkEnvelopedSignature(root);
     const keys = await trustedSamlKeys(state);
     const candidates = check.certificate ? keys.filter((k) => k.certificate === check.certificate) : keys;
-    if (!candidates.length) throw new OAuthError(401, 'invalid_token', 'The assertion is signed with a certificate that is not a trust certificate of this emulator (see /v1/saml2Metadata/certificate)');
+    if (!candidates.length)
+      throw new OAuthError(
+        401,
+        'invalid_token',
+        'The assertion is signed with a certificate that is not a trust certificate of this emulator (see /v1/saml2Metadata/certificate)',
+      );
     const verified = await Promise.all(candidates.map((k) => check.verifyWith(k.publicKey)));
     if (!verified.includes(true)) throw new OAuthError(401, 'invalid_token', 'The assertion signature is invalid');
     checkConditions(root, now);
@@ -68,7 +81,11 @@ function samlUser(root: ReturnType<typeof parseXml>, state: EmulatorState): User
   const byEmail = nameIdEl?.getAttribute('Format')?.endsWith(':emailAddress');
   const known = byEmail ? [...state.users.values()].find((u) => u.email === nameId) : state.users.get(nameId);
   if (known) return known;
-  const custom = Object.fromEntries(Object.entries(attributes).filter(([k]) => !['email', 'first_name', 'last_name', 'user_uuid', 'Groups'].includes(k)).map(([k, v]) => [k.startsWith(userAttributePrefix) ? k.slice(userAttributePrefix.length) : k, v]));
+  const custom = Object.fromEntries(
+    Object.entries(attributes)
+      .filter(([k]) => !['email', 'first_name', 'last_name', 'user_uuid', 'Groups'].includes(k))
+      .map(([k, v]) => [k.startsWith(userAttributePrefix) ? k.slice(userAttributePrefix.length) : k, v]),
+  );
   return completeUser({
     name: nameId,
     email: attributes.email?.[0] ?? (byEmail ? nameId : undefined),
@@ -92,7 +109,8 @@ export async function tokenExchangeSubject(form: URLSearchParams, minter: TokenM
   if (!subject) throw invalidRequest('Missing parameter: subject_token');
   if (!subjectType) throw invalidRequest('Missing parameter: subject_token_type');
   const accepted = [TOKEN_TYPE.accessToken, TOKEN_TYPE.jwt, TOKEN_TYPE.idToken];
-  if (!accepted.includes(subjectType)) throw invalidRequest(`subject_token_type "${subjectType}" is not supported; use one of ${accepted.join(', ')}`);
+  if (!accepted.includes(subjectType))
+    throw invalidRequest(`subject_token_type "${subjectType}" is not supported; use one of ${accepted.join(', ')}`);
   const verified = await minter.verify(subject);
   if (!verified.ok) throw new OAuthError(401, 'invalid_token', `The subject_token is not accepted: ${verified.reason}`);
   if (!verified.claims.user_name) throw invalidGrant('The subject_token is not a user token (it has no user_name)');
@@ -106,7 +124,9 @@ export async function tokenExchangeSubject(form: URLSearchParams, minter: TokenM
   }
   const requestedTokenType = form.get('requested_token_type') ?? TOKEN_TYPE.accessToken;
   if (![TOKEN_TYPE.accessToken, TOKEN_TYPE.jwt, TOKEN_TYPE.saml2].includes(requestedTokenType)) {
-    throw invalidRequest(`requested_token_type "${requestedTokenType}" is not supported; use ${TOKEN_TYPE.accessToken}, ${TOKEN_TYPE.jwt} or ${TOKEN_TYPE.saml2}`);
+    throw invalidRequest(
+      `requested_token_type "${requestedTokenType}" is not supported; use ${TOKEN_TYPE.accessToken}, ${TOKEN_TYPE.jwt} or ${TOKEN_TYPE.saml2}`,
+    );
   }
   return { claims: verified.claims, requestedTokenType, actor };
 }

@@ -64,7 +64,8 @@ export class XsuaaGateway {
     const state = this.state();
     if (zid) {
       const tenant = findTenant(state, { zid });
-      if (!tenant) throw invalidRequest(`x-zid "${zid}" is not a zone of this emulator (known: ${state.tenants.map((t) => t.zid).join(', ')})`);
+      if (!tenant)
+        throw invalidRequest(`x-zid "${zid}" is not a zone of this emulator (known: ${state.tenants.map((t) => t.zid).join(', ')})`);
       return tenant;
     }
     return tenantByHost(state, host);
@@ -86,10 +87,13 @@ export class XsuaaGateway {
       // mTLS (x509 bindings): the verified certificate's CN names the client.
       const cn = commonNameOf(req.clientCertificateSubject);
       if (cn === client.clientid) return client;
-      throw badClientCredentials(`the TLS client certificate (${req.clientCertificateSubject}) was not issued to client "${client.clientid}"`);
+      throw badClientCredentials(
+        `the TLS client certificate (${req.clientCertificateSubject}) was not issued to client "${client.clientid}"`,
+      );
     }
     if (secret === undefined) throw badClientCredentials(`no client_secret and no TLS client certificate for client "${id}"`);
-    if (secret !== client.clientsecret && safeDecode(secret) !== client.clientsecret) throw badClientCredentials(`wrong client_secret for client "${id}"`);
+    if (secret !== client.clientsecret && safeDecode(secret) !== client.clientsecret)
+      throw badClientCredentials(`wrong client_secret for client "${id}"`);
     return client;
   }
 
@@ -121,7 +125,13 @@ export class XsuaaGateway {
     const tenant = this.resolveTenant(req.zid, req.host);
     const scopes = narrowScopes(client.authorities, req.form.get('scope'));
     const azAttr = parseAzAttr(req.form.get('authorities'));
-    const minted = await this.minter.mint({ client, tenant, grantType: 'client_credentials', scopes, extraClaims: azAttr ? { az_attr: azAttr } : undefined });
+    const minted = await this.minter.mint({
+      client,
+      tenant,
+      grantType: 'client_credentials',
+      scopes,
+      extraClaims: azAttr ? { az_attr: azAttr } : undefined,
+    });
     return tokenResponse(minted);
   }
 
@@ -147,7 +157,8 @@ export class XsuaaGateway {
     const claims = verified.claims;
     if (!claims.user_name) throw invalidGrant('The assertion is not a user token (it has no user_name)');
     const tenant = this.tenantNamedBy(req.zid, req.host) ?? this.tenantOf(claims);
-    if (tenant.zid !== claims.zid) throw invalidGrant(`The assertion was issued for zone ${claims.zid}, not for ${tenant.zid} (${tenant.subdomain})`);
+    if (tenant.zid !== claims.zid)
+      throw invalidGrant(`The assertion was issued for zone ${claims.zid}, not for ${tenant.zid} (${tenant.subdomain})`);
     return this.userToken(client, tenant, this.userFromClaims(claims), JWT_BEARER, req.form.get('scope'));
   }
 
@@ -195,9 +206,20 @@ export class XsuaaGateway {
     if (subject.requestedTokenType === TOKEN_TYPE.saml2) {
       const keys = (await trustOf(this.state(), tenant)).active;
       const issuer = new URL(subject.claims.iss).origin;
-      const cfg = { Name: 'token-exchange', Type: 'HTTP' as const, audience: req.form.get('resource') ?? req.form.get('audience') ?? issuer };
+      const cfg = {
+        Name: 'token-exchange',
+        Type: 'HTTP' as const,
+        audience: req.form.get('resource') ?? req.form.get('audience') ?? issuer,
+      };
       const xml = await buildSignedAssertion({ cfg, claims: subject.claims, issuer, now: this.clock.now(), keys });
-      return { access_token: encodeAssertion(xml, 'base64url'), token_type: 'N_A', issued_token_type: TOKEN_TYPE.saml2, expires_in: 600, scope: '', jti: randomHex(16) };
+      return {
+        access_token: encodeAssertion(xml, 'base64url'),
+        token_type: 'N_A',
+        issued_token_type: TOKEN_TYPE.saml2,
+        expires_in: 600,
+        scope: '',
+        jti: randomHex(16),
+      };
     }
     const response = await this.userToken(client, tenant, this.userFromClaims(subject.claims), TOKEN_EXCHANGE, req.form.get('scope'));
     return { ...response, issued_token_type: subject.requestedTokenType };
@@ -246,10 +268,22 @@ export class XsuaaGateway {
     if (!client) throw invalidRequest(`client "${clientid}" is not known`);
     const user = state.users.get(opts.user) ?? completeUser({ name: opts.user });
     const withScopes = opts.scopes ? { ...user, scopes: opts.scopes } : user;
-    return this.minter.mint({ client, tenant, grantType: 'authorization_code', user: withScopes, scopes: this.userScopes(client, withScopes, null) });
+    return this.minter.mint({
+      client,
+      tenant,
+      grantType: 'authorization_code',
+      user: withScopes,
+      scopes: this.userScopes(client, withScopes, null),
+    });
   }
 
-  private async userToken(client: OAuthClient, tenant: Tenant, user: User, grantType: string, scopeParam: string | null): Promise<TokenResponse> {
+  private async userToken(
+    client: OAuthClient,
+    tenant: Tenant,
+    user: User,
+    grantType: string,
+    scopeParam: string | null,
+  ): Promise<TokenResponse> {
     const scopes = this.userScopes(client, user, scopeParam);
     const minted = await this.minter.mint({ client, tenant, grantType, user, scopes });
     const refreshToken = `${randomHex(16)}-r`;
@@ -308,7 +342,13 @@ export class XsuaaGateway {
 }
 
 function tokenResponse(minted: MintedToken): TokenResponse {
-  return { access_token: minted.jwt, token_type: 'bearer', expires_in: minted.expiresIn, scope: minted.claims.scope.join(' '), jti: minted.claims.jti };
+  return {
+    access_token: minted.jwt,
+    token_type: 'bearer',
+    expires_in: minted.expiresIn,
+    scope: minted.claims.scope.join(' '),
+    jti: minted.claims.jti,
+  };
 }
 
 function narrowScopes(allowed: string[], requested: string | null): string[] {
@@ -349,11 +389,19 @@ export function basicCredentials(authorization: string): { id: string; secret: s
 
 function matchesRedirect(pattern: string, uri: string): boolean {
   if (!pattern.includes('*')) return pattern === uri;
-  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  const re = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
   return re.test(uri);
 }
 
 async function s256(verifier: string): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier)));
-  return btoa(String.fromCharCode(...digest)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return btoa(String.fromCharCode(...digest))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
 }

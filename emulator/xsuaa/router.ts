@@ -63,7 +63,16 @@ export function registerXsuaaRoutes(app: App, deps: XsuaaDeps): void {
     const cl = verified.claims;
     // UAA guards /userinfo with the resource id and scope `openid`, which user tokens carry and client tokens do not.
     if (!cl.scope.includes('openid')) throw new OAuthError(403, 'access_denied', 'Invalid token does not contain resource id (openid)');
-    return c.json({ user_id: cl.user_id, sub: cl.sub, user_name: cl.user_name, email: cl.email, given_name: cl.given_name, family_name: cl.family_name, origin: cl.origin, zid: cl.zid });
+    return c.json({
+      user_id: cl.user_id,
+      sub: cl.sub,
+      user_name: cl.user_name,
+      email: cl.email,
+      given_name: cl.given_name,
+      family_name: cl.family_name,
+      origin: cl.origin,
+      zid: cl.zid,
+    });
   });
 
   app.get('/.well-known/openid-configuration', (c) => {
@@ -78,10 +87,42 @@ export function registerXsuaaRoutes(app: App, deps: XsuaaDeps): void {
       jwks_uri: `${origin}/token_keys`,
       scopes_supported: ['openid'],
       response_types_supported: ['code', 'code id_token', 'id_token', 'token id_token'],
-      grant_types_supported: ['client_credentials', 'password', 'authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:jwt-bearer', 'urn:ietf:params:oauth:grant-type:saml2-bearer', 'urn:ietf:params:oauth:grant-type:token-exchange'],
+      grant_types_supported: [
+        'client_credentials',
+        'password',
+        'authorization_code',
+        'refresh_token',
+        'urn:ietf:params:oauth:grant-type:jwt-bearer',
+        'urn:ietf:params:oauth:grant-type:saml2-bearer',
+        'urn:ietf:params:oauth:grant-type:token-exchange',
+      ],
       subject_types_supported: ['public'],
       id_token_signing_alg_values_supported: ['RS256'],
-      claims_supported: ['sub', 'user_name', 'origin', 'iss', 'auth_time', 'amr', 'acr', 'client_id', 'aud', 'zid', 'grant_type', 'user_id', 'azp', 'scope', 'exp', 'iat', 'jti', 'rev_sig', 'cid', 'given_name', 'family_name', 'phone_number', 'email'],
+      claims_supported: [
+        'sub',
+        'user_name',
+        'origin',
+        'iss',
+        'auth_time',
+        'amr',
+        'acr',
+        'client_id',
+        'aud',
+        'zid',
+        'grant_type',
+        'user_id',
+        'azp',
+        'scope',
+        'exp',
+        'iat',
+        'jti',
+        'rev_sig',
+        'cid',
+        'given_name',
+        'family_name',
+        'phone_number',
+        'email',
+      ],
       claims_parameter_supported: false,
       code_challenge_methods_supported: ['S256', 'plain'],
     });

@@ -52,7 +52,11 @@ export class KeyRing {
   }
   /** Every key with the time it retires (undefined = kept until the next rotation that drops it). */
   list(): { kid: string; active: boolean; retiresAt?: number }[] {
-    return this.live().map((k, i) => ({ kid: k.kid, active: i === 0, ...(i > 0 && this.retireAt.has(k.kid) ? { retiresAt: this.retireAt.get(k.kid) } : {}) }));
+    return this.live().map((k, i) => ({
+      kid: k.kid,
+      active: i === 0,
+      ...(i > 0 && this.retireAt.has(k.kid) ? { retiresAt: this.retireAt.get(k.kid) } : {}),
+    }));
   }
   /** Every key held (the active one first, also retired ones not yet dropped) and when it retires: what a snapshot keeps. */
   held(): { key: SigningKey; retiresAt?: number }[] {

@@ -117,9 +117,7 @@ export class TokenMinter {
       cid: client.clientid,
       azp: client.clientid,
       grant_type: req.grantType,
-      ...(user
-        ? { user_id: user.userId, origin: user.origin, user_name: user.name, email: user.email, auth_time: iat }
-        : {}),
+      ...(user ? { user_id: user.userId, origin: user.origin, user_name: user.name, email: user.email, auth_time: iat } : {}),
       rev_sig: randomHex(4),
       iat,
       exp: iat + lifetime,

@@ -21,7 +21,10 @@ let base: string;
 let workDir: string;
 
 before(async () => {
-  emulator = await startEmulator({ port: 0, scenario: { name: 'approuter-app', tenants: [{ subdomain: 'provider' }], users: [{ name: 'alice', scopes: ['Display'] }] } });
+  emulator = await startEmulator({
+    port: 0,
+    scenario: { name: 'approuter-app', tenants: [{ subdomain: 'provider' }], users: [{ name: 'alice', scopes: ['Display'] }] },
+  });
   workDir = mkdtempSync(join(tmpdir(), 'approuter-app-'));
   copyFileSync(fileURLToPath(new URL('xs-app.json', import.meta.url)), join(workDir, 'xs-app.json'));
   writeApprouterDefaultEnv(emulator, { dir: workDir, backendUrl: emulator.urls.backend });

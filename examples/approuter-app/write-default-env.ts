@@ -19,11 +19,16 @@ export function writeApprouterDefaultEnv(from: BindingSource, options: { dir: st
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { url: { type: 'string', default: 'http://localhost:20000' }, backend: { type: 'string', default: 'http://localhost:20010' } } });
+  const { values } = parseArgs({
+    options: { url: { type: 'string', default: 'http://localhost:20000' }, backend: { type: 'string', default: 'http://localhost:20010' } },
+  });
   const res = await fetch(`${values.url}/_emulator/env`);
   if (!res.ok) throw new Error(`GET ${values.url}/_emulator/env: ${res.status}`);
   const env = (await res.json()) as { VCAP_SERVICES: string; NODE_EXTRA_CA_CERTS?: string };
-  const file = writeApprouterDefaultEnv({ vcapServices: env.VCAP_SERVICES, caFile: env.NODE_EXTRA_CA_CERTS }, { dir: dirname(fileURLToPath(import.meta.url)), backendUrl: values.backend });
+  const file = writeApprouterDefaultEnv(
+    { vcapServices: env.VCAP_SERVICES, caFile: env.NODE_EXTRA_CA_CERTS },
+    { dir: dirname(fileURLToPath(import.meta.url)), backendUrl: values.backend },
+  );
   console.log(`wrote ${file}`);
   if (env.NODE_EXTRA_CA_CERTS) console.log(`start the approuter with NODE_EXTRA_CA_CERTS=${env.NODE_EXTRA_CA_CERTS}`);
 }

@@ -18,7 +18,11 @@ let base: string;
 before(async () => {
   emulator = await startEmulator({ port: 0, scenario: `${appDir}emulator.scenario.yaml` });
   const cdsServe = createRequire(import.meta.url).resolve('@sap/cds/bin/serve.js');
-  app = spawn(process.execPath, [cdsServe, '--port', '0'], { cwd: appDir, env: { ...process.env, ...emulator.env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  app = spawn(process.execPath, [cdsServe, '--port', '0'], {
+    cwd: appDir,
+    env: { ...process.env, ...emulator.env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   base = await new Promise<string>((resolve, reject) => {
     let output = '';
     app.stdout!.on('data', (chunk: Buffer) => {
@@ -39,7 +43,10 @@ test('serves the on-prem products as OData V4', async () => {
   const res = await fetch(`${base}/odata/v4/catalog/Products?$top=2`);
   assert.equal(res.status, 200);
   const body = (await res.json()) as { value: { ProductID: string; Name: string }[] };
-  assert.deepEqual(body.value.map((p) => p.ProductID), ['P1', 'P2']);
+  assert.deepEqual(
+    body.value.map((p) => p.ProductID),
+    ['P1', 'P2'],
+  );
   assert.equal(body.value[0].Name, 'Notebook Basic 15');
 });
 

@@ -36,7 +36,10 @@ test('reads on-prem products as the calling user, the principal propagated to th
   const alice = await emulator.issueUserToken({ user: 'alice' });
   const products = await get('/products', alice);
   assert.equal(products.status, 200);
-  assert.deepEqual((products.body.products as { ProductID: string }[]).map((p) => p.ProductID), ['P1', 'P2']);
+  assert.deepEqual(
+    (products.body.products as { ProductID: string }[]).map((p) => p.ProductID),
+    ['P1', 'P2'],
+  );
   assert.deepEqual((await get('/whoami', alice)).body, { user: 'alice', backendUser: 'alice' });
   assert.equal((await emulator.journal({ service: 'connectivity-proxy' })).at(-1)?.principal, 'alice');
 });

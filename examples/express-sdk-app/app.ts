@@ -12,7 +12,9 @@ import { executeHttpRequest } from '@sap-cloud-sdk/http-client';
 import { createSecurityContext, XsuaaService } from '@sap/xssec';
 import express, { type NextFunction, type Request, type Response } from 'express';
 
-const xsenv = createRequire(import.meta.url)('@sap/xsenv') as { filterServices(filter: { label: string }): { credentials: Record<string, unknown> }[] };
+const xsenv = createRequire(import.meta.url)('@sap/xsenv') as {
+  filterServices(filter: { label: string }): { credentials: Record<string, unknown> }[];
+};
 
 export const destinationName = 'ERP_PP';
 const servicePath = '/sap/opu/odata/sap/API_SAMPLE_SRV';
@@ -59,7 +61,10 @@ export function createApp(): express.Express {
   app.get('/products', async (_req, res, next) => {
     try {
       const { jwt } = res.locals.auth as Authenticated;
-      const response = await executeHttpRequest({ destinationName, jwt }, { method: 'get', url: `${servicePath}/Products`, params: { $top: 2 } });
+      const response = await executeHttpRequest(
+        { destinationName, jwt },
+        { method: 'get', url: `${servicePath}/Products`, params: { $top: 2 } },
+      );
       res.json({ products: (response.data as { d: { results: unknown[] } }).d.results });
     } catch (err) {
       next(err);

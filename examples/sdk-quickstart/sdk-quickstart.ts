@@ -35,7 +35,9 @@ async function runExample(): Promise<void> {
   const seen: { path?: string; grantType?: string; user?: string }[] = [];
   const target = createServer((req, res) => {
     const token = req.headers.authorization?.replace(/^Bearer /, '');
-    const claims = token ? (JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as { grant_type?: string; user_name?: string }) : {};
+    const claims = token
+      ? (JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as { grant_type?: string; user_name?: string })
+      : {};
     const entry = { path: req.url, grantType: claims.grant_type, user: claims.user_name };
     seen.push(entry);
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(entry));
@@ -75,7 +77,8 @@ async function runExample(): Promise<void> {
       { path: '/orders', grantType: 'client_credentials', user: undefined },
       { path: '/orders/mine', grantType: 'urn:ietf:params:oauth:grant-type:jwt-bearer', user: 'alice' },
     ];
-    if (JSON.stringify(seen) !== JSON.stringify(expected)) throw new Error(`the target saw ${JSON.stringify(seen)}, expected ${JSON.stringify(expected)}`);
+    if (JSON.stringify(seen) !== JSON.stringify(expected))
+      throw new Error(`the target saw ${JSON.stringify(seen)}, expected ${JSON.stringify(expected)}`);
     console.log('example: ok, the target received the tokens the destinations describe');
   } finally {
     await emulator.stop();

@@ -42,9 +42,19 @@ async function composeRun(...args: string[]): Promise<string> {
 
 beforeAll(async () => {
   const found = await composeCommand();
-  if (!found) throw new Error('Neither "docker compose" (plugin) nor "docker-compose" is installed: apt-get install docker-compose (bash .ci/docker.sh does)');
+  if (!found)
+    throw new Error(
+      'Neither "docker compose" (plugin) nor "docker-compose" is installed: apt-get install docker-compose (bash .ci/docker.sh does)',
+    );
   compose = found;
-  ports = { services: await freePort(), httpProxy: await freePort(), socks5: await freePort(), backendHttp: await freePort(), backendTcp: await freePort(), smtp: await freePort() };
+  ports = {
+    services: await freePort(),
+    httpProxy: await freePort(),
+    socks5: await freePort(),
+    backendHttp: await freePort(),
+    backendTcp: await freePort(),
+    smtp: await freePort(),
+  };
 
   const file = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as { services: Record<string, Record<string, unknown>> };
   const service = file.services['btp-emulator'];
@@ -62,7 +72,7 @@ beforeAll(async () => {
   const t0 = performance.now();
   await composeRun('up', '-d', '--no-build');
   container = await composeRun('ps', '-q', 'btp-emulator');
-  for (let status = ''; status !== 'healthy'; ) {
+  for (let status = ''; status !== 'healthy';) {
     status = await docker('inspect', '--format', '{{.State.Health.Status}}', container);
     if (status === 'unhealthy' || performance.now() - t0 > 60_000) {
       throw new Error(`the compose service is ${status}: ${(await run('docker', ['logs', '--tail', '30', container])).stderr}`);
@@ -80,7 +90,10 @@ afterAll(async () => {
 describe('docker-compose.yml', () => {
   it('comes up healthy with the mounted scenario', async () => {
     console.log(`compose up to healthy: ${Math.round(healthyMs)} ms`);
-    const health = (await (await fetch(`http://127.0.0.1:${ports.services}/_emulator/health`)).json()) as { status: string; scenario: string };
+    const health = (await (await fetch(`http://127.0.0.1:${ports.services}/_emulator/health`)).json()) as {
+      status: string;
+      scenario: string;
+    };
     expect(health).toMatchObject({ status: 'ok', scenario: 'default' });
     expect(await docker('inspect', '--format', '{{.Config.User}}', container)).toBe('node');
   });
@@ -106,7 +119,9 @@ describe('docker-compose.yml', () => {
         // A compose that creates the missing path anyway: the emulator refuses the directory, naming the host path.
         const id = (await composeCommandRun(other, ['ps', '-q', 'btp-emulator'])).stdout.trim();
         expect(await docker('wait', id)).toBe('2');
-        expect((await run('docker', ['logs', id])).stderr).toContain(`bind-mounted from ${missing} on the Docker host, which does not exist there`);
+        expect((await run('docker', ['logs', id])).stderr).toContain(
+          `bind-mounted from ${missing} on the Docker host, which does not exist there`,
+        );
       }
       expect(up.code === 0 || !existsSync(missing)).toBe(true);
     } finally {
@@ -122,7 +137,10 @@ describe('docker-compose.yml', () => {
     expect(readFileSync(join(app, '.btp-env', 'host.env'), 'utf8')).toContain("NODE_EXTRA_CA_CERTS='.btp-env/ca.pem'");
     // What a user types on the host: source host.env, then run the app. The app fetches over TLS from the emulator.
     const script = `fetch('https://localhost:${ports.services}/_emulator/health').then(async (r) => console.log(r.status, JSON.parse(process.env.VCAP_SERVICES).xsuaa[0].credentials.url), (e) => { console.log(String(e.cause ?? e)); process.exit(1); })`;
-    const result = await run('sh', ['-c', `set -a; . .btp-env/host.env; set +a; exec "${process.execPath}" -e "${script}"`], { cwd: app, env: { PATH: process.env.PATH } });
+    const result = await run('sh', ['-c', `set -a; . .btp-env/host.env; set +a; exec "${process.execPath}" -e "${script}"`], {
+      cwd: app,
+      env: { PATH: process.env.PATH },
+    });
     expect(result.stdout.trim(), result.stderr).toBe(`200 http://localhost:${ports.services}`);
   });
 
@@ -132,7 +150,12 @@ describe('docker-compose.yml', () => {
     const copy = join(work, 'btp-env');
     await docker('cp', `${container}:/btp-env/.`, copy);
     const dotEnv = readFileSync(join(copy, '.env'), 'utf8');
-    const vars = Object.fromEntries(dotEnv.trim().split('\n').map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1).replace(/^'|'$/g, '')]));
+    const vars = Object.fromEntries(
+      dotEnv
+        .trim()
+        .split('\n')
+        .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1).replace(/^'|'$/g, '')]),
+    );
     expect(vars.NODE_EXTRA_CA_CERTS).toBe('/btp-env/ca.pem');
     const vcap = JSON.parse(vars.VCAP_SERVICES) as Record<string, { credentials: Record<string, string> }[]>;
     expect(vcap.xsuaa[0].credentials.url).toBe(`http://localhost:${ports.services}`);

@@ -11,7 +11,11 @@ let emulator: StartedBtpEmulatorContainer;
 const token = 'container-control-token-7';
 
 beforeAll(async () => {
-  emulator = await new BtpEmulatorContainer(emulatorImage()).withNetworkMode('host').withControlToken(token).withEmulatorArgs('--state-dir', '/state').start();
+  emulator = await new BtpEmulatorContainer(emulatorImage())
+    .withNetworkMode('host')
+    .withControlToken(token)
+    .withEmulatorArgs('--state-dir', '/state')
+    .start();
 });
 
 afterAll(async () => {
@@ -32,7 +36,7 @@ async function healthy(url: string, timeoutMs = 30_000): Promise<void> {
 }
 
 describe('the image with --state-dir and a control token', () => {
-  it('needs the token on the control API; the module\'s client sends it', async () => {
+  it("needs the token on the control API; the module's client sends it", async () => {
     expect((await fetch(`${emulator.getControlUrl()}/scenario`)).status).toBe(401);
     expect((await fetch(`${emulator.getControlUrl()}/health`)).status).toBe(200);
     expect((await emulator.control.scenario()).name).toBe('default');

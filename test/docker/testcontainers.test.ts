@@ -42,7 +42,10 @@ describe('BtpEmulatorContainer (Testcontainers module)', () => {
     expect(await emulator.control.health()).toMatchObject({ status: 'ok', scenario: 'default' });
     const vcap = emulator.getVcapServices();
     const ports = emulator.getPorts();
-    expect(vcap.xsuaa[0].credentials).toMatchObject({ url: `http://localhost:${ports.services}`, uaadomain: `localhost:${ports.services}` });
+    expect(vcap.xsuaa[0].credentials).toMatchObject({
+      url: `http://localhost:${ports.services}`,
+      uaadomain: `localhost:${ports.services}`,
+    });
     expect(vcap.connectivity[0].credentials).toMatchObject({
       onpremise_proxy_host: 'localhost',
       onpremise_proxy_http_port: String(emulator.getHttpProxyPort()),
@@ -98,7 +101,10 @@ describe('BtpEmulatorContainer (Testcontainers module)', () => {
   });
 
   it('a second container next to the first one gets other ports', async () => {
-    const second = await new BtpEmulatorContainer(emulatorImage()).withNetworkMode('host').withScenario({ name: 'tiny', tenants: [{ subdomain: 'solo' }] }).start();
+    const second = await new BtpEmulatorContainer(emulatorImage())
+      .withNetworkMode('host')
+      .withScenario({ name: 'tiny', tenants: [{ subdomain: 'solo' }] })
+      .start();
     try {
       expect(second.getPorts().services).not.toBe(emulator.getPorts().services);
       expect(await second.control.health()).toMatchObject({ status: 'ok', scenario: 'tiny', tenants: 1 });
@@ -124,14 +130,18 @@ describe('BtpEmulatorContainer: a failed start leaves no container behind', () =
 
   it('a start with a bad argument: the container exits and its message is in the error', async () => {
     const { container, leftovers } = labelled();
-    await expect(container.withNetworkMode('host').withEmulatorArgs('--no-such-flag').start()).rejects.toThrow(/exited \(code 2\)[\s\S]*--no-such-flag/);
+    await expect(container.withNetworkMode('host').withEmulatorArgs('--no-such-flag').start()).rejects.toThrow(
+      /exited \(code 2\)[\s\S]*--no-such-flag/,
+    );
     expect(await leftovers()).toBe('');
   });
 
   it('a start that fails after the container is healthy (the control API refuses the module)', async () => {
     const { container, leftovers } = labelled();
     // A control token the module does not know about: reading the env after the start is refused.
-    await expect(container.withNetworkMode('host').withEnvironment({ BTP_EMULATOR_CONTROL_TOKEN: 'not-told-to-the-module' }).start()).rejects.toThrow(/401/);
+    await expect(
+      container.withNetworkMode('host').withEnvironment({ BTP_EMULATOR_CONTROL_TOKEN: 'not-told-to-the-module' }).start(),
+    ).rejects.toThrow(/401/);
     expect(await leftovers()).toBe('');
   });
 
@@ -141,7 +151,9 @@ describe('BtpEmulatorContainer: a failed start leaves no container behind', () =
     if (hasBridge) {
       await (await container.start()).stop();
     } else {
-      await expect(container.start()).rejects.toThrow("no bridge network (dockerd --bridge=none): use .withNetworkMode('host'), with TESTCONTAINERS_RYUK_DISABLED=true and TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1");
+      await expect(container.start()).rejects.toThrow(
+        "no bridge network (dockerd --bridge=none): use .withNetworkMode('host'), with TESTCONTAINERS_RYUK_DISABLED=true and TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1",
+      );
     }
     expect(await leftovers()).toBe('');
   });

@@ -11,7 +11,10 @@ export interface AppProcess {
   stop(): Promise<void>;
 }
 
-export function startAppProcess(args: string[], options: { cwd: string; env: Record<string, string | undefined>; ready: RegExp; timeoutMs?: number }): Promise<AppProcess> {
+export function startAppProcess(
+  args: string[],
+  options: { cwd: string; env: Record<string, string | undefined>; ready: RegExp; timeoutMs?: number },
+): Promise<AppProcess> {
   const child: ChildProcess = spawn(process.execPath, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

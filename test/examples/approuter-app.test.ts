@@ -25,7 +25,10 @@ let base: string;
 let workDir: string;
 
 beforeAll(async () => {
-  emu = await startEmulator({ port: 0, scenario: { name: 'approuter-app', tenants: [{ subdomain: 'provider' }], users: [{ name: 'alice', scopes: ['Display'] }] } });
+  emu = await startEmulator({
+    port: 0,
+    scenario: { name: 'approuter-app', tenants: [{ subdomain: 'provider' }], users: [{ name: 'alice', scopes: ['Display'] }] },
+  });
   // The app's own files in a scratch working directory, so the test never writes into the source tree.
   workDir = mkdtempSync(join(tmpdir(), 'approuter-app-'));
   copyFileSync(join(appDir, 'xs-app.json'), join(workDir, 'xs-app.json'));

@@ -17,7 +17,11 @@ let base: string;
 
 beforeAll(async () => {
   emu = await startEmulator({ port: 0, scenario: `${appDir}emulator.scenario.yaml` });
-  app = await startAppProcess([cdsServe, '--port', '0'], { cwd: appDir, env: { ...process.env, ...emu.env }, ready: /server listening on \{ url: '([^']+)'/ });
+  app = await startAppProcess([cdsServe, '--port', '0'], {
+    cwd: appDir,
+    env: { ...process.env, ...emu.env },
+    ready: /server listening on \{ url: '([^']+)'/,
+  });
   base = app.ready[1];
 });
 
@@ -31,7 +35,10 @@ describe('examples/cap-app', () => {
     const res = await fetch(`${base}/odata/v4/catalog/Products?$top=2`);
     expect(res.status).toBe(200);
     const body = (await res.json()) as { value: { ProductID: string; Name: string }[] };
-    expect(body.value).toEqual([expect.objectContaining({ ProductID: 'P1', Name: 'Notebook Basic 15' }), expect.objectContaining({ ProductID: 'P2' })]);
+    expect(body.value).toEqual([
+      expect.objectContaining({ ProductID: 'P1', Name: 'Notebook Basic 15' }),
+      expect.objectContaining({ ProductID: 'P2' }),
+    ]);
   });
 
   it('reads one product by key, through the ERP destination and the connectivity proxy', async () => {

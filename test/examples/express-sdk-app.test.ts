@@ -62,7 +62,11 @@ describe('examples/express-sdk-app with VCAP_SERVICES', () => {
     const products = await get(`${base}/products`, alice);
     expect(products.status).toBe(200);
     expect((products.body.products as { ProductID: string }[]).map((p) => p.ProductID)).toEqual(['P1', 'P2']);
-    expect(emu.journal({ service: 'connectivity-proxy' }).at(-1)).toMatchObject({ status: 200, principal: 'alice', virtualTarget: 'erp.internal:44300' });
+    expect(emu.journal({ service: 'connectivity-proxy' }).at(-1)).toMatchObject({
+      status: 200,
+      principal: 'alice',
+      virtualTarget: 'erp.internal:44300',
+    });
 
     expect((await get(`${base}/whoami`, alice)).body).toEqual({ user: 'alice', backendUser: 'alice' });
     expect((await get(`${base}/whoami`, await userToken(emu, 'bob'))).body).toEqual({ user: 'bob', backendUser: 'bob' });
@@ -91,7 +95,16 @@ describe('examples/express-sdk-app with VCAP_SERVICES', () => {
     process.env.VCAP_SERVICES = vcapServicesJson(emu);
     const base = await startApp();
     const alice = await userToken(emu, 'alice');
-    emu.loadScenario({ ...emu.core.scenario, tenants: emu.core.scenario.tenants.map((t) => ({ ...t, cloudConnectors: t.cloudConnectors.map((c) => ({ ...c, systems: c.systems.map((s) => ({ ...s, resources: [{ path: '/sap/opu/odata', exactMatchOnly: false }] })) })) })) });
+    emu.loadScenario({
+      ...emu.core.scenario,
+      tenants: emu.core.scenario.tenants.map((t) => ({
+        ...t,
+        cloudConnectors: t.cloudConnectors.map((c) => ({
+          ...c,
+          systems: c.systems.map((s) => ({ ...s, resources: [{ path: '/sap/opu/odata', exactMatchOnly: false }] })),
+        })),
+      })),
+    });
     try {
       const res = await get(`${base}/whoami`, alice);
       expect(res.status).toBe(502);
