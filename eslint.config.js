@@ -16,24 +16,19 @@ export default tseslint.config(
   },
   {
     // Plain JavaScript run by Node (the CLI executable): Node's globals.
-    files: ['**/*.js'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+    files: ['**/*.js', '**/*.cjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', module: 'writable' } },
   },
   {
-    files: [
-      'emulator/core/**',
-      'emulator/xsuaa/**',
-      'emulator/destination-service/**',
-      'emulator/control/**',
-      'emulator/cloud-connector/**',
-      'emulator/msw/**',
-      'emulator/connectivity-service/**',
-      'emulator/client/**',
-    ],
+    files: ['emulator/core/**', 'emulator/services/**', 'emulator/app/**', 'emulator/msw/**', 'emulator/client/**'],
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: nodeBuiltins, message: 'The core must run in a browser: no Node built-ins here.' }] },
+        {
+          patterns: [
+            { group: nodeBuiltins, message: 'The core, the services and the app layer must run in a browser: no Node built-ins here.' },
+          ],
+        },
       ],
     },
   },

@@ -2,7 +2,7 @@
  * What every adapter reads from: the emulator's service bindings (VCAP_SERVICES) and its CA file. Accepts a
  * running emulator's handle, or the plain values for an emulator in another process (`btp-emulator env --json`).
  */
-import type { VcapServices } from '../emulator/core/bindings.ts';
+import type { VcapServices } from '../emulator/app/bindings.ts';
 
 /** The plain values an adapter needs: the bindings (object or JSON string) and, optionally, the CA file. */
 export interface BindingValues {

@@ -11,7 +11,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveBindings, type BindingSource } from './binding-source.ts';
-import type { ServiceBinding } from '../emulator/core/bindings.ts';
+import type { ServiceBinding } from '../emulator/app/bindings.ts';
 
 export type BindingLayout = 'servicebinding.io' | 'sap-k8s';
 

@@ -11,7 +11,7 @@ import { executeHttpRequest } from '@sap-cloud-sdk/http-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ControlApiError } from '../emulator/client/index.ts';
 import { startEmulator, type EmulatorHandle } from '../emulator/index.ts';
-import type { EchoBody } from '../emulator/backend/http-backend.ts';
+import type { EchoBody } from '../emulator/server/backend/http-backend.ts';
 import { serviceToken } from './helpers.ts';
 import { echoRoundTrip, sapSocksConnect } from './socks5-client.ts';
 

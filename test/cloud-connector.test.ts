@@ -3,9 +3,9 @@
  * (location, online state, mapping, protocol, resources with exact and prefix matching) with its reasons.
  */
 import { describe, expect, it } from 'vitest';
-import { decideAccess, type AccessDenied, type AccessRequest } from '../emulator/cloud-connector/access.ts';
-import { buildState } from '../emulator/core/state.ts';
-import { validateScenario } from '../emulator/core/scenario.ts';
+import { decideAccess, type AccessDenied, type AccessRequest } from '../emulator/services/cloud-connector/access.ts';
+import { buildState } from '../emulator/app/state.ts';
+import { validateScenario } from '../emulator/app/scenario.ts';
 
 const scenario = validateScenario({
   tenants: [

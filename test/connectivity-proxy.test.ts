@@ -9,7 +9,7 @@ import { executeHttpRequest } from '@sap-cloud-sdk/http-client';
 import forge from 'node-forge';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type EmulatorHandle } from '../emulator/index.ts';
-import type { EchoBody } from '../emulator/backend/http-backend.ts';
+import type { EchoBody } from '../emulator/server/backend/http-backend.ts';
 import { serviceToken } from './helpers.ts';
 
 let emu: EmulatorHandle;

@@ -13,8 +13,8 @@ import * as jks from 'jks-js';
 import forge from 'node-forge';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createClock, startEmulator, type EmulatorHandle } from '../emulator/index.ts';
-import { EmulatorCore } from '../emulator/core/emulator-core.ts';
-import { readJks, unprotectKey } from '../emulator/destination-service/jks.ts';
+import { EmulatorCore } from '../emulator/app/emulator-core.ts';
+import { readJks, unprotectKey } from '../emulator/services/destination/certificates/jks.ts';
 import { serviceToken } from './helpers.ts';
 
 type Json = Record<string, unknown>;

@@ -11,7 +11,7 @@ import { resilience } from '@sap-cloud-sdk/resilience';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type EmulatorHandle } from '../emulator/index.ts';
-import type { EchoBody } from '../emulator/backend/http-backend.ts';
+import type { EchoBody } from '../emulator/server/backend/http-backend.ts';
 import { binding, postForm, serviceToken } from './helpers.ts';
 import { sapSocksConnect } from './socks5-client.ts';
 

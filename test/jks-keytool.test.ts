@@ -17,7 +17,7 @@ import { promisify } from 'node:util';
 import forge from 'node-forge';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type EmulatorHandle } from '../emulator/index.ts';
-import { readJks, unprotectKey } from '../emulator/destination-service/jks.ts';
+import { readJks, unprotectKey } from '../emulator/services/destination/certificates/jks.ts';
 import { serviceToken } from './helpers.ts';
 
 const run = promisify(execFile);

@@ -7,7 +7,7 @@ import { sendMail } from '@sap-cloud-sdk/mail-client';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type EmulatorHandle } from '../emulator/index.ts';
-import type { ReceivedMail } from '../emulator/cloud-connector/model.ts';
+import type { ReceivedMail } from '../emulator/services/cloud-connector/state.ts';
 import { serviceToken } from './helpers.ts';
 import { nodemailerSapSocks } from './socks5-client.ts';
 

@@ -12,7 +12,7 @@ import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator, type EmulatorHandle } from '../emulator/index.ts';
 import { ensureTlsMaterial } from '../emulator/server/tls-material.ts';
-import type { Snapshot } from '../emulator/core/snapshot.ts';
+import type { Snapshot } from '../emulator/app/snapshot.ts';
 import { binding, postForm } from './helpers.ts';
 import { call, dest, destinationToken, httpDestination } from './state-helpers.ts';
 

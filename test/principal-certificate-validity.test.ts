@@ -11,7 +11,7 @@ import { executeHttpRequest } from '@sap-cloud-sdk/http-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ControlApiError } from '../emulator/client/index.ts';
 import { startEmulator, type EmulatorHandle } from '../emulator/index.ts';
-import type { EchoBody } from '../emulator/backend/http-backend.ts';
+import type { EchoBody } from '../emulator/server/backend/http-backend.ts';
 
 let emu: EmulatorHandle;
 const frozenAt = Date.parse('2031-05-06T07:08:09.000Z');

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type EmulatorHandle } from '../emulator/index.ts';
 import { sha256Hex, stableGuid } from '../emulator/core/ids.ts';
-import { derInteger, selfSignedCertificate, toPem } from '../emulator/destination-service/saml-certificate.ts';
+import { derInteger, selfSignedCertificate, toPem } from '../emulator/services/saml/certificate.ts';
 import { serviceToken } from './helpers.ts';
 
 type SerialCase = 'zero, then below 0x80' | 'zero, then 0x80 or above' | 'high bit set';

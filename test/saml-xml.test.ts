@@ -8,8 +8,8 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExclusiveCanonicalization, SignedXml } from 'xml-crypto';
 import { startEmulator, type EmulatorHandle } from '../emulator/index.ts';
-import { defaultSamlJwk } from '../emulator/destination-service/saml-default-key.ts';
-import { excC14n, parseXml } from '../emulator/destination-service/saml-xml.ts';
+import { defaultSamlJwk } from '../emulator/services/saml/default-key.ts';
+import { excC14n, parseXml } from '../emulator/services/saml/xml.ts';
 import { postForm } from './helpers.ts';
 
 const namespaces: Record<string, string> = { '': 'urn:default', a: 'urn:a', b: 'urn:b', c: 'urn:a' };

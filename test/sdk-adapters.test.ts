@@ -13,7 +13,7 @@ import { executeHttpRequest } from '@sap-cloud-sdk/http-client';
 import { decodeJwt } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type EmulatorHandle, type ServiceBinding, type VcapServices } from '../emulator/index.ts';
-import type { EchoBody } from '../emulator/backend/http-backend.ts';
+import type { EchoBody } from '../emulator/server/backend/http-backend.ts';
 import {
   approuterDestinationsJson,
   capConfigEnv,

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, ValidationError, type EmulatorHandle } from '../emulator/index.ts';
-import type { Snapshot } from '../emulator/core/snapshot.ts';
+import type { Snapshot } from '../emulator/app/snapshot.ts';
 import { call, dest, destinationToken, httpDestination } from './state-helpers.ts';
 
 const subZid = '5d6c0e0a-2222-4c3b-9a2e-000000000002';

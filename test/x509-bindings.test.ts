@@ -12,7 +12,7 @@ import { XsuaaService } from '@sap/xssec';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type EmulatorHandle } from '../emulator/index.ts';
-import { EmulatorCore } from '../emulator/core/emulator-core.ts';
+import { EmulatorCore } from '../emulator/app/emulator-core.ts';
 import { CLIENT_CERT_SUBJECT_HEADER } from '../emulator/core/client-certificate.ts';
 import { binding, postForm } from './helpers.ts';
 

@@ -12,10 +12,10 @@ import type { AppEnv } from './app-env.ts';
 import { describeFault, faultJournalFields, sleep, type FaultList, type FaultRequest, type FaultService } from './faults.ts';
 import { safeDecode } from './ids.ts';
 import { serviceOfPath } from './journal.ts';
-import type { Tenant } from './state.ts';
-import { basicCredentials } from '../xsuaa/gateway.ts';
-import type { KeyRing } from '../xsuaa/signing-keys.ts';
-import { decodeJwtPayload } from '../xsuaa/tokens.ts';
+import type { Tenant } from '../app/state.ts';
+import { basicCredentials } from '../services/xsuaa/gateway.ts';
+import type { KeyRing } from './signing-keys.ts';
+import { decodeJwtPayload } from '../services/xsuaa/tokens.ts';
 
 /** Internal response header: "close this connection without an answer" (value: the fault id). Never leaves the emulator. */
 export const droppedHeader = 'x-emulator-fault-drop';

@@ -13,7 +13,7 @@ import {
   type FaultService,
   type FaultTarget,
 } from './fault-schema.ts';
-import { parseWith, ValidationError } from './scenario-schema.ts';
+import { parseWith, ValidationError } from '../app/scenario-schema.ts';
 import { instantText, isInstant } from './time-bounds.ts';
 
 export type { FaultEffect, FaultEffectKind, FaultService, FaultSpec, FaultTarget } from './fault-schema.ts';

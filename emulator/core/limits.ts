@@ -9,7 +9,7 @@ import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { AppEnv } from './app-env.ts';
 import { tooDeepAt, tooDeepMessage } from './json-depth.ts';
-import { formatPath, ValidationError } from './scenario-schema.ts';
+import { formatPath, ValidationError } from '../app/scenario-schema.ts';
 
 export { maxJsonDepth } from './json-depth.ts';
 

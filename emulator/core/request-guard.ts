@@ -10,7 +10,7 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from './app-env.ts';
-import type { PublicUrls } from '../xsuaa/tokens.ts';
+import type { PublicUrls } from '../services/xsuaa/tokens.ts';
 
 /** A start option the emulator refuses (a malformed allow-list entry, the bundled key on a network interface, …); the message says the fix. */
 export class StartOptionError extends Error {

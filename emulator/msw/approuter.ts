@@ -6,9 +6,9 @@
  * scenario's Cloud Connector mappings. Routes with `authenticationType: xsuaa` run as a configured user.
  */
 import { http, type HttpHandler } from 'msw';
-import { decideAccess } from '../cloud-connector/access.ts';
-import type { EmulatorCore } from '../core/emulator-core.ts';
-import type { Tenant } from '../core/state.ts';
+import { decideAccess } from '../services/cloud-connector/access.ts';
+import type { EmulatorCore } from '../app/emulator-core.ts';
+import type { Tenant } from '../app/state.ts';
 import { answerFromBackend } from './backend-responder.ts';
 import type { BtpHandlers } from './create-btp-handlers.ts';
 import { lookUpDestination, type FoundDestination } from './destination-lookup.ts';

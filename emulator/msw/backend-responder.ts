@@ -3,10 +3,10 @@
  * core's state (the same stubs and matching as the socket backend), else echoed as JSON (method, path,
  * query, headers, body) so a test can see exactly what arrived. Web-standard Request/Response only.
  */
-import { echoQuery, stubResponse } from '../cloud-connector/backend-responses.ts';
-import { matchStub } from '../cloud-connector/model.ts';
-import { meetBackendFault } from '../cloud-connector/backend-faults.ts';
-import type { EmulatorCore } from '../core/emulator-core.ts';
+import { echoQuery, stubResponse } from '../services/backend/responses.ts';
+import { matchStub } from '../services/cloud-connector/state.ts';
+import { meetBackendFault } from '../services/backend/faults.ts';
+import type { EmulatorCore } from '../app/emulator-core.ts';
 
 async function echoResponse(request: Request, url: URL): Promise<Response> {
   const body = request.method === 'GET' || request.method === 'HEAD' ? '' : await request.text();

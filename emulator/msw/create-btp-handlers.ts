@@ -4,10 +4,10 @@
  * stubs. Works with `setupServer` (msw/node) and `setupWorker` (msw/browser); no socket is opened.
  */
 import { http, type HttpHandler } from 'msw';
-import { putStub } from '../cloud-connector/control.ts';
-import type { BackendStub } from '../cloud-connector/model.ts';
-import type { StubInput } from '../cloud-connector/schema.ts';
-import { EmulatorCore, type CoreOptions } from '../core/emulator-core.ts';
+import { putStub } from '../services/cloud-connector/gateway.ts';
+import type { BackendStub } from '../services/cloud-connector/state.ts';
+import type { StubInput } from '../services/cloud-connector/schema.ts';
+import { EmulatorCore, type CoreOptions } from '../app/emulator-core.ts';
 import { asNetworkError } from '../core/fault-middleware.ts';
 import type { JournalEntry, JournalFilter } from '../core/journal.ts';
 import { answerFromBackend } from './backend-responder.ts';

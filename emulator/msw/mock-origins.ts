@@ -5,7 +5,7 @@
  * the faces differ. An unresolvable name also means a request that slips past MSW fails instead of reaching
  * an emulator that happens to listen on localhost:20000.
  */
-import type { PublicUrls } from '../xsuaa/tokens.ts';
+import type { PublicUrls } from '../services/xsuaa/tokens.ts';
 
 export const defaultServicesUrl = 'http://btp-emulator:20000';
 export const defaultBackendUrl = 'http://btp-backend:20010';

@@ -4,7 +4,7 @@
  * route wins; `target` replaces the matched part of the path. Other properties are accepted and ignored.
  */
 import { z } from 'zod';
-import { formatPath, parseWith, ValidationError } from '../core/scenario-schema.ts';
+import { formatPath, parseWith, ValidationError } from '../app/scenario-schema.ts';
 
 const authenticationTypes = ['none', 'xsuaa'] as const;
 

@@ -13,9 +13,9 @@
  */
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { EmulatorCore } from '../core/emulator-core.ts';
-import { ValidationError } from '../core/scenario-schema.ts';
-import { exportSnapshotText, importSnapshot } from '../core/snapshot.ts';
+import type { EmulatorCore } from '../app/emulator-core.ts';
+import { ValidationError } from '../app/scenario-schema.ts';
+import { exportSnapshotText, importSnapshot } from '../app/snapshot.ts';
 
 export const stateFileName = 'state.json';
 const tempPattern = /^state\.json\..+\.tmp$/;

@@ -8,7 +8,7 @@ import { request as httpsRequest } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import forge from 'node-forge';
 import type { ClientCertificate, MtlsCapableFetch } from '../core/client-certificate.ts';
-import { issueCertificate, type CertificateAuthority } from '../destination-service/certificates.ts';
+import { issueCertificate, type CertificateAuthority } from '../services/destination/certificates/certificates.ts';
 
 export interface IssuedClientCertificate {
   certificate: string;

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type EmulatorHandle } from '../../emulator/index.ts';
-import type { EchoBody } from '../../emulator/backend/http-backend.ts';
+import type { EchoBody } from '../../emulator/server/backend/http-backend.ts';
 import { extraCaCertsEnv, userToken } from '../../sdk-adapters/index.ts';
 import { writeApprouterDefaultEnv } from '../../examples/approuter-app/write-default-env.ts';
 import { startAppProcess, type AppProcess } from './app-process.ts';

@@ -1,0 +1,88 @@
+/**
+ * What an app under test reads to find its services: the `VCAP_SERVICES` entries for the xsuaa, destination
+ * and connectivity bindings, pointing at the emulator (reference: xsuaa-and-clients.md §6 and §7). x509
+ * bindings carry a certificate and key issued by the emulator CA (CN = client id) and `certurl`, the TLS side
+ * of the services port, instead of the client secret; connectivity bindings name the Connectivity Service
+ * REST API in `connectivity_service`.
+ */
+import type { Binding, EmulatorState } from './state.ts';
+import type { PublicUrls } from '../services/xsuaa/tokens.ts';
+import type { ClientCertificateIssuer } from '../core/client-certificate.ts';
+import { apiAccessPlan, sccInfoPath } from '../services/connectivity/routes.ts';
+
+export interface ServiceBinding {
+  name: string;
+  label: string;
+  plan: string;
+  tags: string[];
+  instance_name: string;
+  instance_guid: string;
+  credentials: Record<string, unknown>;
+}
+
+export type VcapServices = Record<string, ServiceBinding[]>;
+
+const tagsFor: Record<string, string[]> = {
+  xsuaa: ['xsuaa'],
+  destination: ['destination', 'conn', 'connsvc'],
+  connectivity: ['connectivity', 'conn', 'connsvc'],
+};
+
+/** Secret or certificate: what a binding shows to authenticate its client. */
+function clientCredentials(b: Binding, state: EmulatorState, urls: PublicUrls, issue?: ClientCertificateIssuer): Record<string, unknown> {
+  if (b.credentialType !== 'x509' || !issue) return { clientsecret: b.clientsecret, 'credential-type': 'binding-secret' };
+  const { certificate, key } = issue({ commonName: b.clientid, organizationalUnit: state.provider.subaccountId });
+  return { 'credential-type': 'x509', certificate, key, certurl: `https://${urls.uaaDomain}` };
+}
+
+/** `issue`: the face's issuer of client certificates; without one, x509 bindings keep their secret. */
+export function buildVcapServices(state: EmulatorState, urls: PublicUrls, issue?: ClientCertificateIssuer): VcapServices {
+  const provider = state.provider;
+  const vcap: VcapServices = {};
+  for (const b of state.bindings) {
+    const common = {
+      clientid: b.clientid,
+      ...clientCredentials(b, state, urls, issue),
+      url: urls.serviceUrl,
+      uaadomain: urls.uaaDomain,
+      xsappname: b.xsappname,
+      identityzone: provider.subdomain,
+      identityzoneid: provider.zid,
+      tenantid: provider.zid,
+      subaccountid: provider.subaccountId,
+      zoneid: provider.zid,
+      tenantmode: 'dedicated',
+    };
+    let credentials: Record<string, unknown>;
+    if (b.service === 'xsuaa') {
+      credentials = { ...common, apiurl: urls.serviceUrl, sburl: urls.serviceUrl, verificationkey: undefined };
+      delete credentials.verificationkey;
+    } else if (b.service === 'destination') {
+      credentials = { ...common, uri: urls.serviceUrl, instanceid: b.instanceid };
+    } else {
+      credentials = {
+        ...common,
+        token_service_url: urls.serviceUrl,
+        token_service_domain: urls.uaaDomain,
+        onpremise_proxy_host: urls.proxyHost ?? 'localhost',
+        onpremise_proxy_http_port: String(urls.httpProxyPort ?? 20003),
+        onpremise_proxy_port: String(urls.httpProxyPort ?? 20003),
+        onpremise_proxy_ldap_port: String(urls.httpProxyPort ?? 20003),
+        onpremise_proxy_rfc_port: String(urls.httpProxyPort ?? 20003),
+        onpremise_socks5_proxy_port: String(urls.socksProxyPort ?? 20004),
+        instanceid: b.instanceid,
+        ...(b.plan === apiAccessPlan ? { connectivity_service: { url: urls.serviceUrl, scc_info_path: sccInfoPath } } : {}),
+      };
+    }
+    (vcap[b.service] ??= []).push({
+      name: b.name,
+      label: b.service,
+      plan: b.plan,
+      tags: tagsFor[b.service],
+      instance_name: b.name,
+      instance_guid: b.instanceid,
+      credentials,
+    });
+  }
+  return vcap;
+}

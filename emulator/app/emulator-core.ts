@@ -1,0 +1,303 @@
+/**
+ * The emulator core: state, clock, keys, journal and every service's behaviour behind one web-standard
+ * `fetch(Request): Promise<Response>`. No sockets and no Node built-ins: the Node servers and the MSW
+ * handlers are thin faces over this.
+ */
+import { Hono, type Context } from 'hono';
+import type { JWK } from 'jose';
+import { registerConnectivityServiceRoutes } from '../services/connectivity/routes.ts';
+import { registerControlRoutes } from '../services/control/routes.ts';
+import { wireCrud } from '../services/destination/crud/routes.ts';
+import { DestinationGateway } from '../services/destination/gateway.ts';
+import { DestinationError } from '../services/destination/errors.ts';
+import { registerDestinationRoutes } from '../services/destination/routes.ts';
+import type { CertificateAuthority } from '../services/destination/certificates/certificates.ts';
+import { OAuthError } from '../services/xsuaa/errors.ts';
+import { XsuaaGateway } from '../services/xsuaa/gateway.ts';
+import { registerXsuaaRoutes } from '../services/xsuaa/routes.ts';
+import { importSigningKey, KeyRing, loadDefaultSigningKey } from '../core/signing-keys.ts';
+import { decodeJwtPayload, TokenMinter, type PublicUrls } from '../services/xsuaa/tokens.ts';
+import type { App, AppEnv } from '../core/app-env.ts';
+import { buildVcapServices, type VcapServices } from './bindings.ts';
+import type { ClientCertificateIssuer, MtlsCapableFetch } from '../core/client-certificate.ts';
+import { correlationIdOf, lookupRefHeader, withoutInternalHeaders } from '../core/journal-chains.ts';
+import { createClock, type Clock } from '../core/clock.ts';
+import { failIfDropped, faultMiddleware } from '../core/fault-middleware.ts';
+import { FaultList } from '../core/faults.ts';
+import { Journal, serviceOfPath } from '../core/journal.ts';
+import { parseScenarioText, scenarioFormatOf, validateScenario } from './scenario.ts';
+import { ValidationError, type Scenario } from './scenario-schema.ts';
+import { buildState, type EmulatorState } from './state.ts';
+import { redactQuery } from '../core/redact.ts';
+import { encodeReason, reasonHeader } from '../core/reason-header.ts';
+import { bodyLimitMiddleware, defaultLimits, type InputLimits } from '../core/limits.ts';
+import { captureRollback } from './snapshot.ts';
+import { ChangeNotifier, type ChangeListener } from '../core/change-notifier.ts';
+import { RequestGuard, type BoundAddress, type RequestGuardOptions } from '../core/request-guard.ts';
+
+export interface CoreOptions extends RequestGuardOptions, InputLimits {
+  /** A scenario object (validated here); default: one provider tenant and the standard bindings. */
+  scenario?: unknown;
+  clock?: Clock;
+  /**
+   * The XSUAA signing key: a private RSA JWK and its kid, or `'bundled'` (default here, in the core and the MSW face)
+   * for the key that ships with the package — public, so anybody can sign tokens it accepts (docs/security.md).
+   * `startEmulator()` defaults to the installation's own key instead.
+   */
+  signingKey?: { jwk: JWK; kid: string } | 'bundled';
+  /** How the core calls servers outside itself (token services of destinations). Default: global fetch. */
+  fetch?: MtlsCapableFetch;
+  /** The CA that signs certificates the Destination Service generates; without it they are self-signed. */
+  certificateAuthority?: CertificateAuthority;
+  /** Issues the certificates of x509 bindings (`credentialType: x509`); without it such bindings keep their secret. */
+  issueClientCertificate?: ClientCertificateIssuer;
+  /**
+   * The face verifies TLS client certificates against the emulator CA and passes the subject in
+   * `CLIENT_CERT_SUBJECT_HEADER`, stripping it from outside input (the Node face does). Without it the header is ignored.
+   */
+  verifiesClientCertificates?: boolean;
+  /** Where the emulator is reachable; servers set this once they listen. */
+  urls?: PublicUrls;
+  journalSize?: number;
+  /** The journal's bound in bytes (entries as JSON); the oldest go first. Default 32 MiB. */
+  journalMaxBytes?: number;
+  /** When set, every control API route but /_emulator/health needs `Authorization: Bearer <controlToken>`. */
+  controlToken?: string;
+}
+
+export const minimalScenario = { name: 'minimal', tenants: [{ subdomain: 'provider' }] };
+
+export class EmulatorCore {
+  readonly clock: Clock;
+  readonly keys: KeyRing;
+  readonly minter: TokenMinter;
+  readonly journal: Journal;
+  /** Injected faults (latency, error status, dropped connection, rate limit, short tokens, offline connector); see faults.ts. */
+  readonly faults: FaultList;
+  readonly xsuaa: XsuaaGateway;
+  readonly destinations: DestinationGateway;
+  readonly app: App;
+  scenario: Scenario;
+  state: EmulatorState;
+  urls: PublicUrls;
+  /** Extra variables the faces add to {@link env} (e.g. NODE_EXTRA_CA_CERTS). */
+  extraEnv: Record<string, string> = {};
+  /** Every change of state (see change-notifier.ts); faces call `changes.notify()` after changes they make. */
+  readonly changes = new ChangeNotifier();
+  private readonly outbound: MtlsCapableFetch;
+  private readonly issueClientCertificate?: ClientCertificateIssuer;
+  private readonly verifiesClientCertificates: boolean;
+  /** The input limits in force (core/limits.ts), defaults filled in. */
+  readonly limits: Required<InputLimits>;
+  /** See {@link CoreOptions.controlToken}. */
+  readonly controlToken?: string;
+  /** The Host and Origin rules (request-guard.ts), from the options, {@link urls} and the bound address. */
+  readonly guard: RequestGuard;
+  private bound: BoundAddress = {};
+
+  static async create(options: CoreOptions = {}): Promise<EmulatorCore> {
+    const given = options.signingKey;
+    const key = given && given !== 'bundled' ? await importSigningKey(given.jwk, given.kid) : await loadDefaultSigningKey();
+    return new EmulatorCore(options, new KeyRing(key));
+  }
+
+  private constructor(options: CoreOptions, keys: KeyRing) {
+    this.clock = options.clock ?? createClock();
+    this.keys = keys;
+    this.keys.useClock(() => this.clock.now());
+    this.urls = options.urls ?? { uaaDomain: 'localhost:20000', serviceUrl: 'http://localhost:20000' };
+    this.scenario = validateScenario(options.scenario ?? minimalScenario);
+    this.state = buildState(this.scenario, this.clock.now());
+    this.journal = new Journal(options.journalSize, options.journalMaxBytes);
+    this.faults = new FaultList(this.clock);
+    this.minter = new TokenMinter(this.keys, this.clock, () => this.urls);
+    const getState = (): EmulatorState => this.state;
+    this.xsuaa = new XsuaaGateway(getState, this.minter, this.clock);
+    this.outbound = options.fetch ?? ((request: Request) => fetch(request));
+    this.issueClientCertificate = options.issueClientCertificate;
+    this.verifiesClientCertificates = options.verifiesClientCertificates === true;
+    this.controlToken = options.controlToken;
+    this.guard = new RequestGuard(
+      options,
+      () => this.urls,
+      () => this.bound,
+    );
+    this.limits = {
+      maxBodyBytes: options.maxBodyBytes ?? defaultLimits.maxBodyBytes,
+      maxSnapshotBytes: options.maxSnapshotBytes ?? defaultLimits.maxSnapshotBytes,
+      maxEntitiesPerLevel: options.maxEntitiesPerLevel ?? defaultLimits.maxEntitiesPerLevel,
+    };
+    this.destinations = new DestinationGateway(
+      getState,
+      this.minter,
+      (request, outboundOptions) => this.fetchOutbound(request, outboundOptions),
+      () => this.placeholders(),
+    );
+    const certificateAuthority = options.certificateAuthority;
+    wireCrud(this.destinations, {
+      now: () => this.clock.now(),
+      placeholders: () => this.placeholders(),
+      certificateAuthority: () => certificateAuthority,
+      maxEntitiesPerLevel: this.limits.maxEntitiesPerLevel,
+    });
+    this.changes.useCheckpoints(() => captureRollback(this));
+    this.app = this.buildApp();
+  }
+
+  /** Serve one request: the whole HTTP surface of XSUAA, the Destination Service and the control API. */
+  fetch = (request: Request): Promise<Response> => Promise.resolve(this.app.fetch(request));
+
+  /** Back to the loaded scenario: state rebuilt, journal and faults cleared. */
+  reset(): void {
+    this.state = buildState(this.scenario, this.clock.now());
+    this.journal.clear();
+    this.faults.clear();
+  }
+
+  /** Replace the scenario; an invalid one throws a ValidationError and changes nothing. */
+  loadScenario(value: unknown, source = 'scenario'): void {
+    this.applyScenario(validateScenario(value, source));
+  }
+
+  /** Scenario text: JSON or YAML by the source's name, the content type or the text itself (see scenarioFormatOf). */
+  loadScenarioText(text: string, source = 'scenario', contentType?: string): void {
+    this.applyScenario(parseScenarioText(text, source, scenarioFormatOf(text, source, contentType)));
+  }
+
+  /** Call `listener` after every change of state; a promise it returns delays the response to the change. */
+  onChange(listener: ChangeListener): () => void {
+    return this.changes.on(listener);
+  }
+
+  /** Values for `{{name}}` placeholders in scenario destinations; faces add theirs (e.g. `backend`). */
+  placeholders(): Record<string, string> {
+    return { services: this.urls.serviceUrl, uaadomain: this.urls.uaaDomain, ...this.extraPlaceholders };
+  }
+
+  extraPlaceholders: Record<string, string> = {};
+
+  setUrls(urls: PublicUrls): void {
+    this.urls = urls;
+  }
+
+  /** Where a socket face listens: its port and interface are names of the emulator too (Host and Origin rules). */
+  setBoundAddress(address: BoundAddress): void {
+    this.bound = address;
+  }
+
+  vcapServices(): VcapServices {
+    return buildVcapServices(this.state, this.urls, this.issueClientCertificate);
+  }
+
+  /** The environment an app under test needs. */
+  env(): Record<string, string> {
+    return { VCAP_SERVICES: JSON.stringify(this.vcapServices()), ...this.extraEnv };
+  }
+
+  private applyScenario(scenario: Scenario): void {
+    const state = buildState(scenario, this.clock.now());
+    this.scenario = scenario;
+    this.state = state;
+    this.journal.clear();
+  }
+
+  /**
+   * Calls to the emulator's own hosts (including `<subdomain>.<host>`) stay in-process; the rest go out. A call
+   * with a client certificate always goes out, so the TLS side really checks the certificate.
+   */
+  private fetchOutbound(request: Request, options?: Parameters<MtlsCapableFetch>[1]): Promise<Response> {
+    const url = new URL(request.url);
+    const own = [new URL(this.urls.serviceUrl).host, this.urls.uaaDomain];
+    const local = own.some((host) => url.host === host || url.host.endsWith(`.${host}`));
+    if (options?.clientCertificate) return this.outbound(withoutInternalHeaders(request), options);
+    return local ? this.fetch(request).then(failIfDropped) : this.outbound(withoutInternalHeaders(request));
+  }
+
+  private buildApp(): App {
+    const app = new Hono<AppEnv>();
+    app.use('*', async (c, next) => {
+      const started = performance.now();
+      // One id per request, echoed in the answer and kept in the journal: the caller's, or a new one.
+      const correlationId = correlationIdOf((name) => c.req.header(name)) ?? crypto.randomUUID();
+      await next();
+      echoCorrelationId(c, correlationId);
+      const url = new URL(c.req.url);
+      if (url.pathname.startsWith('/_emulator/journal') || url.pathname === '/_emulator/health') return;
+      const lookupRef = c.req.header(lookupRefHeader);
+      this.journal.record({
+        time: new Date(this.clock.now()).toISOString(),
+        service: serviceOfPath(url.pathname),
+        method: c.req.method,
+        path: url.pathname + redactQuery(url.search),
+        status: c.res.status,
+        durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+        ...(c.get('tenant') ? { tenant: c.get('tenant') } : {}),
+        ...(c.get('destination') ? { destination: c.get('destination') } : {}),
+        ...(c.get('reason') ? { reason: c.get('reason') } : {}),
+        correlationId,
+        ...(lookupRef ? { lookupRef } : {}),
+        ...c.get('journal'),
+      });
+    });
+    app.use('*', this.guard.middleware());
+    app.use('*', bodyLimitMiddleware(this.limits));
+    app.use('*', this.changes.middleware());
+    app.use(
+      '*',
+      faultMiddleware({ faults: this.faults, keys: this.keys, tokenRequestTenant: (zid, host) => this.xsuaa.tenantOfRequest(zid, host) }),
+    );
+    registerXsuaaRoutes(app, {
+      gateway: this.xsuaa,
+      keys: this.keys,
+      minter: this.minter,
+      state: () => this.state,
+      urls: () => this.urls,
+      verifiesClientCertificates: this.verifiesClientCertificates,
+    });
+    registerDestinationRoutes(app, this.destinations);
+    registerConnectivityServiceRoutes(app, {
+      minter: this.minter,
+      state: () => this.state,
+      now: () => this.clock.now(),
+      faults: this.faults,
+    });
+    registerControlRoutes(app, this);
+    app.notFound((c) => c.json({ error: 'not_found', message: `No route for ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
+    app.onError((err, c) => {
+      c.set('reason', err.message);
+      if (err instanceof OAuthError) {
+        const headers: Record<string, string> =
+          err.status === 401
+            ? { 'www-authenticate': `Basic realm="UAA/client", error="${err.error}", error_description="${headerSafe(err.message)}"` }
+            : {};
+        return c.json(err.toBody(), err.status as 400, headers);
+      }
+      if (err instanceof DestinationError) {
+        if (!err.reason) return c.json(err.toBody(), err.status as 400);
+        c.set('reason', err.reason);
+        return c.json(err.toBody(), err.status as 400, { [reasonHeader]: encodeReason(err.reason) });
+      }
+      if (err instanceof ValidationError) return c.json({ error: 'invalid_request', message: err.message, issues: err.issues }, 400);
+      return c.json({ error: 'internal_error', message: err.message }, 500);
+    });
+    return app;
+  }
+}
+
+export { decodeJwtPayload };
+
+/** A message as a quoted-string header parameter: printable ASCII only, since a header cannot carry the rest. */
+function headerSafe(message: string): string {
+  return message.replace(/"/g, "'").replace(/[^\x20-\x7e]/g, '?');
+}
+
+/** Sets `x-correlation-id` on the answer (a copy, when the answer's headers are immutable, as a fetched one's are). */
+function echoCorrelationId(c: Context<AppEnv>, id: string): void {
+  if (c.res.headers.has('x-correlation-id')) return;
+  try {
+    c.res.headers.set('x-correlation-id', id);
+  } catch {
+    c.res = new Response(c.res.body, c.res);
+    c.res.headers.set('x-correlation-id', id);
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * Changing the on-premise side at run time (control API and programmatic handle): put a connector online or
+ * offline, add or replace a connector, add, remove and clear backend stubs. Input is validated first; bad input
+ * throws a ValidationError and changes nothing.
+ */
+import { parseWith, ValidationError } from '../../app/scenario-schema.ts';
+import type { EmulatorState, Tenant } from '../../app/state.ts';
+import { addStub, type BackendStub, type CloudConnector } from './state.ts';
+import { cloudConnectorSchema, stubSchema } from './schema.ts';
+
+/** A tenant by subdomain or zid; none given = the provider. */
+export function resolveTenant(state: EmulatorState, tenant?: string): Tenant {
+  if (!tenant) return state.provider;
+  const found = state.tenants.find((t) => t.subdomain === tenant || t.zid === tenant);
+  if (!found) throw new ValidationError('tenant', [{ path: 'tenant', message: `"${tenant}" is not a subdomain or zid of this emulator` }]);
+  return found;
+}
+
+export function listConnectors(state: EmulatorState): { tenant: string; zid: string; connectors: CloudConnector[] }[] {
+  return state.tenants.map((t) => ({ tenant: t.subdomain, zid: t.zid, connectors: state.onPrem.connectors.get(t.zid) ?? [] }));
+}
+
+export function setConnectorOnline(state: EmulatorState, opts: { tenant?: string; locationId?: string; online: boolean }): CloudConnector {
+  const tenant = resolveTenant(state, opts.tenant);
+  const locationId = opts.locationId ?? '';
+  const connector = state.onPrem.connectors.get(tenant.zid)?.find((c) => c.locationId === locationId);
+  if (!connector) {
+    throw new ValidationError('connector', [
+      { path: 'locationId', message: `no Cloud Connector with location ID "${locationId}" in subaccount "${tenant.subdomain}"` },
+    ]);
+  }
+  connector.online = opts.online;
+  return connector;
+}
+
+/** Add a connector, or replace the one with the same location ID. */
+export function putConnector(state: EmulatorState, tenantName: string | undefined, value: unknown): CloudConnector {
+  const tenant = resolveTenant(state, tenantName);
+  const connector = parseWith(cloudConnectorSchema, value, 'cloud connector');
+  const list = state.onPrem.connectors.get(tenant.zid) ?? [];
+  const index = list.findIndex((c) => c.locationId === connector.locationId);
+  if (index >= 0) list[index] = connector;
+  else list.push(connector);
+  state.onPrem.connectors.set(tenant.zid, list);
+  return connector;
+}
+
+export function removeConnector(state: EmulatorState, tenantName: string | undefined, locationId: string): boolean {
+  const tenant = resolveTenant(state, tenantName);
+  const list = state.onPrem.connectors.get(tenant.zid) ?? [];
+  const index = list.findIndex((c) => c.locationId === locationId);
+  if (index < 0) return false;
+  list.splice(index, 1);
+  return true;
+}
+
+export function putStub(state: EmulatorState, value: unknown): BackendStub {
+  return addStub(state.onPrem, parseWith(stubSchema, value, 'stub'));
+}
+
+export function removeStub(state: EmulatorState, id: string): boolean {
+  const index = state.onPrem.stubs.findIndex((s) => s.id === id);
+  if (index < 0) return false;
+  state.onPrem.stubs.splice(index, 1);
+  return true;
+}
+
+/** Remove every stub route (the scenario's too, until a reset); the backend then answers as if none were declared. */
+export function clearStubs(state: EmulatorState): void {
+  state.onPrem.stubs.length = 0;
+}

@@ -1,0 +1,89 @@
+/**
+ * The proxies' authentication: the `Proxy-Authorization` token (or SOCKS5 0x80 token) must be a valid,
+ * unexpired JWT of the emulator's XSUAA issued to a connectivity binding's client; its `zid` selects the
+ * tenant whose Cloud Connectors are eligible. Also reads the user behind a principal-propagation token.
+ */
+import type { EmulatorCore } from '../../app/emulator-core.ts';
+import type { Tenant } from '../../app/state.ts';
+import type { XsuaaClaims } from '../xsuaa/tokens.ts';
+
+export type ProxyAuthResult = { ok: true; tenant: Tenant; claims: XsuaaClaims } | { ok: false; reason: string };
+
+/** `Bearer <jwt>`, or SAP's alternative `Basic base64("<jwt>:")`; anything else is undefined. */
+export function tokenFromProxyAuthorization(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const [scheme, value] = header.trim().split(/\s+/, 2);
+  if (!value) return undefined;
+  if (/^bearer$/i.test(scheme)) return value;
+  if (/^basic$/i.test(scheme)) {
+    try {
+      const decoded = atob(value);
+      const colon = decoded.indexOf(':');
+      return colon > 0 ? decoded.slice(0, colon) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Verified tokens per state object (a reset or a new scenario starts afresh) and signing key set: a client
+ * sends the same token on every request, and checking its signature each time would dominate the latency.
+ * Expiry is still checked on every use, against the emulator's clock.
+ */
+const verifiedTokens = new WeakMap<object, Map<string, { claims: XsuaaClaims; kid?: string }>>();
+const maxCachedTokens = 1000;
+
+async function verifyCached(core: EmulatorCore, jwt: string): Promise<{ ok: true; claims: XsuaaClaims } | { ok: false; reason: string }> {
+  let cache = verifiedTokens.get(core.state);
+  if (!cache) verifiedTokens.set(core.state, (cache = new Map()));
+  const known = cache.get(jwt);
+  if (known && known.claims.exp * 1000 > core.clock.now() && core.keys.byKid(known.kid)) return { ok: true, claims: known.claims };
+  const verified = await core.minter.verify(jwt);
+  if (verified.ok) {
+    if (cache.size >= maxCachedTokens) cache.clear();
+    cache.set(jwt, { claims: verified.claims, kid: kidOf(jwt) });
+  } else {
+    cache.delete(jwt);
+  }
+  return verified;
+}
+
+function kidOf(jwt: string): string | undefined {
+  try {
+    return (JSON.parse(atob(jwt.slice(0, jwt.indexOf('.')).replace(/-/g, '+').replace(/_/g, '/'))) as { kid?: string }).kid;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function authenticateProxyToken(core: EmulatorCore, jwt: string | undefined): Promise<ProxyAuthResult> {
+  if (!jwt) return { ok: false, reason: 'no token: send Proxy-Authorization: Bearer <token of the connectivity binding>' };
+  const verified = await verifyCached(core, jwt);
+  if (!verified.ok) return { ok: false, reason: verified.reason };
+  const claims = verified.claims;
+  const state = core.state;
+  const allowed = state.bindings.filter((b) => b.service === 'connectivity').map((b) => b.clientid);
+  const clientId = claims.client_id ?? claims.cid;
+  if (!allowed.includes(clientId)) {
+    return {
+      ok: false,
+      reason: `the token was issued to client \`${clientId}\`, not to the connectivity binding's client (\`${allowed.join('`, `')}\`)`,
+    };
+  }
+  const tenant = state.tenants.find((t) => t.zid === claims.zid);
+  if (!tenant) return { ok: false, reason: `the token's zone \`${claims.zid}\` is not a tenant of this emulator` };
+  return { ok: true, tenant, claims };
+}
+
+/** The name a Cloud Connector puts into the certificate subject (`${name}`): business or technical user. */
+export function principalName(claims: XsuaaClaims): string {
+  const pick = (...keys: string[]): string | undefined =>
+    keys.map((k) => claims[k]).find((v): v is string => typeof v === 'string' && v.length > 0);
+  return (
+    (claims.user_name || claims.user_id
+      ? pick('user_name', 'email', 'mail', 'user_uuid', 'sub')
+      : pick('client_id', 'cid', 'sub', 'azp')) ?? 'unknown'
+  );
+}

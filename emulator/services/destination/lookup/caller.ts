@@ -1,0 +1,39 @@
+/** Who calls the Destination Service: the bearer token's zone selects the tenant, its client the instance. */
+import type { EmulatorState, Tenant } from '../../../app/state.ts';
+import type { TokenMinter, XsuaaClaims } from '../../xsuaa/tokens.ts';
+import { DestinationError, UNPARSABLE_JWT_MESSAGE } from '../errors.ts';
+
+export interface Caller {
+  jwt: string;
+  claims: XsuaaClaims;
+  tenant: Tenant;
+  /** The destination service instance of the token's client. */
+  instanceid: string;
+  /** True for user tokens (they have a user_name). */
+  isUser: boolean;
+}
+
+export async function authenticateCaller(
+  authorization: string | undefined | null,
+  state: EmulatorState,
+  minter: TokenMinter,
+): Promise<Caller> {
+  const match = /^bearer\s+(\S+)$/i.exec(authorization?.trim() ?? '');
+  if (!match) throw new DestinationError(401, `${UNPARSABLE_JWT_MESSAGE} (no "Authorization: Bearer <token>" header)`);
+  const verified = await minter.verify(match[1]);
+  if (!verified.ok) {
+    const status = verified.reason.startsWith('the token is not a JWT') ? 400 : 401;
+    throw new DestinationError(status, status === 400 ? UNPARSABLE_JWT_MESSAGE : `Unauthorized: ${verified.reason}`);
+  }
+  const claims = verified.claims;
+  const tenant = state.tenants.find((t) => t.zid === claims.zid);
+  if (!tenant) throw new DestinationError(401, `Unauthorized: the token's zone ${claims.zid} is not a subaccount of this emulator`);
+  const binding = state.clients.get(claims.client_id)?.binding;
+  if (!binding || binding.service !== 'destination') {
+    throw new DestinationError(
+      403,
+      `Forbidden: the token was issued to client "${claims.client_id}", which is not bound to a destination service instance`,
+    );
+  }
+  return { jwt: match[1], claims, tenant, instanceid: binding.instanceid, isUser: Boolean(claims.user_name) };
+}
