@@ -5,20 +5,14 @@
  * and `startEmulator()` apply the same rules, and a refusal changes nothing. `startEmulator()` names the port option
  * that is in use and the scenario file it cannot read.
  */
+import { ValidationError } from '../emulator/core/validation.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { call, dest, destinationToken } from './state-helpers.ts';
-import {
-  PortInUseError,
-  ScenarioFileError,
-  startEmulator,
-  validateScenario,
-  ValidationError,
-  type EmulatorHandle,
-} from '../emulator/index.ts';
+import { PortInUseError, ScenarioFileError, startEmulator, validateScenario, type EmulatorHandle } from '../emulator/index.ts';
 
 type Issue = { path: string; message: string };
 

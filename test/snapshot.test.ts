@@ -4,8 +4,9 @@
  * frozen clock): a token the first one signed with a rotated key works at the second. A bad snapshot is a 400
  * that names the field and changes nothing, also when it fails late (a key that does not import).
  */
+import { ValidationError } from '../emulator/core/validation.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, ValidationError, type EmulatorHandle } from '../emulator/index.ts';
+import { startEmulator, type EmulatorHandle } from '../emulator/index.ts';
 import type { Snapshot } from '../emulator/app/snapshot.ts';
 import { call, dest, destinationToken, httpDestination } from './state-helpers.ts';
 

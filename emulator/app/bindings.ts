@@ -5,8 +5,9 @@
  * of the services port, instead of the client secret; connectivity bindings name the Connectivity Service
  * REST API in `connectivity_service`.
  */
-import type { Binding, EmulatorState } from './state.ts';
-import type { PublicUrls } from '../services/xsuaa/tokens.ts';
+import { type Binding } from '../core/subaccount.ts';
+import { type PublicUrls } from '../core/urls.ts';
+import type { EmulatorState } from './state.ts';
 import type { ClientCertificateIssuer } from '../core/client-certificate.ts';
 import { apiAccessPlan, sccInfoPath } from '../services/connectivity/routes.ts';
 

@@ -3,6 +3,9 @@
  * `fetch(Request): Promise<Response>`. No sockets and no Node built-ins: the Node servers and the MSW
  * handlers are thin faces over this.
  */
+import { ValidationError } from '../core/validation.ts';
+import { type PublicUrls } from '../core/urls.ts';
+import { decodeJwtPayload } from '../core/jwt.ts';
 import { Hono, type Context } from 'hono';
 import type { JWK } from 'jose';
 import { registerConnectivityServiceRoutes } from '../services/connectivity/routes.ts';
@@ -16,7 +19,7 @@ import { OAuthError } from '../services/xsuaa/errors.ts';
 import { XsuaaGateway } from '../services/xsuaa/gateway.ts';
 import { registerXsuaaRoutes } from '../services/xsuaa/routes.ts';
 import { importSigningKey, KeyRing, loadDefaultSigningKey } from '../core/signing-keys.ts';
-import { decodeJwtPayload, TokenMinter, type PublicUrls } from '../services/xsuaa/tokens.ts';
+import { TokenMinter } from '../services/xsuaa/tokens.ts';
 import type { App, AppEnv } from '../core/app-env.ts';
 import { buildVcapServices, type VcapServices } from './bindings.ts';
 import type { ClientCertificateIssuer, MtlsCapableFetch } from '../core/client-certificate.ts';
@@ -26,7 +29,7 @@ import { failIfDropped, faultMiddleware } from '../core/fault-middleware.ts';
 import { FaultList } from '../core/faults.ts';
 import { Journal, serviceOfPath } from '../core/journal.ts';
 import { parseScenarioText, scenarioFormatOf, validateScenario } from './scenario.ts';
-import { ValidationError, type Scenario } from './scenario-schema.ts';
+import { type Scenario } from './scenario-schema.ts';
 import { buildState, type EmulatorState } from './state.ts';
 import { redactQuery } from '../core/redact.ts';
 import { encodeReason, reasonHeader } from '../core/reason-header.ts';

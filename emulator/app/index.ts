@@ -1,7 +1,8 @@
 /** The transport-free core, for the browser and MSW faces: no Node built-ins below this point. */
 export { EmulatorCore, minimalScenario, type CoreOptions } from './emulator-core.ts';
 export { createClock, type Clock } from '../core/clock.ts';
-export { ValidationError, type Scenario, type ScenarioInput } from './scenario-schema.ts';
+export { ValidationError } from '../core/validation.ts';
+export type { Scenario, ScenarioInput } from './scenario-schema.ts';
 export { parseScenarioText, validateScenario } from './scenario.ts';
 export type { JournalEntry, JournalFilter } from '../core/journal.ts';
 export { chainByCorrelationId, lastCallTo, type Chain, type ChainRole, type ChainStep } from '../core/journal-chains.ts';

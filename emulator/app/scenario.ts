@@ -3,8 +3,9 @@
  * and bounded by the body limit); YAML only when the file name or the content type says YAML, or, without either,
  * when the text does not start like JSON.
  */
+import { parseWith, ValidationError } from '../core/validation.ts';
 import { parse as parseYaml } from 'yaml';
-import { parseWith, scenarioSchema, ValidationError, type Scenario } from './scenario-schema.ts';
+import { scenarioSchema, type Scenario } from './scenario-schema.ts';
 
 export type ScenarioFormat = 'json' | 'yaml';
 

@@ -7,6 +7,9 @@
  * part of it. Restoring validates everything first (errors name the field, e.g. `levels.<zid>.destinations[0].props.Type`)
  * and changes nothing when any part is refused. The state directory (emulator/persistence) writes these.
  */
+import { type LevelStore, type Stored } from '../services/destination/state.ts';
+import { parseWith, ValidationError } from '../core/validation.ts';
+import { certificateSchema, destinationSchema, fragmentSchema } from '../services/destination/schema.ts';
 import { exportJWK, type JWK } from 'jose';
 import { z } from 'zod';
 import { cloudConnectorsSchema, stubSchema } from '../services/cloud-connector/schema.ts';
@@ -16,8 +19,8 @@ import type { Clock } from '../core/clock.ts';
 import { faultStateSchema } from '../core/fault-schema.ts';
 import { instantMs, instantText, isInstant } from '../core/time-bounds.ts';
 import type { EmulatorCore } from './emulator-core.ts';
-import { certificateSchema, destinationSchema, fragmentSchema, parseWith, scenarioSchema, ValidationError } from './scenario-schema.ts';
-import { buildState, type EmulatorState, type LevelStore, type Stored } from './state.ts';
+import { scenarioSchema } from './scenario-schema.ts';
+import { buildState, type EmulatorState } from './state.ts';
 
 export const snapshotFormat = 'btp-connectivity-emulator/snapshot';
 export const snapshotVersion = 1;

@@ -4,13 +4,14 @@
  * that names it, never a stack trace. The executable is `bin.js`: it checks the Node version and turns the
  * compile cache on, then imports this module.
  */
+import { ValidationError } from '../core/validation.ts';
 import { accessSync, constants, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsOptionDescriptor } from 'node:util';
 import type { EnvFormat } from './exec-env.ts';
 import type { BindingLayout } from '../../sdk-adapters/service-binding-root.ts';
 import { writeEnvFiles } from '../server/write-env.ts';
-import { defaultPorts, PortInUseError, ScenarioFileError, startEmulator, ValidationError, type StartOptions } from '../index.ts';
+import { defaultPorts, PortInUseError, ScenarioFileError, startEmulator, type StartOptions } from '../index.ts';
 import { portInUseMessage } from '../server/start-errors.ts';
 
 /** Exit codes: 0 done, 1 a runtime failure (port in use, emulator unreachable), 2 a usage or scenario error. */

@@ -6,16 +6,16 @@
  * connection is a Response carrying {@link droppedHeader}, which the Node face turns into a destroyed socket,
  * the MSW face into `Response.error()` and the core's own in-process calls into a failed fetch.
  */
+import { type Tenant } from './subaccount.ts';
+import { decodeJwtPayload } from './jwt.ts';
+import { basicCredentials } from './auth-header.ts';
 import { decodeProtectedHeader, SignJWT, type JWTHeaderParameters } from 'jose';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv } from './app-env.ts';
 import { describeFault, faultJournalFields, sleep, type FaultList, type FaultRequest, type FaultService } from './faults.ts';
 import { safeDecode } from './ids.ts';
 import { serviceOfPath } from './journal.ts';
-import type { Tenant } from '../app/state.ts';
-import { basicCredentials } from '../services/xsuaa/gateway.ts';
 import type { KeyRing } from './signing-keys.ts';
-import { decodeJwtPayload } from '../services/xsuaa/tokens.ts';
 
 /** Internal response header: "close this connection without an answer" (value: the fault id). Never leaves the emulator. */
 export const droppedHeader = 'x-emulator-fault-drop';

@@ -4,6 +4,7 @@
  * so a fault added through the control API or the handle is seen by every face at once. Times (`durationMs`,
  * `until`, rate-limit windows) are on the emulator's clock.
  */
+import { parseWith, ValidationError } from './validation.ts';
 import type { Clock } from './clock.ts';
 import {
   faultSpecSchema,
@@ -13,7 +14,6 @@ import {
   type FaultService,
   type FaultTarget,
 } from './fault-schema.ts';
-import { parseWith, ValidationError } from '../app/scenario-schema.ts';
 import { instantText, isInstant } from './time-bounds.ts';
 
 export type { FaultEffect, FaultEffectKind, FaultService, FaultSpec, FaultTarget } from './fault-schema.ts';

@@ -14,7 +14,7 @@
  * `lookupRef` on lookups and the token requests they made, `tokenJti` on proxy requests), so the chain holds
  * even with a frozen clock.
  */
-import { decodeJwtPayload } from '../services/xsuaa/tokens.ts';
+import { decodeJwtPayload } from './jwt.ts';
 import { randomHex } from './ids.ts';
 import type { JournalEntry } from './journal.ts';
 

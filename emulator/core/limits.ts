@@ -5,11 +5,11 @@
  * reader, which honours Content-Length before reading and stops at the limit without buffering past it, so
  * this works in every face (Node servers, MSW).
  */
+import { formatPath, ValidationError } from './validation.ts';
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { AppEnv } from './app-env.ts';
 import { tooDeepAt, tooDeepMessage } from './json-depth.ts';
-import { formatPath, ValidationError } from '../app/scenario-schema.ts';
 
 export { maxJsonDepth } from './json-depth.ts';
 

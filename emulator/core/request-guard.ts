@@ -8,9 +8,9 @@
  *   and a browser request marked `Sec-Fetch-Site: cross-site`. Even a "simple" `text/plain` POST, which needs no preflight.
  * A refusal is a 403 with a JSON error naming the rule and the option that allows it, and changes nothing.
  */
+import { type PublicUrls } from './urls.ts';
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from './app-env.ts';
-import type { PublicUrls } from '../services/xsuaa/tokens.ts';
 
 /** A start option the emulator refuses (a malformed allow-list entry, the bundled key on a network interface, …); the message says the fix. */
 export class StartOptionError extends Error {

@@ -5,10 +5,10 @@
  * header. URLs of the fake backend are answered by its stubs; OnPremise destinations go through the
  * scenario's Cloud Connector mappings. Routes with `authenticationType: xsuaa` run as a configured user.
  */
+import { type Tenant } from '../core/subaccount.ts';
 import { http, type HttpHandler } from 'msw';
 import { decideAccess } from '../services/cloud-connector/access.ts';
 import type { EmulatorCore } from '../app/emulator-core.ts';
-import type { Tenant } from '../app/state.ts';
 import { answerFromBackend } from './backend-responder.ts';
 import type { BtpHandlers } from './create-btp-handlers.ts';
 import { lookUpDestination, type FoundDestination } from './destination-lookup.ts';

@@ -3,8 +3,8 @@
  * client-credentials token from the tenant's XSUAA and calls the Destination Service's find — both through
  * the core's own HTTP surface, so the journal shows the same calls a real approuter makes.
  */
+import { type Tenant } from '../core/subaccount.ts';
 import type { EmulatorCore } from '../app/emulator-core.ts';
-import type { Tenant } from '../app/state.ts';
 import type { MockUrls } from './mock-origins.ts';
 
 export interface FoundDestination {

@@ -1,3 +1,4 @@
+import { type PublicUrls } from '../core/urls.ts';
 /**
  * Where the MSW face pretends the emulator lives. There is no socket: the bindings point at made-up hosts
  * and the handlers answer every request for them. The default host has no dot, like the socket face's
@@ -5,7 +6,6 @@
  * the faces differ. An unresolvable name also means a request that slips past MSW fails instead of reaching
  * an emulator that happens to listen on localhost:20000.
  */
-import type { PublicUrls } from '../services/xsuaa/tokens.ts';
 
 export const defaultServicesUrl = 'http://btp-emulator:20000';
 export const defaultBackendUrl = 'http://btp-backend:20010';

@@ -3,8 +3,8 @@
  * the path, a `target` rewrite (`$1` groups), a `destination` and an `authenticationType`. The first matching
  * route wins; `target` replaces the matched part of the path. Other properties are accepted and ignored.
  */
+import { formatPath, parseWith, ValidationError } from '../core/validation.ts';
 import { z } from 'zod';
-import { formatPath, parseWith, ValidationError } from '../app/scenario-schema.ts';
 
 const authenticationTypes = ['none', 'xsuaa'] as const;
 

@@ -11,10 +11,10 @@
  * gets its 2xx only after a write that includes its change is on disk (change-notifier.ts): an acknowledged
  * change is durable.
  */
+import { ValidationError } from '../core/validation.ts';
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { EmulatorCore } from '../app/emulator-core.ts';
-import { ValidationError } from '../app/scenario-schema.ts';
 import { exportSnapshotText, importSnapshot } from '../app/snapshot.ts';
 
 export const stateFileName = 'state.json';

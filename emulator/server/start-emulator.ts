@@ -2,6 +2,7 @@
  * `startEmulator()`: the core behind real sockets. The services port serves XSUAA, the Destination Service
  * and the control API over plain HTTP and TLS alike; the handle gives the env an app under test needs.
  */
+import { type PublicUrls } from '../core/urls.ts';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getRequestListener } from '@hono/node-server';
@@ -9,7 +10,7 @@ import { EmulatorCore, type CoreOptions } from '../app/emulator-core.ts';
 import { StartOptionError } from '../core/request-guard.ts';
 import { parseScenarioText } from '../app/scenario.ts';
 import type { JournalEntry, JournalFilter } from '../core/journal.ts';
-import type { MintedToken, PublicUrls } from '../services/xsuaa/tokens.ts';
+import type { MintedToken } from '../services/xsuaa/tokens.ts';
 import { applyClockAction, clockView, type ClockAction, type ClockView } from '../services/control/clock-routes.ts';
 import { rotateSigningKey, type KeysView } from '../services/control/key-routes.ts';
 import { chainByCorrelationId, lastCallTo, type Chain } from '../core/journal-chains.ts';

@@ -4,7 +4,7 @@
  * it. The answer is the internal target, or a denial with the HTTP status, the SOCKS5 reply code and a reason
  * a person can act on.
  */
-import type { EmulatorState } from '../../app/state.ts';
+import type { OnPremView } from './state.ts';
 import type { CloudConnector } from './state.ts';
 import type { MappingProtocol, ResourceConfig, SystemMappingConfig } from './schema.ts';
 
@@ -97,7 +97,7 @@ export function resourceAllows(resources: ResourceConfig[] | undefined, path: st
   return resources.some((r) => r.enabled && (r.exactMatchOnly ? path === r.path : path.startsWith(r.path)));
 }
 
-export function findConnector(state: EmulatorState, zid: string, locationId = ''): CloudConnector | undefined {
+export function findConnector(state: OnPremView, zid: string, locationId = ''): CloudConnector | undefined {
   return state.onPrem.connectors.get(zid)?.find((c) => c.locationId === locationId);
 }
 
@@ -129,7 +129,7 @@ function resolveTarget(system: SystemMappingConfig, placeholders: Record<string,
   return { host, port };
 }
 
-export function decideAccess(state: EmulatorState, request: AccessRequest, placeholders: Record<string, string> = {}): AccessDecision {
+export function decideAccess(state: OnPremView, request: AccessRequest, placeholders: Record<string, string> = {}): AccessDecision {
   const locationId = request.locationId ?? '';
   const tenant = state.tenants.find((t) => t.zid === request.zid);
   const subaccount = tenant ? `\`${tenant.subdomain}\`` : `with zone \`${request.zid}\``;

@@ -3,24 +3,25 @@
  * offline, add or replace a connector, add, remove and clear backend stubs. Input is validated first; bad input
  * throws a ValidationError and changes nothing.
  */
-import { parseWith, ValidationError } from '../../app/scenario-schema.ts';
-import type { EmulatorState, Tenant } from '../../app/state.ts';
+import type { OnPremView } from './state.ts';
+import { type Tenant } from '../../core/subaccount.ts';
+import { parseWith, ValidationError } from '../../core/validation.ts';
 import { addStub, type BackendStub, type CloudConnector } from './state.ts';
 import { cloudConnectorSchema, stubSchema } from './schema.ts';
 
 /** A tenant by subdomain or zid; none given = the provider. */
-export function resolveTenant(state: EmulatorState, tenant?: string): Tenant {
+export function resolveTenant(state: OnPremView, tenant?: string): Tenant {
   if (!tenant) return state.provider;
   const found = state.tenants.find((t) => t.subdomain === tenant || t.zid === tenant);
   if (!found) throw new ValidationError('tenant', [{ path: 'tenant', message: `"${tenant}" is not a subdomain or zid of this emulator` }]);
   return found;
 }
 
-export function listConnectors(state: EmulatorState): { tenant: string; zid: string; connectors: CloudConnector[] }[] {
+export function listConnectors(state: OnPremView): { tenant: string; zid: string; connectors: CloudConnector[] }[] {
   return state.tenants.map((t) => ({ tenant: t.subdomain, zid: t.zid, connectors: state.onPrem.connectors.get(t.zid) ?? [] }));
 }
 
-export function setConnectorOnline(state: EmulatorState, opts: { tenant?: string; locationId?: string; online: boolean }): CloudConnector {
+export function setConnectorOnline(state: OnPremView, opts: { tenant?: string; locationId?: string; online: boolean }): CloudConnector {
   const tenant = resolveTenant(state, opts.tenant);
   const locationId = opts.locationId ?? '';
   const connector = state.onPrem.connectors.get(tenant.zid)?.find((c) => c.locationId === locationId);
@@ -34,7 +35,7 @@ export function setConnectorOnline(state: EmulatorState, opts: { tenant?: string
 }
 
 /** Add a connector, or replace the one with the same location ID. */
-export function putConnector(state: EmulatorState, tenantName: string | undefined, value: unknown): CloudConnector {
+export function putConnector(state: OnPremView, tenantName: string | undefined, value: unknown): CloudConnector {
   const tenant = resolveTenant(state, tenantName);
   const connector = parseWith(cloudConnectorSchema, value, 'cloud connector');
   const list = state.onPrem.connectors.get(tenant.zid) ?? [];
@@ -45,7 +46,7 @@ export function putConnector(state: EmulatorState, tenantName: string | undefine
   return connector;
 }
 
-export function removeConnector(state: EmulatorState, tenantName: string | undefined, locationId: string): boolean {
+export function removeConnector(state: OnPremView, tenantName: string | undefined, locationId: string): boolean {
   const tenant = resolveTenant(state, tenantName);
   const list = state.onPrem.connectors.get(tenant.zid) ?? [];
   const index = list.findIndex((c) => c.locationId === locationId);
@@ -54,11 +55,11 @@ export function removeConnector(state: EmulatorState, tenantName: string | undef
   return true;
 }
 
-export function putStub(state: EmulatorState, value: unknown): BackendStub {
+export function putStub(state: OnPremView, value: unknown): BackendStub {
   return addStub(state.onPrem, parseWith(stubSchema, value, 'stub'));
 }
 
-export function removeStub(state: EmulatorState, id: string): boolean {
+export function removeStub(state: OnPremView, id: string): boolean {
   const index = state.onPrem.stubs.findIndex((s) => s.id === id);
   if (index < 0) return false;
   state.onPrem.stubs.splice(index, 1);
@@ -66,6 +67,6 @@ export function removeStub(state: EmulatorState, id: string): boolean {
 }
 
 /** Remove every stub route (the scenario's too, until a reset); the backend then answers as if none were declared. */
-export function clearStubs(state: EmulatorState): void {
+export function clearStubs(state: OnPremView): void {
   state.onPrem.stubs.length = 0;
 }

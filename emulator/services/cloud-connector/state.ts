@@ -2,8 +2,8 @@
  * The on-premise side of the emulator's state: each tenant's Cloud Connectors, the fake backend's stub
  * routes and the mails its SMTP sink received. Built from the scenario; reset rebuilds it.
  */
-import type { Scenario } from '../../app/scenario-schema.ts';
-import type { Tenant } from '../../app/state.ts';
+import { type Tenant } from '../../core/subaccount.ts';
+import type { SubaccountState } from '../../core/subaccount.ts';
 import type { CloudConnectorConfig, StubConfig } from './schema.ts';
 
 export type CloudConnector = CloudConnectorConfig;
@@ -37,7 +37,13 @@ export interface OnPremState {
 /** Deep copy, so changes through the control API never touch the loaded scenario. */
 const copyConnector = (c: CloudConnectorConfig): CloudConnector => structuredClone(c);
 
-export function buildOnPremState(scenario: Scenario, tenants: Tenant[]): OnPremState {
+/** The scenario's parts the on-prem side is built from. */
+export interface OnPremScenario {
+  tenants: { cloudConnectors?: CloudConnectorConfig[] }[];
+  backend?: { stubs: StubConfig[] };
+}
+
+export function buildOnPremState(scenario: OnPremScenario, tenants: Tenant[]): OnPremState {
   const connectors = new Map<string, CloudConnector[]>();
   scenario.tenants.forEach((t, i) => connectors.set(tenants[i].zid, (t.cloudConnectors ?? []).map(copyConnector)));
   const state: OnPremState = { connectors, stubs: [], mails: [], nextStubId: 1, nextMailId: 1 };
@@ -80,3 +86,6 @@ export function recordMail(state: OnPremState, mail: Omit<ReceivedMail, 'id'>, m
   if (state.mails.length > max) state.mails.splice(0, state.mails.length - max);
   return full;
 }
+
+/** What the Cloud Connector and the on-prem side read: the subaccount and the on-prem state. */
+export type OnPremView = SubaccountState & { onPrem: OnPremState };

@@ -3,8 +3,8 @@
  * unexpired JWT of the emulator's XSUAA issued to a connectivity binding's client; its `zid` selects the
  * tenant whose Cloud Connectors are eligible. Also reads the user behind a principal-propagation token.
  */
+import { type Tenant } from '../../core/subaccount.ts';
 import type { EmulatorCore } from '../../app/emulator-core.ts';
-import type { Tenant } from '../../app/state.ts';
 import type { XsuaaClaims } from '../xsuaa/tokens.ts';
 
 export type ProxyAuthResult = { ok: true; tenant: Tenant; claims: XsuaaClaims } | { ok: false; reason: string };

@@ -4,9 +4,9 @@
  * `{ attributes: { … } }` with string values only; `security_status` and `exposed_systems` are JSON documents
  * serialised into strings, as the real service sends them.
  */
+import type { OnPremView } from '../cloud-connector/state.ts';
 import type { Context } from 'hono';
 import type { App, AppEnv } from '../../core/app-env.ts';
-import type { EmulatorState } from '../../app/state.ts';
 import type { CloudConnector } from '../cloud-connector/state.ts';
 import type { Fault, FaultList } from '../../core/faults.ts';
 import type { TokenMinter } from '../xsuaa/tokens.ts';
@@ -19,7 +19,7 @@ export const apiAccessPlan = 'api_access';
 
 export interface ConnectivityServiceDeps {
   minter: TokenMinter;
-  state: () => EmulatorState;
+  state: () => OnPremView;
   now: () => number;
   /** Injected faults: a connector under an `offline` fault is not listed. */
   faults?: FaultList;

@@ -4,10 +4,10 @@
  * Destination Service, connectivity proxy), authorization codes, principal-propagation certificates and the
  * journal's times all read this clock.
  */
+import { parseWith, ValidationError } from '../../core/validation.ts';
 import type { App } from '../../core/app-env.ts';
 import type { Clock } from '../../core/clock.ts';
 import type { EmulatorCore } from '../../app/emulator-core.ts';
-import { parseWith, ValidationError } from '../../app/scenario-schema.ts';
 import { readControlJson } from './json-body.ts';
 import { instantText, isInstant } from '../../core/time-bounds.ts';
 import { registerOperation } from './operation.ts';

@@ -5,11 +5,11 @@
  * the Destination Service, the jwt-bearer grant), and apps that validate with `@sap/xssec` see the new JWKS
  * the next time they fetch it (xssec caches a JWKS for 30 minutes per service instance, as on BTP).
  */
+import { parseWith, ValidationError } from '../../core/validation.ts';
 import { exportJWK, generateKeyPair } from 'jose';
 import type { App } from '../../core/app-env.ts';
 import type { EmulatorCore } from '../../app/emulator-core.ts';
 import { randomHex } from '../../core/ids.ts';
-import { parseWith, ValidationError } from '../../app/scenario-schema.ts';
 import { importSigningKey, type KeyRing } from '../../core/signing-keys.ts';
 import { parseDuration } from './clock-routes.ts';
 import { readControlJson } from './json-body.ts';

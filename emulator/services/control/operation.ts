@@ -3,10 +3,10 @@
  * the handler reads its body and query through the operation's schemas, so what the OpenAPI document says is
  * what the route checks. A bad body or query is a 400 naming the field, before the handler changes anything.
  */
+import { parseWith } from '../../core/validation.ts';
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import type { App, AppEnv } from '../../core/app-env.ts';
-import { parseWith } from '../../app/scenario-schema.ts';
 import { operations, routePath, type OperationId } from './contract.ts';
 import { readControlJson } from './json-body.ts';
 

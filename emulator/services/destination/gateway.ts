@@ -2,9 +2,10 @@
  * Destination Service behaviour without HTTP: the find API (instance level first, then subaccount level,
  * fragments, certificates, ETags, authTokens) and access to the per-level stores the CRUD API works on.
  */
+import type { DestinationView } from './state.ts';
+import { levelStore, type LevelStore } from './state.ts';
+import { type CertificateProps, type DestinationProps } from './schema.ts';
 import { sha256Hex, stableJson } from '../../core/ids.ts';
-import type { CertificateProps, DestinationProps } from '../../app/scenario-schema.ts';
-import { levelStore, type EmulatorState, type LevelStore } from '../../app/state.ts';
 import type { TokenMinter } from '../xsuaa/tokens.ts';
 import { retrieveAuthTokens, type AuthToken, type TokenContext } from './auth-tokens/auth-tokens.ts';
 import { runChain } from './lookup/destination-chains.ts';
@@ -55,13 +56,13 @@ const truthy = (value: string | null | undefined): boolean => value?.toLowerCase
 const nonEmpty = (value: string | null): string | undefined => (value && value.trim() ? value.trim() : undefined);
 
 export class DestinationGateway {
-  private readonly state: () => EmulatorState;
+  private readonly state: () => DestinationView;
   private readonly minter: TokenMinter;
   private readonly fetch: MtlsCapableFetch;
   private readonly placeholders: () => Record<string, string>;
   /** `placeholders` maps `{{name}}` in property values to the emulator's actual URLs (known only after listen). */
   constructor(
-    state: () => EmulatorState,
+    state: () => DestinationView,
     minter: TokenMinter,
     fetchFn: MtlsCapableFetch,
     placeholders: () => Record<string, string> = () => ({}),
@@ -173,7 +174,7 @@ export class DestinationGateway {
   }
 
   /** The current state, the emulator clock and the issuer domain (for the trust certificate routes and the v2 levels). */
-  runtime(): { state: EmulatorState; now: number; uaaDomain: string } {
+  runtime(): { state: DestinationView; now: number; uaaDomain: string } {
     return { state: this.state(), now: this.minter.now(), uaaDomain: this.placeholders().uaadomain ?? 'localhost' };
   }
 

@@ -4,7 +4,7 @@
  * or `SystemUser`, issuer, audience, recipient, name qualifier, authentication context and user attributes
  * as the destination's properties say; signed with the subaccount trust key (reference §4.3).
  */
-import type { DestinationProps } from '../../app/scenario-schema.ts';
+import { type DestinationProps } from '../destination/schema.ts';
 import { randomHex } from '../../core/ids.ts';
 import { el, signEnveloped, type XmlNodeSpec } from './xml.ts';
 import type { TrustKeyPair } from './trust.ts';

@@ -4,8 +4,8 @@
  * (PKCS#12, PEM with a private key, or JKS; `KeyStorePassword`) instead of the subaccount trust certificate.
  * node-forge (loaded lazily, as for certificates) opens the keystore; Web Crypto signs.
  */
-import type { DestinationProps } from '../../app/scenario-schema.ts';
-import type { LevelStore } from '../../app/state.ts';
+import { type LevelStore } from '../destination/state.ts';
+import { type DestinationProps } from '../destination/schema.ts';
 import { clientCertificateOf, loadForge } from '../destination/certificates/certificates.ts';
 import { SamlAssertionError } from './assertion.ts';
 import type { TrustKeyPair } from './trust.ts';

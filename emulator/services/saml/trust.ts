@@ -5,8 +5,9 @@
  * state object, so a reset or a new scenario starts over. The emulator's XSUAA trusts every tenant's
  * active and passive certificate for the saml2-bearer grant.
  */
+import type { SubaccountState } from '../../core/subaccount.ts';
+import { type Tenant } from '../../core/subaccount.ts';
 import { sha256Hex } from '../../core/ids.ts';
-import type { EmulatorState, Tenant } from '../../app/state.ts';
 import { defaultSamlJwk } from './default-key.ts';
 import { selfSignedCertificate, toPem } from './certificate.ts';
 
@@ -22,7 +23,7 @@ interface TenantTrust {
   passive?: TrustKeyPair;
 }
 
-const stores = new WeakMap<EmulatorState, Map<string, Promise<TenantTrust>>>();
+const stores = new WeakMap<SubaccountState, Map<string, Promise<TenantTrust>>>();
 const algorithm = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
 let defaultKeys: Promise<CryptoKeyPair> | undefined;
 
@@ -61,14 +62,14 @@ async function generated(tenant: Tenant, now: number): Promise<TrustKeyPair> {
   return certify(keys, tenant, `${tenant.zid}:${now}:${Math.random()}`, new Date(now - 60_000), new Date(now + 365 * 86_400_000));
 }
 
-function tenantMap(state: EmulatorState): Map<string, Promise<TenantTrust>> {
+function tenantMap(state: SubaccountState): Map<string, Promise<TenantTrust>> {
   let map = stores.get(state);
   if (!map) stores.set(state, (map = new Map()));
   return map;
 }
 
 /** The tenant's trust (created with the default key on first use). */
-export function trustOf(state: EmulatorState, tenant: Tenant): Promise<TenantTrust> {
+export function trustOf(state: SubaccountState, tenant: Tenant): Promise<TenantTrust> {
   const map = tenantMap(state);
   let trust = map.get(tenant.zid);
   if (!trust) {
@@ -81,21 +82,21 @@ export function trustOf(state: EmulatorState, tenant: Tenant): Promise<TenantTru
 }
 
 /** Generate a new active key pair (POST …/certificate), or a new passive one. */
-export async function renewTrust(state: EmulatorState, tenant: Tenant, now: number, which: 'active' | 'passive'): Promise<TrustKeyPair> {
+export async function renewTrust(state: SubaccountState, tenant: Tenant, now: number, which: 'active' | 'passive'): Promise<TrustKeyPair> {
   const current = await trustOf(state, tenant);
   const fresh = await generated(tenant, now);
   tenantMap(state).set(tenant.zid, Promise.resolve(which === 'active' ? { ...current, active: fresh } : { ...current, passive: fresh }));
   return fresh;
 }
 
-export async function deletePassive(state: EmulatorState, tenant: Tenant): Promise<boolean> {
+export async function deletePassive(state: SubaccountState, tenant: Tenant): Promise<boolean> {
   const current = await trustOf(state, tenant);
   if (!current.passive) return false;
   tenantMap(state).set(tenant.zid, Promise.resolve({ active: current.active }));
   return true;
 }
 
-export async function rotateTrust(state: EmulatorState, tenant: Tenant): Promise<TenantTrust | undefined> {
+export async function rotateTrust(state: SubaccountState, tenant: Tenant): Promise<TenantTrust | undefined> {
   const current = await trustOf(state, tenant);
   if (!current.passive) return undefined;
   const rotated = { active: current.passive, passive: current.active };
@@ -104,7 +105,7 @@ export async function rotateTrust(state: EmulatorState, tenant: Tenant): Promise
 }
 
 /** Every certificate the emulator's XSUAA accepts SAML assertions from: all tenants, active and passive. */
-export async function trustedSamlKeys(state: EmulatorState): Promise<TrustKeyPair[]> {
+export async function trustedSamlKeys(state: SubaccountState): Promise<TrustKeyPair[]> {
   const all = await Promise.all(state.tenants.map((t) => trustOf(state, t)));
   return all.flatMap((t) => (t.passive ? [t.active, t.passive] : [t.active]));
 }

@@ -4,7 +4,8 @@
  * and `token-exchange` (RFC 8693: a subject token this XSUAA issued; optionally answered with a SAML assertion,
  * as IAS does for the predefined chain `com.sap.iasGeneratedOAuth2SamlBearerAssertion`).
  */
-import { completeUser, type EmulatorState, type User } from '../../app/state.ts';
+import type { XsuaaView } from './state.ts';
+import { completeUser, type User } from '../../core/subaccount.ts';
 import { decodeAssertion, SAML_NS } from '../saml/assertion.ts';
 import { trustedSamlKeys } from '../saml/trust.ts';
 import { checkEnvelopedSignature, childNamed, elementChildren, parseXml, textOf, XmlSignatureError } from '../saml/xml.ts';
@@ -23,7 +24,7 @@ const CLOCK_SKEW_MS = 60_000;
 const userAttributePrefix = 'user_attributes.';
 
 /** The user a signed SAML assertion names; throws an OAuthError saying what is wrong with it. */
-export async function userFromSamlAssertion(encoded: string, state: EmulatorState, now: number): Promise<User> {
+export async function userFromSamlAssertion(encoded: string, state: XsuaaView, now: number): Promise<User> {
   let xml: string;
   try {
     xml = encoded.trim().startsWith('<') ? encoded : decodeAssertion(decodeURIComponent(encoded));
@@ -61,7 +62,7 @@ function checkConditions(root: ReturnType<typeof parseXml>, now: number): void {
   if (notOnOrAfter && Date.parse(notOnOrAfter) + CLOCK_SKEW_MS <= now) throw invalidGrant(`The assertion expired at ${notOnOrAfter}`);
 }
 
-function samlUser(root: ReturnType<typeof parseXml>, state: EmulatorState): User {
+function samlUser(root: ReturnType<typeof parseXml>, state: XsuaaView): User {
   const subject = childNamed(root, 'Subject', SAML_NS);
   const nameIdEl = subject && childNamed(subject, 'NameID', SAML_NS);
   const nameId = textOf(nameIdEl);

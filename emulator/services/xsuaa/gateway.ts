@@ -1,3 +1,6 @@
+import type { XsuaaView } from './state.ts';
+import { completeUser, findTenant, type OAuthClient, type Tenant, type User } from '../../core/subaccount.ts';
+import { basicCredentials } from '../../core/auth-header.ts';
 /**
  * XSUAA behaviour without HTTP: client authentication, tenant resolution and the grants of `/oauth/token`
  * (client_credentials, password, jwt-bearer, refresh_token, authorization_code, saml2-bearer, token-exchange)
@@ -6,7 +9,6 @@
 import { commonNameOf } from '../../core/client-certificate.ts';
 import type { Clock } from '../../core/clock.ts';
 import { randomHex, safeDecode } from '../../core/ids.ts';
-import { completeUser, findTenant, type EmulatorState, type OAuthClient, type Tenant, type User } from '../../app/state.ts';
 import { buildSignedAssertion, encodeAssertion } from '../saml/assertion.ts';
 import { trustOf } from '../saml/trust.ts';
 import { SAML2_BEARER, TOKEN_EXCHANGE, TOKEN_TYPE, tokenExchangeSubject, userFromSamlAssertion } from './assertion-grants.ts';
@@ -39,10 +41,10 @@ export interface TokenResponse {
 }
 
 export class XsuaaGateway {
-  private readonly state: () => EmulatorState;
+  private readonly state: () => XsuaaView;
   private readonly minter: TokenMinter;
   private readonly clock: Clock;
-  constructor(state: () => EmulatorState, minter: TokenMinter, clock: Clock) {
+  constructor(state: () => XsuaaView, minter: TokenMinter, clock: Clock) {
     this.state = state;
     this.minter = minter;
     this.clock = clock;
@@ -369,23 +371,12 @@ function parseAzAttr(value: string | null): Record<string, string> | undefined {
 }
 
 /** The tenant whose subdomain is the host's first label (`<subdomain>.localhost:20000`), if any. */
-function tenantByHost(state: EmulatorState, host?: string | null): Tenant | undefined {
+function tenantByHost(state: XsuaaView, host?: string | null): Tenant | undefined {
   const label = host?.includes('.') ? host.split('.')[0] : undefined;
   return label ? findTenant(state, { subdomain: label }) : undefined;
 }
 
 /** `Authorization: Basic …` as client id and secret, or what is wrong with it. */
-export function basicCredentials(authorization: string): { id: string; secret: string } | { problem: string } {
-  let decoded: string;
-  try {
-    decoded = atob(authorization.replace(/^basic\s+/i, '').trim());
-  } catch {
-    return { problem: 'the Basic Authorization header is not base64' };
-  }
-  const colon = decoded.indexOf(':');
-  if (colon < 0) return { problem: 'the Basic Authorization header has no "client_id:client_secret"' };
-  return { id: decoded.slice(0, colon), secret: decoded.slice(colon + 1) };
-}
 
 function matchesRedirect(pattern: string, uri: string): boolean {
   if (!pattern.includes('*')) return pattern === uri;

@@ -1,17 +1,19 @@
 /** XSUAA's HTTP routes: /oauth/token, /oauth/authorize, /token_keys, /userinfo and OIDC discovery. */
+import type { XsuaaView } from './state.ts';
+import { type PublicUrls } from '../../core/urls.ts';
+import { decodeJwtPayload } from '../../core/jwt.ts';
 import type { App } from '../../core/app-env.ts';
 import { clientCertificateSubject } from '../../core/client-certificate.ts';
-import type { EmulatorState } from '../../app/state.ts';
 import { invalidRequest, OAuthError } from './errors.ts';
 import type { XsuaaGateway } from './gateway.ts';
 import type { KeyRing } from '../../core/signing-keys.ts';
-import { decodeJwtPayload, type PublicUrls, type TokenMinter } from './tokens.ts';
+import { type TokenMinter } from './tokens.ts';
 
 export interface XsuaaDeps {
   gateway: XsuaaGateway;
   keys: KeyRing;
   minter: TokenMinter;
-  state: () => EmulatorState;
+  state: () => XsuaaView;
   urls: () => PublicUrls;
   /** True when the face verifies TLS client certificates and passes their subject in a header; else the header is ignored. */
   verifiesClientCertificates?: boolean;

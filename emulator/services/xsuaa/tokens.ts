@@ -1,21 +1,12 @@
+import { type OAuthClient, type Tenant, type User } from '../../core/subaccount.ts';
+import type { PublicUrls } from '../../core/urls.ts';
 /** Minting and verifying XSUAA-style RS256 JWTs with the claims SAP's clients read (see reference §3). */
 import { SignJWT, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
 import { type Clock, nowSeconds } from '../../core/clock.ts';
 import { randomHex } from '../../core/ids.ts';
-import type { OAuthClient, Tenant, User } from '../../app/state.ts';
 import type { KeyRing } from '../../core/signing-keys.ts';
 
 /** Where the emulator is reachable, as the bindings advertise it. */
-export interface PublicUrls {
-  /** `host:port` of the TLS-capable XSUAA port, as written into `uaadomain`. */
-  uaaDomain: string;
-  /** Plain-HTTP base URL of the services port, e.g. `http://localhost:20000`. */
-  serviceUrl: string;
-  /** Where the connectivity proxy listens, as the connectivity binding advertises it. */
-  proxyHost?: string;
-  httpProxyPort?: number;
-  socksProxyPort?: number;
-}
 
 export interface XsuaaClaims {
   jti: string;
@@ -158,13 +149,3 @@ export class TokenMinter {
 }
 
 /** Decode without verifying (for tokens from other issuers). */
-export function decodeJwtPayload(jwt: string): Record<string, unknown> | undefined {
-  const parts = jwt.split('.');
-  if (parts.length !== 3) return undefined;
-  try {
-    const b64 = parts[1].replace(/-/g, '+').replace(/_/g, '/');
-    return JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))));
-  } catch {
-    return undefined;
-  }
-}

@@ -5,8 +5,8 @@
  * reports them. Forbidden header combinations are a 400. The OAuth family is in auth-tokens-oauth.ts, the
  * SAML family in auth-tokens-saml.ts, what they share in auth-tokens-common.ts.
  */
+import { type DestinationProps } from '../schema.ts';
 import { base64Encode } from '../../../core/ids.ts';
-import type { DestinationProps } from '../../../app/scenario-schema.ts';
 import { failedToken, type AuthToken, type TokenContext } from './common.ts';
 import { retrieveOAuthTokens } from './oauth.ts';
 import { retrieveSamlTokens } from './saml.ts';

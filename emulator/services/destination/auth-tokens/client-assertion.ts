@@ -4,7 +4,7 @@
  * `X-client-assertion-destination-name` (or the property `clientAssertion.destinationName`); that destination
  * must be `OAuth2ClientCredentials` with `clientAssertion.type`, and its access token becomes the assertion.
  */
-import type { DestinationProps } from '../../../app/scenario-schema.ts';
+import { type DestinationProps } from '../schema.ts';
 import type { TokenContext } from './common.ts';
 import { DestinationError } from '../errors.ts';
 import { requestToken, TokenRetrievalError, type ClientAssertion } from './token-service-client.ts';

@@ -2,7 +2,7 @@
  * What every authentication family shares: the `authTokens` element and its failure form, the context of one
  * lookup (headers, the user, outbound calls, SAML signing, other destinations), and small helpers.
  */
-import type { DestinationProps } from '../../../app/scenario-schema.ts';
+import { type DestinationProps } from '../schema.ts';
 import type { XsuaaClaims } from '../../xsuaa/tokens.ts';
 import type { Caller } from '../lookup/caller.ts';
 import type { TrustKeyPair } from '../../saml/trust.ts';

@@ -4,9 +4,9 @@
  * mandatory headers, then calls the token service (with a client assertion instead of the secret if one is
  * given) and maps the answer to one element.
  */
-import type { DestinationProps } from '../../../app/scenario-schema.ts';
+import { type DestinationProps } from '../schema.ts';
+import { decodeJwtPayload } from '../../../core/jwt.ts';
 import { JWT_BEARER } from '../../xsuaa/gateway.ts';
-import { decodeJwtPayload } from '../../xsuaa/tokens.ts';
 import { bearer, failedToken, isCommon, userToken, type AuthToken, type TokenContext } from './common.ts';
 import { clientAssertionFor } from './client-assertion.ts';
 import { DestinationError } from '../errors.ts';

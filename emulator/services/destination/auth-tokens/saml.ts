@@ -4,8 +4,8 @@
  * `SAMLAssertionProvider=ClientProvided`) exchanged for an access token with the saml2-bearer grant.
  * The user comes from the user token (`X-user-token`, else a user token in `Authorization`), or `SystemUser`.
  */
-import type { DestinationProps } from '../../../app/scenario-schema.ts';
-import { decodeJwtPayload } from '../../xsuaa/tokens.ts';
+import { type DestinationProps } from '../schema.ts';
+import { decodeJwtPayload } from '../../../core/jwt.ts';
 import { failedToken, isCommon, userToken, type AuthToken, type TokenContext } from './common.ts';
 import { oauthToken } from './oauth.ts';
 import { buildSignedAssertion, encodeAssertion, SamlAssertionError } from '../../saml/assertion.ts';

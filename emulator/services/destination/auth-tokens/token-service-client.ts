@@ -1,3 +1,4 @@
+import { type DestinationProps } from '../schema.ts';
 /**
  * The outbound OAuth call the Destination Service makes for a destination: URL (with `{tenant}` or
  * first-label substitution for `tokenServiceURLType: Common`), `tokenServiceURL.queries.*`,
@@ -5,7 +6,6 @@
  * `tokenServiceUser`/`tokenServicePassword` (Basic) win, else a client assertion if one is given, else
  * `clientId`/`clientSecret` in the body (or Basic with `tokenService.addClientCredentialsInBody=false`).
  */
-import type { DestinationProps } from '../../../app/scenario-schema.ts';
 
 export type OutboundFetch = (request: Request) => Promise<Response>;
 

@@ -5,9 +5,10 @@
  * against their Name's file type or generated from `Attributes`, and answer with their public keys
  * (certificates.ts).
  */
+import { type LevelStore, type Stored } from '../state.ts';
+import { formatPath } from '../../../core/validation.ts';
+import { certificateSchema, destinationSchema, fragmentSchema } from '../schema.ts';
 import type { z } from 'zod';
-import { certificateSchema, destinationSchema, formatPath, fragmentSchema } from '../../../app/scenario-schema.ts';
-import type { LevelStore, Stored } from '../../../app/state.ts';
 import {
   assertCertificateContent,
   generateCertificate,

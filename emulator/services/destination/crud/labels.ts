@@ -5,9 +5,9 @@
  * per entity and 10 values per label. Kept per level store (so a reset clears them), by entity kind and name;
  * list filters (`Label['k'] HAS ('v')`) read them through {@link labelsOf}.
  */
+import { type LevelStore } from '../state.ts';
 import type { Context } from 'hono';
 import type { App, AppEnv } from '../../../core/app-env.ts';
-import type { LevelStore } from '../../../app/state.ts';
 import { DestinationError } from '../errors.ts';
 import type { DestinationGateway, Level } from '../gateway.ts';
 import { readJsonBody } from './routes.ts';

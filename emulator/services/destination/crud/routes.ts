@@ -2,13 +2,14 @@
  * CRUD routes on subaccount and instance level (destinations, fragments, certificates): thin Hono handlers
  * that authenticate the bearer token, pick the caller's level store and hand over to crud.ts.
  */
+import { type LevelStore } from '../state.ts';
+import { type DestinationProps } from '../schema.ts';
+import { formatPath } from '../../../core/validation.ts';
 import type { Context } from 'hono';
 import type { App, AppEnv } from '../../../core/app-env.ts';
-import type { LevelStore } from '../../../app/state.ts';
 import type { CertificateAuthority } from '../certificates/certificates.ts';
 import { certificateKind, ConfigurationCrud, destinationKind, fragmentKind, type EntityKind } from './crud.ts';
 import { DestinationError } from '../errors.ts';
-import { formatPath, type DestinationProps } from '../../../app/scenario-schema.ts';
 import { tooDeepAt, tooDeepMessage } from '../../../core/json-depth.ts';
 import { expandPlaceholders, type DestinationGateway, type Level } from '../gateway.ts';
 import { parseListQuery, type ListQueryRules } from './list-query.ts';

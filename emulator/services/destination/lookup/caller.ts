@@ -1,5 +1,6 @@
 /** Who calls the Destination Service: the bearer token's zone selects the tenant, its client the instance. */
-import type { EmulatorState, Tenant } from '../../../app/state.ts';
+import type { DestinationView } from '../state.ts';
+import { type Tenant } from '../../../core/subaccount.ts';
 import type { TokenMinter, XsuaaClaims } from '../../xsuaa/tokens.ts';
 import { DestinationError, UNPARSABLE_JWT_MESSAGE } from '../errors.ts';
 
@@ -15,7 +16,7 @@ export interface Caller {
 
 export async function authenticateCaller(
   authorization: string | undefined | null,
-  state: EmulatorState,
+  state: DestinationView,
   minter: TokenMinter,
 ): Promise<Caller> {
   const match = /^bearer\s+(\S+)$/i.exec(authorization?.trim() ?? '');

@@ -4,8 +4,8 @@
  * page's `includeMetadata=owner`) asks for `destinationConfiguration.$metadata.owner`. Levels:
  * `subaccount`/`instance` of the caller's tenant, `provider_subaccount`/`provider_instance` of the provider.
  */
-import type { DestinationProps } from '../../../app/scenario-schema.ts';
-import { levelStore, type LevelStore } from '../../../app/state.ts';
+import { levelStore, type LevelStore } from '../state.ts';
+import { type DestinationProps } from '../schema.ts';
 import { withSubscriptionZones } from './subscription-zones.ts';
 import { retrieveAuthTokens } from '../auth-tokens/auth-tokens.ts';
 import type { Caller } from './caller.ts';

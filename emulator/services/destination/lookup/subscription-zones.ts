@@ -6,7 +6,9 @@
  * without the flag stay private to the application. One name lives in one zone only: a subscription level cannot
  * create a name that is shared with it, and the application cannot share a name a subscription level holds.
  */
-import { levelKey, type EmulatorState, type LevelStore, type Stored, type Tenant } from '../../../app/state.ts';
+import type { DestinationView } from '../state.ts';
+import { type Tenant } from '../../../core/subaccount.ts';
+import { levelKey, type LevelStore, type Stored } from '../state.ts';
 
 type Entries<T> = Map<string, Stored<T>>;
 
@@ -64,7 +66,7 @@ class ZonedEntries<T> extends Map<string, Stored<T>> {
  * The instance-level store a caller addresses, with zones: for a subscriber, its subscription level joined with
  * the application's shared entries; for the provider, its instance level, which knows which names it may share.
  */
-export function withSubscriptionZones(state: EmulatorState, tenant: Tenant, instanceid: string, store: LevelStore): LevelStore {
+export function withSubscriptionZones(state: DestinationView, tenant: Tenant, instanceid: string, store: LevelStore): LevelStore {
   const application = state.levels.get(levelKey(state.provider.zid, instanceid));
   if (!tenant.isProvider) {
     if (!application) return store;

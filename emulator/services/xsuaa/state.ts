@@ -1,0 +1,21 @@
+import type { SubaccountState } from '../../core/subaccount.ts';
+
+/** XSUAA's own state: the opaque refresh tokens and authorization codes it handed out. */
+export interface XsuaaState {
+  refreshTokens: Map<string, { clientid: string; zid: string; user: string; scopes?: string[] }>;
+  authCodes: Map<
+    string,
+    {
+      clientid: string;
+      zid: string;
+      user: string;
+      redirectUri?: string;
+      codeChallenge?: string;
+      codeChallengeMethod?: string;
+      expiresAt: number;
+    }
+  >;
+}
+
+/** What XSUAA reads: the subaccount and its own part. */
+export type XsuaaView = SubaccountState & XsuaaState;
