@@ -6,6 +6,7 @@
  * connection is a Response carrying {@link droppedHeader}, which the Node face turns into a destroyed socket,
  * the MSW face into `Response.error()` and the core's own in-process calls into a failed fetch.
  */
+import { bearerToken } from './auth-header.ts';
 import { type Tenant } from './subaccount.ts';
 import { decodeJwtPayload } from './jwt.ts';
 import { basicCredentials } from './auth-header.ts';
@@ -33,7 +34,7 @@ const text = (value: unknown): string | undefined => (typeof value === 'string' 
 
 /** The bearer token's claims, unverified (only to match faults). */
 function bearerClaims(request: Request): Record<string, unknown> | undefined {
-  const bearer = /^bearer\s+(\S+)/i.exec(request.headers.get('authorization') ?? '')?.[1];
+  const bearer = bearerToken(request.headers.get('authorization'));
   return bearer ? decodeJwtPayload(bearer) : undefined;
 }
 

@@ -14,6 +14,7 @@
  * `lookupRef` on lookups and the token requests they made, `tokenJti` on proxy requests), so the chain holds
  * even with a frozen clock.
  */
+import { bearerToken } from './auth-header.ts';
 import { decodeJwtPayload } from './jwt.ts';
 import { randomHex } from './ids.ts';
 import type { JournalEntry } from './journal.ts';
@@ -85,7 +86,7 @@ export function withCorrelation(
 
 /** Journal fields of a request made with a bearer token: the token's `jti` and client (decoded, not verified). */
 export function callerLink(authorization: string | null | undefined): Record<string, unknown> {
-  const jwt = /^bearer\s+(\S+)$/i.exec(authorization?.trim() ?? '')?.[1];
+  const jwt = bearerToken(authorization);
   const claims = jwt ? decodeJwtPayload(jwt) : undefined;
   if (!claims) return {};
   return { callerJti: claims.jti, callerClientId: claims.client_id };

@@ -5,6 +5,7 @@
  * goes to the internal host with `Proxy-*` and `SAP-Connectivity-*` removed; unreachable → 502, no answer in
  * time → 504. Every request lands in the journal. Never an open proxy: only mapped virtual hosts are reachable.
  */
+import { bearerToken } from '../../core/auth-header.ts';
 import {
   Agent as HttpAgent,
   createServer,
@@ -230,7 +231,7 @@ export class HttpConnectivityProxy {
     const header = req.headers[userHeader] ?? req.headers[technicalUserHeader];
     const raw = Array.isArray(header) ? header[0] : header;
     if (!raw) return { ok: true, certificate: '' };
-    const jwt = /^bearer\s+(.+)$/i.exec(raw.trim())?.[1];
+    const jwt = bearerToken(raw);
     if (!jwt) return { ok: false, reason: 'principal propagation: the SAP-Connectivity-Authentication header is not `Bearer <token>`' };
     const verified = await this.options.core.minter.verify(jwt);
     if (!verified.ok) return { ok: false, reason: `principal propagation: ${verified.reason}` };

@@ -3,6 +3,7 @@
  * unexpired JWT of the emulator's XSUAA issued to a connectivity binding's client; its `zid` selects the
  * tenant whose Cloud Connectors are eligible. Also reads the user behind a principal-propagation token.
  */
+import { bearerToken } from '../../core/auth-header.ts';
 import { type Tenant } from '../../core/subaccount.ts';
 import type { EmulatorCore } from '../../app/emulator-core.ts';
 import type { XsuaaClaims } from '../xsuaa/tokens.ts';
@@ -14,7 +15,7 @@ export function tokenFromProxyAuthorization(header: string | undefined): string 
   if (!header) return undefined;
   const [scheme, value] = header.trim().split(/\s+/, 2);
   if (!value) return undefined;
-  if (/^bearer$/i.test(scheme)) return value;
+  if (/^bearer$/i.test(scheme)) return bearerToken(header);
   if (/^basic$/i.test(scheme)) {
     try {
       const decoded = atob(value);

@@ -4,6 +4,7 @@
  * `{ attributes: { … } }` with string values only; `security_status` and `exposed_systems` are JSON documents
  * serialised into strings, as the real service sends them.
  */
+import { bearerToken } from '../../core/auth-header.ts';
 import type { OnPremView } from '../cloud-connector/state.ts';
 import type { Context } from 'hono';
 import type { App, AppEnv } from '../../core/app-env.ts';
@@ -84,7 +85,7 @@ function refuse(c: Context<AppEnv>, status: 401 | 403, error: string, descriptio
 
 export function registerConnectivityServiceRoutes(app: App, deps: ConnectivityServiceDeps): void {
   app.get(sccInfoPath, async (c) => {
-    const token = /^bearer\s+(\S+)$/i.exec(c.req.header('authorization')?.trim() ?? '')?.[1];
+    const token = bearerToken(c.req.header('authorization'));
     if (!token)
       return refuse(
         c,

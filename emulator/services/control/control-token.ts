@@ -2,6 +2,7 @@
  * The control API's optional guard: with a control token set, every /_emulator route but `health` needs
  * `Authorization: Bearer <token>`; anything else is a 401 that says what is missing, and changes nothing.
  */
+import { bearerToken } from '../../core/auth-header.ts';
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../../core/app-env.ts';
 import { controlBase } from './contract.ts';
@@ -17,7 +18,7 @@ export function controlTokenGuard(token: () => string | undefined): MiddlewareHa
   return async (c, next) => {
     const expected = token();
     if (!expected || new URL(c.req.url).pathname === `${controlBase}/health`) return next();
-    const sent = /^bearer\s+(.+)$/i.exec(c.req.header('authorization')?.trim() ?? '')?.[1];
+    const sent = bearerToken(c.req.header('authorization'));
     if (sent !== undefined && sameText(sent, expected)) return next();
     const message =
       sent === undefined

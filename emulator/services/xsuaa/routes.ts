@@ -1,4 +1,5 @@
 /** XSUAA's HTTP routes: /oauth/token, /oauth/authorize, /token_keys, /userinfo and OIDC discovery. */
+import { bearerToken } from '../../core/auth-header.ts';
 import type { XsuaaView } from './state.ts';
 import { type PublicUrls } from '../../core/urls.ts';
 import { decodeJwtPayload } from '../../core/jwt.ts';
@@ -58,7 +59,7 @@ export function registerXsuaaRoutes(app: App, deps: XsuaaDeps): void {
   });
 
   app.get('/userinfo', async (c) => {
-    const token = /^bearer\s+(\S+)/i.exec(c.req.header('authorization') ?? '')?.[1];
+    const token = bearerToken(c.req.header('authorization'));
     if (!token) throw new OAuthError(401, 'unauthorized', 'Full authentication is required to access this resource');
     const verified = await deps.minter.verify(token);
     if (!verified.ok) throw new OAuthError(401, 'invalid_token', verified.reason);

@@ -1,4 +1,5 @@
 /** Who calls the Destination Service: the bearer token's zone selects the tenant, its client the instance. */
+import { bearerToken } from '../../../core/auth-header.ts';
 import type { DestinationView } from '../state.ts';
 import { type Tenant } from '../../../core/subaccount.ts';
 import type { TokenMinter, XsuaaClaims } from '../../xsuaa/tokens.ts';
@@ -19,9 +20,9 @@ export async function authenticateCaller(
   state: DestinationView,
   minter: TokenMinter,
 ): Promise<Caller> {
-  const match = /^bearer\s+(\S+)$/i.exec(authorization?.trim() ?? '');
-  if (!match) throw new DestinationError(401, `${UNPARSABLE_JWT_MESSAGE} (no "Authorization: Bearer <token>" header)`);
-  const verified = await minter.verify(match[1]);
+  const token = bearerToken(authorization);
+  if (!token) throw new DestinationError(401, `${UNPARSABLE_JWT_MESSAGE} (no "Authorization: Bearer <token>" header)`);
+  const verified = await minter.verify(token);
   if (!verified.ok) {
     const status = verified.reason.startsWith('the token is not a JWT') ? 400 : 401;
     throw new DestinationError(status, status === 400 ? UNPARSABLE_JWT_MESSAGE : `Unauthorized: ${verified.reason}`);
@@ -36,5 +37,5 @@ export async function authenticateCaller(
       `Forbidden: the token was issued to client "${claims.client_id}", which is not bound to a destination service instance`,
     );
   }
-  return { jwt: match[1], claims, tenant, instanceid: binding.instanceid, isUser: Boolean(claims.user_name) };
+  return { jwt: token, claims, tenant, instanceid: binding.instanceid, isUser: Boolean(claims.user_name) };
 }
