@@ -3,23 +3,23 @@
  * `fetch(Request): Promise<Response>`. No sockets and no Node built-ins: the Node servers and the MSW
  * handlers are thin faces over this.
  */
-import { ValidationError } from '../core/validation.ts';
 import { type PublicUrls } from '../core/urls.ts';
 import { decodeJwtPayload } from '../core/jwt.ts';
 import { Hono, type Context } from 'hono';
 import type { JWK } from 'jose';
-import { registerConnectivityServiceRoutes } from '../services/connectivity/routes.ts';
 import { registerControlRoutes } from '../services/control/routes.ts';
-import { wireCrud } from '../services/destination/crud/routes.ts';
-import { DestinationGateway } from '../services/destination/gateway.ts';
-import { DestinationError } from '../services/destination/errors.ts';
-import { registerDestinationRoutes } from '../services/destination/routes.ts';
+import type { DestinationGateway } from '../services/destination/gateway.ts';
+import type { XsuaaGateway } from '../services/xsuaa/gateway.ts';
+import type { TokenMinter } from '../services/xsuaa/tokens.ts';
+import { destinationPlugin } from '../services/destination/index.ts';
+import { xsuaaPlugin } from '../services/xsuaa/index.ts';
+import type { ServiceContext, ServiceInstance, ServicePlugin } from '../core/plugin.ts';
+import { ServiceTable } from '../core/service-table.ts';
+import { HttpError } from '../core/http-error.ts';
+import { plugins } from './plugins.ts';
+import { controlPaths, journaled } from '../services/control/paths.ts';
 import type { CertificateAuthority } from '../services/destination/certificates/certificates.ts';
-import { OAuthError } from '../services/xsuaa/errors.ts';
-import { XsuaaGateway } from '../services/xsuaa/gateway.ts';
-import { registerXsuaaRoutes } from '../services/xsuaa/routes.ts';
 import { importSigningKey, KeyRing, loadDefaultSigningKey } from '../core/signing-keys.ts';
-import { TokenMinter } from '../services/xsuaa/tokens.ts';
 import type { App, AppEnv } from '../core/app-env.ts';
 import { buildVcapServices, type VcapServices } from './bindings.ts';
 import type { ClientCertificateIssuer, MtlsCapableFetch } from '../core/client-certificate.ts';
@@ -27,12 +27,11 @@ import { correlationIdOf, lookupRefHeader, withoutInternalHeaders } from '../cor
 import { createClock, type Clock } from '../core/clock.ts';
 import { failIfDropped, faultMiddleware } from '../core/fault-middleware.ts';
 import { FaultList } from '../core/faults.ts';
-import { Journal, serviceOfPath } from '../core/journal.ts';
+import { Journal } from '../core/journal.ts';
 import { parseScenarioText, scenarioFormatOf, validateScenario } from './scenario.ts';
 import { type Scenario } from './scenario-schema.ts';
 import { buildState, type EmulatorState } from './state.ts';
 import { redactQuery } from '../core/redact.ts';
-import { encodeReason, reasonHeader } from '../core/reason-header.ts';
 import { bodyLimitMiddleware, defaultLimits, type InputLimits } from '../core/limits.ts';
 import { captureRollback } from './snapshot.ts';
 import { ChangeNotifier, type ChangeListener } from '../core/change-notifier.ts';
@@ -89,7 +88,9 @@ export class EmulatorCore {
   readonly changes = new ChangeNotifier();
   private readonly outbound: MtlsCapableFetch;
   private readonly issueClientCertificate?: ClientCertificateIssuer;
-  private readonly verifiesClientCertificates: boolean;
+  /** The services (emulator/app/plugins.ts), created in their order, and the paths each serves. */
+  private readonly instances = new Map<ServicePlugin<ServiceInstance, never>, ServiceInstance>();
+  private readonly services = new ServiceTable();
   /** The input limits in force (core/limits.ts), defaults filled in. */
   readonly limits: Required<InputLimits>;
   /** See {@link CoreOptions.controlToken}. */
@@ -113,12 +114,8 @@ export class EmulatorCore {
     this.state = buildState(this.scenario, this.clock.now());
     this.journal = new Journal(options.journalSize, options.journalMaxBytes);
     this.faults = new FaultList(this.clock);
-    this.minter = new TokenMinter(this.keys, this.clock, () => this.urls);
-    const getState = (): EmulatorState => this.state;
-    this.xsuaa = new XsuaaGateway(getState, this.minter, this.clock);
     this.outbound = options.fetch ?? ((request: Request) => fetch(request));
     this.issueClientCertificate = options.issueClientCertificate;
-    this.verifiesClientCertificates = options.verifiesClientCertificates === true;
     this.controlToken = options.controlToken;
     this.guard = new RequestGuard(
       options,
@@ -130,21 +127,42 @@ export class EmulatorCore {
       maxSnapshotBytes: options.maxSnapshotBytes ?? defaultLimits.maxSnapshotBytes,
       maxEntitiesPerLevel: options.maxEntitiesPerLevel ?? defaultLimits.maxEntitiesPerLevel,
     };
-    this.destinations = new DestinationGateway(
-      getState,
-      this.minter,
-      (request, outboundOptions) => this.fetchOutbound(request, outboundOptions),
-      () => this.placeholders(),
-    );
-    const certificateAuthority = options.certificateAuthority;
-    wireCrud(this.destinations, {
-      now: () => this.clock.now(),
-      placeholders: () => this.placeholders(),
-      certificateAuthority: () => certificateAuthority,
-      maxEntitiesPerLevel: this.limits.maxEntitiesPerLevel,
-    });
+    this.createServices(options);
+    const xsuaa = this.service(xsuaaPlugin);
+    this.xsuaa = xsuaa.gateway;
+    this.minter = xsuaa.minter;
+    this.destinations = this.service(destinationPlugin).gateway;
     this.changes.useCheckpoints(() => captureRollback(this));
     this.app = this.buildApp();
+  }
+
+  private createServices(options: CoreOptions): void {
+    const ctx: ServiceContext<EmulatorState> = {
+      clock: this.clock,
+      keys: this.keys,
+      journal: this.journal,
+      faults: this.faults,
+      changes: this.changes,
+      limits: this.limits,
+      state: () => this.state,
+      urls: () => this.urls,
+      placeholders: () => this.placeholders(),
+      fetchOutbound: (request, outboundOptions) => this.fetchOutbound(request, outboundOptions),
+      options: options as Readonly<Record<string, unknown>>,
+      use: (plugin) => this.service(plugin),
+    };
+    for (const plugin of plugins) {
+      this.instances.set(plugin, plugin.create(ctx));
+      if (plugin.paths) this.services.add(plugin.paths);
+    }
+    this.services.add(controlPaths);
+  }
+
+  /** The instance of a listed service (its gateway and what else it exposes). */
+  service<I extends ServiceInstance>(plugin: ServicePlugin<I, never>): I {
+    const instance = this.instances.get(plugin as ServicePlugin<ServiceInstance, never>);
+    if (!instance) throw new Error(`service "${plugin.name}" is not created yet: list it earlier in emulator/app/plugins.ts`);
+    return instance as I;
   }
 
   /** Serve one request: the whole HTTP surface of XSUAA, the Destination Service and the control API. */
@@ -225,11 +243,11 @@ export class EmulatorCore {
       await next();
       echoCorrelationId(c, correlationId);
       const url = new URL(c.req.url);
-      if (url.pathname.startsWith('/_emulator/journal') || url.pathname === '/_emulator/health') return;
+      if (!journaled(url.pathname)) return;
       const lookupRef = c.req.header(lookupRefHeader);
       this.journal.record({
         time: new Date(this.clock.now()).toISOString(),
-        service: serviceOfPath(url.pathname),
+        service: this.services.serviceOf(url.pathname),
         method: c.req.method,
         path: url.pathname + redactQuery(url.search),
         status: c.res.status,
@@ -244,43 +262,25 @@ export class EmulatorCore {
     });
     app.use('*', this.guard.middleware());
     app.use('*', bodyLimitMiddleware(this.limits));
-    app.use('*', this.changes.middleware());
     app.use(
       '*',
-      faultMiddleware({ faults: this.faults, keys: this.keys, tokenRequestTenant: (zid, host) => this.xsuaa.tenantOfRequest(zid, host) }),
+      this.changes.middleware((method, path) => this.services.changesState(method, path)),
     );
-    registerXsuaaRoutes(app, {
-      gateway: this.xsuaa,
-      keys: this.keys,
-      minter: this.minter,
-      state: () => this.state,
-      urls: () => this.urls,
-      verifiesClientCertificates: this.verifiesClientCertificates,
-    });
-    registerDestinationRoutes(app, this.destinations);
-    registerConnectivityServiceRoutes(app, {
-      minter: this.minter,
-      state: () => this.state,
-      now: () => this.clock.now(),
-      faults: this.faults,
-    });
+    app.use(
+      '*',
+      faultMiddleware({
+        faults: this.faults,
+        keys: this.keys,
+        services: this.services,
+        tokenRequestTenant: (zid, host) => this.xsuaa.tenantOfRequest(zid, host),
+      }),
+    );
+    for (const instance of this.instances.values()) instance.registerRoutes?.(app);
     registerControlRoutes(app, this);
     app.notFound((c) => c.json({ error: 'not_found', message: `No route for ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
     app.onError((err, c) => {
-      c.set('reason', err.message);
-      if (err instanceof OAuthError) {
-        const headers: Record<string, string> =
-          err.status === 401
-            ? { 'www-authenticate': `Basic realm="UAA/client", error="${err.error}", error_description="${headerSafe(err.message)}"` }
-            : {};
-        return c.json(err.toBody(), err.status as 400, headers);
-      }
-      if (err instanceof DestinationError) {
-        if (!err.reason) return c.json(err.toBody(), err.status as 400);
-        c.set('reason', err.reason);
-        return c.json(err.toBody(), err.status as 400, { [reasonHeader]: encodeReason(err.reason) });
-      }
-      if (err instanceof ValidationError) return c.json({ error: 'invalid_request', message: err.message, issues: err.issues }, 400);
+      c.set('reason', err instanceof HttpError ? (err.reason ?? err.message) : err.message);
+      if (err instanceof HttpError) return err.toResponse();
       return c.json({ error: 'internal_error', message: err.message }, 500);
     });
     return app;
@@ -288,11 +288,6 @@ export class EmulatorCore {
 }
 
 export { decodeJwtPayload };
-
-/** A message as a quoted-string header parameter: printable ASCII only, since a header cannot carry the rest. */
-function headerSafe(message: string): string {
-  return message.replace(/"/g, "'").replace(/[^\x20-\x7e]/g, '?');
-}
 
 /** Sets `x-correlation-id` on the answer (a copy, when the answer's headers are immutable, as a fetched one's are). */
 function echoCorrelationId(c: Context<AppEnv>, id: string): void {

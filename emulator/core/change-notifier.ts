@@ -1,6 +1,6 @@
 /**
  * "State changed": listeners (the state directory's writer) hear about every change. A request changes state
- * when it writes (not GET/HEAD/OPTIONS) to the Destination Service or the control API and succeeds (2xx); the
+ * when it writes state a snapshot keeps (each service says which of its requests do: core/service-table.ts) and succeeds (2xx); the
  * programmatic handle reports its own changes with {@link ChangeNotifier.notify}. A listener may return a
  * promise: the response to the request waits for it, so a 2xx is sent only once the change is saved. If the
  * listener fails, the client gets a 500 that says so instead of its 2xx, and the change is rolled back: with a
@@ -12,15 +12,6 @@ import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from './app-env.ts';
 
 export type ChangeListener = () => void | Promise<void>;
-
-/** Control routes that write nothing that a snapshot keeps (issuing a token, clearing the journal). */
-const stateless = ['/_emulator/users/token', '/_emulator/journal'];
-
-export function changesState(method: string, path: string): boolean {
-  if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return false;
-  if (path.startsWith('/destination-configuration')) return true;
-  return path.startsWith('/_emulator') && !stateless.includes(path);
-}
 
 /** Takes a checkpoint of the state; calling what it returns goes back to it. */
 export type Checkpoint = () => () => void;
@@ -57,7 +48,7 @@ export class ChangeNotifier {
   }
 
   /** After a successful request that changes state: notify, and hold the response until the listeners are done. */
-  middleware(): MiddlewareHandler<AppEnv> {
+  middleware(changesState: (method: string, path: string) => boolean): MiddlewareHandler<AppEnv> {
     return async (c, next) => {
       if (!this.listeners.size || !changesState(c.req.method, new URL(c.req.url).pathname)) return next();
       const turn = this.running.then(async () => {

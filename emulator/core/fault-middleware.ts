@@ -15,7 +15,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv } from './app-env.ts';
 import { describeFault, faultJournalFields, sleep, type FaultList, type FaultRequest, type FaultService } from './faults.ts';
 import { safeDecode } from './ids.ts';
-import { serviceOfPath } from './journal.ts';
+import type { ServiceTable } from './service-table.ts';
 import type { KeyRing } from './signing-keys.ts';
 
 /** Internal response header: "close this connection without an answer" (value: the fault id). Never leaves the emulator. */
@@ -24,11 +24,11 @@ export const droppedHeader = 'x-emulator-fault-drop';
 export interface FaultMiddlewareDeps {
   faults: FaultList;
   keys: KeyRing;
+  /** Which service a path belongs to, and how faults see its requests. */
+  services: ServiceTable;
   /** The tenant a token request addresses, as XSUAA finds it (x-zid, else the host's subdomain, else the provider). */
   tokenRequestTenant: (zid: string | null, host: string) => Tenant | undefined;
 }
-
-const destinationLookup = /^\/destination-configuration\/v[12]\/destinations\/([^/]+)$/;
 
 const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
@@ -39,8 +39,8 @@ function bearerClaims(request: Request): Record<string, unknown> | undefined {
 }
 
 /** The tenant as the service finds it: XSUAA by x-zid or host, the other services by the bearer token's zone. */
-function tenantOf(service: FaultService, request: Request, url: URL, deps: FaultMiddlewareDeps): FaultRequest['tenant'] {
-  if (service === 'xsuaa') {
+function tenantOf(by: 'token-request' | 'bearer', request: Request, url: URL, deps: FaultMiddlewareDeps): FaultRequest['tenant'] {
+  if (by === 'token-request') {
     const zid = request.headers.get('x-zid');
     const tenant = deps.tokenRequestTenant(zid, url.host);
     return tenant ? { subdomain: tenant.subdomain, zid: tenant.zid } : { zid: zid ?? undefined };
@@ -65,25 +65,19 @@ async function clientOf(c: Context<AppEnv>): Promise<string | undefined> {
   return text(bearerClaims(c.req.raw)?.client_id);
 }
 
-/** The service of a path as faults know it; the control API is never faulted. */
-function faultServiceOf(path: string): FaultService | undefined {
-  const service = serviceOfPath(path);
-  return service === 'control' || service === 'other' ? undefined : service;
-}
-
 export function faultMiddleware(deps: FaultMiddlewareDeps): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     if (deps.faults.empty) return next();
     const url = new URL(c.req.url);
-    const service = faultServiceOf(url.pathname);
-    if (!service) return next();
-    const lookup = service === 'destination' ? destinationLookup.exec(url.pathname) : null;
+    // The service that owns the path, as faults know it; the control API is never faulted.
+    const owner = deps.services.find(url.pathname);
+    if (!owner || owner.faultable === false) return next();
     const request: FaultRequest = {
-      service,
+      service: owner.service as FaultService,
       method: c.req.method,
       path: url.pathname,
-      tenant: tenantOf(service, c.req.raw, url, deps),
-      destination: lookup ? safeDecode(lookup[1]) : undefined,
+      tenant: tenantOf(owner.tenantBy ?? 'bearer', c.req.raw, url, deps),
+      destination: owner.destinationOf?.(url.pathname),
       clientId: deps.faults.narrowsByClient ? await clientOf(c) : undefined,
     };
     const decision = deps.faults.decide(request);

@@ -6,6 +6,10 @@ export abstract class HttpError extends Error {
   abstract readonly status: number;
   /** Why, for the journal and the `X-Emulator-Reason` header, when the body must stay as BTP sends it. */
   readonly reason?: string;
+  constructor(message: string, reason?: string) {
+    super(message);
+    if (reason) this.reason = reason;
+  }
   /** The answer, exactly as the real service gives it. */
   abstract toResponse(): Response;
 }

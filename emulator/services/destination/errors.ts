@@ -1,15 +1,18 @@
 /** Destination Service errors: a status and the `{"ErrorMessage": "..."}` body the real service sends. */
-export class DestinationError extends Error {
+import { HttpError, jsonResponse } from '../../core/http-error.ts';
+import { encodeReason, reasonHeader } from '../../core/reason-header.ts';
+
+export class DestinationError extends HttpError {
   readonly status: number;
-  /** An explanation for the journal and the `X-Emulator-Reason` header when the body must stay as BTP sends it. */
-  readonly reason?: string;
   constructor(status: number, message: string, reason?: string) {
-    super(message);
+    super(message, reason);
     this.status = status;
-    if (reason) this.reason = reason;
   }
   toBody(): { ErrorMessage: string } {
     return { ErrorMessage: this.message };
+  }
+  toResponse(): Response {
+    return jsonResponse(this.toBody(), this.status, this.reason ? { [reasonHeader]: encodeReason(this.reason) } : {});
   }
 }
 

@@ -20,7 +20,7 @@ export interface XsuaaDeps {
   verifiesClientCertificates?: boolean;
 }
 
-export function registerXsuaaRoutes(app: App, deps: XsuaaDeps): void {
+export function registerRoutes(app: App, deps: XsuaaDeps): void {
   app.post('/oauth/token', async (c) => {
     const type = c.req.header('content-type') ?? '';
     const text = await c.req.text();
