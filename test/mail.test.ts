@@ -3,11 +3,11 @@
  * `ONPREM_MAIL` (smtp.internal:25 → sink): once with `@sap-cloud-sdk/mail-client` (3.x, unmodified), once
  * with nodemailer over a `socks` connection with SAP's 0x80 authentication. The control API returns the mails.
  */
+import { type ReceivedMail } from '../emulator/services/backend/state.ts';
 import { sendMail } from '@sap-cloud-sdk/mail-client';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type EmulatorHandle } from '../emulator/index.ts';
-import type { ReceivedMail } from '../emulator/services/cloud-connector/state.ts';
 import { serviceToken } from './helpers.ts';
 import { nodemailerSapSocks } from './socks5-client.ts';
 

@@ -9,7 +9,7 @@ import { type Binding } from '../core/subaccount.ts';
 import { type PublicUrls } from '../core/urls.ts';
 import type { EmulatorState } from './state.ts';
 import type { ClientCertificateIssuer } from '../core/client-certificate.ts';
-import { apiAccessPlan, sccInfoPath } from '../services/connectivity/routes.ts';
+import { apiAccessPlan, sccInfoPath } from '../services/connectivity/index.ts';
 
 export interface ServiceBinding {
   name: string;

@@ -2,18 +2,12 @@
  * The programmatic face of the on-premise side, for tests: switch connectors, replace them, add stubs and
  * read the mails the SMTP sink received. Same rules as the control API (bad input throws, changes nothing).
  */
+import { type StubInput } from '../services/backend/schema.ts';
+import { type BackendStub, type ReceivedMail } from '../services/backend/state.ts';
+import { clearStubs, putStub, removeStub } from '../services/backend/gateway.ts';
 import type { EmulatorCore } from './emulator-core.ts';
-import {
-  clearStubs,
-  listConnectors,
-  putConnector,
-  putStub,
-  removeConnector,
-  removeStub,
-  setConnectorOnline,
-} from '../services/cloud-connector/gateway.ts';
-import type { BackendStub, CloudConnector, ReceivedMail } from '../services/cloud-connector/state.ts';
-import type { StubInput } from '../services/cloud-connector/schema.ts';
+import { listConnectors, putConnector, removeConnector, setConnectorOnline } from '../services/cloud-connector/gateway.ts';
+import type { CloudConnector } from '../services/cloud-connector/state.ts';
 
 export interface OnPremHandle {
   connectors(): ReturnType<typeof listConnectors>;

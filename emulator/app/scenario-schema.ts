@@ -6,9 +6,10 @@
  * `ProxyType` or `Authentication` are refused (destination-properties.ts). The CRUD API and snapshots use the
  * plain destination, fragment and certificate schemas, which keep every additional property.
  */
+import { backendSchema } from '../services/backend/schema.ts';
 import { z } from 'zod';
 import { durationText, maxDurationMs } from '../core/time-bounds.ts';
-import { backendSchema, cloudConnectorsSchema } from '../services/cloud-connector/schema.ts';
+import { cloudConnectorsSchema } from '../services/cloud-connector/schema.ts';
 import { instanceLevelSchema, levelContentShape } from '../services/destination/schema.ts';
 
 export { destinationTypes } from '../services/destination/properties.ts';

@@ -7,12 +7,13 @@
  * part of it. Restoring validates everything first (errors name the field, e.g. `levels.<zid>.destinations[0].props.Type`)
  * and changes nothing when any part is refused. The state directory (emulator/persistence) writes these.
  */
+import { stubSchema } from '../services/backend/schema.ts';
 import { type LevelStore, type Stored } from '../services/destination/state.ts';
 import { parseWith, ValidationError } from '../core/validation.ts';
 import { certificateSchema, destinationSchema, fragmentSchema } from '../services/destination/schema.ts';
 import { exportJWK, type JWK } from 'jose';
 import { z } from 'zod';
-import { cloudConnectorsSchema, stubSchema } from '../services/cloud-connector/schema.ts';
+import { cloudConnectorsSchema } from '../services/cloud-connector/schema.ts';
 import { levelLabels, restoreLevelLabels } from '../services/destination/crud/labels.ts';
 import { importSigningKey, type SigningKey } from '../core/signing-keys.ts';
 import type { Clock } from '../core/clock.ts';

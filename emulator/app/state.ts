@@ -2,7 +2,11 @@
  * The emulator's state, built from a validated scenario: tenants, service bindings and their OAuth clients,
  * users, and the Destination Service stores per level. Building it is cheap, so reset rebuilds it.
  */
-import { buildOnPremState, type OnPremState } from '../services/cloud-connector/state.ts';
+import { buildCloudConnectorState, type CloudConnectorState } from '../services/cloud-connector/state.ts';
+import { buildBackendState, type BackendState } from '../services/backend/state.ts';
+
+/** The on-premise side: each tenant's Cloud Connectors, the fake backend's stubs and the mails its SMTP sink received. */
+export type OnPremState = CloudConnectorState & BackendState;
 import { stableGuid } from '../core/ids.ts';
 import { completeUser, type Binding, type OAuthClient, type SubaccountState, type Tenant, type User } from '../core/subaccount.ts';
 import type { XsuaaState } from '../services/xsuaa/state.ts';
@@ -124,6 +128,6 @@ export function buildState(scenario: Scenario, now: number): EmulatorState {
     levels,
     refreshTokens: new Map(),
     authCodes: new Map(),
-    onPrem: buildOnPremState(scenario, tenants),
+    onPrem: { ...buildCloudConnectorState(scenario, tenants), ...buildBackendState(scenario) },
   };
 }

@@ -3,9 +3,9 @@
  * core's state (the same stubs and matching as the socket backend), else echoed as JSON (method, path,
  * query, headers, body) so a test can see exactly what arrived. Web-standard Request/Response only.
  */
-import { echoQuery, stubResponse } from '../services/backend/responses.ts';
-import { matchStub } from '../services/cloud-connector/state.ts';
-import { meetBackendFault } from '../services/backend/faults.ts';
+import { matchStub } from '../services/backend/state.ts';
+import { echoQuery, stubResponse } from '../services/backend/gateway.ts';
+import { meetBackendFault } from '../services/backend/gateway.ts';
 import type { EmulatorCore } from '../app/emulator-core.ts';
 
 async function echoResponse(request: Request, url: URL): Promise<Response> {

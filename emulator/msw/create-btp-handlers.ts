@@ -3,10 +3,10 @@
  * `fetch` (the very implementation the Node servers serve), every request for the fake backend to its
  * stubs. Works with `setupServer` (msw/node) and `setupWorker` (msw/browser); no socket is opened.
  */
+import { type StubInput } from '../services/backend/schema.ts';
+import { type BackendStub } from '../services/backend/state.ts';
+import { putStub } from '../services/backend/gateway.ts';
 import { http, type HttpHandler } from 'msw';
-import { putStub } from '../services/cloud-connector/gateway.ts';
-import type { BackendStub } from '../services/cloud-connector/state.ts';
-import type { StubInput } from '../services/cloud-connector/schema.ts';
 import { EmulatorCore, type CoreOptions } from '../app/emulator-core.ts';
 import { asNetworkError } from '../core/fault-middleware.ts';
 import type { JournalEntry, JournalFilter } from '../core/journal.ts';

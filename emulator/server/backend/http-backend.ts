@@ -4,12 +4,12 @@
  * `POST /discard` counts and drops the body (bulk transfer measurements); every other request is echoed as
  * JSON (method, path, query, headers, body), so tests can assert exactly what arrived behind the Cloud Connector.
  */
+import { matchStub, type BackendStub } from '../../services/backend/state.ts';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { echoQuery, stubResponse } from '../../services/backend/responses.ts';
-import { matchStub, type BackendStub } from '../../services/cloud-connector/state.ts';
+import { echoQuery, stubResponse } from '../../services/backend/gateway.ts';
 import type { EmulatorCore } from '../../app/emulator-core.ts';
 import { handleODataSample } from './odata-sample.ts';
-import { meetBackendFault } from '../../services/backend/faults.ts';
+import { meetBackendFault } from '../../services/backend/gateway.ts';
 import { httpTimeoutOptions, resolveTimeouts, type ConnectionTimeouts } from '../timeouts.ts';
 
 export interface EchoBody {

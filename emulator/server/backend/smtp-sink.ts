@@ -4,8 +4,8 @@
  * It advertises `SIZE <maxMessageBytes>` and holds to it: a message beyond it is answered 552, nothing of it past
  * the limit is buffered, and nothing is kept.
  */
+import { recordMail } from '../../services/backend/state.ts';
 import { SMTPServer } from 'smtp-server';
-import { recordMail } from '../../services/cloud-connector/state.ts';
 import type { EmulatorCore } from '../../app/emulator-core.ts';
 
 /** The SIZE the sink advertises and enforces unless `smtpMaxMessageBytes` says otherwise: 25 MiB. */

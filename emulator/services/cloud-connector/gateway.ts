@@ -1,13 +1,13 @@
 /**
- * Changing the on-premise side at run time (control API and programmatic handle): put a connector online or
- * offline, add or replace a connector, add, remove and clear backend stubs. Input is validated first; bad input
+ * Changing the Cloud Connectors at run time (control API and programmatic handle): put a connector online or
+ * offline, add or replace a connector, remove one. Input is validated first; bad input
  * throws a ValidationError and changes nothing.
  */
 import type { OnPremView } from './state.ts';
 import { type Tenant } from '../../core/subaccount.ts';
 import { parseWith, ValidationError } from '../../core/validation.ts';
-import { addStub, type BackendStub, type CloudConnector } from './state.ts';
-import { cloudConnectorSchema, stubSchema } from './schema.ts';
+import type { CloudConnector } from './state.ts';
+import { cloudConnectorSchema } from './schema.ts';
 
 /** A tenant by subdomain or zid; none given = the provider. */
 export function resolveTenant(state: OnPremView, tenant?: string): Tenant {
@@ -53,20 +53,4 @@ export function removeConnector(state: OnPremView, tenantName: string | undefine
   if (index < 0) return false;
   list.splice(index, 1);
   return true;
-}
-
-export function putStub(state: OnPremView, value: unknown): BackendStub {
-  return addStub(state.onPrem, parseWith(stubSchema, value, 'stub'));
-}
-
-export function removeStub(state: OnPremView, id: string): boolean {
-  const index = state.onPrem.stubs.findIndex((s) => s.id === id);
-  if (index < 0) return false;
-  state.onPrem.stubs.splice(index, 1);
-  return true;
-}
-
-/** Remove every stub route (the scenario's too, until a reset); the backend then answers as if none were declared. */
-export function clearStubs(state: OnPremView): void {
-  state.onPrem.stubs.length = 0;
 }

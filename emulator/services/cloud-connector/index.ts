@@ -1,0 +1,17 @@
+/**
+ * The Cloud Connector: each subaccount's connectors (location IDs, virtual→internal mappings, resources,
+ * online/offline) and the access decision every proxy hop asks (access.ts). It serves no route of the services
+ * port yet, so it is not in the plugin list; the proxies (services/connectivity-proxy) and the control API use it.
+ */
+export {
+  decideAccess,
+  describeResources,
+  findConnector,
+  type AccessDecision,
+  type AccessDenied,
+  type AccessGranted,
+  type AccessRequest,
+} from './access.ts';
+export { listConnectors, putConnector, removeConnector, resolveTenant, setConnectorOnline } from './gateway.ts';
+export { cloudConnectorSchema, cloudConnectorsSchema, type CloudConnectorConfig } from './schema.ts';
+export { buildCloudConnectorState, type CloudConnector, type CloudConnectorState, type OnPremView } from './state.ts';

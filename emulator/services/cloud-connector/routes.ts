@@ -1,0 +1,2 @@
+/** The Cloud Connector has no route on the services port yet (its REST configuration API is issue #18). */
+export {};
