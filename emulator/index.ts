@@ -21,7 +21,7 @@ export type { Chain, ChainRole, ChainStep } from './core/journal-chains.ts';
 export type { ClockAction, ClockView } from './services/control/clock-routes.ts';
 export type { KeysView } from './services/control/key-routes.ts';
 export type { VcapServices, ServiceBinding } from './app/bindings.ts';
-export type { OnPremHandle } from './app/on-prem-handle.ts';
+export type { OnPremHandle, SharedHandle } from './app/handle.ts';
 export type { ReceivedMail } from './services/backend/state.ts';
 export type { EchoBody } from './server/backend/http-backend.ts';
 export type { Fault, FaultSpec } from './core/faults.ts';

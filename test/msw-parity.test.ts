@@ -8,6 +8,7 @@ import { getResponse } from 'msw';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type EmulatorHandle } from '../emulator/index.ts';
 import { createBtpHandlers, type BtpHandlers } from '../emulator/msw/index.ts';
+import { createSharedHandle, EmulatorCore, type SharedHandle } from '../emulator/app/index.ts';
 
 const scenario = {
   name: 'parity',
@@ -212,5 +213,69 @@ describe('the socket face and the MSW face answer alike', () => {
     });
     expect((socketJournal as unknown[]).length).toBeGreaterThan(5);
     expect(mswJournal).toEqual(socketJournal);
+  });
+});
+
+describe('one handle on both faces (emulator/app/handle.ts)', () => {
+  /** What only a face adds on top of the shared handle: sockets and TLS for Node, handlers for MSW. */
+  const ownMembers = { socket: ['caFile', 'control', 'ports', 'stop', 'urls'], msw: ['handlers', 'urls'] };
+
+  it('each face is the shared handle plus its own members, nothing else: a method added to one face only fails here', async () => {
+    const shared = Object.keys(createSharedHandle(await EmulatorCore.create())).sort();
+    expect(shared).toEqual(expect.arrayContaining(['env', 'issueUserToken', 'reset', 'loadScenario', 'journal', 'addStub', 'onPrem']));
+    expect(Object.keys(emu).sort()).toEqual([...shared, ...ownMembers.socket].sort());
+    expect(Object.keys(btp).sort()).toEqual([...shared, ...ownMembers.msw].sort());
+    expect(Object.keys(btp.onPrem).sort()).toEqual(Object.keys(emu.onPrem).sort());
+    for (const name of shared) expect(typeof btp[name as keyof BtpHandlers], name).toBe(typeof emu[name as keyof EmulatorHandle]);
+    // env is a getter on both (always current), not a value copied when the face was built.
+    expect(Object.getOwnPropertyDescriptor(emu, 'env')?.get).toBeTypeOf('function');
+    expect(Object.getOwnPropertyDescriptor(btp, 'env')?.get).toBeTypeOf('function');
+  });
+
+  it('every change made through the handle tells the change listeners, on both faces alike (the MSW addStub did not)', async () => {
+    const changes: Record<string, (handle: SharedHandle) => unknown> = {
+      addStub: (h) => h.addStub({ id: 'parity-stub', method: 'GET', path: '/parity', body: { ok: true } }),
+      'onPrem.addStub': (h) => h.onPrem.addStub({ id: 'parity-stub', method: 'GET', path: '/parity' }),
+      'onPrem.removeStub': (h) => h.onPrem.removeStub('parity-stub'),
+      'onPrem.clearStubs': (h) => h.onPrem.clearStubs(),
+      'onPrem.putConnector': (h) => h.onPrem.putConnector({ locationId: 'PARITY' }),
+      'onPrem.setConnectorOnline': (h) => h.onPrem.setConnectorOnline({ locationId: 'PARITY', online: false }),
+      'onPrem.removeConnector': (h) => h.onPrem.removeConnector('PARITY'),
+      'onPrem.clearMails': (h) => h.onPrem.clearMails(),
+      clock: (h) => h.clock({ action: 'freeze' }),
+      'clock real': (h) => h.clock({ action: 'real' }),
+      addFault: (h) => h.addFault({ id: 'parity-fault', target: { service: 'backend', path: '/parity' }, effect: { status: 503 } }),
+      removeFault: (h) => h.removeFault('parity-fault'),
+      clearFaults: (h) => h.clearFaults(),
+      rotateSigningKey: (h) => h.rotateSigningKey(),
+      restoreSnapshot: async (h) => h.restoreSnapshot(await h.snapshot()),
+      loadScenario: (h) => h.loadScenario(scenario),
+      reset: (h) => h.reset(),
+    };
+    const heard = { socket: [] as string[], msw: [] as string[] };
+    for (const [face, handle] of [
+      ['socket', emu],
+      ['msw', btp],
+    ] as const) {
+      let current = '';
+      const unsubscribe = handle.core.onChange(() => void heard[face].push(current));
+      try {
+        for (const [name, change] of Object.entries(changes)) {
+          current = name;
+          await change(handle);
+        }
+        // Reading changes nothing, and tells nobody.
+        current = 'reads';
+        handle.clock();
+        handle.faults();
+        handle.onPrem.connectors();
+        handle.journal();
+        await handle.snapshot();
+      } finally {
+        unsubscribe();
+      }
+    }
+    expect(heard.socket).toEqual(Object.keys(changes));
+    expect(heard.msw).toEqual(heard.socket);
   });
 });

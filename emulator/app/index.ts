@@ -7,3 +7,4 @@ export { parseScenarioText, validateScenario } from './scenario.ts';
 export type { JournalEntry, JournalFilter } from '../core/journal.ts';
 export { chainByCorrelationId, lastCallTo, type Chain, type ChainRole, type ChainStep } from '../core/journal-chains.ts';
 export { FaultList, type Fault, type FaultSpec } from '../core/faults.ts';
+export { createSharedHandle, type SharedHandle, type SharedHandleOptions, type OnPremHandle, type UserTokenRequest } from './handle.ts';

@@ -3,13 +3,10 @@
  * `fetch` (the very implementation the Node servers serve), every request for the fake backend to its
  * stubs. Works with `setupServer` (msw/node) and `setupWorker` (msw/browser); no socket is opened.
  */
-import { type StubInput } from '../services/backend/schema.ts';
-import { type BackendStub } from '../services/backend/state.ts';
-import { putStub } from '../services/backend/gateway.ts';
 import { http, type HttpHandler } from 'msw';
 import { EmulatorCore, type CoreOptions } from '../app/emulator-core.ts';
+import { createSharedHandle, type SharedHandle } from '../app/handle.ts';
 import { asNetworkError } from '../core/fault-middleware.ts';
-import type { JournalEntry, JournalFilter } from '../core/journal.ts';
 import { answerFromBackend } from './backend-responder.ts';
 import { backendPlaceholders, isBackendUrl, isEmulatorUrl, publicUrlsOf, resolveMockUrls, type MockUrls } from './mock-origins.ts';
 
@@ -20,23 +17,13 @@ export interface BtpHandlerOptions extends Omit<CoreOptions, 'scenario' | 'urls'
   backendUrl?: string;
 }
 
-export interface BtpHandlers {
+/** The shared handle (emulator/app/handle.ts: env, tokens, scenario, journal, onPrem, addStub, clock, keys, faults, snapshot) and the handlers. */
+export interface BtpHandlers extends SharedHandle {
   /** Spread into `setupServer(...)` or `setupWorker(...)`. */
   handlers: HttpHandler[];
-  /** The core behind the handlers (the same class the Node servers run). */
-  core: EmulatorCore;
   urls: MockUrls;
   /** `VCAP_SERVICES` for the app under test, pointing at {@link urls}. Always current. */
   readonly env: Record<string, string>;
-  /** A signed user token, as the control API's `POST /_emulator/users/token` issues it. */
-  issueUserToken(opts: { user: string; tenant?: string; scopes?: string[] }): Promise<string>;
-  /** Replace the scenario (validated; a bad one throws and changes nothing). */
-  loadScenario(scenario: unknown): void;
-  /** Back to the loaded scenario: state rebuilt, stubs added at run time gone, journal cleared. */
-  reset(): void;
-  journal(filter?: JournalFilter): JournalEntry[];
-  /** Add a backend stub (or replace the one with the same id), as `POST /_emulator/.../backend/stubs` does. */
-  addStub(stub: StubInput): BackendStub;
 }
 
 /**
@@ -65,19 +52,8 @@ export async function createBtpHandlers(coreOrScenario?: EmulatorCore | object, 
     ),
   ];
 
-  return {
-    handlers,
-    core,
-    urls,
-    get env() {
-      return core.env();
-    },
-    issueUserToken: async (opts) => (await core.xsuaa.issueUserToken(opts)).jwt,
-    loadScenario: (scenario) => core.loadScenario(scenario),
-    reset: () => core.reset(),
-    journal: (filter) => core.journal.list(filter),
-    addStub: (stub) => putStub(core.state, stub),
-  };
+  // Object.assign, not a spread: `env` stays the shared handle's getter, always current.
+  return Object.assign(createSharedHandle(core), { handlers, urls });
 }
 
 /** The origin of the page the handlers run in (msw/browser), none in Node. */

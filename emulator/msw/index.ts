@@ -7,3 +7,4 @@ export { createBtpHandlers, type BtpHandlerOptions, type BtpHandlers } from './c
 export { createApprouterHandlers, type ApprouterOptions } from './approuter.ts';
 export { parseXsApp, type XsApp, type XsAppRoute } from './xs-app.ts';
 export { defaultBackendUrl, defaultServicesUrl, type MockUrls } from './mock-origins.ts';
+export type { OnPremHandle, SharedHandle } from '../app/handle.ts';

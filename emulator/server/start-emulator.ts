@@ -9,21 +9,14 @@ import { getRequestListener } from '@hono/node-server';
 import { EmulatorCore, type CoreOptions } from '../app/emulator-core.ts';
 import { StartOptionError } from '../core/request-guard.ts';
 import { parseScenarioText } from '../app/scenario.ts';
-import type { JournalEntry, JournalFilter } from '../core/journal.ts';
-import type { MintedToken } from '../services/xsuaa/tokens.ts';
-import { applyClockAction, clockView, type ClockAction, type ClockView } from '../services/control/clock-routes.ts';
-import { rotateSigningKey, type KeysView } from '../services/control/key-routes.ts';
-import { chainByCorrelationId, lastCallTo, type Chain } from '../core/journal-chains.ts';
-import type { Fault, FaultSpec } from '../core/faults.ts';
+import { createSharedHandle, type SharedHandle } from '../app/handle.ts';
 import { ControlClient } from '../client/control-client.ts';
 import { createDualProtocolServer } from './dual-protocol-server.ts';
 import { resolveTimeouts } from './timeouts.ts';
 import { withDroppedConnections } from './fault-drop.ts';
 import { ensureTlsMaterial } from './tls-material.ts';
 import { createMtlsFetch, issueClientCertificate } from './client-certificates.ts';
-import { createOnPremHandle, type OnPremHandle } from '../app/on-prem-handle.ts';
 import { startConnectivity, type ConnectivityOptions, type ConnectivityPorts } from './proxies/start-connectivity.ts';
-import { exportSnapshot, importSnapshot, type Snapshot } from '../app/snapshot.ts';
 import { openStateDir } from '../persistence/state-dir.ts';
 import { listenAs, readScenarioFile } from './start-errors.ts';
 
@@ -81,48 +74,24 @@ export interface EmulatorUrls {
   backend: string;
 }
 
-export interface EmulatorHandle {
-  core: EmulatorCore;
+/** The shared handle (emulator/app/handle.ts: env, tokens, scenario, journal, onPrem, clock, keys, faults, snapshot) and the sockets. */
+export interface EmulatorHandle extends SharedHandle {
   urls: EmulatorUrls;
   ports: { services: number } & ConnectivityPorts;
-  /** Cloud Connectors, backend stubs and received mails. */
-  onPrem: OnPremHandle;
   /** The CA certificate file for NODE_EXTRA_CA_CERTS. */
   caFile: string;
   /** The typed control API client, over HTTP to this emulator (with its control token, if any). */
   control: ControlClient;
   /** The environment for the app under test: VCAP_SERVICES, NODE_EXTRA_CA_CERTS. Always current. */
   readonly env: Record<string, string>;
-  issueUserToken(opts: { user: string; tenant?: string; scopes?: string[] }): Promise<string>;
-  issueUserTokenDetails(opts: { user: string; tenant?: string; scopes?: string[] }): Promise<MintedToken>;
-  reset(): void;
+  /** Replace the scenario: an object, a scenario file (JSON or YAML) or `'default'`; a bad one throws and changes nothing. */
   loadScenario(scenario: string | object): void;
-  journal(filter?: JournalFilter): JournalEntry[];
-  /** The emulator's clock: read it, or freeze / advance (`by: '30m'` or ms) / return to real time. */
-  clock(action?: ClockAction): ClockView;
-  /** Sign with a new XSUAA key from now on; old keys stay (optionally for `grace`) unless `keepOld: false`. */
-  rotateSigningKey(options?: { keepOld?: boolean; grace?: number | string; kid?: string }): Promise<KeysView>;
-  /** The hops of the last call to a destination (lookup, its tokens, the proxy request), with the first failure. */
-  lastCall(destination: string): Chain | undefined;
-  /** The hops that carried this correlation id (x-correlation-id / x-vcap-request-id), and their tokens' grants. */
-  chain(correlationId: string): Chain | undefined;
-  /** Add a fault (or replace the one with the same id); a bad spec throws a ValidationError. See docs/faults.md. */
-  addFault(spec: FaultSpec): Fault;
-  /** Remove one fault; false when there is none with that id. */
-  removeFault(id: string): boolean;
-  clearFaults(): void;
-  /** The active faults, oldest first. */
-  faults(): Fault[];
-  /** The whole state as plain JSON (what `GET /_emulator/snapshot` returns and a state directory keeps). */
-  snapshot(): Promise<Snapshot>;
-  /** Replace the whole state with a snapshot; a bad one throws a ValidationError naming the field and changes nothing. */
-  restoreSnapshot(snapshot: unknown): Promise<void>;
   /** Stop the servers; with a `stateDir`, after writing the state one last time. */
   stop(): Promise<void>;
 }
 
-function resolveScenario(scenario: string | object | undefined): unknown {
-  if (scenario === undefined) return undefined;
+/** A scenario file's path (or `'default'`) read and parsed; anything else as given (the core validates it). */
+function resolveScenario(scenario: unknown): unknown {
   if (typeof scenario !== 'string') return scenario;
   const file = resolve(scenario === 'default' ? defaultScenarioFile : scenario);
   return parseScenarioText(readScenarioFile(file), file);
@@ -213,11 +182,6 @@ export async function startEmulator(options: StartOptions = {}): Promise<Emulato
     verifiesClientCertificates: true,
   });
   const stateDir = options.stateDir === undefined ? undefined : await openStateDir(options.stateDir, core);
-  /** The handle's own changes are written in the background; a failure surfaces in stop(). */
-  const changed = <T>(result: T): T => {
-    core.changes.notifyInBackground();
-    return result;
-  };
   const server = createDualProtocolServer(
     getRequestListener(withDroppedConnections(core.fetch)),
     { key: tls.keyPem, cert: tls.certPem, ca: tls.caPem },
@@ -262,42 +226,16 @@ export async function startEmulator(options: StartOptions = {}): Promise<Emulato
     backend: `http://${advertisedHost}:${publicProxyPorts.backendHttp}`,
   };
 
-  return {
-    core,
+  // Object.assign, not a spread: `env` stays the shared handle's getter, always current.
+  return Object.assign(createSharedHandle(core, { resolveScenario }), {
     urls,
     ports: { services: port, ...connectivity.ports },
-    onPrem: createOnPremHandle(core),
     caFile: tls.caFile,
     control: new ControlClient(urls.control, { token: options.controlToken }),
-    get env() {
-      return core.env();
-    },
-    issueUserToken: async (opts) => (await core.xsuaa.issueUserToken(opts)).jwt,
-    issueUserTokenDetails: (opts) => core.xsuaa.issueUserToken(opts),
-    reset: () => changed(core.reset()),
-    loadScenario: (scenario) => changed(core.loadScenario(resolveScenario(scenario))),
-    journal: (filter) => core.journal.list(filter),
-    clock: (action) => (action ? changed(applyClockAction(core.clock, action)) : clockView(core.clock)),
-    rotateSigningKey: async (rotate) => {
-      const view = await rotateSigningKey(core, rotate ?? {});
-      await core.changes.notify();
-      return view;
-    },
-    lastCall: (destination) => lastCallTo(core.journal.list(), destination),
-    chain: (correlationId) => chainByCorrelationId(core.journal.list(), correlationId),
-    addFault: (spec) => changed(core.faults.add(spec)),
-    removeFault: (id) => changed(core.faults.remove(id)),
-    clearFaults: () => changed(core.faults.clear()),
-    faults: () => core.faults.list(),
-    snapshot: () => exportSnapshot(core),
-    restoreSnapshot: async (snapshot) => {
-      await importSnapshot(core, snapshot);
-      await core.changes.notify();
-    },
     stop: async () => {
       await connectivity.stop();
       await server.close();
       await stateDir?.close();
     },
-  };
+  });
 }
