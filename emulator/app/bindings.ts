@@ -5,6 +5,7 @@
  * of the services port, instead of the client secret; connectivity bindings name the Connectivity Service
  * REST API in `connectivity_service`.
  */
+import { defaultPorts } from '../core/ports.ts';
 import { type Binding } from '../core/subaccount.ts';
 import { type PublicUrls } from '../core/urls.ts';
 import type { EmulatorState } from './state.ts';
@@ -66,11 +67,11 @@ export function buildVcapServices(state: EmulatorState, urls: PublicUrls, issue?
         token_service_url: urls.serviceUrl,
         token_service_domain: urls.uaaDomain,
         onpremise_proxy_host: urls.proxyHost ?? 'localhost',
-        onpremise_proxy_http_port: String(urls.httpProxyPort ?? 20003),
-        onpremise_proxy_port: String(urls.httpProxyPort ?? 20003),
-        onpremise_proxy_ldap_port: String(urls.httpProxyPort ?? 20003),
-        onpremise_proxy_rfc_port: String(urls.httpProxyPort ?? 20003),
-        onpremise_socks5_proxy_port: String(urls.socksProxyPort ?? 20004),
+        onpremise_proxy_http_port: String(urls.httpProxyPort ?? defaultPorts.httpProxy),
+        onpremise_proxy_port: String(urls.httpProxyPort ?? defaultPorts.httpProxy),
+        onpremise_proxy_ldap_port: String(urls.httpProxyPort ?? defaultPorts.httpProxy),
+        onpremise_proxy_rfc_port: String(urls.httpProxyPort ?? defaultPorts.httpProxy),
+        onpremise_socks5_proxy_port: String(urls.socksProxyPort ?? defaultPorts.socks5),
         instanceid: b.instanceid,
         ...(b.plan === apiAccessPlan ? { connectivity_service: { url: urls.serviceUrl, scc_info_path: sccInfoPath } } : {}),
       };

@@ -2,6 +2,7 @@
  * `startEmulator()`: the core behind real sockets. The services port serves XSUAA, the Destination Service
  * and the control API over plain HTTP and TLS alike; the handle gives the env an app under test needs.
  */
+import { defaultPorts } from '../core/ports.ts';
 import { type PublicUrls } from '../core/urls.ts';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +21,7 @@ import { startConnectivity, type ConnectivityOptions, type ConnectivityPorts } f
 import { openStateDir } from '../persistence/state-dir.ts';
 import { listenAs, readScenarioFile } from './start-errors.ts';
 
-export const defaultPorts = { services: 20000, httpProxy: 20003, socks5: 20004 } as const;
+export { defaultPorts } from '../core/ports.ts';
 
 /** The bundled scenario: fixtures/ of the repository, and of dist/ in the package (the build copies it there). */
 export const defaultScenarioFile = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'default.scenario.yaml');

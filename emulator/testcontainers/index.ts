@@ -15,6 +15,7 @@
  * bridge) and TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1; without host networking there the start fails saying so.
  * A start that fails after the container was created (timeout, bad argument, an exit) removes that container.
  */
+import { defaultPorts } from '../core/ports.ts';
 import '../require-node.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -36,14 +37,7 @@ import {
 export const DEFAULT_IMAGE = 'btp-connectivity-emulator:latest';
 
 /** The emulator's ports inside the container (the image's defaults). */
-export const EMULATOR_PORTS = {
-  services: 20000,
-  httpProxy: 20003,
-  socks5: 20004,
-  backendHttp: 20010,
-  backendTcp: 20011,
-  smtp: 20025,
-} as const;
+export const EMULATOR_PORTS = defaultPorts;
 
 export type EmulatorPortName = keyof typeof EMULATOR_PORTS;
 export type EmulatorPorts = Record<EmulatorPortName, number>;

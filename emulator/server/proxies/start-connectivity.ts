@@ -3,13 +3,14 @@
  * SMTP), then the HTTP and SOCKS5 proxies; tells the core where they are (binding ports, `{{backend}}`
  * placeholders for scenario destinations and Cloud Connector mappings).
  */
+import { defaultPorts } from '../../core/ports.ts';
 import type { EmulatorCore } from '../../app/emulator-core.ts';
 import { startBackend } from '../backend/start-backend.ts';
 import { defaultSocks5Timeouts } from './socks5-server.ts';
 import { startProxies } from './start-proxies.ts';
 import { resolveTimeouts, type ConnectionTimeouts } from '../timeouts.ts';
 
-export const defaultConnectivityPorts = { httpProxy: 20003, socks5: 20004, backendHttp: 20010, backendTcp: 20011, smtp: 20025 } as const;
+export { defaultPorts as defaultConnectivityPorts } from '../../core/ports.ts';
 
 export interface ConnectivityOptions extends ConnectionTimeouts {
   /** HTTP proxy port (20003; 0 = any free port). */
@@ -51,7 +52,7 @@ export async function startConnectivity(
   options: ConnectivityOptions & { host: string; advertisedHost: string; caFile: string; anyPort: boolean },
 ): Promise<RunningConnectivity> {
   const pick = (given: number | undefined, fallback: number): number => given ?? (options.anyPort ? 0 : fallback);
-  const d = defaultConnectivityPorts;
+  const d = defaultPorts;
   const timeouts = resolveTimeouts(options);
   const backend = await startBackend(
     core,

@@ -1,0 +1,13 @@
+/** The emulator's default ports, in one table: every face, the bindings and the container image use these. */
+export const defaultPorts = {
+  /** XSUAA, the Destination Service, the Connectivity Service and the control API; HTTP and TLS on one port. */
+  services: 20000,
+  /** The connectivity proxy, HTTP (`onpremise_proxy_http_port`). */
+  httpProxy: 20003,
+  /** The connectivity proxy, SOCKS5 (`onpremise_socks5_proxy_port`). */
+  socks5: 20004,
+  /** The fake on-prem backend: HTTP, TCP echo, SMTP sink. */
+  backendHttp: 20010,
+  backendTcp: 20011,
+  smtp: 20025,
+} as const;
