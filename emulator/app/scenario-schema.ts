@@ -8,19 +8,11 @@
  */
 import { backendSchema } from '../services/backend/schema.ts';
 import { z } from 'zod';
-import { durationText, maxDurationMs } from '../core/time-bounds.ts';
+import { clientSchema, tokenValiditySeconds, userSchema } from '../services/xsuaa/schema.ts';
 import { cloudConnectorsSchema } from '../services/cloud-connector/schema.ts';
 import { instanceLevelSchema, levelContentShape } from '../services/destination/schema.ts';
 
 export { destinationTypes } from '../services/destination/properties.ts';
-
-/** An access token lifetime in seconds: positive, at most 100 years (so `exp` stays a date). */
-const tokenValiditySeconds = z
-  .number({ error: 'tokenValidity must be a number of seconds' })
-  .int('tokenValidity must be a whole number of seconds')
-  .positive('tokenValidity must be positive')
-  .max(maxDurationMs / 1000, `tokenValidity must be ${durationText}`)
-  .optional();
 
 const subdomainSchema = z
   .string()
@@ -47,33 +39,6 @@ export const bindingSchema = z.strictObject({
   instanceid: z.string().min(1).optional(),
   /** `x509`: the binding carries a certificate and key issued by the emulator CA (and `certurl`) instead of a secret. */
   credentialType: z.enum(['binding-secret', 'x509'], { error: 'credentialType must be binding-secret or x509' }).default('binding-secret'),
-});
-
-export const clientSchema = z.strictObject({
-  clientid: z.string().min(1),
-  clientsecret: z.string().min(1),
-  xsappname: z.string().min(1).optional(),
-  /** Scopes a client_credentials token of this client carries. */
-  authorities: z.array(z.string()).default([]),
-  redirectUris: z.array(z.string()).default([]),
-  /** Lifetime of this client's access tokens in seconds (xs-security.json `token-validity`); default: the scenario's. */
-  tokenValidity: tokenValiditySeconds,
-});
-
-export const userSchema = z.strictObject({
-  name: z.string().min(1),
-  password: z.string().optional(),
-  email: z.string().optional(),
-  givenName: z.string().optional(),
-  familyName: z.string().optional(),
-  userId: z.string().optional(),
-  origin: z.string().default('sap.default'),
-  /** Scopes; a name without a dot (`Display`) is prefixed with the requesting app's xsappname. */
-  scopes: z.array(z.string()).default([]),
-  attributes: z.record(z.string(), z.array(z.string())).default({}),
-  roleCollections: z.array(z.string()).default([]),
-  /** Subdomains the user may sign in to; empty = every tenant. */
-  tenants: z.array(z.string()).default([]),
 });
 
 export const scenarioSchema = z
