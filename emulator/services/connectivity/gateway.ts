@@ -3,6 +3,7 @@
  * connected (online) Cloud Connector of the Cloud Connector model, `{ attributes: { … } }` with string values only;
  * `security_status` and `exposed_systems` are JSON documents serialised into strings, as the real service sends them.
  */
+import { checkCaller } from '../../core/caller.ts';
 import type { Fault, FaultList } from '../../core/faults.ts';
 import type { Tenant } from '../../core/subaccount.ts';
 import type { CloudConnector } from '../cloud-connector/state.ts';
@@ -84,24 +85,29 @@ export class ConnectivityGateway {
         'unauthorized',
         'Full authentication is required: send "Authorization: Bearer <token of a connectivity api_access binding>"',
       );
-    const verified = await this.deps.minter.verify(token);
-    if (!verified.ok) throw new ConnectivityError(401, 'invalid_token', verified.reason);
     const state = this.deps.state();
-    const tenant = state.tenants.find((t) => t.zid === verified.claims.zid);
-    if (!tenant)
-      throw new ConnectivityError(401, 'invalid_token', `the token's zone ${verified.claims.zid} is not a subaccount of this emulator`);
-    const binding = state.clients.get(verified.claims.client_id)?.binding;
-    if (!binding || binding.service !== 'connectivity' || binding.plan !== apiAccessPlan) {
+    const caller = await checkCaller(
+      token,
+      (jwt) => this.deps.minter.verify(jwt),
+      state,
+      (b) => b?.service === 'connectivity' && b.plan === apiAccessPlan,
+    );
+    if (!caller.ok && caller.failed === 'token') throw new ConnectivityError(401, 'invalid_token', caller.reason);
+    if (!caller.ok && caller.failed === 'zone')
+      throw new ConnectivityError(401, 'invalid_token', `the token's zone ${caller.claims!.zid} is not a subaccount of this emulator`);
+    if (!caller.ok) {
+      const binding = caller.binding;
       const what = binding ? `a ${binding.service} binding with plan "${binding.plan}"` : 'no service binding';
       throw Object.assign(
         new ConnectivityError(
           403,
           'insufficient_scope',
-          `the token's client "${verified.claims.client_id}" belongs to ${what}; the Connectivity Service REST API needs a connectivity binding with plan "${apiAccessPlan}"`,
+          `the token's client "${caller.clientId}" belongs to ${what}; the Connectivity Service REST API needs a connectivity binding with plan "${apiAccessPlan}"`,
         ),
-        { tenant },
+        { tenant: caller.tenant },
       );
     }
+    const tenant = caller.tenant;
     const offline = (connector: CloudConnector): Fault | undefined =>
       this.deps.faults?.peekOffline({
         service: 'connectivity',
