@@ -79,10 +79,14 @@ export function completeUser(u: Partial<User> & { name: string }): User {
   };
 }
 
-/** The tenant with this zid or subdomain. */
-export function findTenant(state: Pick<SubaccountState, 'tenants'>, by: { zid?: string; subdomain?: string }): Tenant | undefined {
+/** The tenant with this zid, this subdomain, or (`name`) either: the one tenant lookup every service uses. */
+export function findTenant(
+  state: Pick<SubaccountState, 'tenants'>,
+  by: { zid?: string; subdomain?: string; name?: string },
+): Tenant | undefined {
   if (by.zid) return state.tenants.find((t) => t.zid === by.zid);
   if (by.subdomain) return state.tenants.find((t) => t.subdomain === by.subdomain);
+  if (by.name) return state.tenants.find((t) => t.subdomain === by.name || t.zid === by.name);
   return undefined;
 }
 

@@ -4,6 +4,7 @@
  * it. The answer is the internal target, or a denial with the HTTP status, the SOCKS5 reply code and a reason
  * a person can act on.
  */
+import { findTenant } from '../../core/subaccount.ts';
 import type { OnPremView } from './state.ts';
 import type { CloudConnector } from './state.ts';
 import type { MappingProtocol, ResourceConfig, SystemMappingConfig } from './schema.ts';
@@ -131,7 +132,7 @@ function resolveTarget(system: SystemMappingConfig, placeholders: Record<string,
 
 export function decideAccess(state: OnPremView, request: AccessRequest, placeholders: Record<string, string> = {}): AccessDecision {
   const locationId = request.locationId ?? '';
-  const tenant = state.tenants.find((t) => t.zid === request.zid);
+  const tenant = findTenant(state, { zid: request.zid });
   const subaccount = tenant ? `\`${tenant.subdomain}\`` : `with zone \`${request.zid}\``;
   const vhost = `${request.virtualHost}:${request.virtualPort}`;
   const noConnector = (check: DeniedCheck, reason: string): AccessDenied => ({

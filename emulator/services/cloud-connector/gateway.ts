@@ -4,7 +4,7 @@
  * throws a ValidationError and changes nothing.
  */
 import type { OnPremView } from './state.ts';
-import { type Tenant } from '../../core/subaccount.ts';
+import { findTenant, type Tenant } from '../../core/subaccount.ts';
 import { parseWith, ValidationError } from '../../core/validation.ts';
 import type { CloudConnector } from './state.ts';
 import { cloudConnectorSchema } from './schema.ts';
@@ -12,7 +12,7 @@ import { cloudConnectorSchema } from './schema.ts';
 /** A tenant by subdomain or zid; none given = the provider. */
 export function resolveTenant(state: OnPremView, tenant?: string): Tenant {
   if (!tenant) return state.provider;
-  const found = state.tenants.find((t) => t.subdomain === tenant || t.zid === tenant);
+  const found = findTenant(state, { name: tenant });
   if (!found) throw new ValidationError('tenant', [{ path: 'tenant', message: `"${tenant}" is not a subdomain or zid of this emulator` }]);
   return found;
 }

@@ -263,7 +263,7 @@ export class XsuaaGateway {
   /** A user token for the app's xsuaa client, as `issueUserToken` and the control API hand it out. */
   async issueUserToken(opts: { user: string; tenant?: string; scopes?: string[]; clientid?: string }): Promise<MintedToken> {
     const state = this.state();
-    const tenant = opts.tenant ? state.tenants.find((t) => t.subdomain === opts.tenant || t.zid === opts.tenant) : state.provider;
+    const tenant = opts.tenant ? findTenant(state, { name: opts.tenant }) : state.provider;
     if (!tenant) throw invalidRequest(`tenant "${opts.tenant}" is not a subdomain or zid of this emulator`);
     const clientid = opts.clientid ?? state.bindings.find((b) => b.service === 'xsuaa')!.clientid;
     const client = state.clients.get(clientid);
