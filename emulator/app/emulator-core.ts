@@ -27,7 +27,7 @@ import { correlationIdOf, lookupRefHeader, withoutInternalHeaders } from '../cor
 import { createClock, type Clock } from '../core/clock.ts';
 import { failIfDropped, faultMiddleware } from '../core/fault-middleware.ts';
 import { FaultList } from '../core/faults.ts';
-import { Journal } from '../core/journal.ts';
+import { entryTiming, Journal } from '../core/journal.ts';
 import { parseScenarioText, scenarioFormatOf, validateScenario } from './scenario.ts';
 import { type Scenario } from './scenario-schema.ts';
 import { buildState, type EmulatorState } from './state.ts';
@@ -246,12 +246,11 @@ export class EmulatorCore {
       if (!journaled(url.pathname)) return;
       const lookupRef = c.req.header(lookupRefHeader);
       this.journal.record({
-        time: new Date(this.clock.now()).toISOString(),
+        ...entryTiming(this.clock.now(), started),
         service: this.services.serviceOf(url.pathname),
         method: c.req.method,
         path: url.pathname + redactQuery(url.search),
         status: c.res.status,
-        durationMs: Math.round((performance.now() - started) * 1000) / 1000,
         ...(c.get('tenant') ? { tenant: c.get('tenant') } : {}),
         ...(c.get('destination') ? { destination: c.get('destination') } : {}),
         ...(c.get('reason') ? { reason: c.get('reason') } : {}),

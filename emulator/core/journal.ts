@@ -59,6 +59,15 @@ export const maxJournalFieldChars = 2048;
 export const truncatedMarker = (cut: number): string => `…[truncated ${cut} chars]`;
 export const defaultJournalMaxBytes = 32 * 1024 * 1024;
 
+/**
+ * The time and duration of an entry, written the same way by every writer (the services' middleware, the proxies,
+ * the backend): `time` from the emulator's clock (it may be frozen), `durationMs` from `started`
+ * (a `performance.now()` reading) to now, rounded to the microsecond.
+ */
+export function entryTiming(now: number, started: number): { time: string; durationMs: number } {
+  return { time: new Date(now).toISOString(), durationMs: Math.round((performance.now() - started) * 1000) / 1000 };
+}
+
 function truncateFields(entry: JournalEntry): void {
   for (const [key, value] of Object.entries(entry)) {
     if (typeof value === 'string' && value.length > maxJournalFieldChars)

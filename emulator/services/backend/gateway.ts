@@ -9,7 +9,7 @@
 import type { Clock } from '../../core/clock.ts';
 import { describeFault, faultJournalFields, sleep, type FaultDecision, type FaultList } from '../../core/faults.ts';
 import { correlationIdOf } from '../../core/journal-chains.ts';
-import type { Journal } from '../../core/journal.ts';
+import { entryTiming, type Journal } from '../../core/journal.ts';
 import { parseWith } from '../../core/validation.ts';
 import { stubSchema } from './schema.ts';
 import { addStub, type BackendStub, type BackendView } from './state.ts';
@@ -104,12 +104,11 @@ function recordBackendFault(
 ): void {
   const correlationId = correlationIdOf(request.header);
   ctx.journal.record({
-    time: new Date(ctx.clock.now()).toISOString(),
+    ...entryTiming(ctx.clock.now(), started),
     service: 'backend',
     method: request.method,
     path: request.path,
     status,
-    durationMs: Math.round((performance.now() - started) * 1000) / 1000,
     ...(decision.kind === 'latency' ? {} : { reason: describeFault(decision) }),
     ...(correlationId ? { correlationId } : {}),
     ...faultJournalFields(decision),
