@@ -7,7 +7,7 @@ import { type PublicUrls } from '../core/urls.ts';
 import { decodeJwtPayload } from '../core/jwt.ts';
 import { Hono, type Context } from 'hono';
 import type { JWK } from 'jose';
-import { registerControlRoutes } from '../services/control/routes.ts';
+import { registerControlRoutes } from './control/routes.ts';
 import type { DestinationGateway } from '../services/destination/gateway.ts';
 import type { XsuaaGateway } from '../services/xsuaa/gateway.ts';
 import type { TokenMinter } from '../services/xsuaa/tokens.ts';
@@ -17,7 +17,7 @@ import type { ServiceContext, ServiceInstance, ServicePlugin } from '../core/plu
 import { ServiceTable } from '../core/service-table.ts';
 import { HttpError } from '../core/http-error.ts';
 import { plugins } from './plugins.ts';
-import { controlPaths, journaled } from '../services/control/paths.ts';
+import { controlPaths, journaled } from './control/paths.ts';
 import type { CertificateAuthority } from '../services/destination/certificates/certificates.ts';
 import { importSigningKey, KeyRing, loadDefaultSigningKey } from '../core/signing-keys.ts';
 import type { App, AppEnv } from '../core/app-env.ts';

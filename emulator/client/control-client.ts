@@ -9,7 +9,7 @@
  *   const hit = await control.waitFor((e) => e.service === 'connectivity-proxy' && e.status === 200);
  */
 import type { z } from 'zod';
-import { controlBase, operations, type OperationId, type Operations } from '../services/control/contract.ts';
+import { controlBase, operations, type OperationId, type Operations } from '../app/control/contract.ts';
 
 type Op<K extends OperationId> = Operations[K];
 type PathParams<P extends string> = P extends `${string}{${infer Name}}${infer Rest}`

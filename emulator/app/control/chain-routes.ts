@@ -7,7 +7,7 @@
 import type { Context } from 'hono';
 import type { App, AppEnv } from '../../core/app-env.ts';
 import { chainByCorrelationId, lastCallTo, type Chain } from '../../core/journal-chains.ts';
-import type { EmulatorCore } from '../../app/emulator-core.ts';
+import type { EmulatorCore } from '../emulator-core.ts';
 import { paramOf, queryOf, registerOperation } from './operation.ts';
 
 /** `?format=text`: the summary lines for a terminal (`curl …/last-call?destination=X&format=text`); else JSON. */

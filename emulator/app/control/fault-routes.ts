@@ -4,7 +4,7 @@
  * core/fault-schema.ts, the answers' shapes in schemas.ts; `POST /_emulator/reset` clears the faults too. A bad body changes nothing.
  */
 import type { App } from '../../core/app-env.ts';
-import type { EmulatorCore } from '../../app/emulator-core.ts';
+import type { EmulatorCore } from '../emulator-core.ts';
 import { bodyOf, paramOf, registerOperation } from './operation.ts';
 
 const notFound = (id: string) => ({

@@ -7,7 +7,7 @@
 import { parseWith, ValidationError } from '../../core/validation.ts';
 import type { App } from '../../core/app-env.ts';
 import type { Clock } from '../../core/clock.ts';
-import type { EmulatorCore } from '../../app/emulator-core.ts';
+import type { EmulatorCore } from '../emulator-core.ts';
 import { readControlJson } from './json-body.ts';
 import { instantText, isInstant } from '../../core/time-bounds.ts';
 import { registerOperation } from './operation.ts';

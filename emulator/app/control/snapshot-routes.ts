@@ -3,12 +3,12 @@
  * replaces the state with one (`snapshotBody`). A bad snapshot is a 400 naming the field and changes nothing.
  */
 import type { App } from '../../core/app-env.ts';
-import type { EmulatorCore } from '../../app/emulator-core.ts';
-import { exportSnapshot, importSnapshot } from '../../app/snapshot.ts';
+import type { EmulatorCore } from '../emulator-core.ts';
+import { exportSnapshot, importSnapshot } from '../snapshot.ts';
 import { readControlJson } from './json-body.ts';
 import { registerOperation } from './operation.ts';
 
-export { snapshotBody } from '../../app/snapshot.ts';
+export { snapshotBody } from '../snapshot.ts';
 
 export function registerSnapshotRoutes(app: App, core: EmulatorCore): void {
   registerOperation(app, 'exportSnapshot', async (c) => c.json(await exportSnapshot(core)));

@@ -8,7 +8,7 @@
 import { parseWith, ValidationError } from '../../core/validation.ts';
 import { exportJWK, generateKeyPair } from 'jose';
 import type { App } from '../../core/app-env.ts';
-import type { EmulatorCore } from '../../app/emulator-core.ts';
+import type { EmulatorCore } from '../emulator-core.ts';
 import { randomHex } from '../../core/ids.ts';
 import { importSigningKey, type KeyRing } from '../../core/signing-keys.ts';
 import { parseDuration } from './clock-routes.ts';

@@ -4,7 +4,7 @@
  * /_emulator/openapi.json); every body is validated, and a bad one changes nothing.
  */
 import type { App } from '../../core/app-env.ts';
-import type { EmulatorCore } from '../../app/emulator-core.ts';
+import type { EmulatorCore } from '../emulator-core.ts';
 import { registerChainRoutes } from './chain-routes.ts';
 import { registerClockRoutes } from './clock-routes.ts';
 import { registerConnectivityRoutes } from './connectivity-routes.ts';

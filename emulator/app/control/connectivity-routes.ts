@@ -2,10 +2,10 @@
  * Control API for the on-premise side, under /_emulator: Cloud Connectors (list, add/replace, remove,
  * online/offline), the fake backend's stub routes and the mails its SMTP sink received.
  */
-import { clearStubs, putStub, removeStub } from '../backend/gateway.ts';
+import { clearStubs, putStub, removeStub } from '../../services/backend/gateway.ts';
 import type { App } from '../../core/app-env.ts';
-import type { EmulatorCore } from '../../app/emulator-core.ts';
-import { listConnectors, putConnector, removeConnector, setConnectorOnline } from '../cloud-connector/gateway.ts';
+import type { EmulatorCore } from '../emulator-core.ts';
+import { listConnectors, putConnector, removeConnector, setConnectorOnline } from '../../services/cloud-connector/gateway.ts';
 import { readControlJson } from './json-body.ts';
 import { bodyOf, paramOf, queryOf, registerOperation } from './operation.ts';
 
