@@ -1,5 +1,5 @@
 /**
- * The typed client of the control API, built on its contract (`emulator/control/contract.ts`): `call(id, args)`
+ * The typed client of the control API, built on its contract (`emulator/app/control/contract.ts`): `call(id, args)`
  * reaches any operation with its path parameters, query and body typed from the same zod schemas the emulator
  * checks them with, and the methods below are the everyday ones by name. Plain `fetch`: it runs in Node, in a
  * browser and in a container test alike.
