@@ -7,7 +7,7 @@ import { request as httpRequest } from 'node:http';
 import { decodeJwt } from 'jose';
 import forge from 'node-forge';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseDuration } from '../emulator/services/control/clock-routes.ts';
+import { parseDuration } from '../emulator/app/control/clock-actions.ts';
 import { startEmulator, type EmulatorHandle } from '../emulator/index.ts';
 import type { EchoBody } from '../emulator/server/backend/http-backend.ts';
 import { binding, postForm, serviceToken } from './helpers.ts';

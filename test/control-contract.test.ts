@@ -96,7 +96,7 @@ describe('the OpenAPI document', () => {
     const inApp = routed();
     const undocumented = [...inApp].filter((r) => !inDoc.has(r));
     const unrouted = [...inDoc].filter((r) => !inApp.has(r));
-    expect(undocumented, 'routes without a schema in emulator/control/contract.ts').toEqual([]);
+    expect(undocumented, 'routes without a schema in emulator/app/control/contract.ts').toEqual([]);
     expect(unrouted, 'schemas without a route').toEqual([]);
   });
 });

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { decodeJwt, decodeProtectedHeader, importJWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startEmulator, type EmulatorHandle } from '../emulator/index.ts';
-import { operations } from '../emulator/services/control/contract.ts';
+import { operations } from '../emulator/app/control/contract.ts';
 import { ensureTlsMaterial, TlsDirError } from '../emulator/server/tls-material.ts';
 import { defaultSigningJwk, defaultSigningKid } from '../emulator/core/default-signing-key.ts';
 import { startEchoServer, type EchoServer } from './echo-server.ts';

@@ -177,6 +177,21 @@ describe('journal queries', () => {
     }
   });
 
+  it('a control route asked for something that is not there answers 404 and its journal entry says why', async () => {
+    for (const [method, path, message] of [
+      ['DELETE', '/faults/nope', 'no fault "nope"'],
+      ['DELETE', '/backend/stubs/nope', 'no stub "nope"'],
+      ['DELETE', '/cloud-connectors?locationId=NOPE', 'no Cloud Connector with location ID "NOPE"'],
+    ]) {
+      const res = await fetch(`${emu.urls.control}${path}`, { method });
+      expect(res.status, path).toBe(404);
+      expect(await res.json(), path).toEqual({ error: 'not_found', message: expect.stringContaining(message) });
+      const [entry] = await control.journal({ service: 'control', method, status: 404, limit: 1 });
+      expect(entry.path, path).toBe(`/_emulator${path}`);
+      expect(entry.reason, path).toContain(message);
+    }
+  });
+
   it('DELETE /journal clears it', async () => {
     await clientCredentials();
     expect((await control.journal()).length).toBeGreaterThan(0);

@@ -7,7 +7,7 @@ import { type PublicUrls } from '../core/urls.ts';
 import { decodeJwtPayload } from '../core/jwt.ts';
 import { Hono, type Context } from 'hono';
 import type { JWK } from 'jose';
-import { registerControlRoutes } from '../services/control/routes.ts';
+import { controlPaths, createControl, journaled, type Control } from './control/index.ts';
 import type { DestinationGateway } from '../services/destination/gateway.ts';
 import type { XsuaaGateway } from '../services/xsuaa/gateway.ts';
 import type { TokenMinter } from '../services/xsuaa/tokens.ts';
@@ -17,7 +17,6 @@ import type { ServiceContext, ServiceInstance, ServicePlugin } from '../core/plu
 import { ServiceTable } from '../core/service-table.ts';
 import { HttpError } from '../core/http-error.ts';
 import { plugins } from './plugins.ts';
-import { controlPaths, journaled } from '../services/control/paths.ts';
 import type { CertificateAuthority } from '../services/destination/certificates/certificates.ts';
 import { importSigningKey, KeyRing, loadDefaultSigningKey } from '../core/signing-keys.ts';
 import type { App, AppEnv } from '../core/app-env.ts';
@@ -91,6 +90,8 @@ export class EmulatorCore {
   /** The services (emulator/app/plugins.ts), created in their order, and the paths each serves. */
   private readonly instances = new Map<ServicePlugin<ServiceInstance, never>, ServiceInstance>();
   private readonly services = new ServiceTable();
+  /** The control API (/_emulator), over this emulator. */
+  private readonly control: Control;
   /** The input limits in force (core/limits.ts), defaults filled in. */
   readonly limits: Required<InputLimits>;
   /** See {@link CoreOptions.controlToken}. */
@@ -132,6 +133,7 @@ export class EmulatorCore {
     this.xsuaa = xsuaa.gateway;
     this.minter = xsuaa.minter;
     this.destinations = this.service(destinationPlugin).gateway;
+    this.control = createControl(this);
     this.changes.useCheckpoints(() => captureRollback(this));
     this.app = this.buildApp();
   }
@@ -275,7 +277,7 @@ export class EmulatorCore {
       }),
     );
     for (const instance of this.instances.values()) instance.registerRoutes?.(app);
-    registerControlRoutes(app, this);
+    this.control.registerRoutes(app);
     app.notFound((c) => c.json({ error: 'not_found', message: `No route for ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
     app.onError((err, c) => {
       c.set('reason', err instanceof HttpError ? (err.reason ?? err.message) : err.message);

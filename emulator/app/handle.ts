@@ -21,8 +21,7 @@ import type { JournalEntry, JournalFilter } from '../core/journal.ts';
 import { chainByCorrelationId, lastCallTo, type Chain } from '../core/journal-chains.ts';
 import type { Fault, FaultSpec } from '../core/faults.ts';
 import type { MintedToken } from '../services/xsuaa/tokens.ts';
-import { applyClockAction, clockView, type ClockAction, type ClockView } from '../services/control/clock-routes.ts';
-import { rotateSigningKey, type KeysView } from '../services/control/key-routes.ts';
+import { applyClockAction, clockView, rotateSigningKey, type ClockAction, type ClockView, type KeysView } from './control/index.ts';
 import { listConnectors, putConnector, removeConnector, setConnectorOnline } from '../services/cloud-connector/gateway.ts';
 import type { CloudConnector } from '../services/cloud-connector/state.ts';
 

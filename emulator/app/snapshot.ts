@@ -18,10 +18,23 @@ import { levelLabels, restoreLevelLabels } from '../services/destination/crud/la
 import { importSigningKey, type SigningKey } from '../core/signing-keys.ts';
 import type { Clock } from '../core/clock.ts';
 import { faultStateSchema } from '../core/fault-schema.ts';
+import type { FaultList } from '../core/faults.ts';
+import type { KeyRing } from '../core/signing-keys.ts';
 import { instantMs, instantText, isInstant } from '../core/time-bounds.ts';
-import type { EmulatorCore } from './emulator-core.ts';
-import { scenarioSchema } from './scenario-schema.ts';
+import { scenarioSchema, type Scenario } from './scenario-schema.ts';
 import { buildState, type EmulatorState } from './state.ts';
+
+/**
+ * What a snapshot reads and, on restore, writes: the loaded scenario and the state (replaced whole), the clock,
+ * the signing keys and the faults. `EmulatorCore` is one; this file does not know it.
+ */
+export interface SnapshotTarget {
+  scenario: Scenario;
+  state: EmulatorState;
+  readonly clock: Clock;
+  readonly keys: KeyRing;
+  readonly faults: FaultList;
+}
 
 export const snapshotFormat = 'btp-connectivity-emulator/snapshot';
 export const snapshotVersion = 1;
@@ -147,18 +160,18 @@ export type Snapshot = z.output<typeof snapshotBody>;
 const exportedJwks = new WeakMap<CryptoKey, JWK>();
 
 /** The whole mutable state as plain JSON (a copy). Everything is read at one instant, after the keys' JWKs are exported. */
-export function exportSnapshot(core: EmulatorCore): Promise<Snapshot> {
+export function exportSnapshot(core: SnapshotTarget): Promise<Snapshot> {
   // A copy, so later changes of the live state (connectors are changed in place) cannot reach it.
   return whenKeysExported(core, () => structuredClone(captureSnapshot(core)));
 }
 
 /** The same as JSON text, without the copy (what a state directory writes). */
-export function exportSnapshotText(core: EmulatorCore): Promise<string> {
+export function exportSnapshotText(core: SnapshotTarget): Promise<string> {
   return whenKeysExported(core, () => JSON.stringify(captureSnapshot(core)));
 }
 
 /** Export the JWKs of keys not seen yet, then run `read` in the same synchronous step as the last check. */
-async function whenKeysExported<T>(core: EmulatorCore, read: () => T): Promise<T> {
+async function whenKeysExported<T>(core: SnapshotTarget, read: () => T): Promise<T> {
   for (;;) {
     const missing = core.keys.held().filter(({ key }) => !exportedJwks.has(key.privateKey));
     if (!missing.length) return read();
@@ -174,7 +187,7 @@ const list = <T>(entries: Map<string, Stored<T>>) =>
   }));
 
 /** The live state as a snapshot (shares objects with it); only synchronous code may read it. Only through {@link whenKeysExported}. */
-function captureSnapshot(core: EmulatorCore): Snapshot {
+function captureSnapshot(core: SnapshotTarget): Snapshot {
   const { state } = core;
   return {
     format: snapshotFormat,
@@ -230,7 +243,7 @@ function refuse(path: string, message: string): never {
  * Replace the whole state with a snapshot. Everything is checked (and the keys imported) before anything
  * changes; a ValidationError naming the field leaves the emulator as it was.
  */
-export async function importSnapshot(core: EmulatorCore, value: unknown): Promise<void> {
+export async function importSnapshot(core: SnapshotTarget, value: unknown): Promise<void> {
   const snapshot = parseWith(snapshotBody, value, 'snapshot');
   const state = restoredState(snapshot, core.clock.now());
   const keys: { key: SigningKey; retiresAt?: number }[] = [];
@@ -259,7 +272,7 @@ export async function importSnapshot(core: EmulatorCore, value: unknown): Promis
  * every store, keys, clock, faults; the journal stays). The state directory's writer uses it so a change that
  * could not be saved does not stay (change-notifier.ts). Mails are shared, not copied: they never change.
  */
-export function captureRollback(core: EmulatorCore): () => void {
+export function captureRollback(core: SnapshotTarget): () => void {
   const live = captureSnapshot(core);
   // Shared, not copied (they are replaced on change, never changed in place): the scenario, the mails, and the
   // props of stored entities (captureSnapshot already lists the entities in fresh wrappers). The rest is copied.

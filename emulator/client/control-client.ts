@@ -1,5 +1,5 @@
 /**
- * The typed client of the control API, built on its contract (`emulator/control/contract.ts`): `call(id, args)`
+ * The typed client of the control API, built on its contract (`emulator/app/control/contract.ts`): `call(id, args)`
  * reaches any operation with its path parameters, query and body typed from the same zod schemas the emulator
  * checks them with, and the methods below are the everyday ones by name. Plain `fetch`: it runs in Node, in a
  * browser and in a container test alike.
@@ -9,7 +9,7 @@
  *   const hit = await control.waitFor((e) => e.service === 'connectivity-proxy' && e.status === 200);
  */
 import type { z } from 'zod';
-import { controlBase, operations, type OperationId, type Operations } from '../services/control/contract.ts';
+import { controlBase, operations, type OperationId, type Operations } from '../app/control/contract.ts';
 
 type Op<K extends OperationId> = Operations[K];
 type PathParams<P extends string> = P extends `${string}{${infer Name}}${infer Rest}`

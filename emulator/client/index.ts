@@ -9,4 +9,4 @@ export {
   type JournalQuery,
   type WaitForOptions,
 } from './control-client.ts';
-export { operations, type OperationId } from '../services/control/contract.ts';
+export { operations, type OperationId } from '../app/control/contract.ts';

@@ -2,7 +2,7 @@
  * A state directory (`stateDir`, `--state-dir`): the emulator's state survives a restart and a `kill -9`.
  * On start, `state.json` is restored if it is there (a file that cannot be read or restored is a startup error
  * naming the file and the field, never a silent fresh start). After every change the whole snapshot
- * (core/snapshot.ts) is written atomically: a temp file in the same directory, fsync, rename over
+ * (app/snapshot.ts) is written atomically: a temp file in the same directory, fsync, rename over
  * `state.json`, fsync of the directory. A crash leaves either the old or the new file, never a torn one;
  * leftover temp files are removed on the next start.
  *

@@ -1,16 +1,12 @@
 /**
- * The emulator's one clock under /_emulator/clock: read it, freeze it (now or at a given instant), move it
+ * The clock actions of the control API (/_emulator/clock) and the programmatic handle: read the emulator's one clock, freeze it (now or at a given instant), move it
  * forward (or back) by a duration, or return to real time. Token `iat`/`exp`, every expiry check (XSUAA,
  * Destination Service, connectivity proxy), authorization codes, principal-propagation certificates and the
  * journal's times all read this clock.
  */
 import { parseWith, ValidationError } from '../../core/validation.ts';
-import type { App } from '../../core/app-env.ts';
 import type { Clock } from '../../core/clock.ts';
-import type { EmulatorCore } from '../../app/emulator-core.ts';
-import { readControlJson } from './json-body.ts';
 import { instantText, isInstant } from '../../core/time-bounds.ts';
-import { registerOperation } from './operation.ts';
 import { clockBody } from './schema.ts';
 
 const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -79,9 +75,4 @@ export function applyClockAction(clock: Clock, input: unknown): ClockView {
       break;
   }
   return clockView(clock);
-}
-
-export function registerClockRoutes(app: App, core: EmulatorCore): void {
-  registerOperation(app, 'getClock', (c) => c.json(clockView(core.clock)));
-  registerOperation(app, 'setClock', async (c) => c.json(applyClockAction(core.clock, await readControlJson(c))));
 }

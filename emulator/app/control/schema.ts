@@ -3,11 +3,11 @@
  * error names the field) and the answers. `contract.ts` turns the same objects into the OpenAPI document, so
  * what is documented is what is checked.
  */
-import { stubSchema } from '../backend/schema.ts';
+import { stubSchema } from '../../services/backend/schema.ts';
 import { z } from 'zod';
-import { cloudConnectorSchema } from '../cloud-connector/schema.ts';
+import { cloudConnectorSchema } from '../../services/cloud-connector/schema.ts';
 import { faultSpecSchema, storedFaultSchema } from '../../core/fault-schema.ts';
-import { scenarioSchema } from '../../app/scenario-schema.ts';
+import { scenarioSchema } from '../scenario-schema.ts';
 
 // ── request bodies ────────────────────────────────────────────────────────────────────────────────────────
 

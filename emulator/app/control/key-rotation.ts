@@ -1,5 +1,5 @@
 /**
- * XSUAA signing-key rotation under /_emulator/keys: list the published keys, rotate to a freshly generated
+ * XSUAA signing-key rotation, for /_emulator/keys and the programmatic handle: list the published keys, rotate to a freshly generated
  * RS256 key (new `kid`), keeping the old keys (for a grace period on the emulator's clock, or until the next
  * rotation) or dropping them at once. Tokens signed with a dropped key are refused everywhere (the proxies,
  * the Destination Service, the jwt-bearer grant), and apps that validate with `@sap/xssec` see the new JWKS
@@ -7,14 +7,10 @@
  */
 import { parseWith, ValidationError } from '../../core/validation.ts';
 import { exportJWK, generateKeyPair } from 'jose';
-import type { App } from '../../core/app-env.ts';
-import type { EmulatorCore } from '../../app/emulator-core.ts';
 import { randomHex } from '../../core/ids.ts';
 import { importSigningKey, type KeyRing } from '../../core/signing-keys.ts';
-import { parseDuration } from './clock-routes.ts';
-import { readControlJson } from './json-body.ts';
+import { parseDuration } from './clock-actions.ts';
 import { durationText, isDuration } from '../../core/time-bounds.ts';
-import { registerOperation } from './operation.ts';
 import { rotateBody } from './schema.ts';
 
 export interface KeysView {
@@ -34,7 +30,7 @@ export function keysView(keys: KeyRing): KeysView {
 }
 
 /** Generate a new RS256 key and make it the signing key; a bad field throws a ValidationError that names it. */
-export async function rotateSigningKey(core: EmulatorCore, input: unknown): Promise<KeysView> {
+export async function rotateSigningKey(core: { readonly keys: KeyRing }, input: unknown): Promise<KeysView> {
   const body = parseWith(rotateBody, input ?? {}, 'request body');
   let graceMs: number | undefined;
   if (body.grace !== undefined) {
@@ -57,9 +53,4 @@ export async function rotateSigningKey(core: EmulatorCore, input: unknown): Prom
   const key = await importSigningKey(await exportJWK(privateKey), kid);
   core.keys.rotate(key, !body.keepOld, graceMs);
   return keysView(core.keys);
-}
-
-export function registerKeyRoutes(app: App, core: EmulatorCore): void {
-  registerOperation(app, 'listKeys', (c) => c.json(keysView(core.keys)));
-  registerOperation(app, 'rotateKeys', async (c) => c.json(await rotateSigningKey(core, await readControlJson(c))));
 }

@@ -5,7 +5,7 @@
  * and this list are the same set.
  */
 import { z } from 'zod';
-import { snapshotBody } from '../../app/snapshot.ts';
+import { snapshotBody } from '../snapshot.ts';
 import * as s from './schema.ts';
 
 export const controlBase = '/_emulator';
