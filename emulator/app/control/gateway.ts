@@ -6,6 +6,7 @@
  * arrives parsed by the operation's schema (contract.ts), or raw where the same check serves the programmatic
  * handle too (clock, keys, stubs, snapshots); what is asked for and not there throws a ControlNotFound.
  */
+import { findTenant } from '../../core/subaccount.ts';
 import type { z } from 'zod';
 import type { Journal, JournalEntry } from '../../core/journal.ts';
 import { chainByCorrelationId, lastCallTo, type Chain } from '../../core/journal-chains.ts';
@@ -75,7 +76,7 @@ export class ControlGateway {
 
   journal(query: Body<typeof s.journalQuery>): { entries: JournalEntry[] } {
     // Entries name tenants by subdomain; a zid in the query means the same tenant.
-    const byZid = query.tenant ? this.ctx.state.tenants.find((t) => t.zid === query.tenant) : undefined;
+    const byZid = query.tenant ? findTenant(this.ctx.state, { zid: query.tenant }) : undefined;
     return { entries: this.ctx.journal.list(byZid ? { ...query, tenant: byZid.subdomain } : query) };
   }
 
