@@ -1,4 +1,7 @@
-/** The connectivity proxy service: the transport-free pipeline its faces (HTTP proxy, SOCKS5, approuter) adapt. */
+/**
+ * The connectivity proxy: the transport-free pipeline its faces (HTTP proxy, SOCKS5, the MSW approuter) adapt.
+ * It serves no route of the services port, so it is not in the plugin list (emulator/app/plugins.ts).
+ */
 export { openProxyHop, passProxy, ProxyHop } from './gateway.ts';
 export type { ProxyDecision, ProxyDrop, ProxyFaultResponse, ProxyGrant, ProxyOutcome } from './gateway.ts';
 export type { ProxyDenial } from './errors.ts';
