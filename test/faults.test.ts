@@ -435,6 +435,26 @@ describe('each fault kind as a plain client sees it', () => {
     expect(emu.journal({ service: 'socks5' }).at(-1)).toMatchObject({ status: 0 });
   });
 
+  it("a fault narrowed to the connectivity binding's client meets its SOCKS5 tunnels; one for another client does not", async () => {
+    const jwt = await serviceToken(emu, 'connectivity');
+    const connectVia = () => sapSocksConnect(emu.ports.socks5, jwt, { host: 'tcp.internal', port: 7000 }, { timeout: 5000 });
+    const clientId = binding(emu, 'connectivity').clientid;
+
+    const other = emu.addFault({ target: { clientId: 'someone-else' }, effect: { drop: true } });
+    (await connectVia()).destroy();
+    expect(emu.journal({ service: 'socks5' }).at(-1)).toMatchObject({ status: 0 });
+    emu.removeFault(other.id);
+
+    const drop = emu.addFault({ target: { clientId }, effect: { drop: true } });
+    await failure(connectVia());
+    expect(emu.journal({ service: 'socks5' }).at(-1)).toMatchObject({ status: 1, check: 'fault', fault: drop.id, faultEffect: 'drop' });
+    emu.removeFault(drop.id);
+
+    const offline = emu.addFault({ target: { service: 'socks5', clientId }, effect: { offline: true } });
+    await failure(connectVia());
+    expect(emu.journal({ service: 'socks5' }).at(-1)).toMatchObject({ status: 3, check: 'offline', fault: offline.id });
+  });
+
   it('a status fault on the proxy for one tenant and location answers that status with the body given', async () => {
     const fault = await addFault({
       target: { service: 'connectivity-proxy', tenant: 'provider', locationId: '', path: '/sap' },

@@ -174,6 +174,51 @@ describe('approuter face: xs-app.json routes to destinations and backend stubs',
     expect(await offline.text()).toContain("location ID 'LOC1'");
   });
 
+  it('the OnPremise hop is the connectivity proxy: one journal entry per request, as the HTTP proxy writes it', async () => {
+    expect((await fetch(`${app}/erp/sap/ORDERS_SRV/Orders`)).status).toBe(200);
+    await fetch(`${app}/erp-raw/secret`);
+    expect(btp.journal({ service: 'connectivity-proxy' })).toMatchObject([
+      {
+        via: 'approuter',
+        method: 'GET',
+        path: 'http://erp.internal:44300/sap/opu/odata/sap/ORDERS_SRV/Orders',
+        status: 200,
+        tenant: 'provider',
+        locationId: '',
+        virtualTarget: 'erp.internal:44300',
+        internalTarget: expect.stringMatching(/:\d+$/),
+      },
+      { via: 'approuter', path: 'http://erp.internal:44300/secret', status: 403, check: 'resource' },
+    ]);
+  });
+
+  it('proxy faults apply to the OnPremise hop: a status answers instead of the backend, a drop fails the fetch', async () => {
+    const fault = btp.core.faults.add({
+      target: { service: 'connectivity-proxy', path: '/sap/opu/odata' },
+      effect: { status: 502, body: 'erp is down' },
+      times: 1,
+    });
+    const faulted = await fetch(`${app}/erp/sap/ORDERS_SRV/Orders`);
+    expect(faulted.status).toBe(502);
+    expect(await faulted.text()).toBe('erp is down');
+    expect(btp.journal({ service: 'connectivity-proxy' }).at(-1)).toMatchObject({
+      via: 'approuter',
+      status: 502,
+      check: 'fault',
+      fault: fault.id,
+      faultEffect: 'status',
+      virtualTarget: 'erp.internal:44300',
+    });
+    // Only the proxy hop was faulted: the lookup before it went through.
+    expect(btp.journal({ service: 'destination', destination: 'ERP' }).at(-1)).toMatchObject({ status: 200 });
+
+    const connectivityClient = btp.core.state.bindings.find((b) => b.service === 'connectivity')!.clientid;
+    const drop = btp.core.faults.add({ target: { clientId: connectivityClient, locationId: '' }, effect: { drop: true }, times: 1 });
+    await expect(fetch(`${app}/erp/sap/ORDERS_SRV/Orders`)).rejects.toThrow();
+    expect(btp.journal({ service: 'connectivity-proxy' }).at(-1)).toMatchObject({ status: 0, check: 'fault', fault: drop.id });
+    expect((await fetch(`${app}/erp/sap/ORDERS_SRV/Orders`)).status).toBe(200);
+  });
+
   it("the tenant option: a subscriber's app gets the subscriber's destination; an unknown tenant is named", async () => {
     server.use(
       ...createApprouterHandlers(btp, { xsApp, tenant: 'subscriber1', appUrl: 'http://subscriber1.app.localhost' }),

@@ -118,7 +118,7 @@ export const faultSpecSchema = z
       issue(['target', 'destination'], 'destination narrows Destination Service lookups: use it with service destination');
     if (target.locationId !== undefined && target.service && !['connectivity-proxy', 'socks5'].includes(target.service))
       issue(['target', 'locationId'], 'locationId narrows proxy traffic: use it with service connectivity-proxy or socks5');
-    if (target.clientId !== undefined && target.service && ['backend', 'socks5'].includes(target.service))
+    if (target.clientId !== undefined && target.service === 'backend')
       issue(['target', 'clientId'], `clientId is not known to service ${target.service}`);
     if (spec.durationMs !== undefined && spec.until !== undefined) issue(['until'], 'give durationMs or until, not both');
   });

@@ -7,8 +7,9 @@
  */
 import { type Tenant } from '../core/subaccount.ts';
 import { http, type HttpHandler } from 'msw';
-import { decideAccess } from '../services/cloud-connector/access.ts';
 import type { EmulatorCore } from '../app/emulator-core.ts';
+import { correlationIdOf } from '../core/journal-chains.ts';
+import { isProxyOnlyHeader, passProxy } from '../services/connectivity-proxy/index.ts';
 import { answerFromBackend } from './backend-responder.ts';
 import type { BtpHandlers } from './create-btp-handlers.ts';
 import { lookUpDestination, type FoundDestination } from './destination-lookup.ts';
@@ -59,29 +60,65 @@ function forwardedHeaders(request: Request, found: FoundDestination, route: Comp
   return headers;
 }
 
-/** Where the request really goes: the destination URL, or for OnPremise the Cloud Connector's internal host. */
-function resolveTarget(core: EmulatorCore, tenant: Tenant, config: Record<string, string>, url: URL): URL | Response {
-  if (config.ProxyType !== 'OnPremise') return url;
-  const virtualPort = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
-  const decision = decideAccess(
-    core.state,
-    {
-      zid: tenant.zid,
-      locationId: config.CloudConnectorLocationId ?? '',
+const plainText = { 'content-type': 'text/plain; charset=utf-8' };
+
+/**
+ * An OnPremise destination: the hop through the connectivity proxy, as the HTTP proxy makes it (the pipeline of
+ * services/connectivity-proxy: faults, the Cloud Connector's decision, one journal entry), with the tenant the
+ * app runs in standing for the connectivity binding. `send` gets the request for the internal host.
+ */
+async function throughProxy(
+  core: EmulatorCore,
+  tenant: Tenant,
+  config: Record<string, string>,
+  outgoing: { url: URL; method: string; headers: Headers; body?: ArrayBuffer },
+  send: (internal: Request) => Promise<Response>,
+): Promise<Response> {
+  const { url, method } = outgoing;
+  const { decision, finish } = await passProxy(core, {
+    transport: 'approuter',
+    method,
+    target: url.href,
+    started: performance.now(),
+    correlationId: correlationIdOf((name) => outgoing.headers.get(name)),
+    credential: { binding: tenant },
+    locationId: config.CloudConnectorLocationId ?? '',
+    to: {
       virtualHost: url.hostname,
-      virtualPort,
+      virtualPort: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
       path: url.pathname,
       protocol: 'HTTP',
     },
-    core.placeholders(),
-  );
-  if (!decision.ok)
-    return new Response(decision.body, { status: decision.status, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+  });
+  if (decision.kind === 'drop') {
+    finish({ status: 0, check: decision.check, reason: decision.reason });
+    return Response.error();
+  }
+  if (decision.kind === 'fault') {
+    finish({ status: decision.response.status, check: decision.check, reason: decision.reason });
+    return new Response(decision.response.body, { status: decision.response.status, headers: decision.response.headers });
+  }
+  if (decision.kind === 'denied') {
+    finish({ status: decision.status, check: decision.check, reason: decision.reason });
+    return new Response(decision.body, { status: decision.status, headers: plainText });
+  }
   const internal = new URL(url);
-  internal.protocol = decision.protocol === 'HTTPS' ? 'https:' : 'http:';
-  internal.hostname = decision.internalHost;
-  internal.port = String(decision.internalPort);
-  return internal;
+  internal.protocol = decision.access.protocol === 'HTTPS' ? 'https:' : 'http:';
+  internal.hostname = decision.access.internalHost;
+  internal.port = String(decision.access.internalPort);
+  const headers = new Headers();
+  outgoing.headers.forEach((value, name) => {
+    if (!isProxyOnlyHeader(name)) headers.append(name, value);
+  });
+  try {
+    const response = await send(new Request(internal, { method, headers, body: outgoing.body }));
+    finish({ status: response.status });
+    return response;
+  } catch (err) {
+    const reason = `the backend ${internal.host} is not reachable: ${(err as Error).message}`;
+    finish({ status: 502, check: 'backend', reason });
+    throw err;
+  }
 }
 
 function joinUrl(base: string, path: string, search: string): URL {
@@ -132,9 +169,12 @@ export function createApprouterHandlers(btp: BtpHandlers, options: ApprouterOpti
     if (typeof headers === 'string') return failure(502, headers);
     const config = lookup.found.destinationConfiguration;
     if (!config.URL) return failure(500, `destination "${route.destination}" has no URL`);
-    const target = resolveTarget(core, tenant, config, joinUrl(config.URL, path, new URL(request.url).search));
-    if (target instanceof Response) return target;
+    const target = joinUrl(config.URL, path, new URL(request.url).search);
     const body = request.method === 'GET' || request.method === 'HEAD' ? undefined : await request.arrayBuffer();
+    if (config.ProxyType === 'OnPremise')
+      return throughProxy(core, tenant, config, { url: target, method: request.method, headers, body }, (internal) =>
+        send(core, urls, internal),
+      );
     return send(core, urls, new Request(target, { method: request.method, headers, body }));
   };
 

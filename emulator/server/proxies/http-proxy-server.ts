@@ -18,20 +18,25 @@ import {
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import { decideAccess, type AccessGranted } from '../../services/cloud-connector/access.ts';
+import type { AccessGranted } from '../../services/cloud-connector/access.ts';
 import { correlationIdOf } from '../../core/journal-chains.ts';
 import type { EmulatorCore } from '../../app/emulator-core.ts';
-import { describeFault, meetProxyFaults } from '../../core/faults.ts';
 import { principalCertificateHeader, type PrincipalCertificateIssuer } from './principal-certificate.ts';
-import { authenticateProxyToken, principalName, tokenFromProxyAuthorization } from '../../services/connectivity-proxy/proxy-auth.ts';
-import { recordProxyEntry, type ProxyJournalEntry } from '../../services/connectivity-proxy/proxy-journal.ts';
+import {
+  hopByHopHeaders,
+  isProxyOnlyHeader,
+  openProxyHop,
+  principalName,
+  tokenFromProxyAuthorization,
+  type ProxyHop,
+  type ProxyOutcome,
+} from '../../services/connectivity-proxy/index.ts';
 import { encodeReason, reasonHeader } from '../../core/reason-header.ts';
 import { httpTimeoutOptions, type ConnectionTimeouts } from '../timeouts.ts';
 
 export const locationHeader = 'sap-connectivity-scc-location_id';
 const userHeader = 'sap-connectivity-authentication';
 const technicalUserHeader = 'sap-connectivity-technical-authentication';
-const hopByHop = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'transfer-encoding']);
 
 export interface HttpProxyOptions {
   core: EmulatorCore;
@@ -42,22 +47,12 @@ export interface HttpProxyOptions {
   timeouts: Required<ConnectionTimeouts>;
 }
 
-type Entry = Omit<ProxyJournalEntry, 'status'>;
-
 /** Headers the backend receives: no proxy, connectivity or hop-by-hop headers; Host as the mapping says. */
 export function backendRequestHeaders(raw: string[], grant: AccessGranted, clientHost: string): OutgoingHttpHeaders {
   const headers: OutgoingHttpHeaders = {};
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i];
-    const lower = name.toLowerCase();
-    if (
-      lower === 'host' ||
-      hopByHop.has(lower) ||
-      lower.startsWith('proxy-') ||
-      lower.startsWith('sap-connectivity-') ||
-      lower.startsWith('sap-cp-connectivity-')
-    )
-      continue;
+    if (isProxyOnlyHeader(name.toLowerCase())) continue;
     const existing = headers[name];
     headers[name] = existing === undefined ? raw[i + 1] : [...(Array.isArray(existing) ? existing : [String(existing)]), raw[i + 1]];
   }
@@ -114,10 +109,6 @@ export class HttpConnectivityProxy {
     this.httpsAgent.destroy();
   }
 
-  private record(entry: Entry, status: number): void {
-    recordProxyEntry(this.options.core, { ...entry, status });
-  }
-
   /** HTTPS through the proxy (a CONNECT tunnel) is not offered: 405, before any authentication. */
   private refuseConnect(req: IncomingMessage, socket: Duplex): void {
     const started = performance.now();
@@ -126,7 +117,8 @@ export class HttpConnectivityProxy {
     socket.end(
       `HTTP/1.1 405 Method Not Allowed\r\nContent-Type: text/plain\r\nContent-Length: 18\r\nConnection: close\r\nX-Emulator-Reason: ${encodeReason(reason)}\r\n\r\nMethod Not Allowed`,
     );
-    this.record({ service: 'connectivity-proxy', method: 'CONNECT', path: req.url ?? '', started, check: 'method', reason }, 405);
+    const hop = openProxyHop(this.options.core, { transport: 'http-proxy', method: 'CONNECT', target: req.url ?? '', started });
+    hop.finish({ status: 405, check: 'method', reason });
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -135,11 +127,12 @@ export class HttpConnectivityProxy {
     // One id per call for the backend's logs, the journal and the client's answer: the client's, or a new one.
     const sentCorrelationId = correlationIdOf((name) => req.headers[name]);
     const correlationId = sentCorrelationId ?? randomUUID();
-    const entry: Entry = { service: 'connectivity-proxy', method: req.method ?? 'GET', path: target, started, correlationId };
+    const core = this.options.core;
+    const hop = openProxyHop(core, { transport: 'http-proxy', method: req.method ?? 'GET', target, started, correlationId });
     const fail = (status: number, body: string, check: string, reason: string, extra?: Record<string, string>): void => {
       req.resume();
       sendError(res, status, body, reason, { 'x-correlation-id': correlationId, ...extra });
-      this.record({ ...entry, check, reason }, status);
+      hop.finish({ status, check, reason });
     };
 
     if (/^https:\/\//i.test(target))
@@ -165,61 +158,40 @@ export class HttpConnectivityProxy {
       );
     const pathAndQuery = absolute[2].startsWith('/') ? absolute[2] : `/${absolute[2]}`;
     const path = pathAndQuery.split('?')[0] || '/';
-    const virtualHost = url.hostname;
-    const virtualPort = Number(url.port || 80);
-    entry.virtualTarget = `${virtualHost}:${virtualPort}`;
 
-    const auth = await authenticateProxyToken(this.options.core, tokenFromProxyAuthorization(req.headers['proxy-authorization']));
-    if (!auth.ok) return fail(407, 'Proxy Authentication Required', 'auth', auth.reason, { 'proxy-authenticate': 'Bearer' });
-    entry.tenant = auth.tenant.subdomain;
-    entry.tokenJti = auth.claims.jti;
-    const locationId = String(req.headers[locationHeader] ?? '').trim();
-    entry.locationId = locationId;
-
-    const core = this.options.core;
-    const faults = core.faults.empty
-      ? {}
-      : await meetProxyFaults(core.faults, {
-          service: 'connectivity-proxy',
-          method: entry.method,
-          path,
-          tenant: auth.tenant,
-          locationId,
-          clientId: auth.claims.client_id,
-        });
-    Object.assign(entry, faults.journal);
-    if (faults.decision?.kind === 'drop') {
+    const decision = await hop.pass({
+      credential: { token: tokenFromProxyAuthorization(req.headers['proxy-authorization']) },
+      locationId: String(req.headers[locationHeader] ?? '').trim(),
+      to: { virtualHost: url.hostname, virtualPort: Number(url.port || 80), path, protocol: 'HTTP' },
+    });
+    if (decision.kind === 'drop') {
       req.socket.destroy();
-      return this.record({ ...entry, check: 'fault', reason: describeFault(faults.decision) }, 0);
+      return void hop.finish({ status: 0, check: decision.check, reason: decision.reason });
     }
-    if (faults.decision?.response)
+    if (decision.kind === 'fault')
+      return fail(decision.response.status, decision.response.body, decision.check, decision.reason, decision.response.headers);
+    if (decision.kind === 'denied')
       return fail(
-        faults.decision.response.status,
-        faults.decision.response.body,
-        'fault',
-        describeFault(faults.decision),
-        faults.decision.response.headers,
+        decision.status,
+        decision.body,
+        decision.check,
+        decision.reason,
+        decision.check === 'auth' ? { 'proxy-authenticate': 'Bearer' } : undefined,
       );
-    const decision = decideAccess(
-      core.state,
-      { zid: auth.tenant.zid, locationId, virtualHost, virtualPort, path, protocol: 'HTTP', offline: faults.offline !== undefined },
-      core.placeholders(),
-    );
-    if (!decision.ok) return fail(decision.status, decision.body, decision.check, decision.reason);
-    entry.internalTarget = `${decision.internalHost}:${decision.internalPort}`;
+    const grant = decision.access;
 
     // The absolute-form target's authority wins over a Host header (RFC 9112 §3.2.2).
-    const headers = backendRequestHeaders(req.rawHeaders, decision, absolute[1]);
+    const headers = backendRequestHeaders(req.rawHeaders, grant, absolute[1]);
     if (!sentCorrelationId) headers['x-correlation-id'] = correlationId;
-    if (decision.system.principalType === 'X509') {
-      const principal = await this.principalCertificate(req, auth.tenant.subdomain, decision);
+    if (grant.system.principalType === 'X509') {
+      const principal = await this.principalCertificate(req, decision.tenant.subdomain, grant);
       if (!principal.ok) return fail(401, 'Unauthorized', 'principal', principal.reason);
       headers[principalCertificateHeader] = principal.certificate;
-      entry.principal = principal.name;
+      hop.propagated(principal.name);
     }
     // The backend gets the path the resources were checked against (dot segments removed), never the raw one.
     const query = pathAndQuery.slice(path.length);
-    this.forward(req, res, decision, `${decision.path ?? path}${query}`, headers, entry);
+    this.forward(req, res, grant, `${grant.path ?? path}${query}`, headers, hop, correlationId);
   }
 
   /** The user (or technical user) to propagate, as a client certificate; none sent = an empty header. */
@@ -251,7 +223,8 @@ export class HttpConnectivityProxy {
     grant: AccessGranted,
     path: string,
     headers: OutgoingHttpHeaders,
-    entry: Entry,
+    hop: ProxyHop,
+    correlationId: string,
   ): void {
     const https = grant.protocol === 'HTTPS';
     const send = https ? httpsRequest : httpRequest;
@@ -263,50 +236,39 @@ export class HttpConnectivityProxy {
       headers,
       agent: https ? this.httpsAgent : this.httpAgent,
     });
+    const fail = (status: number, body: string, outcome: Required<ProxyOutcome>): void => {
+      sendError(res, status, body, outcome.reason, { 'x-correlation-id': correlationId });
+      hop.finish(outcome);
+    };
     let answered = false;
     const timer = setTimeout(() => {
       if (answered) return;
       answered = true;
       upstream.destroy();
-      sendError(
-        res,
-        504,
-        'Gateway Timeout',
-        `the backend ${entry.internalTarget} did not answer within ${this.options.backendTimeoutMs} ms`,
-        { 'x-correlation-id': entry.correlationId ?? '' },
-      );
-      this.record(
-        {
-          ...entry,
-          check: 'timeout',
-          reason: `the backend ${entry.internalTarget} did not answer within ${this.options.backendTimeoutMs} ms`,
-        },
-        504,
-      );
+      const reason = `the backend ${hop.internalTarget} did not answer within ${this.options.backendTimeoutMs} ms`;
+      fail(504, 'Gateway Timeout', { status: 504, check: 'timeout', reason });
     }, this.options.backendTimeoutMs);
     upstream.on('response', (backendRes) => {
       clearTimeout(timer);
       if (answered) return backendRes.resume();
       answered = true;
       const answerHeaders = this.responseHeaders(backendRes.rawHeaders, grant);
-      if (entry.correlationId && backendRes.headers['x-correlation-id'] === undefined)
-        answerHeaders.push('x-correlation-id', entry.correlationId);
+      if (backendRes.headers['x-correlation-id'] === undefined) answerHeaders.push('x-correlation-id', correlationId);
       res.writeHead(backendRes.statusCode ?? 502, backendRes.statusMessage, answerHeaders);
       backendRes.pipe(res);
       backendRes.on('error', () => res.destroy());
       res.on('close', () => {
         if (!backendRes.complete) backendRes.destroy();
       });
-      this.record(entry, backendRes.statusCode ?? 502);
+      hop.finish({ status: backendRes.statusCode ?? 502 });
     });
     upstream.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       if (answered) return res.destroy();
       answered = true;
-      const reason = `the backend ${entry.internalTarget} is not reachable: ${err.code ?? err.message}`;
       req.resume();
-      sendError(res, 502, 'Bad Gateway', reason, { 'x-correlation-id': entry.correlationId ?? '' });
-      this.record({ ...entry, check: 'backend', reason }, 502);
+      const reason = `the backend ${hop.internalTarget} is not reachable: ${err.code ?? err.message}`;
+      fail(502, 'Bad Gateway', { status: 502, check: 'backend', reason });
     });
     // A request without a body (most GETs) needs no pipe: end the backend request at once.
     if (
@@ -334,7 +296,7 @@ export class HttpConnectivityProxy {
     const internal = `${grant.internalHost}:${grant.internalPort}`.toLowerCase();
     for (let i = 0; i < raw.length; i += 2) {
       const lower = raw[i].toLowerCase();
-      if (hopByHop.has(lower)) continue;
+      if (hopByHopHeaders.has(lower)) continue;
       let value = raw[i + 1];
       if (lower === 'location') {
         const match = /^(https?):\/\/([^/?#]+)(.*)$/i.exec(value);

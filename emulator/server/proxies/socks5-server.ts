@@ -7,11 +7,9 @@
  */
 import { connect as netConnect, createServer, type Server, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { decideAccess } from '../../services/cloud-connector/access.ts';
+import type { AccessGranted } from '../../services/cloud-connector/access.ts';
 import type { EmulatorCore } from '../../app/emulator-core.ts';
-import { describeFault, meetProxyFaults } from '../../core/faults.ts';
-import { authenticateProxyToken } from '../../services/connectivity-proxy/proxy-auth.ts';
-import { recordProxyEntry, type ProxyJournalEntry } from '../../services/connectivity-proxy/proxy-journal.ts';
+import { openProxyHop, recordRelay, type ProxyHop } from '../../services/connectivity-proxy/index.ts';
 
 export const sapAuthMethod = 0x80;
 const maxTokenLength = 64 * 1024;
@@ -52,18 +50,16 @@ const giveRelayBuffer = (buffer: Buffer): void => {
 };
 
 class Socks5Session {
-  private readonly core: EmulatorCore;
   private readonly socket: Socket;
   private buffer = Buffer.alloc(0);
   private stage: Stage = 'greeting';
-  private readonly started = performance.now();
-  private zid = '';
-  private readonly entry: Omit<ProxyJournalEntry, 'status'> = { service: 'socks5', method: 'CONNECT', path: '', started: this.started };
+  /** The pipeline (services/connectivity-proxy): authentication now, faults and access once the target is known. */
+  private readonly hop: ProxyHop;
   private readonly timer: NodeJS.Timeout;
   private readonly timeouts: Socks5Timeouts;
 
   constructor(core: EmulatorCore, socket: Socket, timeouts: Socks5Timeouts) {
-    this.core = core;
+    this.hop = openProxyHop(core, { transport: 'socks5', method: 'CONNECT', target: '', started: performance.now() });
     this.socket = socket;
     this.timeouts = timeouts;
     this.timer = setTimeout(
@@ -138,17 +134,13 @@ class Socks5Session {
       this.abort('auth', 'the location ID is not base64', socksReply.connectionRefused);
       return;
     }
-    this.entry.locationId = Buffer.from(encodedLocation, 'base64').toString('utf8');
-    const result = await authenticateProxyToken(this.core, jwt);
+    const denied = await this.hop.authenticate({ token: jwt }, Buffer.from(encodedLocation, 'base64').toString('utf8'));
     if (this.stage === 'closed') return;
-    if (!result.ok) {
+    if (denied) {
       this.socket.write(Buffer.from([0x01, socksReply.connectionRefused]));
-      this.abort('auth', result.reason, socksReply.connectionRefused);
+      this.abort(denied.check, denied.reason, denied.socksReply);
       return;
     }
-    this.zid = result.tenant.zid;
-    this.entry.tenant = result.tenant.subdomain;
-    this.entry.tokenJti = result.claims.jti;
     this.socket.write(Buffer.from([0x01, 0x00]));
     this.stage = 'request';
     try {
@@ -182,49 +174,28 @@ class Socks5Session {
       );
     }
     const port = b.readUInt16BE(end);
-    this.entry.path = this.entry.virtualTarget = `${host}:${port}`;
+    this.hop.aim({ virtualHost: host, virtualPort: port, protocol: 'TCP' }, `${host}:${port}`);
     if (command !== 0x01)
       return this.refuse(socksReply.commandNotSupported, 'command', `command ${command} is not supported (only CONNECT)`);
     this.stage = 'waiting';
-    if (this.core.faults.empty) this.open(host, port);
-    else void this.openWithFaults(host, port);
+    void this.admit();
     return end + 2;
   }
 
-  /** Faults on this connection (core/faults.ts): wait first, drop the connection, or treat the connector as offline. */
-  private async openWithFaults(host: string, port: number): Promise<void> {
-    const faults = await meetProxyFaults(this.core.faults, {
-      service: 'socks5',
-      method: 'CONNECT',
-      path: '',
-      tenant: { subdomain: this.entry.tenant, zid: this.zid },
-      locationId: this.entry.locationId,
-    });
+  /** Faults (wait, drop, an offline connector) and the Cloud Connector's decision, then the tunnel or a refusal. */
+  private async admit(): Promise<void> {
+    const decision = await this.hop.admit();
     if (this.stage === 'closed') return;
-    Object.assign(this.entry, faults.journal);
-    if (faults.decision?.kind !== 'drop') return this.open(host, port, faults.offline !== undefined);
+    if (decision.kind === 'granted') return this.open(decision.access);
+    if (decision.kind === 'denied') return void this.refuse(decision.socksReply, decision.check, decision.reason);
+    // A fault's drop (SOCKS5 has no answer a status or rate-limit fault could give: those never meet it).
     this.stage = 'closed';
     clearTimeout(this.timer);
-    recordProxyEntry(this.core, {
-      ...this.entry,
-      status: socksReply.generalFailure,
-      check: 'fault',
-      reason: describeFault(faults.decision),
-    });
+    this.hop.finish({ status: socksReply.generalFailure, check: decision.check, reason: decision.reason });
     this.socket.destroy();
   }
 
-  private open(host: string, port: number, offline = false): void {
-    const decision = decideAccess(
-      this.core.state,
-      { zid: this.zid, locationId: this.entry.locationId, virtualHost: host, virtualPort: port, protocol: 'TCP', offline },
-      this.core.placeholders(),
-    );
-    if (!decision.ok) {
-      this.refuse(decision.socksReply, decision.check, decision.reason);
-      return;
-    }
-    this.entry.internalTarget = `${decision.internalHost}:${decision.internalPort}`;
+  private open(decision: AccessGranted): void {
     const options = { host: decision.internalHost, port: decision.internalPort };
     // Plain TCP reads the backend's bytes into pooled buffers and writes them on (see relayFromBackend).
     const upstream: Socket =
@@ -248,7 +219,7 @@ class Socks5Session {
       this.refuse(
         socksReply.hostUnreachable,
         'backend',
-        `the backend ${this.entry.internalTarget} is not reachable: ${err.code ?? err.message}`,
+        `the backend ${this.hop.internalTarget} is not reachable: ${err.code ?? err.message}`,
       );
     });
     upstream.once(decision.protocol === 'TCPS' ? 'secureConnect' : 'connect', () => {
@@ -263,11 +234,11 @@ class Socks5Session {
       if (decision.protocol === 'TCPS') upstream.pipe(this.socket);
       else upstream.once('end', () => this.socket.end());
       upstream.on('error', () => this.socket.destroy());
-      const recorded = recordProxyEntry(this.core, { ...this.entry, status: socksReply.succeeded });
+      const recorded = this.hop.finish({ status: socksReply.succeeded });
       const relayStarted = performance.now();
       upstream.on('close', () => {
         // Bytes the client sent to the backend and received from it, and how long the relay lasted.
-        Object.assign(recorded, {
+        recordRelay(recorded, {
           bytesToBackend: upstream.bytesWritten,
           bytesFromBackend: upstream.bytesRead,
           relayMs: Math.round(performance.now() - relayStarted),
@@ -304,7 +275,7 @@ class Socks5Session {
     this.stage = 'closed';
     clearTimeout(this.timer);
     this.buffer = Buffer.alloc(0);
-    recordProxyEntry(this.core, { ...this.entry, status, check, reason });
+    this.hop.finish({ status, check, reason });
     this.socket.end();
     setTimeout(() => this.socket.destroy(), 1000).unref();
     return -1;

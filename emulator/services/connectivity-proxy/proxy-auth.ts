@@ -5,8 +5,11 @@
  */
 import { bearerToken } from '../../core/auth-header.ts';
 import { type Tenant } from '../../core/subaccount.ts';
-import type { EmulatorCore } from '../../app/emulator-core.ts';
 import type { XsuaaClaims } from '../xsuaa/tokens.ts';
+import type { ProxyContext } from './state.ts';
+
+/** What authentication reads: the state (bindings, tenants), the clock and the token verifier. */
+type AuthContext = Pick<ProxyContext, 'state' | 'clock' | 'keys' | 'minter'>;
 
 export type ProxyAuthResult = { ok: true; tenant: Tenant; claims: XsuaaClaims } | { ok: false; reason: string };
 
@@ -36,7 +39,7 @@ export function tokenFromProxyAuthorization(header: string | undefined): string 
 const verifiedTokens = new WeakMap<object, Map<string, { claims: XsuaaClaims; kid?: string }>>();
 const maxCachedTokens = 1000;
 
-async function verifyCached(core: EmulatorCore, jwt: string): Promise<{ ok: true; claims: XsuaaClaims } | { ok: false; reason: string }> {
+async function verifyCached(core: AuthContext, jwt: string): Promise<{ ok: true; claims: XsuaaClaims } | { ok: false; reason: string }> {
   let cache = verifiedTokens.get(core.state);
   if (!cache) verifiedTokens.set(core.state, (cache = new Map()));
   const known = cache.get(jwt);
@@ -59,7 +62,7 @@ function kidOf(jwt: string): string | undefined {
   }
 }
 
-export async function authenticateProxyToken(core: EmulatorCore, jwt: string | undefined): Promise<ProxyAuthResult> {
+export async function authenticateProxyToken(core: AuthContext, jwt: string | undefined): Promise<ProxyAuthResult> {
   if (!jwt) return { ok: false, reason: 'no token: send Proxy-Authorization: Bearer <token of the connectivity binding>' };
   const verified = await verifyCached(core, jwt);
   if (!verified.ok) return { ok: false, reason: verified.reason };

@@ -1,7 +1,8 @@
-/** What the proxies write into the core's journal for each proxied request or SOCKS5 connection. */
-import type { EmulatorCore } from '../../app/emulator-core.ts';
+/** The one place a proxy hop's journal entry is built, for every transport (HTTP proxy, SOCKS5, approuter). */
 import type { JournalEntry, JournalService } from '../../core/journal.ts';
 import { redactTarget } from '../../core/redact.ts';
+import type { ProxyTransport } from './schema.ts';
+import type { ProxyContext } from './state.ts';
 
 export interface ProxyJournalEntry {
   service: Extract<JournalService, 'connectivity-proxy' | 'socks5'>;
@@ -11,6 +12,8 @@ export interface ProxyJournalEntry {
   /** HTTP status, or the SOCKS5 reply code (0 = succeeded). */
   status: number;
   started: number;
+  /** Set for hops that are not a proxy port of their own (the MSW approuter's). */
+  via?: Exclude<ProxyTransport, 'http-proxy' | 'socks5'>;
   tenant?: string;
   locationId?: string;
   virtualTarget?: string;
@@ -28,8 +31,12 @@ export interface ProxyJournalEntry {
   faultEffect?: string;
 }
 
+/** The journal's service of a transport: SOCKS5 is its own, the HTTP proxy and the approuter's hop are the proxy's. */
+export const journalServiceOf = (transport: ProxyTransport): ProxyJournalEntry['service'] =>
+  transport === 'socks5' ? 'socks5' : 'connectivity-proxy';
+
 /** Returns the journal's entry, so a SOCKS5 connection can add its byte counts when it closes. */
-export function recordProxyEntry(core: EmulatorCore, entry: ProxyJournalEntry): JournalEntry {
+export function recordProxyEntry(ctx: Pick<ProxyContext, 'clock' | 'journal'>, entry: ProxyJournalEntry): JournalEntry {
   // One for-in over the entry (no Object.entries/fromEntries arrays): this runs once per proxied request.
   const clean: Record<string, unknown> = {};
   for (const key in entry) {
@@ -37,7 +44,18 @@ export function recordProxyEntry(core: EmulatorCore, entry: ProxyJournalEntry): 
     if (value !== undefined && key !== 'started') clean[key] = value;
   }
   clean.path = redactTarget(entry.path);
-  clean.time = new Date(core.clock.now()).toISOString();
+  clean.time = new Date(ctx.clock.now()).toISOString();
   clean.durationMs = Math.round((performance.now() - entry.started) * 1000) / 1000;
-  return core.journal.record(clean as Omit<JournalEntry, 'id'>);
+  return ctx.journal.record(clean as Omit<JournalEntry, 'id'>);
+}
+
+/** What a tunnel carried, added to its entry when it closes. */
+export interface RelayCounts {
+  bytesToBackend: number;
+  bytesFromBackend: number;
+  relayMs: number;
+}
+
+export function recordRelay(entry: JournalEntry, counts: RelayCounts): void {
+  Object.assign(entry, counts);
 }

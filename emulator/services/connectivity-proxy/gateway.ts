@@ -1,0 +1,168 @@
+/**
+ * The connectivity proxy's pipeline, without any transport: authenticate → faults → Cloud Connector access,
+ * then the journal entry once the transport knows the outcome. The HTTP proxy, SOCKS5 and the MSW approuter
+ * only adapt it (HTTP statuses or SOCKS5 reply codes, sockets or Responses); so will any further hop.
+ *
+ * A {@link ProxyHop} is one request (or SOCKS5 connection). One-shot transports call {@link ProxyHop.pass};
+ * SOCKS5, which answers the authentication before the client names its target, calls the steps one by one.
+ */
+import type { JournalEntry } from '../../core/journal.ts';
+import type { Tenant } from '../../core/subaccount.ts';
+import { describeFault, meetProxyFaults, type ProxyFaults } from '../../core/faults.ts';
+import { decideAccess, type AccessGranted } from '../cloud-connector/access.ts';
+import { accessDenied, authDenied, type ProxyDenial } from './errors.ts';
+import { authenticateProxyToken } from './proxy-auth.ts';
+import { journalServiceOf, recordProxyEntry, type ProxyJournalEntry } from './proxy-journal.ts';
+import type { ProxyCredential, ProxyHopStart, ProxyRequest, ProxyTarget, ProxyTransport } from './schema.ts';
+import type { ProxyContext } from './state.ts';
+
+/** A fault closes the connection without an answer. */
+export interface ProxyDrop {
+  kind: 'drop';
+  check: 'fault';
+  reason: string;
+}
+
+/** A fault answers instead of the backend (an error status or a rate limit). */
+export interface ProxyFaultResponse {
+  kind: 'fault';
+  check: 'fault';
+  reason: string;
+  response: { status: number; headers: Record<string, string>; body: string };
+}
+
+/** Through: where the request goes (the Cloud Connector's grant: internal host, port, protocol, checked path). */
+export interface ProxyGrant {
+  kind: 'granted';
+  access: AccessGranted;
+  tenant: Tenant;
+}
+
+export type ProxyDecision = ProxyDenial | ProxyDrop | ProxyFaultResponse | ProxyGrant;
+
+/** What the transport saw in the end: its status (HTTP) or reply code (SOCKS5), and why, when it failed. */
+export interface ProxyOutcome {
+  status: number;
+  check?: string;
+  reason?: string;
+}
+
+const faultServiceOf = (transport: ProxyTransport): 'connectivity-proxy' | 'socks5' =>
+  transport === 'socks5' ? 'socks5' : 'connectivity-proxy';
+
+export class ProxyHop {
+  readonly transport: ProxyTransport;
+  private readonly ctx: ProxyContext;
+  private readonly entry: Omit<ProxyJournalEntry, 'status'>;
+  private to?: ProxyTarget;
+  private tenant?: Tenant;
+  private clientId?: string;
+
+  constructor(ctx: ProxyContext, start: ProxyHopStart) {
+    this.ctx = ctx;
+    this.transport = start.transport;
+    this.entry = {
+      service: journalServiceOf(start.transport),
+      method: start.method,
+      path: start.target,
+      started: start.started,
+      via: start.transport === 'approuter' ? 'approuter' : undefined,
+      correlationId: start.correlationId,
+    };
+  }
+
+  /** The virtual host:port (and path) asked for; `journalPath` replaces the entry's path (SOCKS5 learns it here). */
+  aim(to: ProxyTarget, journalPath?: string): void {
+    this.to = to;
+    this.entry.virtualTarget = `${to.virtualHost}:${to.virtualPort}`;
+    if (journalPath !== undefined) this.entry.path = journalPath;
+  }
+
+  /** Who asks, through which connector ('' = the default one); a denial is the transport's to answer and finish. */
+  async authenticate(credential: ProxyCredential, locationId: string): Promise<ProxyDenial | undefined> {
+    this.entry.locationId = locationId;
+    if ('binding' in credential) {
+      this.tenant = credential.binding;
+      this.clientId = this.ctx.state.bindings.find((b) => b.service === 'connectivity')?.clientid;
+    } else {
+      const auth = await authenticateProxyToken(this.ctx, credential.token);
+      if (!auth.ok) return authDenied(auth.reason);
+      this.tenant = auth.tenant;
+      this.clientId = auth.claims.client_id ?? auth.claims.cid;
+      this.entry.tokenJti = auth.claims.jti;
+    }
+    this.entry.tenant = this.tenant.subdomain;
+    return undefined;
+  }
+
+  /** Faults (their latency waited), then the Cloud Connector's access decision; needs {@link aim} and {@link authenticate} first. */
+  async admit(): Promise<ProxyDecision> {
+    const to = this.to;
+    const tenant = this.tenant;
+    if (!to || !tenant) throw new Error('a proxy hop is admitted after aim() and a successful authenticate()');
+    const faults: ProxyFaults = this.ctx.faults.empty
+      ? {}
+      : await meetProxyFaults(this.ctx.faults, {
+          service: faultServiceOf(this.transport),
+          method: this.entry.method,
+          path: to.path ?? '',
+          tenant,
+          locationId: this.entry.locationId,
+          clientId: this.clientId,
+        });
+    if (faults.journal) Object.assign(this.entry, faults.journal);
+    const fault = faults.decision;
+    if (fault?.kind === 'drop') return { kind: 'drop', check: 'fault', reason: describeFault(fault) };
+    if (fault?.response) return { kind: 'fault', check: 'fault', reason: describeFault(fault), response: fault.response };
+    const access = decideAccess(
+      this.ctx.state,
+      {
+        zid: tenant.zid,
+        locationId: this.entry.locationId,
+        virtualHost: to.virtualHost,
+        virtualPort: to.virtualPort,
+        path: to.path,
+        protocol: to.protocol,
+        offline: faults.offline !== undefined,
+      },
+      this.ctx.placeholders(),
+    );
+    if (!access.ok) return accessDenied(access);
+    this.entry.internalTarget = `${access.internalHost}:${access.internalPort}`;
+    return { kind: 'granted', access, tenant };
+  }
+
+  /** The whole pipeline for a request that arrives complete: aim, authenticate, admit. */
+  async pass(request: Pick<ProxyRequest, 'credential' | 'locationId' | 'to'>): Promise<ProxyDecision> {
+    this.aim(request.to);
+    return (await this.authenticate(request.credential, request.locationId)) ?? this.admit();
+  }
+
+  /** The user a certificate was issued for (principal propagation). */
+  propagated(principal: string | undefined): void {
+    this.entry.principal = principal;
+  }
+
+  /** The internal `host:port` once granted (for the transport's messages). */
+  get internalTarget(): string | undefined {
+    return this.entry.internalTarget;
+  }
+
+  /** Write the journal entry; returns it, so a tunnel can add its byte counts when it closes (recordRelay). */
+  finish(outcome: ProxyOutcome): JournalEntry {
+    return recordProxyEntry(this.ctx, { ...this.entry, status: outcome.status, check: outcome.check, reason: outcome.reason });
+  }
+}
+
+/** A hop's first step: the journal entry in the making. */
+export const openProxyHop = (ctx: ProxyContext, start: ProxyHopStart): ProxyHop => new ProxyHop(ctx, start);
+
+/** The one-shot form: the decision, and how to finish the journal entry once the transport knows the outcome. */
+export async function passProxy(
+  ctx: ProxyContext,
+  request: ProxyRequest,
+): Promise<{ decision: ProxyDecision; finish: (outcome: ProxyOutcome) => JournalEntry }> {
+  const hop = openProxyHop(ctx, request);
+  const decision = await hop.pass(request);
+  return { decision, finish: (outcome) => hop.finish(outcome) };
+}
