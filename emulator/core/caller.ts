@@ -22,7 +22,7 @@ export async function checkCaller<C extends CallerClaims>(
   jwt: string,
   verify: TokenVerifier<C>,
   state: Pick<SubaccountState, 'tenants' | 'clients'>,
-  accepts: (binding: Binding | undefined) => boolean,
+  accepts: (binding: Binding | undefined, clientId: string) => boolean,
 ): Promise<CallerCheck<C>> {
   const verified = await verify(jwt);
   if (!verified.ok) return { ok: false, failed: 'token', reason: verified.reason };
@@ -32,7 +32,7 @@ export async function checkCaller<C extends CallerClaims>(
   if (!tenant)
     return { ok: false, failed: 'zone', reason: `the token's zone ${claims.zid} is not a tenant of this emulator`, claims, clientId };
   const binding = state.clients.get(clientId)?.binding;
-  if (!accepts(binding))
+  if (!accepts(binding, clientId))
     return { ok: false, failed: 'binding', reason: `client ${clientId} is not accepted`, claims, tenant, clientId, binding };
   return { ok: true, claims, tenant, clientId, binding };
 }

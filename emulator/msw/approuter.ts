@@ -5,6 +5,7 @@
  * header. URLs of the fake backend are answered by its stubs; OnPremise destinations go through the
  * scenario's Cloud Connector mappings. Routes with `authenticationType: xsuaa` run as a configured user.
  */
+import { findTenant } from '../core/subaccount.ts';
 import { type Tenant } from '../core/subaccount.ts';
 import { http, type HttpHandler } from 'msw';
 import type { EmulatorCore } from '../app/emulator-core.ts';
@@ -38,8 +39,8 @@ function appOrigin(appUrl?: string): string {
   return new URL(appUrl ?? (location?.origin && location.origin !== 'null' ? location.origin : 'http://app.localhost')).origin;
 }
 
-function findTenant(core: EmulatorCore, subdomain?: string): Tenant | undefined {
-  return subdomain ? core.state.tenants.find((t) => t.subdomain === subdomain) : core.state.provider;
+function tenantNamed(core: EmulatorCore, subdomain?: string): Tenant | undefined {
+  return subdomain ? findTenant(core.state, { subdomain }) : core.state.provider;
 }
 
 function forwardedHeaders(request: Request, found: FoundDestination, route: CompiledRoute, userJwt?: string): Headers | string {
@@ -147,7 +148,7 @@ export function createApprouterHandlers(btp: BtpHandlers, options: ApprouterOpti
 
   const answer = async (request: Request): Promise<Response> => {
     const { route, path } = routeFor(request)!;
-    const tenant = findTenant(core, options.tenant);
+    const tenant = tenantNamed(core, options.tenant);
     if (!tenant)
       return failure(
         500,

@@ -3,6 +3,7 @@
  * unexpired JWT of the emulator's XSUAA issued to a connectivity binding's client; its `zid` selects the
  * tenant whose Cloud Connectors are eligible. Also reads the user behind a principal-propagation token.
  */
+import { checkCaller } from '../../core/caller.ts';
 import { bearerToken } from '../../core/auth-header.ts';
 import { type Tenant } from '../../core/subaccount.ts';
 import type { XsuaaClaims } from '../xsuaa/tokens.ts';
@@ -64,21 +65,21 @@ function kidOf(jwt: string): string | undefined {
 
 export async function authenticateProxyToken(core: AuthContext, jwt: string | undefined): Promise<ProxyAuthResult> {
   if (!jwt) return { ok: false, reason: 'no token: send Proxy-Authorization: Bearer <token of the connectivity binding>' };
-  const verified = await verifyCached(core, jwt);
-  if (!verified.ok) return { ok: false, reason: verified.reason };
-  const claims = verified.claims;
   const state = core.state;
   const allowed = state.bindings.filter((b) => b.service === 'connectivity').map((b) => b.clientid);
-  const clientId = claims.client_id ?? claims.cid;
-  if (!allowed.includes(clientId)) {
-    return {
-      ok: false,
-      reason: `the token was issued to client \`${clientId}\`, not to the connectivity binding's client (\`${allowed.join('`, `')}\`)`,
-    };
-  }
-  const tenant = state.tenants.find((t) => t.zid === claims.zid);
-  if (!tenant) return { ok: false, reason: `the token's zone \`${claims.zid}\` is not a tenant of this emulator` };
-  return { ok: true, tenant, claims };
+  const caller = await checkCaller(
+    jwt,
+    (token) => verifyCached(core, token),
+    state,
+    (_binding, clientId) => allowed.includes(clientId),
+  );
+  if (caller.ok) return { ok: true, tenant: caller.tenant, claims: caller.claims };
+  if (caller.failed === 'token') return { ok: false, reason: caller.reason };
+  if (caller.failed === 'zone') return { ok: false, reason: `the token's zone \`${caller.claims!.zid}\` is not a tenant of this emulator` };
+  return {
+    ok: false,
+    reason: `the token was issued to client \`${caller.clientId}\`, not to the connectivity binding's client (\`${allowed.join('`, `')}\`)`,
+  };
 }
 
 /** The name a Cloud Connector puts into the certificate subject (`${name}`): business or technical user. */

@@ -1,5 +1,5 @@
 /** The one place a proxy hop's journal entry is built, for every transport (HTTP proxy, SOCKS5, approuter). */
-import type { JournalEntry, JournalService } from '../../core/journal.ts';
+import { entryTiming, type JournalEntry, type JournalService } from '../../core/journal.ts';
 import { redactTarget } from '../../core/redact.ts';
 import type { ProxyTransport } from './schema.ts';
 import type { ProxyContext } from './state.ts';
@@ -44,8 +44,9 @@ export function recordProxyEntry(ctx: Pick<ProxyContext, 'clock' | 'journal'>, e
     if (value !== undefined && key !== 'started') clean[key] = value;
   }
   clean.path = redactTarget(entry.path);
-  clean.time = new Date(ctx.clock.now()).toISOString();
-  clean.durationMs = Math.round((performance.now() - entry.started) * 1000) / 1000;
+  const timing = entryTiming(ctx.clock.now(), entry.started);
+  clean.time = timing.time;
+  clean.durationMs = timing.durationMs;
   return ctx.journal.record(clean as Omit<JournalEntry, 'id'>);
 }
 
