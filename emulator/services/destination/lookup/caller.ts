@@ -1,9 +1,13 @@
-/** Who calls the Destination Service: the bearer token's zone selects the tenant, its client the instance. */
+/**
+ * Who calls the Destination Service: the bearer token's zone selects the tenant, its client the instance; and the
+ * level store a caller addresses.
+ */
 import { bearerToken } from '../../../core/auth-header.ts';
-import type { DestinationView } from '../state.ts';
+import { levelStore, type DestinationView, type Level, type LevelStore } from '../state.ts';
 import { type Tenant } from '../../../core/subaccount.ts';
 import type { TokenMinter, XsuaaClaims } from '../../xsuaa/tokens.ts';
 import { DestinationError, UNPARSABLE_JWT_MESSAGE } from '../errors.ts';
+import { withSubscriptionZones } from './subscription-zones.ts';
 
 export interface Caller {
   jwt: string;
@@ -38,4 +42,10 @@ export async function authenticateCaller(
     );
   }
   return { jwt: token, claims, tenant, instanceid: binding.instanceid, isUser: Boolean(claims.user_name) };
+}
+
+/** The store a caller addresses: its tenant's subaccount level, or its instance in its tenant (subscription level for subscribers). */
+export function callerLevel(state: DestinationView, caller: Caller, level: Level): LevelStore {
+  if (level === 'subaccount') return levelStore(state, caller.tenant.zid, null);
+  return withSubscriptionZones(state, caller.tenant, caller.instanceid, levelStore(state, caller.tenant.zid, caller.instanceid));
 }
