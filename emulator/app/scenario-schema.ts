@@ -12,7 +12,7 @@ import { clientSchema, tokenValiditySeconds, userSchema } from '../services/xsua
 import { cloudConnectorsSchema } from '../services/cloud-connector/schema.ts';
 import { instanceLevelSchema, levelContentShape } from '../services/destination/schema.ts';
 
-export { destinationTypes } from '../services/destination/properties.ts';
+export { destinationTypes } from '../services/destination/schema.ts';
 
 const subdomainSchema = z
   .string()

@@ -8,13 +8,12 @@
  * and changes nothing when any part is refused. The state directory (emulator/persistence) writes these.
  */
 import { stubSchema } from '../services/backend/schema.ts';
-import { type LevelStore, type Stored } from '../services/destination/state.ts';
+import { emptyLevel, levelLabels, restoreLevelLabels, type Stored } from '../services/destination/state.ts';
 import { parseWith, ValidationError } from '../core/validation.ts';
 import { certificateSchema, destinationSchema, fragmentSchema } from '../services/destination/schema.ts';
 import { exportJWK, type JWK } from 'jose';
 import { z } from 'zod';
 import { cloudConnectorsSchema } from '../services/cloud-connector/schema.ts';
-import { levelLabels, restoreLevelLabels } from '../services/destination/crud/labels.ts';
 import { importSigningKey, type SigningKey } from '../core/signing-keys.ts';
 import type { Clock } from '../core/clock.ts';
 import { faultStateSchema } from '../core/fault-schema.ts';
@@ -336,7 +335,7 @@ function restoredState(snapshot: Snapshot, now: number): EmulatorState {
   state.levels = new Map();
   for (const [key, saved] of Object.entries(snapshot.levels)) {
     knownZid(`levels.${key}`, key.split('|')[0]);
-    const level: LevelStore = { destinations: new Map(), fragments: new Map(), certificates: new Map() };
+    const level = emptyLevel();
     fill(level.destinations, saved.destinations, 'Name', `levels.${key}.destinations`);
     fill(level.fragments, saved.fragments, 'FragmentName', `levels.${key}.fragments`);
     fill(level.certificates, saved.certificates, 'Name', `levels.${key}.certificates`);

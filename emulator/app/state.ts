@@ -1,6 +1,7 @@
 /**
  * The emulator's state, built from a validated scenario: tenants, service bindings and their OAuth clients,
- * users, and the Destination Service stores per level. Building it is cheap, so reset rebuilds it.
+ * users, the Destination Service stores per level (with their labels) and the SAML trust of each tenant. Building
+ * it is cheap, so reset rebuilds it.
  */
 import { buildCloudConnectorState, type CloudConnectorState } from '../services/cloud-connector/state.ts';
 import { buildBackendState, type BackendState } from '../services/backend/state.ts';
@@ -10,11 +11,12 @@ export type OnPremState = CloudConnectorState & BackendState;
 import { stableGuid } from '../core/ids.ts';
 import { completeUser, type Binding, type OAuthClient, type SubaccountState, type Tenant, type User } from '../core/subaccount.ts';
 import type { XsuaaState } from '../services/xsuaa/state.ts';
-import { emptyLevel, fillLevel, levelKey, type DestinationState, type LevelStore, type Stored } from '../services/destination/state.ts';
+import { buildSamlState, type SamlState } from '../services/saml/index.ts';
+import { buildDestinationState, type DestinationState } from '../services/destination/state.ts';
 import type { Scenario } from './scenario-schema.ts';
 
 /** The whole state: the subaccount and each service's part. */
-export interface EmulatorState extends SubaccountState, XsuaaState, DestinationState {
+export interface EmulatorState extends SubaccountState, XsuaaState, DestinationState, SamlState {
   /** Cloud Connectors, backend stubs and received mails. */
   onPrem: OnPremState;
 }
@@ -97,26 +99,11 @@ export function buildState(scenario: Scenario, now: number): EmulatorState {
   const users = new Map<string, User>();
   for (const u of scenario.users) users.set(u.name, completeUser(u));
 
-  const levels = new Map<string, LevelStore>();
-  scenario.tenants.forEach((t, i) => {
-    const zid = tenants[i].zid;
-    const subaccount = emptyLevel();
-    fillLevel(subaccount, t, now);
-    levels.set(levelKey(zid), subaccount);
-    for (const [bindingName, content] of Object.entries(t.instances)) {
-      const binding = bindings.find((b) => b.name === bindingName && b.service === 'destination');
-      if (!binding) throw new Error(`tenants[${i}].instances.${bindingName}: no destination binding named "${bindingName}"`);
-      const level = emptyLevel();
-      fillLevel(level, content, now);
-      for (const name of content.sharedWithSubscriber) {
-        for (const entries of [level.destinations, level.fragments, level.certificates] as Map<string, Stored<unknown>>[]) {
-          const entry = entries.get(name);
-          if (entry) entry.sharedWithSubscriber = true;
-        }
-      }
-      levels.set(levelKey(zid, binding.instanceid), level);
-    }
-  });
+  const destination = buildDestinationState(
+    scenario.tenants.map((t, i) => ({ ...t, zid: tenants[i].zid })),
+    bindings,
+    now,
+  );
 
   return {
     tenants,
@@ -125,9 +112,10 @@ export function buildState(scenario: Scenario, now: number): EmulatorState {
     clients,
     users,
     defaultUser: scenario.defaultUser ?? scenario.users[0]?.name,
-    levels,
+    ...destination,
     refreshTokens: new Map(),
     authCodes: new Map(),
+    ...buildSamlState(),
     onPrem: { ...buildCloudConnectorState(scenario, tenants), ...buildBackendState(scenario) },
   };
 }

@@ -40,3 +40,22 @@ function keysOf(frame: Frame): (string | number)[] {
   for (let f: Frame | undefined = frame; f?.key !== undefined; f = f.parent) keys.unshift(f.key);
   return keys.slice(0, 4);
 }
+
+/** JSON text parsed and depth-checked, or why not: JSON.parse's message, or where it nests too deep. */
+export type CheckedJson = { ok: true; value: unknown } | { ok: false; syntaxError: string } | { ok: false; tooDeepAt: (string | number)[] };
+
+/**
+ * Parse JSON text and check its nesting ({@link maxJsonDepth}); each caller turns a failure into its own error
+ * (the Destination Service's `{"ErrorMessage"}` 400, a ValidationError, ...). The body's size is bounded before
+ * (limits.ts).
+ */
+export function parseCheckedJson(text: string): CheckedJson {
+  let value: unknown;
+  try {
+    value = JSON.parse(text) as unknown;
+  } catch (error) {
+    return { ok: false, syntaxError: (error as Error).message };
+  }
+  const deep = tooDeepAt(value);
+  return deep ? { ok: false, tooDeepAt: deep } : { ok: true, value };
+}

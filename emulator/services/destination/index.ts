@@ -1,13 +1,14 @@
 /**
- * The Destination Service as a plugin: find (lookup/, with authTokens from auth-tokens/), CRUD (crud/),
- * certificates (certificates/) and the SAML metadata of the subaccount, over gateway.ts.
+ * The Destination Service as a plugin: find and consume (lookup/, with authTokens from auth-tokens/ and keystores
+ * from certificates/), CRUD with labels (crud/) and the SAML metadata of the subaccount (saml-metadata/), over
+ * gateway.ts. `create` builds the gateway with all it depends on: the state, XSUAA's tokens, outbound calls, the
+ * clock, the placeholder values, the certificate authority and the per-level limit.
  */
 import { definePlugin, type ServiceContext } from '../../core/plugin.ts';
 import type { App } from '../../core/app-env.ts';
 import { safeDecode } from '../../core/ids.ts';
 import { xsuaaPlugin } from '../xsuaa/index.ts';
 import type { CertificateAuthority } from './certificates/certificates.ts';
-import { wireCrud } from './crud/routes.ts';
 import { DestinationGateway } from './gateway.ts';
 import { registerDestinationRoutes } from './routes.ts';
 import type { DestinationView } from './state.ts';
@@ -31,18 +32,13 @@ export const destinationPlugin = definePlugin({
     },
   },
   create(ctx: ServiceContext<DestinationView>): DestinationService {
-    const { minter } = ctx.use(xsuaaPlugin);
-    const gateway = new DestinationGateway(
-      () => ctx.state(),
-      minter,
-      ctx.fetchOutbound,
-      () => ctx.placeholders(),
-    );
-    const certificateAuthority = ctx.options.certificateAuthority as CertificateAuthority | undefined;
-    wireCrud(gateway, {
+    const gateway = new DestinationGateway({
+      state: () => ctx.state(),
+      minter: ctx.use(xsuaaPlugin).minter,
+      fetch: ctx.fetchOutbound,
       now: () => ctx.clock.now(),
       placeholders: () => ctx.placeholders(),
-      certificateAuthority: () => certificateAuthority,
+      certificateAuthority: ctx.options.certificateAuthority as CertificateAuthority | undefined,
       maxEntitiesPerLevel: ctx.limits.maxEntitiesPerLevel,
     });
     return { gateway, registerRoutes: (app) => registerDestinationRoutes(app, gateway) };

@@ -1,22 +1,16 @@
-/** The Destination Service's HTTP routes under /destination-configuration. Behaviour lives in the gateway. */
-import type { Context } from 'hono';
-import type { App, AppEnv } from '../../core/app-env.ts';
-import { consume } from './lookup/consume.ts';
-import { registerCrudRoutes } from './crud/routes.ts';
+/**
+ * The Destination Service's HTTP routes under /destination-configuration: the find (v1) and consume (v2) APIs here,
+ * the SAML metadata (saml-metadata/routes.ts) and the CRUD API with labels (crud/routes.ts). Behaviour lives in the
+ * gateway.
+ */
+import type { App } from '../../core/app-env.ts';
 import { callerLink, lookupLink, markLookup } from '../../core/journal-chains.ts';
-import { registerLabelRoutes } from './crud/labels.ts';
-import { registerSamlMetadataRoutes } from '../saml/routes.ts';
-import type { DestinationGateway, ServiceResult } from './gateway.ts';
+import { resultResponse } from '../../core/service-result.ts';
+import { registerCrudRoutes } from './crud/routes.ts';
+import type { DestinationGateway } from './gateway.ts';
+import { registerSamlMetadataRoutes } from './saml-metadata/routes.ts';
 
 export const destinationBase = '/destination-configuration';
-
-/** Turn a gateway result into a Response. */
-export function send(c: Context<AppEnv>, result: ServiceResult): Response {
-  const headers = new Headers(result.headers);
-  if (result.body === undefined) return new Response(null, { status: result.status, headers });
-  headers.set('content-type', 'application/json');
-  return new Response(JSON.stringify(result.body), { status: result.status, headers });
-}
 
 const flag = (value: string | undefined): boolean => value?.toLowerCase() === 'true';
 
@@ -34,7 +28,7 @@ export function registerDestinationRoutes(app: App, gateway: DestinationGateway)
       headers,
     });
     c.set('journal', { ...c.get('journal'), ...lookupLink(result.body) });
-    return send(c, result);
+    return resultResponse(result);
   });
   app.get(`${destinationBase}/v2/destinations/:reference`, async (c) => {
     const reference = c.req.param('reference');
@@ -43,11 +37,10 @@ export function registerDestinationRoutes(app: App, gateway: DestinationGateway)
     c.set('journal', { ...callerLink(c.req.header('authorization')), lookupRef });
     const caller = await gateway.authenticate(c.req.header('authorization'));
     c.set('tenant', caller.tenant.subdomain);
-    const result = await consume(gateway, caller, reference, { headers, query: (name) => c.req.query(name) });
+    const result = await gateway.consume(caller, reference, { headers, query: (name) => c.req.query(name) });
     c.set('journal', { ...c.get('journal'), ...lookupLink(result.body) });
-    return send(c, result);
+    return resultResponse(result);
   });
   registerSamlMetadataRoutes(app, gateway, destinationBase);
-  registerLabelRoutes(app, gateway, destinationBase);
-  registerCrudRoutes(app, gateway);
+  registerCrudRoutes(app, gateway, destinationBase);
 }

@@ -4,10 +4,10 @@
  * or `SystemUser`, issuer, audience, recipient, name qualifier, authentication context and user attributes
  * as the destination's properties say; signed with the subaccount trust key (reference §4.3).
  */
-import { type DestinationProps } from '../destination/schema.ts';
 import { randomHex } from '../../core/ids.ts';
 import { el, signEnveloped, type XmlNodeSpec } from './xml.ts';
-import type { TrustKeyPair } from './trust.ts';
+import type { TrustKeyPair } from './state.ts';
+import { SamlAssertionError } from './errors.ts';
 
 export const SAML_NS = 'urn:oasis:names:tc:SAML:2.0:assertion';
 export const NAMEID_EMAIL = 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress';
@@ -18,10 +18,11 @@ const PREVIOUS_SESSION = 'urn:oasis:names:tc:SAML:2.0:ac:classes:PreviousSession
 export const USER_ATTRIBUTE_PREFIX = 'user_attributes.';
 const LIFETIME_MS = 10 * 60_000;
 
-export class SamlAssertionError extends Error {}
+/** The properties of the destination an assertion is built for (`nameIdFormat`, `audience`, `SystemUser`, ...). */
+export type AssertionProperties = Readonly<Record<string, string | undefined>>;
 
 export interface AssertionInput {
-  cfg: DestinationProps;
+  cfg: AssertionProperties;
   /** Claims of the user token; undefined with `SystemUser`. */
   claims?: Record<string, unknown>;
   issuer: string;
@@ -42,7 +43,7 @@ function claimAt(claims: Record<string, unknown>, source: string): unknown {
 }
 
 /** The NameID value and format (reference §4.3). */
-export function subjectOf(cfg: DestinationProps, claims: Record<string, unknown> | undefined): { nameId: string; format: string } {
+export function subjectOf(cfg: AssertionProperties, claims: Record<string, unknown> | undefined): { nameId: string; format: string } {
   const format = cfg.nameIdFormat || NAMEID_UNSPECIFIED;
   if (cfg.SystemUser) return { nameId: cfg.SystemUser, format };
   if (!claims) throw new SamlAssertionError('user ID could not be determined: no user token was given');
@@ -56,7 +57,7 @@ export function subjectOf(cfg: DestinationProps, claims: Record<string, unknown>
   return { nameId: String(value), format };
 }
 
-function attributesOf(cfg: DestinationProps, claims: Record<string, unknown> | undefined): [string, string[]][] {
+function attributesOf(cfg: AssertionProperties, claims: Record<string, unknown> | undefined): [string, string[]][] {
   if (!claims) return [];
   const out: [string, string[]][] = [];
   const add = (name: string, value: unknown): void => {

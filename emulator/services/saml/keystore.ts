@@ -1,16 +1,13 @@
 /**
- * SAML signing with a destination's own keystore: when an `OAuth2SAMLBearerAssertion` or `SAMLAssertion`
- * destination names `KeyStoreLocation`, its assertions are signed with that keystore's key and certificate
- * (PKCS#12, PEM with a private key, or JKS; `KeyStorePassword`) instead of the subaccount trust certificate.
- * node-forge (loaded lazily, as for certificates) opens the keystore; Web Crypto signs.
+ * A keystore as the key pair of SAML assertions: when a destination names its own keystore (`KeyStoreLocation`),
+ * its assertions are signed with that keystore's key and certificate instead of the subaccount trust certificate.
+ * The keystore comes as what a TLS client presents (PKCS#12 as `pfx`, PEM and JKS as `cert` + `key`, see the
+ * Destination Service's certificates); node-forge (loaded lazily) opens it, Web Crypto signs.
  */
-import { type LevelStore } from '../destination/state.ts';
-import { type DestinationProps } from '../destination/schema.ts';
-import { clientCertificateOf, loadForge } from '../destination/certificates/certificates.ts';
-import { SamlAssertionError } from './assertion.ts';
-import type { TrustKeyPair } from './trust.ts';
+import type { ClientCertificate } from '../../core/client-certificate.ts';
+import { loadForge, type Forge } from '../../core/forge.ts';
+import type { TrustKeyPair } from './state.ts';
 
-type Forge = Awaited<ReturnType<typeof loadForge>>;
 type ForgeKey = ReturnType<Forge['pki']['privateKeyFromPem']>;
 type ForgeCert = ReturnType<Forge['pki']['certificateFromPem']>;
 
@@ -37,37 +34,19 @@ function fromPem(forge: Forge, cert: string, key: string, password: string | und
   return { key: privateKey ?? undefined, cert: certBlock ? forge.pki.certificateFromPem(certBlock) : undefined };
 }
 
-/** The keystore key pair for the destination's assertions, or undefined when it names no `KeyStoreLocation`. */
-export async function keystoreSigningKeys(
-  cfg: DestinationProps,
-  store: LevelStore,
-  subaccount: LevelStore,
-): Promise<TrustKeyPair | undefined> {
-  const location = cfg.KeyStoreLocation;
-  if (!location) return undefined;
-  const keystore = store.certificates.get(location) ?? subaccount.certificates.get(location);
-  if (!keystore)
-    throw new SamlAssertionError(`KeyStoreLocation "${location}" names no certificate on the destination's level or the subaccount level`);
-  let opened: { key?: ForgeKey; cert?: ForgeCert };
-  try {
-    const forge = await loadForge();
-    const material = await clientCertificateOf(keystore.props, cfg.KeyStorePassword);
-    opened = material.pfx
-      ? fromPkcs12(forge, material.pfx, cfg.KeyStorePassword ?? '')
-      : fromPem(forge, material.cert ?? '', material.key ?? '', cfg.KeyStorePassword);
-    if (!opened.key || !opened.cert) throw new Error('it holds no private key with a certificate');
-    const forgeKey = opened.key;
-    const pkcs8 = bytes(forge.asn1.toDer(forge.pki.wrapRsaPrivateKey(forge.pki.privateKeyToAsn1(forgeKey))).getBytes());
-    const algorithm = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
-    const privateKey = await crypto.subtle.importKey('pkcs8', pkcs8, algorithm, true, ['sign']);
-    const spki = bytes(forge.asn1.toDer(forge.pki.publicKeyToAsn1(opened.cert.publicKey)).getBytes());
-    const publicKey = await crypto.subtle.importKey('spki', spki, algorithm, true, ['verify']);
-    const certificate = forge.util.encode64(forge.asn1.toDer(forge.pki.certificateToAsn1(opened.cert)).getBytes());
-    return { privateKey, publicKey, certificate };
-  } catch (err) {
-    if (err instanceof SamlAssertionError) throw err;
-    throw new SamlAssertionError(
-      `the keystore "${location}" (KeyStoreLocation) cannot sign: ${(err as Error).message || 'wrong KeyStorePassword?'}`,
-    );
-  }
+/** The key pair and certificate of a keystore; throws when it cannot be opened or holds no private key with a certificate. */
+export async function keystoreKeyPair(material: ClientCertificate, password: string | undefined): Promise<TrustKeyPair> {
+  const forge = await loadForge();
+  const opened = material.pfx
+    ? fromPkcs12(forge, material.pfx, password ?? '')
+    : fromPem(forge, material.cert ?? '', material.key ?? '', password);
+  if (!opened.key || !opened.cert) throw new Error('it holds no private key with a certificate');
+  const forgeKey = opened.key;
+  const pkcs8 = bytes(forge.asn1.toDer(forge.pki.wrapRsaPrivateKey(forge.pki.privateKeyToAsn1(forgeKey))).getBytes());
+  const algorithm = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
+  const privateKey = await crypto.subtle.importKey('pkcs8', pkcs8, algorithm, true, ['sign']);
+  const spki = bytes(forge.asn1.toDer(forge.pki.publicKeyToAsn1(opened.cert.publicKey)).getBytes());
+  const publicKey = await crypto.subtle.importKey('spki', spki, algorithm, true, ['verify']);
+  const certificate = forge.util.encode64(forge.asn1.toDer(forge.pki.certificateToAsn1(opened.cert)).getBytes());
+  return { privateKey, publicKey, certificate };
 }

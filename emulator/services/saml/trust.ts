@@ -2,28 +2,15 @@
  * The subaccount trust certificate: the key pair that signs the SAML assertions the Destination Service
  * builds, one per tenant, plus an optional passive one for rotation. Every tenant starts with the bundled
  * default key (so the certificate stays the same across restarts); `renew` generates a fresh key. Kept per
- * state object, so a reset or a new scenario starts over. The emulator's XSUAA trusts every tenant's
+ * state (state.ts), so a reset or a new scenario starts over. The emulator's XSUAA trusts every tenant's
  * active and passive certificate for the saml2-bearer grant.
  */
-import type { SubaccountState } from '../../core/subaccount.ts';
 import { type Tenant } from '../../core/subaccount.ts';
 import { sha256Hex } from '../../core/ids.ts';
 import { defaultSamlJwk } from './default-key.ts';
 import { selfSignedCertificate, toPem } from './certificate.ts';
+import type { SamlView, TenantTrust, TrustKeyPair } from './state.ts';
 
-export interface TrustKeyPair {
-  privateKey: CryptoKey;
-  publicKey: CryptoKey;
-  /** Base64 DER of the self-signed certificate. */
-  certificate: string;
-}
-
-interface TenantTrust {
-  active: TrustKeyPair;
-  passive?: TrustKeyPair;
-}
-
-const stores = new WeakMap<SubaccountState, Map<string, Promise<TenantTrust>>>();
 const algorithm = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
 let defaultKeys: Promise<CryptoKeyPair> | undefined;
 
@@ -62,15 +49,9 @@ async function generated(tenant: Tenant, now: number): Promise<TrustKeyPair> {
   return certify(keys, tenant, `${tenant.zid}:${now}:${Math.random()}`, new Date(now - 60_000), new Date(now + 365 * 86_400_000));
 }
 
-function tenantMap(state: SubaccountState): Map<string, Promise<TenantTrust>> {
-  let map = stores.get(state);
-  if (!map) stores.set(state, (map = new Map()));
-  return map;
-}
-
 /** The tenant's trust (created with the default key on first use). */
-export function trustOf(state: SubaccountState, tenant: Tenant): Promise<TenantTrust> {
-  const map = tenantMap(state);
+export function trustOf(state: SamlView, tenant: Tenant): Promise<TenantTrust> {
+  const map = state.samlTrust;
   let trust = map.get(tenant.zid);
   if (!trust) {
     trust = importDefaultKeys().then(async (keys) => ({
@@ -82,30 +63,30 @@ export function trustOf(state: SubaccountState, tenant: Tenant): Promise<TenantT
 }
 
 /** Generate a new active key pair (POST …/certificate), or a new passive one. */
-export async function renewTrust(state: SubaccountState, tenant: Tenant, now: number, which: 'active' | 'passive'): Promise<TrustKeyPair> {
+export async function renewTrust(state: SamlView, tenant: Tenant, now: number, which: 'active' | 'passive'): Promise<TrustKeyPair> {
   const current = await trustOf(state, tenant);
   const fresh = await generated(tenant, now);
-  tenantMap(state).set(tenant.zid, Promise.resolve(which === 'active' ? { ...current, active: fresh } : { ...current, passive: fresh }));
+  state.samlTrust.set(tenant.zid, Promise.resolve(which === 'active' ? { ...current, active: fresh } : { ...current, passive: fresh }));
   return fresh;
 }
 
-export async function deletePassive(state: SubaccountState, tenant: Tenant): Promise<boolean> {
+export async function deletePassive(state: SamlView, tenant: Tenant): Promise<boolean> {
   const current = await trustOf(state, tenant);
   if (!current.passive) return false;
-  tenantMap(state).set(tenant.zid, Promise.resolve({ active: current.active }));
+  state.samlTrust.set(tenant.zid, Promise.resolve({ active: current.active }));
   return true;
 }
 
-export async function rotateTrust(state: SubaccountState, tenant: Tenant): Promise<TenantTrust | undefined> {
+export async function rotateTrust(state: SamlView, tenant: Tenant): Promise<TenantTrust | undefined> {
   const current = await trustOf(state, tenant);
   if (!current.passive) return undefined;
   const rotated = { active: current.passive, passive: current.active };
-  tenantMap(state).set(tenant.zid, Promise.resolve(rotated));
+  state.samlTrust.set(tenant.zid, Promise.resolve(rotated));
   return rotated;
 }
 
 /** Every certificate the emulator's XSUAA accepts SAML assertions from: all tenants, active and passive. */
-export async function trustedSamlKeys(state: SubaccountState): Promise<TrustKeyPair[]> {
+export async function trustedSamlKeys(state: SamlView): Promise<TrustKeyPair[]> {
   const all = await Promise.all(state.tenants.map((t) => trustOf(state, t)));
   return all.flatMap((t) => (t.passive ? [t.active, t.passive] : [t.active]));
 }

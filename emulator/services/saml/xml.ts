@@ -4,6 +4,7 @@
  * and verification of a parsed document (`@xmldom/xmldom`) by canonicalising it the same way.
  */
 import { DOMParser, type Element as XmlElement, type Node as XmlNode } from '@xmldom/xmldom';
+import { XmlSignatureError } from './errors.ts';
 
 export const DSIG_NS = 'http://www.w3.org/2000/09/xmldsig#';
 const EXC_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
@@ -98,8 +99,6 @@ export async function signEnveloped(root: XmlNodeSpec, key: CryptoKey, certifica
 // ---------------------------------------------------------------------------------------------------
 // Parsing and exclusive canonicalisation of received documents.
 // ---------------------------------------------------------------------------------------------------
-
-export class XmlSignatureError extends Error {}
 
 export function parseXml(text: string): XmlElement {
   let failure: string | undefined;

@@ -6,9 +6,17 @@
  */
 import type { XsuaaView } from './state.ts';
 import { completeUser, type User } from '../../core/subaccount.ts';
-import { decodeAssertion, SAML_NS } from '../saml/assertion.ts';
-import { trustedSamlKeys } from '../saml/trust.ts';
-import { checkEnvelopedSignature, childNamed, elementChildren, parseXml, textOf, XmlSignatureError } from '../saml/xml.ts';
+import {
+  checkEnvelopedSignature,
+  childNamed,
+  decodeAssertion,
+  elementChildren,
+  parseXml,
+  SAML_NS,
+  textOf,
+  trustedSamlKeys,
+  XmlSignatureError,
+} from '../saml/index.ts';
 import { invalidGrant, invalidRequest, OAuthError } from './errors.ts';
 import type { TokenMinter, XsuaaClaims } from './tokens.ts';
 

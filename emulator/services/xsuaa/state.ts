@@ -1,4 +1,5 @@
 import type { SubaccountState } from '../../core/subaccount.ts';
+import type { SamlState } from '../saml/index.ts';
 
 /** XSUAA's own state: the opaque refresh tokens and authorization codes it handed out. */
 export interface XsuaaState {
@@ -17,5 +18,5 @@ export interface XsuaaState {
   >;
 }
 
-/** What XSUAA reads: the subaccount and its own part. */
-export type XsuaaView = SubaccountState & XsuaaState;
+/** What XSUAA reads: the subaccount, its own part and the SAML trust (the saml2-bearer grant checks assertions against it). */
+export type XsuaaView = SubaccountState & XsuaaState & SamlState;

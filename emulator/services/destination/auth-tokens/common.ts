@@ -5,7 +5,7 @@
 import { type DestinationProps } from '../schema.ts';
 import type { XsuaaClaims } from '../../xsuaa/tokens.ts';
 import type { Caller } from '../lookup/caller.ts';
-import type { TrustKeyPair } from '../../saml/trust.ts';
+import type { TrustKeyPair } from '../../saml/index.ts';
 import type { OutboundFetch, TokenServiceResult } from './token-service-client.ts';
 
 export interface AuthToken {

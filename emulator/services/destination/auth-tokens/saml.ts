@@ -8,7 +8,7 @@ import { type DestinationProps } from '../schema.ts';
 import { decodeJwtPayload } from '../../../core/jwt.ts';
 import { failedToken, isCommon, userToken, type AuthToken, type TokenContext } from './common.ts';
 import { oauthToken } from './oauth.ts';
-import { buildSignedAssertion, encodeAssertion, SamlAssertionError } from '../../saml/assertion.ts';
+import { buildSignedAssertion, encodeAssertion, SamlAssertionError } from '../../saml/index.ts';
 
 export const SAML2_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:saml2-bearer';
 

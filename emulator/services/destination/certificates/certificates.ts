@@ -6,14 +6,9 @@
  */
 import type forgeNamespace from 'node-forge';
 import type { ClientCertificate } from '../../../core/client-certificate.ts';
+import { loadForge, type Forge } from '../../../core/forge.ts';
 import { DestinationError } from '../errors.ts';
 import { JksFormatError, readJks, unprotectKey, writeJks } from './jks.ts';
-
-type Forge = typeof forgeNamespace;
-
-let forgePromise: Promise<Forge> | undefined;
-/** node-forge, imported once on first use. */
-export const loadForge = (): Promise<Forge> => (forgePromise ??= import('node-forge').then((m) => (m.default ?? m) as Forge));
 
 export type CertificateFormat = 'pem' | 'der' | 'pkcs12' | 'jks';
 

@@ -3,9 +3,10 @@
  * fragments and certificates in one level store (subaccount level, or instance/subscription level).
  * Bodies are validated with the scenario schemas; a rejected body changes nothing. Certificates are checked
  * against their Name's file type or generated from `Attributes`, and answer with their public keys
- * (certificates.ts).
+ * (certificates.ts). Each entity may carry labels (labels.ts).
  */
-import { type LevelStore, type Stored } from '../state.ts';
+import { etagOf, type ServiceResult } from '../../../core/service-result.ts';
+import { type Level, type LevelStore, type Stored } from '../state.ts';
 import { formatPath } from '../../../core/validation.ts';
 import { certificateSchema, destinationSchema, fragmentSchema } from '../schema.ts';
 import type { z } from 'zod';
@@ -17,8 +18,7 @@ import {
   type CertificateAuthority,
 } from '../certificates/certificates.ts';
 import { DestinationError, NOT_FOUND_MESSAGE } from '../errors.ts';
-import { etagOf, type ServiceResult } from '../gateway.ts';
-import { labelsOf } from './labels.ts';
+import { EntityLabels, labelsOf } from './labels.ts';
 import { linkHeader, matchesFilter, pageOf, parseInList, type ListQuery, type MetadataField } from './list-query.ts';
 
 type Props = Record<string, string>;
@@ -186,6 +186,13 @@ export class ConfigurationCrud {
     const failure = this.write(store, item.props, 'update', item.shared);
     if (failure) throw new DestinationError(failure.status, failure.cause);
     return { status: 200, body: { Count: 1 } };
+  }
+
+  /** The labels of an entity of this kind (`…/{name}/labels`); a 404 when the level has no such entity. */
+  labels(store: LevelStore, level: Level, name: string): EntityLabels {
+    if (!this.kind.entries(store).get(name))
+      throw new DestinationError(404, `The ${this.kind.noun} "${name}" was not found on the ${level} level`);
+    return new EntityLabels(store, this.kind.noun, name);
   }
 
   /** DELETE one by name → 200 `{Count: 1}` or 404. */

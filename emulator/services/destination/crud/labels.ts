@@ -1,53 +1,22 @@
 /**
- * Labels of destinations, fragments and certificates on both levels: `GET|PUT|PATCH
- * /v1/{subaccount|instance}{Destinations|DestinationFragments|Certificates}/{name}/labels` — a list of
+ * Labels of destinations, fragments and certificates on both levels (`GET|PUT|PATCH
+ * /v1/{subaccount|instance}{Destinations|DestinationFragments|Certificates}/{name}/labels`): a list of
  * `{key, values}`; PUT replaces it, PATCH `{action: ADD|DELETE, labels}` merges or removes. At most 10 labels
- * per entity and 10 values per label. Kept per level store (so a reset clears them), by entity kind and name;
- * list filters (`Label['k'] HAS ('v')`) read them through {@link labelsOf}.
+ * per entity and 10 values per label. Kept in each level store (state.ts, so a reset clears them and a snapshot
+ * keeps them), by entity kind and name; list filters (`Label['k'] HAS ('v')`) read them through {@link labelsOf}.
  */
-import { type LevelStore } from '../state.ts';
-import type { Context } from 'hono';
-import type { App, AppEnv } from '../../../core/app-env.ts';
 import { DestinationError } from '../errors.ts';
-import type { DestinationGateway, Level } from '../gateway.ts';
-import { readJsonBody } from './routes.ts';
-
-export interface Label {
-  key: string;
-  values: string[];
-}
+import type { Label, LevelStore } from '../state.ts';
 
 const MAX_LABELS = 10;
 const MAX_VALUES = 10;
-/** Labels by the stored level (a per-request view of a level, with zones, points at it as `raw`). */
-const byLevel = new WeakMap<LevelStore, Map<string, Label[]>>();
-const stores = {
-  get: (store: LevelStore) => byLevel.get(store.raw ?? store),
-  set: (store: LevelStore, labels: Map<string, Label[]>) => byLevel.set(store.raw ?? store, labels),
-  delete: (store: LevelStore) => byLevel.delete(store.raw ?? store),
-};
 
-const collections = [
-  { suffix: 'Destinations', entity: 'destination', get: (s: LevelStore, n: string) => s.destinations.get(n) },
-  { suffix: 'DestinationFragments', entity: 'fragment', get: (s: LevelStore, n: string) => s.fragments.get(n) },
-  { suffix: 'Certificates', entity: 'certificate', get: (s: LevelStore, n: string) => s.certificates.get(n) },
-] as const;
+/** Where a level keeps the labels of one entity (`destination`, `fragment` or `certificate`). */
+export const labelKey = (entity: string, name: string): string => `${entity}:${name}`;
 
-/** The labels of one entity (`destination`, `fragment` or `certificate`) of a level. */
+/** The labels of one entity of a level. */
 export function labelsOf(store: LevelStore, entity: string, name: string): Label[] {
-  return stores.get(store)?.get(`${entity}:${name}`) ?? [];
-}
-
-/** Every label of a level, by `<entity>:<name>` (what a snapshot keeps). */
-export function levelLabels(store: LevelStore): Record<string, Label[]> {
-  return Object.fromEntries(stores.get(store) ?? []);
-}
-
-/** Give a level the labels of {@link levelLabels} (a restored snapshot). */
-export function restoreLevelLabels(store: LevelStore, labels: Record<string, Label[]>): void {
-  const entries = Object.entries(labels);
-  if (entries.length) stores.set(store, new Map(entries));
-  else stores.delete(store);
+  return store.labels.get(labelKey(entity, name)) ?? [];
 }
 
 /** Validates a list of labels from a request body; `field` names it in errors. */
@@ -92,39 +61,32 @@ export function patchLabels(current: Label[], action: string, changes: Label[]):
   return checkLimits(result.filter((l) => l.values.length || action === 'ADD'));
 }
 
-export function registerLabelRoutes(app: App, gateway: DestinationGateway, base: string): void {
-  for (const level of ['subaccount', 'instance'] as Level[]) {
-    for (const collection of collections) {
-      const path = `${base}/v1/${level}${collection.suffix}/:name/labels`;
-      const target = async (c: Context<AppEnv>): Promise<{ labels: Map<string, Label[]>; key: string }> => {
-        const caller = await gateway.authenticate(c.req.header('authorization'));
-        c.set('tenant', caller.tenant.subdomain);
-        const store = gateway.level(caller, level);
-        const name = c.req.param('name') ?? '';
-        if (!collection.get(store, name))
-          throw new DestinationError(404, `The ${collection.entity} "${name}" was not found on the ${level} level`);
-        let labels = stores.get(store);
-        if (!labels) stores.set(store, (labels = new Map()));
-        return { labels, key: `${collection.entity}:${name}` };
-      };
-      app.get(path, async (c) => {
-        const { labels, key } = await target(c);
-        return c.json(labels.get(key) ?? []);
-      });
-      app.put(path, async (c) => {
-        const { labels, key } = await target(c);
-        const next = checkLimits(parseLabels(await readJsonBody(c), 'body'));
-        labels.set(key, next);
-        return c.json(next);
-      });
-      app.patch(path, async (c) => {
-        const { labels, key } = await target(c);
-        const body = (await readJsonBody(c)) as { action?: unknown; labels?: unknown };
-        if (body.action !== 'ADD' && body.action !== 'DELETE') throw new DestinationError(400, 'action must be "ADD" or "DELETE"');
-        const next = patchLabels(labels.get(key) ?? [], body.action, parseLabels(body.labels, 'labels'));
-        labels.set(key, next);
-        return c.json(next);
-      });
-    }
+/** The labels of one existing entity: read, replace (PUT body) or change (PATCH body). */
+export class EntityLabels {
+  private readonly store: LevelStore;
+  private readonly key: string;
+  constructor(store: LevelStore, entity: string, name: string) {
+    this.store = store;
+    this.key = labelKey(entity, name);
+  }
+
+  get(): Label[] {
+    return this.store.labels.get(this.key) ?? [];
+  }
+
+  /** PUT: the body is the new list. */
+  replace(body: unknown): Label[] {
+    const next = checkLimits(parseLabels(body, 'body'));
+    this.store.labels.set(this.key, next);
+    return next;
+  }
+
+  /** PATCH: `{action: ADD|DELETE, labels}`. */
+  patch(body: unknown): Label[] {
+    const change = body as { action?: unknown; labels?: unknown };
+    if (change.action !== 'ADD' && change.action !== 'DELETE') throw new DestinationError(400, 'action must be "ADD" or "DELETE"');
+    const next = patchLabels(this.get(), change.action, parseLabels(change.labels, 'labels'));
+    this.store.labels.set(this.key, next);
+    return next;
   }
 }

@@ -1,9 +1,14 @@
-/** Who calls the Destination Service: the bearer token's zone selects the tenant, its client the instance. */
+/**
+ * Who calls the Destination Service: the bearer token's zone selects the tenant, its client the instance; and the
+ * level store a caller addresses.
+ */
 import { bearerToken } from '../../../core/auth-header.ts';
-import type { DestinationView } from '../state.ts';
-import { type Tenant } from '../../../core/subaccount.ts';
+import { checkCaller } from '../../../core/caller.ts';
+import { levelStore, type DestinationView, type Level, type LevelStore } from '../state.ts';
+import type { Tenant } from '../../../core/subaccount.ts';
 import type { TokenMinter, XsuaaClaims } from '../../xsuaa/tokens.ts';
 import { DestinationError, UNPARSABLE_JWT_MESSAGE } from '../errors.ts';
+import { withSubscriptionZones } from './subscription-zones.ts';
 
 export interface Caller {
   jwt: string;
@@ -22,20 +27,29 @@ export async function authenticateCaller(
 ): Promise<Caller> {
   const token = bearerToken(authorization);
   if (!token) throw new DestinationError(401, `${UNPARSABLE_JWT_MESSAGE} (no "Authorization: Bearer <token>" header)`);
-  const verified = await minter.verify(token);
-  if (!verified.ok) {
-    const status = verified.reason.startsWith('the token is not a JWT') ? 400 : 401;
-    throw new DestinationError(status, status === 400 ? UNPARSABLE_JWT_MESSAGE : `Unauthorized: ${verified.reason}`);
+  const checked = await checkCaller(
+    token,
+    (jwt) => minter.verify(jwt),
+    state,
+    (binding) => binding?.service === 'destination',
+  );
+  if (!checked.ok && checked.failed === 'token') {
+    const status = checked.reason.startsWith('the token is not a JWT') ? 400 : 401;
+    throw new DestinationError(status, status === 400 ? UNPARSABLE_JWT_MESSAGE : `Unauthorized: ${checked.reason}`);
   }
-  const claims = verified.claims;
-  const tenant = state.tenants.find((t) => t.zid === claims.zid);
-  if (!tenant) throw new DestinationError(401, `Unauthorized: the token's zone ${claims.zid} is not a subaccount of this emulator`);
-  const binding = state.clients.get(claims.client_id)?.binding;
-  if (!binding || binding.service !== 'destination') {
+  if (!checked.ok && checked.failed === 'zone')
+    throw new DestinationError(401, `Unauthorized: the token's zone ${checked.claims!.zid} is not a subaccount of this emulator`);
+  if (!checked.ok)
     throw new DestinationError(
       403,
-      `Forbidden: the token was issued to client "${claims.client_id}", which is not bound to a destination service instance`,
+      `Forbidden: the token was issued to client "${checked.claims!.client_id}", which is not bound to a destination service instance`,
     );
-  }
-  return { jwt: token, claims, tenant, instanceid: binding.instanceid, isUser: Boolean(claims.user_name) };
+  const { claims, tenant, binding } = checked;
+  return { jwt: token, claims, tenant, instanceid: binding!.instanceid, isUser: Boolean(claims.user_name) };
+}
+
+/** The store a caller addresses: its tenant's subaccount level, or its instance in its tenant (subscription level for subscribers). */
+export function callerLevel(state: DestinationView, caller: Caller, level: Level): LevelStore {
+  if (level === 'subaccount') return levelStore(state, caller.tenant.zid, null);
+  return withSubscriptionZones(state, caller.tenant, caller.instanceid, levelStore(state, caller.tenant.zid, caller.instanceid));
 }

@@ -4,13 +4,13 @@
  * page's `includeMetadata=owner`) asks for `destinationConfiguration.$metadata.owner`. Levels:
  * `subaccount`/`instance` of the caller's tenant, `provider_subaccount`/`provider_instance` of the provider.
  */
+import { etagOf, type ServiceResult } from '../../../core/service-result.ts';
 import { levelStore, type LevelStore } from '../state.ts';
-import { type DestinationProps } from '../schema.ts';
+import { expandPlaceholders, withoutCredentials, type DestinationProps } from '../schema.ts';
 import { withSubscriptionZones } from './subscription-zones.ts';
-import { retrieveAuthTokens } from '../auth-tokens/auth-tokens.ts';
 import type { Caller } from './caller.ts';
+import { conditional, type LookupDeps } from './common.ts';
 import { DestinationError, destinationNotFound } from '../errors.ts';
-import { etagOf, expandPlaceholders, withoutCredentials, type DestinationGateway, type ServiceResult } from '../gateway.ts';
 
 export const consumeLevels = ['provider_subaccount', 'provider_instance', 'subaccount', 'instance'] as const;
 export type ConsumeLevel = (typeof consumeLevels)[number];
@@ -46,8 +46,8 @@ export function splitLevel(reference: string, fallback: ConsumeLevel, what: stri
   return { name: reference.slice(0, at), level: level as ConsumeLevel };
 }
 
-function resolveLevel(gateway: DestinationGateway, caller: Caller, level: ConsumeLevel): ResolvedLevel {
-  const { state } = gateway.runtime();
+function resolveLevel(deps: LookupDeps, caller: Caller, level: ConsumeLevel): ResolvedLevel {
+  const state = deps.state();
   const tenant = level.startsWith('provider_') ? state.provider : caller.tenant;
   const instance = level.endsWith('instance') ? caller.instanceid : null;
   const subaccountOwner = { SubaccountId: tenant.subaccountId, InstanceId: null };
@@ -64,12 +64,7 @@ function resolveLevel(gateway: DestinationGateway, caller: Caller, level: Consum
   };
 }
 
-export async function consume(
-  gateway: DestinationGateway,
-  caller: Caller,
-  reference: string,
-  options: ConsumeOptions,
-): Promise<ServiceResult> {
+export async function consume(deps: LookupDeps, caller: Caller, reference: string, options: ConsumeOptions): Promise<ServiceResult> {
   const { headers } = options;
   if (headers.get('x-chain-name')?.trim())
     throw new DestinationError(400, 'Destination chains (X-chain-name) are supported by the v1 find API only, not by /v2/destinations');
@@ -80,7 +75,7 @@ export async function consume(
     throw new DestinationError(400, `$includeMetadata "${metadata}" is not supported here; the consume API knows only "owner"`);
 
   const target = splitLevel(reference, 'instance', 'the destination');
-  const destLevel = resolveLevel(gateway, caller, target.level);
+  const destLevel = resolveLevel(deps, caller, target.level);
   const hit = destLevel.store.destinations.get(target.name);
 
   const fragmentRefs = (headers.get('x-fragment-name') ?? '')
@@ -101,7 +96,7 @@ export async function consume(
   const fragmentOwners: ({ FragmentName: string } & Owner)[] = [];
   const optional = fragmentRefs.length === 1 && flag(headers.get('x-fragment-optional') ?? undefined);
   for (const ref of fragmentRefs) {
-    const fragLevel = resolveLevel(gateway, caller, ref.level);
+    const fragLevel = resolveLevel(deps, caller, ref.level);
     const fragment = fragLevel.store.fragments.get(ref.name);
     if (!fragment) {
       if (optional) continue;
@@ -112,14 +107,14 @@ export async function consume(
     fragmentOwners.push({ FragmentName: ref.name, ...fragLevel.owner });
   }
   if (fragmentOwners.length) cfg.FragmentName = fragmentOwners.map((f) => f.FragmentName).join(',');
-  cfg = expandPlaceholders(cfg, gateway.placeholderValues());
+  cfg = expandPlaceholders(cfg, deps.placeholders());
 
   const etag = await etagOf(cfg);
-  const conditional = gateway.conditional(headers, etag);
-  if (conditional) return conditional;
+  const notModified = conditional(headers, etag);
+  if (notModified) return notModified;
 
   const skipTokenRetrieval = flag(options.query('$skipTokenRetrieval'));
-  const certificates = gateway.certificatesFor(cfg, destLevel.store, destLevel.subaccount, skipTokenRetrieval);
+  const certificates = deps.certificates.of(cfg, destLevel.store, destLevel.subaccount, skipTokenRetrieval);
   const configuration: Record<string, unknown> = flag(options.query('$skipCredentials')) ? withoutCredentials(cfg) : { ...cfg };
   if (metadata === 'owner') {
     configuration.$metadata = {
@@ -136,7 +131,7 @@ export async function consume(
   const body: Record<string, unknown> = { destinationConfiguration: configuration };
   if (certificates.length) body.certificates = certificates;
   if (!skipTokenRetrieval) {
-    const authTokens = await retrieveAuthTokens(cfg, gateway.tokenContext(caller, headers, cfg, destLevel.store, destLevel.subaccount));
+    const authTokens = await deps.authTokens.retrieve(caller, headers, cfg, destLevel.store, destLevel.subaccount);
     if (authTokens) body.authTokens = authTokens;
   }
   return { status: 200, body, headers: { ETag: etag } };

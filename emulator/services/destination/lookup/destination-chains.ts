@@ -6,10 +6,11 @@
  * user token through a transformation destination, step 2 uses the new token as the user (`X-user-token`).
  * Unknown chains and missing variables are a 400 naming them; a failed step 1 is an authTokens error element.
  */
+import type { ServiceResult } from '../../../core/service-result.ts';
 import { failedToken, type AuthToken } from '../auth-tokens/common.ts';
 import type { Caller } from './caller.ts';
+import type { Find, FindOptions, FindResponseBody } from './common.ts';
 import { DestinationError } from '../errors.ts';
-import type { DestinationGateway, FindOptions, FindResponseBody, ServiceResult } from '../gateway.ts';
 
 export const IAS_SAML_CHAIN = 'com.sap.iasGeneratedOAuth2SamlBearerAssertion';
 export const SEQUENTIAL_USER_CHAIN = 'com.sap.sequentialUserPropagation';
@@ -47,7 +48,8 @@ const chains: Record<string, Step> = {
   },
 };
 
-export async function runChain(gateway: DestinationGateway, caller: Caller, name: string, options: FindOptions): Promise<ServiceResult> {
+/** Runs the chain `X-chain-name` names; `find` is the v1 find API, called for each step. */
+export async function runChain(find: Find, caller: Caller, name: string, options: FindOptions): Promise<ServiceResult> {
   const chainName = options.headers.get('x-chain-name')?.trim() ?? '';
   const step = chains[chainName];
   if (!step)
@@ -66,7 +68,7 @@ export async function runChain(gateway: DestinationGateway, caller: Caller, name
   if (variable(step.fragmentOptionalVar)) stepHeaders.set('x-fragment-optional', variable(step.fragmentOptionalVar));
   let first: ServiceResult;
   try {
-    first = await gateway.find(caller, providerName, { headers: stepHeaders });
+    first = await find(caller, providerName, { headers: stepHeaders });
   } catch (err) {
     if (err instanceof DestinationError && err.status === 404) {
       throw new DestinationError(
@@ -90,11 +92,11 @@ export async function runChain(gateway: DestinationGateway, caller: Caller, name
   for (const key of [...finalHeaders.keys()]) if (key.startsWith('x-chain-')) finalHeaders.delete(key);
   if (!token) {
     const reason = firstBody.authTokens?.map((t) => t.error).join('; ') || `destination "${providerName}" returned no token`;
-    const result = await gateway.find(caller, name, { ...options, headers: finalHeaders, skipTokenRetrieval: true });
+    const result = await find(caller, name, { ...options, headers: finalHeaders, skipTokenRetrieval: true });
     if (result.status === 200)
       (result.body as FindResponseBody).authTokens = [failedToken(`Destination chain "${chainName}" step 1 failed: ${reason}`)];
     return result;
   }
   for (const [key, value] of Object.entries(step.handOver(token))) finalHeaders.set(key, value);
-  return gateway.find(caller, name, { ...options, headers: finalHeaders });
+  return find(caller, name, { ...options, headers: finalHeaders });
 }

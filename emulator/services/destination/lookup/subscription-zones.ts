@@ -6,9 +6,8 @@
  * without the flag stay private to the application. One name lives in one zone only: a subscription level cannot
  * create a name that is shared with it, and the application cannot share a name a subscription level holds.
  */
-import type { DestinationView } from '../state.ts';
 import { type Tenant } from '../../../core/subaccount.ts';
-import { levelKey, type LevelStore, type Stored } from '../state.ts';
+import { levelKey, type DestinationView, type LevelStore, type Stored } from '../state.ts';
 
 type Entries<T> = Map<string, Stored<T>>;
 
@@ -65,6 +64,7 @@ class ZonedEntries<T> extends Map<string, Stored<T>> {
 /**
  * The instance-level store a caller addresses, with zones: for a subscriber, its subscription level joined with
  * the application's shared entries; for the provider, its instance level, which knows which names it may share.
+ * Labels stay the level's own (a subscriber's labels of a shared entry are the subscription level's).
  */
 export function withSubscriptionZones(state: DestinationView, tenant: Tenant, instanceid: string, store: LevelStore): LevelStore {
   const application = state.levels.get(levelKey(state.provider.zid, instanceid));
@@ -74,12 +74,11 @@ export function withSubscriptionZones(state: DestinationView, tenant: Tenant, in
       destinations: new ZonedEntries(store.destinations, application.destinations),
       fragments: new ZonedEntries(store.fragments, application.fragments),
       certificates: new ZonedEntries(store.certificates, application.certificates),
-      raw: store,
+      labels: store.labels,
     } as LevelStore;
   }
   return {
     ...store,
-    raw: store,
     shareConflict: (entriesOf, name) => {
       for (const other of state.tenants) {
         if (other.isProvider) continue;
