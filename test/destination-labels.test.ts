@@ -91,6 +91,12 @@ describe('labels', () => {
     });
     expect((values.body as { ErrorMessage: string }).ErrorMessage).toMatch(/"env" would have 11 values/);
     expect((await labels('subaccountDestinations/D1', 'PATCH', { action: 'REPLACE', labels: [] })).status).toBe(400);
+    // A body that is JSON but not an object (null, an array, a number) is a 400 that says what the body must be.
+    for (const body of [null, [], 7]) {
+      const refused = await labels('subaccountDestinations/D1', 'PATCH', body);
+      expect(refused.status).toBe(400);
+      expect((refused.body as { ErrorMessage: string }).ErrorMessage).toMatch(/the body must be an object/);
+    }
     expect((await labels('subaccountDestinations/D1')).body).toEqual([{ key: 'env', values: ['prod'] }]);
   });
 

@@ -83,6 +83,8 @@ export class EntityLabels {
 
   /** PATCH: `{action: ADD|DELETE, labels}`. */
   patch(body: unknown): Label[] {
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      throw new DestinationError(400, 'the body must be an object {"action": "ADD" | "DELETE", "labels": [...]}');
     const change = body as { action?: unknown; labels?: unknown };
     if (change.action !== 'ADD' && change.action !== 'DELETE') throw new DestinationError(400, 'action must be "ADD" or "DELETE"');
     const next = patchLabels(this.get(), change.action, parseLabels(change.labels, 'labels'));
