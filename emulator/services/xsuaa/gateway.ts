@@ -49,6 +49,25 @@ export class XsuaaGateway {
     this.clock = clock;
   }
 
+  /** `/userinfo`: the user of a user token (UAA guards it with scope `openid`, which client tokens do not carry). */
+  async userinfo(token: string): Promise<Record<string, unknown>> {
+    const verified = await this.minter.verify(token);
+    if (!verified.ok) throw new OAuthError(401, 'invalid_token', verified.reason);
+    const cl = verified.claims;
+    // UAA guards /userinfo with the resource id and scope `openid`, which user tokens carry and client tokens do not.
+    if (!cl.scope.includes('openid')) throw new OAuthError(403, 'access_denied', 'Invalid token does not contain resource id (openid)');
+    return {
+      user_id: cl.user_id,
+      sub: cl.sub,
+      user_name: cl.user_name,
+      email: cl.email,
+      given_name: cl.given_name,
+      family_name: cl.family_name,
+      origin: cl.origin,
+      zid: cl.zid,
+    };
+  }
+
   /** Tenant from `x-zid`, else the host's first label when it is a tenant's subdomain, else the provider. */
   resolveTenant(zid?: string | null, host?: string | null): Tenant {
     return this.tenantNamedBy(zid, host) ?? this.state().provider;

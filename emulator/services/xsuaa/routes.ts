@@ -1,4 +1,5 @@
 /** XSUAA's HTTP routes: /oauth/token, /oauth/authorize, /token_keys, /userinfo and OIDC discovery. */
+import { openIdConfiguration } from './schema.ts';
 import { bearerToken } from '../../core/auth-header.ts';
 import type { XsuaaView } from './state.ts';
 import { type PublicUrls } from '../../core/urls.ts';
@@ -61,73 +62,8 @@ export function registerRoutes(app: App, deps: XsuaaDeps): void {
   app.get('/userinfo', async (c) => {
     const token = bearerToken(c.req.header('authorization'));
     if (!token) throw new OAuthError(401, 'unauthorized', 'Full authentication is required to access this resource');
-    const verified = await deps.minter.verify(token);
-    if (!verified.ok) throw new OAuthError(401, 'invalid_token', verified.reason);
-    const cl = verified.claims;
-    // UAA guards /userinfo with the resource id and scope `openid`, which user tokens carry and client tokens do not.
-    if (!cl.scope.includes('openid')) throw new OAuthError(403, 'access_denied', 'Invalid token does not contain resource id (openid)');
-    return c.json({
-      user_id: cl.user_id,
-      sub: cl.sub,
-      user_name: cl.user_name,
-      email: cl.email,
-      given_name: cl.given_name,
-      family_name: cl.family_name,
-      origin: cl.origin,
-      zid: cl.zid,
-    });
+    return c.json(await deps.gateway.userinfo(token));
   });
 
-  app.get('/.well-known/openid-configuration', (c) => {
-    const origin = new URL(c.req.url).origin;
-    return c.json({
-      issuer: `${origin}/oauth/token`,
-      authorization_endpoint: `${origin}/oauth/authorize`,
-      token_endpoint: `${origin}/oauth/token`,
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
-      token_endpoint_auth_signing_alg_values_supported: ['RS256'],
-      userinfo_endpoint: `${origin}/userinfo`,
-      jwks_uri: `${origin}/token_keys`,
-      scopes_supported: ['openid'],
-      response_types_supported: ['code', 'code id_token', 'id_token', 'token id_token'],
-      grant_types_supported: [
-        'client_credentials',
-        'password',
-        'authorization_code',
-        'refresh_token',
-        'urn:ietf:params:oauth:grant-type:jwt-bearer',
-        'urn:ietf:params:oauth:grant-type:saml2-bearer',
-        'urn:ietf:params:oauth:grant-type:token-exchange',
-      ],
-      subject_types_supported: ['public'],
-      id_token_signing_alg_values_supported: ['RS256'],
-      claims_supported: [
-        'sub',
-        'user_name',
-        'origin',
-        'iss',
-        'auth_time',
-        'amr',
-        'acr',
-        'client_id',
-        'aud',
-        'zid',
-        'grant_type',
-        'user_id',
-        'azp',
-        'scope',
-        'exp',
-        'iat',
-        'jti',
-        'rev_sig',
-        'cid',
-        'given_name',
-        'family_name',
-        'phone_number',
-        'email',
-      ],
-      claims_parameter_supported: false,
-      code_challenge_methods_supported: ['S256', 'plain'],
-    });
-  });
+  app.get('/.well-known/openid-configuration', (c) => c.json(openIdConfiguration(new URL(c.req.url).origin)));
 }

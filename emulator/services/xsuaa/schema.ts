@@ -36,3 +36,56 @@ export const userSchema = z.strictObject({
   /** Subdomains the user may sign in to; empty = every tenant. */
   tenants: z.array(z.string()).default([]),
 });
+
+/** The OpenID discovery document of the XSUAA at `origin`: endpoints, grants, claims, as UAA publishes it. */
+export function openIdConfiguration(origin: string): Record<string, unknown> {
+  return {
+    issuer: `${origin}/oauth/token`,
+    authorization_endpoint: `${origin}/oauth/authorize`,
+    token_endpoint: `${origin}/oauth/token`,
+    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    token_endpoint_auth_signing_alg_values_supported: ['RS256'],
+    userinfo_endpoint: `${origin}/userinfo`,
+    jwks_uri: `${origin}/token_keys`,
+    scopes_supported: ['openid'],
+    response_types_supported: ['code', 'code id_token', 'id_token', 'token id_token'],
+    grant_types_supported: [
+      'client_credentials',
+      'password',
+      'authorization_code',
+      'refresh_token',
+      'urn:ietf:params:oauth:grant-type:jwt-bearer',
+      'urn:ietf:params:oauth:grant-type:saml2-bearer',
+      'urn:ietf:params:oauth:grant-type:token-exchange',
+    ],
+    subject_types_supported: ['public'],
+    id_token_signing_alg_values_supported: ['RS256'],
+    claims_supported: [
+      'sub',
+      'user_name',
+      'origin',
+      'iss',
+      'auth_time',
+      'amr',
+      'acr',
+      'client_id',
+      'aud',
+      'zid',
+      'grant_type',
+      'user_id',
+      'azp',
+      'scope',
+      'exp',
+      'iat',
+      'jti',
+      'rev_sig',
+      'cid',
+      'given_name',
+      'family_name',
+      'phone_number',
+      'email',
+    ],
+    claims_parameter_supported: false,
+    code_challenge_methods_supported: ['S256', 'plain'],
+  };
+}
