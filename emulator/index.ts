@@ -24,3 +24,4 @@ export type { OnPremHandle, SharedHandle } from './app/handle.ts';
 export type { ReceivedMail } from './services/backend/state.ts';
 export type { EchoBody } from './server/backend/http-backend.ts';
 export type { Fault, FaultSpec } from './core/faults.ts';
+export type { ConnectivityProxyInput, ProxyMode } from './services/connectivity-proxy/index.ts';

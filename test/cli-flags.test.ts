@@ -292,3 +292,52 @@ describe('BTP_EMULATOR_STATE_DIR', () => {
     }
   });
 });
+
+describe('btp-emulator start --proxy-mode', () => {
+  /** Exit code and stderr of a CLI run that is expected to stop by itself. */
+  const refused = (args: string[]): Promise<{ code: number | null; stderr: string }> =>
+    new Promise((resolveRun) => {
+      const run = spawnCli(args);
+      let stderr = '';
+      run.stderr!.on('data', (d: Buffer) => (stderr += d));
+      run.on('exit', (code) => resolveRun({ code, stderr }));
+    });
+
+  it('trusted: the ready line says so, and the HTTP proxy serves a request without Proxy-Authorization', async () => {
+    const child = spawnCli(['start', '--port', '0', '--scenario', 'fixtures/default.scenario.yaml', '--proxy-mode', 'trusted']);
+    try {
+      const ready = await readyLine(child);
+      expect(ready).toContain('connectivity proxy in trusted mode (dedicated)');
+      const proxy = new URL(/HTTP proxy (\S+),/.exec(ready)![1]);
+      const { request } = await import('node:http');
+      const status = await new Promise<number>((resolveStatus, reject) => {
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port: Number(proxy.port),
+            path: 'http://erp.internal:44300/via-flag',
+            headers: { host: 'erp.internal:44300' },
+          },
+          (res) => {
+            res.resume();
+            resolveStatus(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+      expect(status).toBe(200);
+    } finally {
+      await stop(child);
+    }
+  });
+
+  it('a bad mode, or a tenant mode without trusted, exits 2 naming the flag', async () => {
+    const bad = await refused(['start', '--port', '0', '--proxy-mode', 'kyma']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--proxy-mode must be one of cloud-foundry, trusted, got "kyma"');
+    const alone = await refused(['start', '--port', '0', '--proxy-tenant-mode', 'shared']);
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toContain('--proxy-tenant-mode is only for the trusted mode');
+  });
+});

@@ -6,6 +6,7 @@
 import { type PublicUrls } from '../core/urls.ts';
 import { decodeJwtPayload } from '../core/jwt.ts';
 import { Hono, type Context } from 'hono';
+import type { z } from 'zod';
 import type { JWK } from 'jose';
 import { controlPaths, createControl, journaled, type Control } from './control/index.ts';
 import type { DestinationGateway } from '../services/destination/gateway.ts';
@@ -34,7 +35,14 @@ import { redactQuery } from '../core/redact.ts';
 import { bodyLimitMiddleware, defaultLimits, type InputLimits } from '../core/limits.ts';
 import { captureRollback } from './snapshot.ts';
 import { ChangeNotifier, type ChangeListener } from '../core/change-notifier.ts';
-import { RequestGuard, type BoundAddress, type RequestGuardOptions } from '../core/request-guard.ts';
+import { RequestGuard, StartOptionError, type BoundAddress, type RequestGuardOptions } from '../core/request-guard.ts';
+import { parseWith, ValidationError } from '../core/validation.ts';
+import {
+  connectivityProxySchema,
+  effectiveProxyMode,
+  type ConnectivityProxyInput,
+  type ProxyMode,
+} from '../services/connectivity-proxy/index.ts';
 
 export interface CoreOptions extends RequestGuardOptions, InputLimits {
   /** A scenario object (validated here); default: one provider tenant and the standard bindings. */
@@ -64,6 +72,11 @@ export interface CoreOptions extends RequestGuardOptions, InputLimits {
   journalMaxBytes?: number;
   /** When set, every control API route but /_emulator/health needs `Authorization: Bearer <controlToken>`. */
   controlToken?: string;
+  /**
+   * The connectivity proxy's operational mode, e.g. `{ mode: 'trusted' }` (the Kubernetes trusted mode); replaces
+   * the scenario's `connectivityProxy` whole, also for scenarios loaded later. Flags: `--proxy-mode`, `--proxy-tenant-mode`.
+   */
+  connectivityProxy?: ConnectivityProxyInput;
 }
 
 export const minimalScenario = { name: 'minimal', tenants: [{ subdomain: 'provider' }] };
@@ -96,6 +109,8 @@ export class EmulatorCore {
   readonly limits: Required<InputLimits>;
   /** See {@link CoreOptions.controlToken}. */
   readonly controlToken?: string;
+  /** The `connectivityProxy` option, validated; it replaces the scenario's part (see {@link proxyMode}). */
+  private readonly proxyModeOption?: z.output<typeof connectivityProxySchema>;
   /** The Host and Origin rules (request-guard.ts), from the options, {@link urls} and the bound address. */
   readonly guard: RequestGuard;
   private bound: BoundAddress = {};
@@ -113,6 +128,7 @@ export class EmulatorCore {
     this.urls = options.urls ?? { uaaDomain: 'localhost:20000', serviceUrl: 'http://localhost:20000' };
     this.scenario = validateScenario(options.scenario ?? minimalScenario);
     this.state = buildState(this.scenario, this.clock.now());
+    this.proxyModeOption = proxyModeOption(options.connectivityProxy, this.state);
     this.journal = new Journal(options.journalSize, options.journalMaxBytes);
     this.faults = new FaultList(this.clock);
     this.outbound = options.fetch ?? ((request: Request) => fetch(request));
@@ -198,6 +214,11 @@ export class EmulatorCore {
   }
 
   extraPlaceholders: Record<string, string> = {};
+
+  /** The connectivity proxy's operational mode now: the start option, else the loaded scenario's, else cloud-foundry. */
+  proxyMode(): ProxyMode {
+    return effectiveProxyMode(this.scenario.connectivityProxy, this.proxyModeOption);
+  }
 
   setUrls(urls: PublicUrls): void {
     this.urls = urls;
@@ -289,6 +310,23 @@ export class EmulatorCore {
 }
 
 export { decodeJwtPayload };
+
+/** The `connectivityProxy` option validated like the scenario's part; a bad one is a StartOptionError naming the field. */
+function proxyModeOption(value: unknown, state: EmulatorState): z.output<typeof connectivityProxySchema> | undefined {
+  if (value === undefined) return undefined;
+  let parsed: z.output<typeof connectivityProxySchema>;
+  try {
+    parsed = parseWith(connectivityProxySchema, value, 'connectivityProxy');
+  } catch (err) {
+    if (err instanceof ValidationError)
+      throw new StartOptionError(err.issues.map((i) => `connectivityProxy${i.path ? `.${i.path}` : ''}: ${i.message}`).join('; '));
+    throw err;
+  }
+  const served = parsed.subaccount;
+  if (served !== undefined && !state.tenants.some((t) => t.subdomain === served || t.zid === served))
+    throw new StartOptionError(`connectivityProxy.subaccount: "${served}" is not the subdomain or zid of a tenant of the scenario`);
+  return parsed;
+}
 
 /** Sets `x-correlation-id` on the answer (a copy, when the answer's headers are immutable, as a fetched one's are). */
 function echoCorrelationId(c: Context<AppEnv>, id: string): void {

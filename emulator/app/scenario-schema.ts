@@ -8,8 +8,10 @@
  */
 import { backendSchema } from '../services/backend/schema.ts';
 import { z } from 'zod';
+import { stableGuid } from '../core/ids.ts';
 import { clientSchema, tokenValiditySeconds, userSchema } from '../services/xsuaa/schema.ts';
 import { cloudConnectorsSchema } from '../services/cloud-connector/schema.ts';
+import { connectivityProxySchema } from '../services/connectivity-proxy/schema.ts';
 import { instanceLevelSchema, levelContentShape } from '../services/destination/schema.ts';
 
 export { destinationTypes } from '../services/destination/schema.ts';
@@ -55,6 +57,8 @@ export const scenarioSchema = z
     tokenValidity: tokenValiditySeconds,
     /** The fake on-prem backend: stub routes (see emulator/cloud-connector/schema.ts). */
     backend: backendSchema,
+    /** The connectivity proxy's operational mode (see emulator/services/connectivity-proxy/schema.ts); default cloud-foundry. */
+    connectivityProxy: connectivityProxySchema.optional(),
   })
   .superRefine((scenario, ctx) => {
     const seen = new Set<string>();
@@ -84,6 +88,16 @@ export const scenarioSchema = z
         });
       }
     });
+    const served = scenario.connectivityProxy?.subaccount;
+    if (
+      served !== undefined &&
+      !scenario.tenants.some((t) => t.subdomain === served || (t.zid ?? stableGuid(`zone:${t.subdomain}`)) === served)
+    )
+      ctx.addIssue({
+        code: 'custom',
+        path: ['connectivityProxy', 'subaccount'],
+        message: `"${served}" is not the subdomain or zid of a tenant (${scenario.tenants.map((t) => t.subdomain).join(', ')})`,
+      });
     const names = new Set<string>();
     scenario.bindings.forEach((b, i) => {
       if (names.has(b.name)) ctx.addIssue({ code: 'custom', path: ['bindings', i, 'name'], message: `duplicate binding name "${b.name}"` });

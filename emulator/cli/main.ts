@@ -12,6 +12,7 @@ import type { EnvFormat } from './exec-env.ts';
 import type { BindingLayout } from '../../sdk-adapters/service-binding-root.ts';
 import { writeEnvFiles } from '../server/write-env.ts';
 import { defaultPorts, PortInUseError, ScenarioFileError, startEmulator, type StartOptions } from '../index.ts';
+import { proxyModes, proxyTenantModes, type ProxyMode } from '../services/connectivity-proxy/index.ts';
 import { portInUseMessage } from '../server/start-errors.ts';
 
 /** Exit codes: 0 done, 1 a runtime failure (port in use, emulator unreachable), 2 a usage or scenario error. */
@@ -69,6 +70,12 @@ function readableFile(value: string, flag: string): string {
     );
   }
   return file;
+}
+
+function oneOf<T extends string>(value: string, flag: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value))
+    throw new UsageError(`--${flag} must be one of ${allowed.join(', ')}, got "${value}"`);
+  return value as T;
 }
 
 function nonEmpty(value: string, flag: string): string {
@@ -145,6 +152,20 @@ const startFlags: Record<string, StartFlag> = {
     'request-timeout-ms': ['time for a whole HTTP request (default 300000)', (o, n) => (o.requestTimeoutMs = n)],
     'idle-timeout-ms': ['idle keep-alive HTTP connection (default 5000)', (o, n) => (o.idleTimeoutMs = n)],
   }),
+  'proxy-mode': {
+    value: 'MODE',
+    describe: `connectivity proxy mode: ${proxyModes.join(' (default) or ')} (Kubernetes: no Proxy-Authorization); wins over the scenario's connectivityProxy`,
+    apply: (options, value, flag) => {
+      options.connectivityProxy = { ...options.connectivityProxy, mode: oneOf(value, flag, proxyModes) };
+    },
+  },
+  'proxy-tenant-mode': {
+    value: 'T',
+    describe: `with --proxy-mode trusted: ${proxyTenantModes.join(' (default: the provider) or ')} (the tenant from SAP-CP-Connectivity-Service-Token)`,
+    apply: (options, value, flag) => {
+      options.connectivityProxy = { ...options.connectivityProxy, tenantMode: oneOf(value, flag, proxyTenantModes) };
+    },
+  },
   'tls-dir': {
     value: 'DIR',
     describe: 'where the CA and the server certificate are kept (default: a folder under the temp dir)',
@@ -350,6 +371,8 @@ function startOptionsFrom(values: Record<string, string | boolean | string[] | u
     if (value === true) flag.apply(options, '', name);
     for (const one of Array.isArray(value) ? value : typeof value === 'string' ? [value] : []) flag.apply(options, one, name);
   }
+  if (options.connectivityProxy?.tenantMode && options.connectivityProxy.mode !== 'trusted')
+    throw new UsageError('--proxy-tenant-mode is only for the trusted mode: give --proxy-mode trusted too');
   // From the environment, so the token stays out of `ps` output.
   if (options.controlToken === undefined && process.env.BTP_EMULATOR_CONTROL_TOKEN)
     options.controlToken = process.env.BTP_EMULATOR_CONTROL_TOKEN;
@@ -398,8 +421,13 @@ async function runStart(args: string[]): Promise<void> {
   const { urls } = emulator;
   console.log(
     `btp-emulator ready (scenario "${emulator.core.scenario.name}"): services ${urls.services} (TLS ${urls.servicesTls}), control ${urls.control}${options.controlToken ? ' (control token required)' : ''}, ` +
-      `HTTP proxy ${urls.httpProxy}, SOCKS5 ${urls.socks5}, backend ${urls.backend}, CA ${emulator.caFile}${writeEnvDir ? `, env ${writeEnvDir}` : ''}${options.stateDir ? `, state ${options.stateDir}` : ''}`,
+      `HTTP proxy ${urls.httpProxy}, SOCKS5 ${urls.socks5}, backend ${urls.backend}, CA ${emulator.caFile}${writeEnvDir ? `, env ${writeEnvDir}` : ''}${options.stateDir ? `, state ${options.stateDir}` : ''}${trustedNote(emulator.core.proxyMode())}`,
   );
+}
+
+/** The ready line's note on the Kubernetes trusted mode (nothing for the default cloud-foundry mode). */
+function trustedNote(mode: ProxyMode): string {
+  return mode.mode === 'trusted' ? `, connectivity proxy in trusted mode (${mode.tenantMode})` : '';
 }
 
 /** A value a POSIX shell reads back literally: single-quoted, with each `'` written as `'\''`. */

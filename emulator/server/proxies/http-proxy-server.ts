@@ -1,7 +1,8 @@
 /**
  * The connectivity proxy's HTTP port (20003): absolute-form `http://<virtual host>:<port>/…` requests only.
- * Check order: `CONNECT` / `https://` → 405 (before auth), origin-form → 400, `Proxy-Authorization` → 407,
- * connector for tenant + location → 503, system mapping and resource → 403, principal → 401; then the request
+ * Check order: `CONNECT` / `https://` → 405 (before auth), origin-form → 400, `Proxy-Authorization` → 407 (in
+ * the Kubernetes trusted mode instead: the configured subaccount, or `SAP-CP-Connectivity-Service-Token` → 400 /
+ * 401), a user in two headers → 400, connector for tenant + location → 503, system mapping and resource → 403, principal → 401; then the request
  * goes to the internal host with `Proxy-*` and `SAP-Connectivity-*` removed; unreachable → 502, no answer in
  * time → 504. Every request lands in the journal. Never an open proxy: only mapped virtual hosts are reachable.
  */
@@ -37,6 +38,13 @@ import { httpTimeoutOptions, type ConnectionTimeouts } from '../timeouts.ts';
 export const locationHeader = 'sap-connectivity-scc-location_id';
 const userHeader = 'sap-connectivity-authentication';
 const technicalUserHeader = 'sap-connectivity-technical-authentication';
+/** Trusted shared mode (Kubernetes): the tenant's connectivity token, a bare JWT (`Bearer ` in front is accepted too). */
+const serviceTokenHeader = 'sap-cp-connectivity-service-token';
+
+function serviceTokenOf(header: string | string[] | undefined): string | undefined {
+  const value = (Array.isArray(header) ? header[0] : header)?.trim();
+  return value ? (bearerToken(value) ?? value) : undefined;
+}
 
 export interface HttpProxyOptions {
   core: EmulatorCore;
@@ -160,7 +168,11 @@ export class HttpConnectivityProxy {
     const path = pathAndQuery.split('?')[0] || '/';
 
     const decision = await hop.pass({
-      credential: { token: tokenFromProxyAuthorization(req.headers['proxy-authorization']) },
+      credential: {
+        token: tokenFromProxyAuthorization(req.headers['proxy-authorization']),
+        serviceToken: serviceTokenOf(req.headers[serviceTokenHeader]),
+        userHeader: req.headers[userHeader] !== undefined,
+      },
       locationId: String(req.headers[locationHeader] ?? '').trim(),
       to: { virtualHost: url.hostname, virtualPort: Number(url.port || 80), path, protocol: 'HTTP' },
     });

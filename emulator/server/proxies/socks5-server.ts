@@ -1,7 +1,8 @@
 /**
  * The connectivity proxy's SOCKS5 port (20004): RFC 1928 with SAP's authentication method 0x80 (the server
  * picks it whenever it is offered): `01 | u32be length | JWT | u8 length | base64(location ID)`, answered
- * `01 00` (or `01 05` and close). Then CONNECT to a virtual host:port mapped as TCP; reply codes with SAP's
+ * `01 00` (or `01 05` and close). In the Kubernetes trusted dedicated mode the token is not checked (it may be
+ * empty) and "no authentication" (0x00) is accepted too; in trusted shared mode the token names the tenant. Then CONNECT to a virtual host:port mapped as TCP; reply codes with SAP's
  * meanings (02 not mapped, 03 no/offline connector, 04 backend unreachable, 07 command, 08 address type).
  * Malformed input closes the connection; nothing a client sends can crash the process.
  */
@@ -12,6 +13,8 @@ import type { EmulatorCore } from '../../app/emulator-core.ts';
 import { openProxyHop, recordRelay, type ProxyHop } from '../../services/connectivity-proxy/index.ts';
 
 export const sapAuthMethod = 0x80;
+/** RFC 1928 "no authentication required": accepted only in the trusted dedicated mode. */
+const noAuthMethod = 0x00;
 const maxTokenLength = 64 * 1024;
 
 export interface Socks5Timeouts {
@@ -97,17 +100,40 @@ class Socks5Session {
     if (b[0] !== 0x05) return this.abort('handshake', `not SOCKS5 (version byte ${b[0]})`);
     if (b.length < 2 + b[1]) return 0;
     const methods = [...b.subarray(2, 2 + b[1])];
-    if (!methods.includes(sapAuthMethod)) {
-      this.socket.write(Buffer.from([0x05, 0xff]));
-      return this.abort(
-        'auth',
-        `the client offered methods ${methods.map((m) => `0x${m.toString(16)}`).join(', ') || 'none'}, not SAP's 0x80`,
-        socksReply.connectionRefused,
-      );
+    if (methods.includes(sapAuthMethod)) {
+      this.socket.write(Buffer.from([0x05, sapAuthMethod]));
+      this.stage = 'auth';
+      return 2 + b[1];
     }
-    this.socket.write(Buffer.from([0x05, sapAuthMethod]));
-    this.stage = 'auth';
-    return 2 + b[1];
+    // Trusted dedicated mode needs no token: "no authentication" (0x00) is accepted, for the default connector.
+    if (methods.includes(noAuthMethod) && !this.hop.needsToken()) {
+      this.socket.write(Buffer.from([0x05, noAuthMethod]));
+      this.stage = 'waiting';
+      void this.authenticateWithoutToken();
+      return 2 + b[1];
+    }
+    this.socket.write(Buffer.from([0x05, 0xff]));
+    const offered = methods.map((m) => `0x${m.toString(16)}`).join(', ') || 'none';
+    return this.abort(
+      'auth',
+      this.hop.needsToken()
+        ? `the client offered methods ${offered}, not SAP's 0x80`
+        : `the client offered methods ${offered}, neither 0x80 nor 0x00`,
+      socksReply.connectionRefused,
+    );
+  }
+
+  /** Method 0x00 (trusted dedicated mode): the configured subaccount, the default connector. */
+  private async authenticateWithoutToken(): Promise<void> {
+    const denied = await this.hop.authenticate({ token: undefined }, '');
+    if (this.stage === 'closed') return;
+    if (denied) return void this.refuse(denied.socksReply, denied.check, denied.reason);
+    this.stage = 'request';
+    try {
+      this.advance();
+    } catch (err) {
+      this.abort('handshake', `malformed SOCKS5 input: ${(err as Error).message}`);
+    }
   }
 
   /** `01 | u32be len | jwt | u8 len | base64(location)`; verification is async, input waits meanwhile. */
@@ -116,7 +142,9 @@ class Socks5Session {
     if (b.length < 5) return 0;
     if (b[0] !== 0x01) return this.abort('handshake', `authentication request version ${b[0]}, expected 1`);
     const length = b.readUInt32BE(1);
-    if (length === 0 || length > maxTokenLength) return this.abort('handshake', `token length ${length} is out of range`);
+    // An empty token is refused unless the mode needs none (trusted dedicated: the 0x80 request then only carries a location).
+    if ((length === 0 && this.hop.needsToken()) || length > maxTokenLength)
+      return this.abort('handshake', `token length ${length} is out of range`);
     if (b.length < 5 + length + 1) return 0;
     const locationLength = b[5 + length];
     const end = 5 + length + 1 + locationLength;
@@ -134,7 +162,9 @@ class Socks5Session {
       this.abort('auth', 'the location ID is not base64', socksReply.connectionRefused);
       return;
     }
-    const denied = await this.hop.authenticate({ token: jwt }, Buffer.from(encodedLocation, 'base64').toString('utf8'));
+    // The one token SOCKS5 carries: the connectivity token (cloud-foundry), or the tenant token (trusted shared mode).
+    const token = jwt || undefined;
+    const denied = await this.hop.authenticate({ token, serviceToken: token }, Buffer.from(encodedLocation, 'base64').toString('utf8'));
     if (this.stage === 'closed') return;
     if (denied) {
       this.socket.write(Buffer.from([0x01, socksReply.connectionRefused]));

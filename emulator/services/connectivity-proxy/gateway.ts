@@ -1,6 +1,7 @@
 /**
- * The connectivity proxy's pipeline, without any transport: authenticate → faults → Cloud Connector access,
- * then the journal entry once the transport knows the outcome. The HTTP proxy, SOCKS5 and the MSW approuter
+ * The connectivity proxy's pipeline, without any transport: authenticate (by the operational mode: the
+ * connectivity token on Cloud Foundry; the configured subaccount or the tenant token in the Kubernetes trusted
+ * mode) → faults → Cloud Connector access, then the journal entry once the transport knows the outcome. The HTTP proxy, SOCKS5 and the MSW approuter
  * only adapt it (HTTP statuses or SOCKS5 reply codes, sockets or Responses); so will any further hop.
  *
  * A {@link ProxyHop} is one request (or SOCKS5 connection). One-shot transports call {@link ProxyHop.pass};
@@ -10,10 +11,11 @@ import type { JournalEntry } from '../../core/journal.ts';
 import type { Tenant } from '../../core/subaccount.ts';
 import { describeFault, meetProxyFaults, type ProxyFaults } from '../../core/faults.ts';
 import { decideAccess, type AccessGranted } from '../cloud-connector/access.ts';
-import { accessDenied, authDenied, type ProxyDenial } from './errors.ts';
-import { authenticateProxyToken } from './proxy-auth.ts';
+import { findTenant } from '../../core/subaccount.ts';
+import { accessDenied, authDenied, serviceTokenDenied, unknownSubaccountDenied, userTwiceDenied, type ProxyDenial } from './errors.ts';
+import { authenticateProxyToken, carriesUser, unverifiedClaims } from './proxy-auth.ts';
 import { journalServiceOf, recordProxyEntry, type ProxyJournalEntry } from './proxy-journal.ts';
-import type { ProxyCredential, ProxyHopStart, ProxyRequest, ProxyTarget, ProxyTransport } from './schema.ts';
+import type { ProxyCredential, ProxyHopStart, ProxyMode, ProxyRequest, ProxyTarget, ProxyTransport } from './schema.ts';
 import type { ProxyContext } from './state.ts';
 
 /** A fault closes the connection without an answer. */
@@ -46,6 +48,13 @@ export interface ProxyOutcome {
   check?: string;
   reason?: string;
 }
+
+type TokenCredential = Exclude<ProxyCredential, { binding: unknown }>;
+
+const userTwice = (): ProxyDenial =>
+  userTwiceDenied(
+    'the user is in SAP-Connectivity-Authentication and in Proxy-Authorization (a user token there); send Proxy-Authorization with a technical (client credentials) token, or the user in one header only',
+  );
 
 const faultServiceOf = (transport: ProxyTransport): 'connectivity-proxy' | 'socks5' =>
   transport === 'socks5' ? 'socks5' : 'connectivity-proxy';
@@ -83,16 +92,66 @@ export class ProxyHop {
     this.entry.locationId = locationId;
     if ('binding' in credential) {
       this.tenant = credential.binding;
-      this.clientId = this.ctx.state.bindings.find((b) => b.service === 'connectivity')?.clientid;
+      this.clientId = this.connectivityClientId();
     } else {
-      const auth = await authenticateProxyToken(this.ctx, credential.token);
-      if (!auth.ok) return authDenied(auth.reason);
-      this.tenant = auth.tenant;
-      this.clientId = auth.claims.client_id ?? auth.claims.cid;
-      this.entry.tokenJti = auth.claims.jti;
+      const mode = this.ctx.proxyMode();
+      const denied = mode.mode === 'trusted' ? await this.trusted(mode, credential) : await this.cloudFoundry(credential);
+      if (denied) return denied;
     }
-    this.entry.tenant = this.tenant.subdomain;
+    this.entry.tenant = this.tenant!.subdomain;
     return undefined;
+  }
+
+  /** Whether this hop needs a token before the target (SOCKS5 may skip method 0x80 only in trusted dedicated mode). */
+  needsToken(): boolean {
+    const mode = this.ctx.proxyMode();
+    return mode.mode !== 'trusted' || mode.tenantMode === 'shared';
+  }
+
+  /** Cloud Foundry (and the Kubernetes non-trusted modes): the connectivity token is checked, its zone is the tenant. */
+  private async cloudFoundry(credential: TokenCredential): Promise<ProxyDenial | undefined> {
+    const auth = await authenticateProxyToken(this.ctx, credential.token);
+    if (!auth.ok) return authDenied(auth.reason);
+    this.tenant = auth.tenant;
+    this.clientId = auth.claims.client_id ?? auth.claims.cid;
+    this.entry.tokenJti = auth.claims.jti;
+    return credential.userHeader && carriesUser(auth.claims) ? userTwice() : undefined;
+  }
+
+  /**
+   * The Kubernetes trusted mode: proxy authorization is off, so `Proxy-Authorization` is not checked (only read,
+   * for the user rule and the journal's link to its grant). Dedicated: the configured subaccount; shared: the
+   * zone of the tenant token, which is checked like a connectivity token.
+   */
+  private async trusted(mode: Extract<ProxyMode, { mode: 'trusted' }>, credential: TokenCredential): Promise<ProxyDenial | undefined> {
+    this.entry.proxyMode = 'trusted';
+    this.entry.tenantMode = mode.tenantMode;
+    const claims = unverifiedClaims(credential.token);
+    if (typeof claims?.jti === 'string') this.entry.tokenJti = claims.jti;
+    if (credential.userHeader && claims && carriesUser(claims)) return userTwice();
+    if (mode.tenantMode === 'dedicated') {
+      const name = mode.subaccount;
+      const tenant = name ? findTenant(this.ctx.state, { name }) : this.ctx.state.tenants.find((t) => t.isProvider);
+      if (!tenant) return unknownSubaccountDenied(name ?? 'provider', this.entry.locationId ?? '');
+      this.tenant = tenant;
+      this.clientId = this.connectivityClientId();
+      return undefined;
+    }
+    if (!credential.serviceToken)
+      return serviceTokenDenied(
+        true,
+        `trusted shared mode: send the tenant's connectivity token in SAP-CP-Connectivity-Service-Token (SOCKS5: as the 0x80 token); it names the subaccount`,
+      );
+    const auth = await authenticateProxyToken(this.ctx, credential.serviceToken);
+    if (!auth.ok) return serviceTokenDenied(false, `trusted shared mode: SAP-CP-Connectivity-Service-Token: ${auth.reason}`);
+    this.tenant = auth.tenant;
+    this.clientId = auth.claims.client_id ?? auth.claims.cid;
+    this.entry.tokenJti = auth.claims.jti;
+    return undefined;
+  }
+
+  private connectivityClientId(): string | undefined {
+    return this.ctx.state.bindings.find((b) => b.service === 'connectivity')?.clientid;
   }
 
   /** Faults (their latency waited), then the Cloud Connector's access decision; needs {@link aim} and {@link authenticate} first. */

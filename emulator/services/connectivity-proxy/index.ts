@@ -5,7 +5,16 @@
 export { openProxyHop, passProxy, ProxyHop } from './gateway.ts';
 export type { ProxyDecision, ProxyDrop, ProxyFaultResponse, ProxyGrant, ProxyOutcome } from './gateway.ts';
 export type { ProxyDenial } from './errors.ts';
-export type { ProxyCredential, ProxyHopStart, ProxyRequest, ProxyTarget, ProxyTransport } from './schema.ts';
+export type {
+  ConnectivityProxyInput,
+  ProxyCredential,
+  ProxyHopStart,
+  ProxyMode,
+  ProxyRequest,
+  ProxyTarget,
+  ProxyTransport,
+} from './schema.ts';
+export { connectivityProxySchema, effectiveProxyMode, proxyModes, proxyTenantModes } from './schema.ts';
 export type { ProxyContext } from './state.ts';
 export { hopByHopHeaders, isProxyOnlyHeader } from './headers.ts';
 export { principalName, tokenFromProxyAuthorization } from './proxy-auth.ts';

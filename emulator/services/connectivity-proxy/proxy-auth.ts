@@ -5,6 +5,7 @@
  */
 import { checkCaller } from '../../core/caller.ts';
 import { bearerToken } from '../../core/auth-header.ts';
+import { decodeJwtPayload } from '../../core/jwt.ts';
 import { type Tenant } from '../../core/subaccount.ts';
 import type { XsuaaClaims } from '../xsuaa/tokens.ts';
 import type { ProxyContext } from './state.ts';
@@ -82,13 +83,21 @@ export async function authenticateProxyToken(core: AuthContext, jwt: string | un
   };
 }
 
+/** Whether a token stands for a business user (a user token, or one exchanged for the connectivity client), not a technical one. */
+export function carriesUser(claims: Pick<XsuaaClaims, 'user_name' | 'user_id'> | Record<string, unknown>): boolean {
+  return Boolean(claims.user_name || claims.user_id);
+}
+
+/** The claims of a token whose signature nobody checks here (trusted mode: only what it says matters), or undefined. */
+export function unverifiedClaims(jwt: string | undefined): Record<string, unknown> | undefined {
+  return jwt ? decodeJwtPayload(jwt) : undefined;
+}
+
 /** The name a Cloud Connector puts into the certificate subject (`${name}`): business or technical user. */
 export function principalName(claims: XsuaaClaims): string {
   const pick = (...keys: string[]): string | undefined =>
     keys.map((k) => claims[k]).find((v): v is string => typeof v === 'string' && v.length > 0);
   return (
-    (claims.user_name || claims.user_id
-      ? pick('user_name', 'email', 'mail', 'user_uuid', 'sub')
-      : pick('client_id', 'cid', 'sub', 'azp')) ?? 'unknown'
+    (carriesUser(claims) ? pick('user_name', 'email', 'mail', 'user_uuid', 'sub') : pick('client_id', 'cid', 'sub', 'azp')) ?? 'unknown'
   );
 }

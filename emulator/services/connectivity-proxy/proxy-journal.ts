@@ -15,10 +15,14 @@ export interface ProxyJournalEntry {
   /** Set for hops that are not a proxy port of their own (the MSW approuter's). */
   via?: Exclude<ProxyTransport, 'http-proxy' | 'socks5'>;
   tenant?: string;
+  /** Set on hops of the Kubernetes trusted mode (cloud-foundry entries have neither). */
+  proxyMode?: 'trusted';
+  /** Trusted mode: `dedicated` (the configured subaccount) or `shared` (the tenant token's zone). */
+  tenantMode?: 'dedicated' | 'shared';
   locationId?: string;
   virtualTarget?: string;
   internalTarget?: string;
-  /** The check that refused the request: method, auth, tenant, location, offline, mapping, protocol, resource, principal, backend, timeout. */
+  /** The check that refused the request: method, auth, service-token, user, tenant, location, offline, mapping, protocol, resource, principal, backend, timeout. */
   check?: string;
   reason?: string;
   principal?: string;

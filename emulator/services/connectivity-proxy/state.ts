@@ -1,6 +1,6 @@
 /**
  * The connectivity proxy has no state of its own. Each hop reads the emulator's (tenants, bindings, Cloud
- * Connectors), its fault list, clock and journal through {@link ProxyContext}, which the app's EmulatorCore
+ * Connectors), its operational mode, fault list, clock and journal through {@link ProxyContext}, which the app's EmulatorCore
  * satisfies as it is: the faces pass the core, the service never imports the app layer.
  */
 import type { Clock } from '../../core/clock.ts';
@@ -9,6 +9,7 @@ import type { Journal } from '../../core/journal.ts';
 import type { KeyRing } from '../../core/signing-keys.ts';
 import type { OnPremView } from '../cloud-connector/state.ts';
 import type { TokenMinter } from '../xsuaa/tokens.ts';
+import type { ProxyMode } from './schema.ts';
 
 /** What a proxy hop needs of the emulator. */
 export interface ProxyContext {
@@ -22,4 +23,6 @@ export interface ProxyContext {
   readonly journal: Pick<Journal, 'record'>;
   /** Values for `{{name}}` in the mappings' internal hosts and ports. */
   placeholders(): Record<string, string>;
+  /** The operational mode now (cloud-foundry or trusted; the scenario's `connectivityProxy`, or the start option). */
+  proxyMode(): ProxyMode;
 }
