@@ -34,9 +34,20 @@ const consumerPackages = [
 ];
 const pinned = (name: string): string => `${name}@${lock.packages[`node_modules/${name}`].version}`;
 
-/** The environment of a user's shell: none of npm's run-script variables, no test-runner state, no bindings. */
+/**
+ * The environment of a user's shell: none of npm's run-script variables, no test-runner state, no bindings, and the
+ * machine's own NODE_EXTRA_CA_CERTS (test/global-setup.ts points it at the emulator's CA for the tests; npm reaching
+ * the registry through a TLS-inspecting proxy needs the machine's).
+ */
+const machineCa = process.env.BTP_EMULATOR_TEST_MACHINE_CA_CERTS;
 const userEnv: Record<string, string | undefined> = Object.fromEntries(
-  Object.entries(process.env).filter(([key]) => !/^(npm_(?!config_(cache|registry)$)|VITEST|VCAP_SERVICES$|NODE_OPTIONS$)/i.test(key)),
+  Object.entries({
+    ...process.env,
+    NODE_EXTRA_CA_CERTS: machineCa === undefined ? process.env.NODE_EXTRA_CA_CERTS : machineCa || undefined,
+  }).filter(
+    ([key, value]) =>
+      value !== undefined && !/^(npm_(?!config_(cache|registry)$)|VITEST|VCAP_SERVICES$|NODE_OPTIONS$|BTP_EMULATOR_TEST_)/i.test(key),
+  ),
 );
 
 interface Run {
