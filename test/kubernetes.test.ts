@@ -252,6 +252,14 @@ describe('btp-emulator k8s: the manifests', () => {
     expect(sap.bindingSecrets[0].stringData).not.toHaveProperty('.metadata');
   });
 
+  it("the binding Secrets go into the app's namespace when it is another", async () => {
+    const apps = await generateManifests({ scenarioText, namespace, bindingNamespace: 'apps' });
+    validateAll(apps.manifests);
+    expect(apps.bindingSecrets.map((s) => s.metadata.namespace)).toEqual(['apps', 'apps', 'apps']);
+    expect(apps.bindingSecrets[0].stringData.url).toBe(`http://btp-emulator.${namespace}.svc.cluster.local:20000`);
+    expect(apps.controlSecret.metadata.namespace).toBe(namespace);
+  });
+
   it('names and namespaces a cluster would refuse are refused before anything is written', async () => {
     await expect(generateManifests({ scenarioText, namespace: 'Team_1' })).rejects.toThrow(
       /--namespace "Team_1" is not a Kubernetes namespace name/,

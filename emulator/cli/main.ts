@@ -324,6 +324,7 @@ function usage(): string {
     line('--image IMAGE', `the emulator's image (default ${defaultK8sImage}, built from docker/Dockerfile)`),
     line('--name NAME', 'the Service and the prefix of every other name (default btp-emulator)'),
     line('--control-token TOKEN', 'the control token put into the Secret (default: a new random one each run)'),
+    line('--binding-namespace NS', "the binding Secrets' namespace, the app's (default: the emulator's)"),
     line('--layout L', 'the binding Secrets: servicebinding.io (default) or sap-k8s'),
     line('--out PATH', 'a .yaml file (all in one), or a directory (one file per resource); default stdout'),
     '',
@@ -543,7 +544,7 @@ async function runExec(args: string[]): Promise<void> {
   process.exit(code);
 }
 
-/** `k8s --namespace NS [--scenario FILE] [--image I] [--name N] [--control-token T] [--layout L] [--out PATH]`. */
+/** `k8s --namespace NS [--scenario FILE] [--image I] [--name N] [--control-token T] [--binding-namespace NS] [--layout L] [--out PATH]`. */
 async function runK8s(args: string[]): Promise<void> {
   const values = parseFlags(args, {
     namespace: { type: 'string' },
@@ -551,6 +552,7 @@ async function runK8s(args: string[]): Promise<void> {
     image: { type: 'string' },
     name: { type: 'string' },
     'control-token': { type: 'string' },
+    'binding-namespace': { type: 'string' },
     layout: { type: 'string' },
     out: { type: 'string' },
   });
@@ -581,6 +583,7 @@ async function runK8s(args: string[]): Promise<void> {
       image: given('image'),
       name: given('name'),
       controlToken: given('control-token'),
+      bindingNamespace: given('binding-namespace'),
       layout: layout as BindingLayout | undefined,
       out: values.out === undefined ? undefined : resolve(nonEmpty(String(values.out), 'out')),
     });

@@ -88,6 +88,8 @@ export interface ClusterOptions {
   image?: string;
   /** Default: 32 random bytes, base64url. */
   controlToken?: string;
+  /** The namespace of the binding Secrets: the app's, which may be another than the emulator's (default: the same). */
+  bindingNamespace?: string;
   /** The binding Secrets' layout (default servicebinding.io). */
   layout?: BindingLayout;
   /** The ports table; default `emulator/core/ports.ts`. */
@@ -288,7 +290,14 @@ export async function generateManifests(options: ClusterOptions): Promise<Cluste
     httpProxyPort: ports.httpProxy,
     socksProxyPort: ports.socks5,
   };
-  const secrets = bindingSecrets({ scenario, urls, layout: options.layout ?? 'servicebinding.io', prefix: name, metadata: meta });
+  const bindingNamespace = checkNamespace(options.bindingNamespace ?? namespace, '--binding-namespace');
+  const secrets = bindingSecrets({
+    scenario,
+    urls,
+    layout: options.layout ?? 'servicebinding.io',
+    prefix: name,
+    metadata: (secretName) => ({ ...meta(secretName), namespace: bindingNamespace }),
+  });
   return {
     configMap,
     controlSecret,
