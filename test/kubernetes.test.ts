@@ -260,6 +260,22 @@ describe('btp-emulator k8s: the manifests', () => {
     expect(apps.controlSecret.metadata.namespace).toBe(namespace);
   });
 
+  it("docs/kubernetes.md's app Deployment is valid and mounts every binding Secret at its path", () => {
+    const docs = readFileSync(join(root, 'docs', 'kubernetes.md'), 'utf8');
+    const block = [...docs.matchAll(/```yaml\n([\s\S]*?)```/g)].map((b) => b[1]).find((b) => b.includes('kind: Deployment'))!;
+    const app = parseAllDocuments(block)[0].toJS() as IDeployment;
+    expect(() => new Deployment(app).validate()).not.toThrow();
+    const spec = app.spec!.template.spec!;
+    const rootEnv = spec.containers[0].env!.find((e) => e.name === 'SERVICE_BINDING_ROOT')!.value!;
+    const mounts = spec.containers[0].volumeMounts!.map((v) => [
+      spec.volumes!.find((x) => x.name === v.name)!.secret!.secretName,
+      v.mountPath,
+    ]);
+    expect(mounts).toEqual(
+      m.bindingSecrets.map((s) => [s.metadata.name, `${rootEnv}/${s.metadata.annotations!['btp-emulator/service-binding-path']}`]),
+    );
+  });
+
   it('names and namespaces a cluster would refuse are refused before anything is written', async () => {
     await expect(generateManifests({ scenarioText, namespace: 'Team_1' })).rejects.toThrow(
       /--namespace "Team_1" is not a Kubernetes namespace name/,
