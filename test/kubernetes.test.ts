@@ -348,6 +348,9 @@ describe('btp-emulator k8s: one Service per Destination custom resource', () => 
     expect(destinationSpecsOf({ kubernetes: { destinations: [cr] } })).toEqual([
       { name: 'orders', namespace: 'apps', port: 8080, tenantSubdomains: ['t1', 't2'] },
     ]);
+    expect(destinationSpecsOf({ destinationCustomResources: [{ ...cr, metadata: { name: 'stock' } }] })).toEqual([
+      { name: 'stock', namespace: 'default', port: 8080 },
+    ]);
     expect(destinationSpecsOf({ transparentProxy: { destinations: [{ name: 'x' }] } })).toEqual([{ name: 'x' }]);
     expect(destinationSpecsOf(parseScenarioText(scenarioText, defaultScenarioFile))).toEqual([]);
   });

@@ -19,7 +19,7 @@ import { checkNamespace, checkServiceName, KubernetesOptionError, labelValue, ty
 export interface DestinationServiceSpec {
   /** The CR's `metadata.name`: the Service's name, the `Host` the proxy routes by. */
   name: string;
-  /** The CR's namespace; default: the emulator's. */
+  /** The CR's namespace; default: the emulator's (a CR in SAP's form without one is in `default`). */
   namespace?: string;
   /** `spec.service.port`: the port apps call; default 80. */
   port?: number;
@@ -58,7 +58,8 @@ function specOf(entry: unknown, where: string): DestinationServiceSpec {
   const metadata = record(value?.metadata);
   const name = metadata?.name ?? value?.name;
   if (typeof name !== 'string') throw new KubernetesOptionError(`${where}: a Destination custom resource needs metadata.name`);
-  const namespace = metadata?.namespace ?? value?.namespace;
+  // A CR without a namespace is in `default`, as kubectl and the emulator's Transparent Proxy take it.
+  const namespace = metadata ? (metadata.namespace ?? 'default') : value?.namespace;
   const port = record(record(value?.spec)?.service)?.port ?? value?.port;
   const targetPort = value?.targetPort;
   return {
