@@ -1,8 +1,9 @@
 /**
  * The `btp-emulator` command line: `start` runs the emulator until SIGINT/SIGTERM, `env` prints the env of a
- * running one, `exec` runs a command against a fresh one, `k8s` writes the manifests of one in a cluster. A thin face over `startEmulator()`; a bad flag or scenario exits with code 2 and a message
- * that names it, never a stack trace. The executable is `bin.js`: it checks the Node version and turns the
- * compile cache on, then imports this module.
+ * running one, `exec` runs a command against a fresh one, `k8s` writes the manifests of one in a cluster. A thin
+ * face over `startEmulator()`; a bad flag or scenario exits with code 2 and a message that names it, never a stack
+ * trace. The executable is `bin.js`: it checks the Node version and turns the compile cache on, then imports this
+ * module.
  */
 import { ValidationError } from '../core/validation.ts';
 import { accessSync, constants, statSync } from 'node:fs';
