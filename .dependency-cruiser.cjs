@@ -2,9 +2,9 @@
 //   emulator/core        the ground: imports nothing of the emulator but itself
 //   emulator/services/*  one folder per service (a plugin): imports the core and other services, never a layer above
 //   emulator/app         the composition root (the plugin list, EmulatorCore, the handle): imports core and services
-//   faces                emulator/server, msw, cli, testcontainers, persistence, client, index.ts; sdk-adapters
+//   faces                emulator/server, msw, cli, kubernetes, testcontainers, persistence, client, index.ts; sdk-adapters
 // Any import circle fails, and so does any import from a lower layer into a higher one.
-const faces = '^emulator/(server|msw|cli|testcontainers|persistence|client)/|^emulator/(index|require-node)\\.ts$';
+const faces = '^emulator/(server|msw|cli|kubernetes|testcontainers|persistence|client)/|^emulator/(index|require-node)\\.ts$';
 module.exports = {
   forbidden: [
     { name: 'no-circular', severity: 'error', comment: 'An import circle.', from: {}, to: { circular: true } },

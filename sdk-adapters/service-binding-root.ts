@@ -7,6 +7,9 @@
  *   and which are credentials (and which hold JSON). Without a `label` declared there, `filterServices({label})`
  *   — and so the SDK — would not find the binding.
  * - `sap-k8s`: `<root>/<label>/<instance name>/<file>` (the older SAP secrets layout; label from the directory).
+ *
+ * {@link serviceBindingFiles} says which files each binding's directory holds (no file system: `btp-emulator k8s`
+ * turns each directory into a Secret); {@link writeServiceBindingRoot} writes them.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,6 +24,14 @@ export interface ServiceBindingRootOptions {
   layout?: BindingLayout;
 }
 
+/** One binding's directory below `SERVICE_BINDING_ROOT`: its path segments and its files (name → content). */
+export interface BindingDirectory {
+  binding: ServiceBinding;
+  /** Below the root: `[name]` (servicebinding.io) or `[label, name]` (sap-k8s). */
+  path: string[];
+  files: Record<string, string>;
+}
+
 interface MetadataProperty {
   name: string;
   format: 'text' | 'json';
@@ -32,9 +43,10 @@ function fileName(key: string): string {
   return key;
 }
 
-function writeProperty(dir: string, name: string, value: unknown): MetadataProperty {
+/** Adds one property as a file: strings as they are, anything else as JSON. */
+function addProperty(files: Record<string, string>, name: string, value: unknown): MetadataProperty {
   const text = typeof value === 'string';
-  writeFileSync(join(dir, fileName(name)), text ? value : JSON.stringify(value));
+  files[fileName(name)] = text ? value : JSON.stringify(value);
   return { name, format: text ? 'text' : 'json' };
 }
 
@@ -49,29 +61,39 @@ function metadataOf(binding: ServiceBinding): Record<string, unknown> {
   };
 }
 
-function writeServiceBindingIo(root: string, binding: ServiceBinding): void {
-  const dir = join(root, fileName(binding.name));
-  mkdirSync(dir, { recursive: true });
+function serviceBindingIo(binding: ServiceBinding): BindingDirectory {
+  const files: Record<string, string> = {};
   const metaDataProperties = Object.entries(metadataOf(binding))
     .filter(([, value]) => value !== undefined)
-    .map(([name, value]) => writeProperty(dir, name, value));
-  const credentialProperties = Object.entries(binding.credentials).map(([name, value]) => writeProperty(dir, name, value));
-  writeFileSync(join(dir, '.metadata'), JSON.stringify({ metaDataProperties, credentialProperties }, null, 2));
+    .map(([name, value]) => addProperty(files, name, value));
+  const credentialProperties = Object.entries(binding.credentials).map(([name, value]) => addProperty(files, name, value));
+  files['.metadata'] = JSON.stringify({ metaDataProperties, credentialProperties }, null, 2);
+  return { binding, path: [fileName(binding.name)], files };
 }
 
-function writeSapK8s(root: string, binding: ServiceBinding): void {
-  const dir = join(root, fileName(binding.label), fileName(binding.name));
-  mkdirSync(dir, { recursive: true });
+function sapK8s(binding: ServiceBinding): BindingDirectory {
+  const files: Record<string, string> = {};
   for (const [name, value] of Object.entries({ ...binding.credentials, ...metadataOf(binding) })) {
-    if (name !== 'type' && value !== undefined) writeProperty(dir, name, value);
+    if (name !== 'type' && value !== undefined) addProperty(files, name, value);
   }
+  return { binding, path: [fileName(binding.label), fileName(binding.name)], files };
+}
+
+/** The directory of each binding, in the order of VCAP_SERVICES. */
+export function serviceBindingFiles(from: BindingSource, layout: BindingLayout = 'servicebinding.io'): BindingDirectory[] {
+  const { vcapServices } = resolveBindings(from);
+  return Object.values(vcapServices)
+    .flat()
+    .map(layout === 'sap-k8s' ? sapK8s : serviceBindingIo);
 }
 
 /** Writes one directory per binding and returns `{ SERVICE_BINDING_ROOT: dir }` for the app's env. */
 export function writeServiceBindingRoot(from: BindingSource, options: ServiceBindingRootOptions): { SERVICE_BINDING_ROOT: string } {
-  const { vcapServices } = resolveBindings(from);
   mkdirSync(options.dir, { recursive: true });
-  const write = (options.layout ?? 'servicebinding.io') === 'sap-k8s' ? writeSapK8s : writeServiceBindingIo;
-  for (const binding of Object.values(vcapServices).flat()) write(options.dir, binding);
+  for (const { path, files } of serviceBindingFiles(from, options.layout)) {
+    const dir = join(options.dir, ...path);
+    mkdirSync(dir, { recursive: true });
+    for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
+  }
   return { SERVICE_BINDING_ROOT: options.dir };
 }

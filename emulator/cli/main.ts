@@ -1,8 +1,9 @@
 /**
  * The `btp-emulator` command line: `start` runs the emulator until SIGINT/SIGTERM, `env` prints the env of a
- * running one. A thin face over `startEmulator()`; a bad flag or scenario exits with code 2 and a message
- * that names it, never a stack trace. The executable is `bin.js`: it checks the Node version and turns the
- * compile cache on, then imports this module.
+ * running one, `exec` runs a command against a fresh one, `k8s` writes the manifests of one in a cluster. A thin
+ * face over `startEmulator()`; a bad flag or scenario exits with code 2 and a message that names it, never a stack
+ * trace. The executable is `bin.js`: it checks the Node version and turns the compile cache on, then imports this
+ * module.
  */
 import { ValidationError } from '../core/validation.ts';
 import { accessSync, constants, statSync } from 'node:fs';
@@ -11,9 +12,10 @@ import { parseArgs, type ParseArgsOptionDescriptor } from 'node:util';
 import type { EnvFormat } from './exec-env.ts';
 import type { BindingLayout } from '../../sdk-adapters/service-binding-root.ts';
 import { writeEnvFiles } from '../server/write-env.ts';
-import { defaultPorts, PortInUseError, ScenarioFileError, startEmulator, type StartOptions } from '../index.ts';
+import { defaultPorts, defaultScenarioFile, PortInUseError, ScenarioFileError, startEmulator, type StartOptions } from '../index.ts';
 import { proxyModes, proxyTenantModes, type ProxyMode } from '../services/connectivity-proxy/index.ts';
-import { portInUseMessage } from '../server/start-errors.ts';
+import { portInUseMessage, readScenarioFile } from '../server/start-errors.ts';
+import { defaultImage as defaultK8sImage } from '../kubernetes/objects.ts';
 
 /** Exit codes: 0 done, 1 a runtime failure (port in use, emulator unreachable), 2 a usage or scenario error. */
 const exitUsage = 2;
@@ -299,6 +301,7 @@ function usage(): string {
     line('start', 'start the emulator; it runs until Ctrl-C (SIGINT) or SIGTERM'),
     line('env', 'print the env (VCAP_SERVICES, NODE_EXTRA_CA_CERTS) of a running emulator'),
     line('exec [options] -- CMD [ARGS]', "start the emulator, run CMD with the app's env, stop, exit with CMD's code"),
+    line('k8s --namespace NS [options]', 'write Kubernetes manifests of a shared emulator (docs/kubernetes.md)'),
     '',
     'Options of start:',
     ...flagLines,
@@ -316,12 +319,23 @@ function usage(): string {
     line('--tenant T', 'the tenant (subdomain or zid) of that token (default: the provider)'),
     '  The command gets VCAP_SERVICES, NODE_EXTRA_CA_CERTS and the control URL in BTP_EMULATOR_URL.',
     '',
+    'Options of k8s:',
+    line('--namespace NS', "the emulator's namespace (required)"),
+    line('--scenario FILE', 'scenario file, put into a ConfigMap (default: the bundled one)'),
+    line('--image IMAGE', `the emulator's image (default ${defaultK8sImage}, built from docker/Dockerfile)`),
+    line('--name NAME', 'the Service and the prefix of every other name (default btp-emulator)'),
+    line('--control-token TOKEN', 'the control token put into the Secret (default: a new random one each run)'),
+    line('--binding-namespace NS', "the binding Secrets' namespace, the app's (default: the emulator's)"),
+    line('--layout L', 'the binding Secrets: servicebinding.io (default) or sap-k8s'),
+    line('--out PATH', 'a .yaml file (all in one), or a directory (one file per resource); default stdout'),
+    '',
     line('-h, --help', 'show this help'),
     '',
     'Examples:',
     '  btp-emulator start --port 0',
     '  btp-emulator exec --port 0 --user alice -- npm test',
     '  btp-emulator env --format k8s --out ./bindings',
+    '  btp-emulator k8s --namespace team --scenario team.scenario.yaml | kubectl apply -f -',
     '  set -a; eval "$(btp-emulator env)"; set +a',
   ].join('\n');
 }
@@ -531,7 +545,63 @@ async function runExec(args: string[]): Promise<void> {
   process.exit(code);
 }
 
-const commands: Record<string, (args: string[]) => Promise<void>> = { start: runStart, env: runEnv, exec: runExec };
+/** `k8s --namespace NS [--scenario FILE] [--image I] [--name N] [--control-token T] [--binding-namespace NS] [--layout L] [--out PATH]`. */
+async function runK8s(args: string[]): Promise<void> {
+  const values = parseFlags(args, {
+    namespace: { type: 'string' },
+    scenario: { type: 'string' },
+    image: { type: 'string' },
+    name: { type: 'string' },
+    'control-token': { type: 'string' },
+    'binding-namespace': { type: 'string' },
+    layout: { type: 'string' },
+    out: { type: 'string' },
+  });
+  if (values.help) {
+    console.log(usage());
+    return;
+  }
+  if (values.namespace === undefined) throw new UsageError('k8s needs --namespace NS: the namespace the emulator runs in');
+  const { bindingLayouts } = await import('./exec-env.ts');
+  const layout = values.layout === undefined ? undefined : String(values.layout);
+  if (layout !== undefined && !(bindingLayouts as string[]).includes(layout))
+    throw new UsageError(`--layout must be one of ${bindingLayouts.join(', ')}, got "${layout}"`);
+  const scenarioFile =
+    values.scenario === undefined ? defaultScenarioFile : readableFile(nonEmpty(String(values.scenario), 'scenario'), 'scenario');
+  const { renderK8s } = await import('./k8s.ts');
+  const given = (flag: string): string | undefined => (values[flag] === undefined ? undefined : nonEmpty(String(values[flag]), flag));
+  try {
+    const output = await renderK8s({
+      // For the files' first line; a token given is not repeated there.
+      command: [
+        'btp-emulator',
+        'k8s',
+        ...args.map((a, i) => (args[i - 1] === '--control-token' ? '…' : a.replace(/^(--control-token=).*/, '$1…'))),
+      ].join(' '),
+      scenarioText: readScenarioFile(scenarioFile),
+      scenarioSource: scenarioFile,
+      namespace: String(values.namespace),
+      image: given('image'),
+      name: given('name'),
+      controlToken: given('control-token'),
+      bindingNamespace: given('binding-namespace'),
+      layout: layout as BindingLayout | undefined,
+      out: values.out === undefined ? undefined : resolve(nonEmpty(String(values.out), 'out')),
+    });
+    process.stdout.write(output.stdout);
+    const { manifests } = output;
+    console.error(
+      `btp-emulator: ${output.written ? `wrote ${output.written.length === 1 ? output.written[0] : `${output.written.length} files into ${resolve(String(values.out))}`}` : `${manifests.manifests.length} manifests`}; ` +
+        `the emulator is http://${manifests.host}:${defaultPorts.services}, its control token is in Secret ${manifests.controlSecret.metadata.name}`,
+    );
+  } catch (err) {
+    if (err instanceof ValidationError) throw new UsageError(`the scenario is refused: ${err.message}`);
+    if (err instanceof Error && err.name === 'KubernetesOptionError') throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+const commands: Record<string, (args: string[]) => Promise<void>> = { start: runStart, env: runEnv, exec: runExec, k8s: runK8s };
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
