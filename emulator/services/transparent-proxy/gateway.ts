@@ -41,7 +41,7 @@ import {
 import { lookUp, type FoundDestination } from './lookup.ts';
 import { appBearer, destinationRefOf, lookupHeaders, targetHeaders, type DestinationRef } from './request-headers.ts';
 import { routeOf, type Route } from './routing.ts';
-import { tpHeaders } from './schema.ts';
+import { dynamicDestinationName, tpHeaders } from './schema.ts';
 import type { TransparentProxyContext } from './state.ts';
 
 /** The request to the target, for the face to send. */
@@ -184,6 +184,8 @@ export class TransparentProxyGateway {
     const route = routeOf(ctx.state.transparentProxy.resources, url.host);
     if (route instanceof TransparentProxyError) throw route;
     entry.cr = route.key;
+    // A concrete CR names its destination before anything can fail: "the last call to X" finds early refusals too.
+    if (route.cr.spec.destinationRef.name !== dynamicDestinationName) entry.destination = route.cr.spec.destinationRef.name;
     const tenant = this.tenantOf(route, request.headers);
     entry.tenant = tenant.subdomain;
     const ref = destinationRefOf(route.cr, request.headers);

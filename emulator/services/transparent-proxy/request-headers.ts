@@ -32,7 +32,7 @@ function level(headers: Headers, name: string): DestinationLevel | undefined | T
   const value = headers.get(name)?.trim();
   if (!value) return undefined;
   if (!(destinationLevels as readonly string[]).includes(value))
-    return badHeader(`The header ${name} must be one of ${destinationLevels.join(', ')}, not '${value}'`);
+    return badHeader(`The header ${displayName(name)} must be one of ${destinationLevels.join(', ')}, not '${value}'`);
   return value as DestinationLevel;
 }
 

@@ -87,7 +87,11 @@ const specSchema = z
           .max(200, 'name has at most 200 characters'),
         level: levelSchema.optional(),
       },
-      { error: 'destinationRef is required: { name: <destination> } (or name "*" for a dynamic CR)' },
+      // Only its own absence: other issues (an unknown key) keep the messages that name the keys.
+      {
+        error: (issue) =>
+          issue.code === 'invalid_type' ? 'destinationRef is required: { name: <destination> } (or name "*" for a dynamic CR)' : undefined,
+      },
     ),
     fragmentRef: z
       .strictObject({
