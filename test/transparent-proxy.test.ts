@@ -6,6 +6,7 @@
  * error with SAP's headers, CRs through the scenario, files and the control API (a bad one changes nothing), the
  * journal's chain, and that the port reaches only destinations (never an open proxy).
  */
+import { spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
@@ -657,8 +658,21 @@ describe('Destination CRs: scenario, control API, files', () => {
     writeFileSync(badFile, yamlCr.replace('name: BACKEND_BASIC', 'nam: BACKEND_BASIC'));
     await expect(startEmulator({ port: 0, scenario: 'default', destinationCrs: [badFile] })).rejects.toThrow(
       new RegExp(
-        `${badFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is invalid: .*spec.destinationRef.nam: unknown key; did you mean \`name\``,
+        `Destination CR file ${badFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is invalid: .*spec.destinationRef.nam: unknown key; did you mean \`name\``,
       ),
     );
+    // The command line says the same and exits 2; a missing file is named too.
+    const cli = join(import.meta.dirname, '..', 'emulator', 'cli', 'main.ts');
+    for (const [path, message] of [
+      [badFile, `Destination CR file ${badFile} is invalid`],
+      [join(dir, 'missing.yaml'), `cannot read the Destination CR file ${join(dir, 'missing.yaml')}: no such file`],
+    ]) {
+      const run = spawnSync(process.execPath, [cli, 'start', '--port', '0', '--destination-crs', path], {
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(run.status, run.stderr).toBe(2);
+      expect(run.stderr).toContain(message);
+    }
   });
 });

@@ -374,7 +374,8 @@ async function startOrExplain(options: StartOptions): Promise<Awaited<ReturnType
     return await startEmulator(options);
   } catch (err) {
     if (err instanceof Error && ['StateFileError', 'StartOptionError', 'TlsDirError'].includes(err.name)) throw new UsageError(err.message);
-    if (err instanceof ValidationError) throw new UsageError(`the scenario is refused: ${err.message}`);
+    if (err instanceof ValidationError)
+      throw new UsageError(err.name === 'DestinationCrFileError' ? err.message : `the scenario is refused: ${err.message}`);
     if (err instanceof ScenarioFileError) throw new UsageError(err.message);
     if (err instanceof PortInUseError) {
       // The in-process wording, with the flag instead of the StartOptions field (httpProxyPort → --http-proxy-port).

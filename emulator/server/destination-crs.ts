@@ -12,6 +12,14 @@ import { parseWith, ValidationError } from '../core/validation.ts';
 import { destinationCrKind, destinationCrSchema } from '../services/transparent-proxy/index.ts';
 import { ScenarioFileError } from './start-errors.ts';
 
+/** A CR file that is not valid YAML, or a CR in it that does not fit; names the file, the document and the field. */
+export class DestinationCrFileError extends ValidationError {
+  constructor(what: string, issues: { path: string; message: string }[]) {
+    super(what, issues);
+    this.name = 'DestinationCrFileError';
+  }
+}
+
 const crFile = new Set(['.yaml', '.yml', '.json']);
 const crGroup = 'destination.connectivity.api.sap/';
 
@@ -49,14 +57,19 @@ export function readDestinationCrFiles(paths: readonly string[]): unknown[] {
     const documents = parseAllDocuments(text, { prettyErrors: true });
     const list = Array.isArray(documents) ? documents : [documents];
     list.forEach((document, i) => {
-      const where = list.length > 1 ? `${file} (document ${i + 1})` : file;
+      const where = `Destination CR file ${file}${list.length > 1 ? ` (document ${i + 1})` : ''}`;
       if (document.errors.length)
-        throw new ValidationError(where, [{ path: '', message: `not valid YAML: ${document.errors[0].message}` }]);
+        throw new DestinationCrFileError(where, [{ path: '', message: `not valid YAML: ${document.errors[0].message}` }]);
       const value: unknown = document.toJS();
       if (value === null || value === undefined) return;
       for (const one of Array.isArray(value) ? value : [value]) {
         if (!isCrDocument(one)) continue;
-        parseWith(destinationCrSchema, one, where);
+        try {
+          parseWith(destinationCrSchema, one, where);
+        } catch (err) {
+          if (err instanceof ValidationError) throw new DestinationCrFileError(where, err.issues);
+          throw err;
+        }
         crs.push(one);
       }
     });

@@ -151,7 +151,6 @@ export class TransparentProxyGateway {
         reason: error.reason ?? error.message,
       });
       this.record(entry, error.status);
-      await request.body?.cancel().catch(() => undefined);
       return error.toResponse();
     }
   }
