@@ -166,6 +166,14 @@ describe('routing by Host', () => {
     expect(echoOf(await call(emu, 'basic.shop', '/x')).headers.authorization).toMatch(/^Basic /);
   });
 
+  it('<cr> alone names one CR only while one namespace has it; then it is a 404 listing <cr>.<namespace>', async () => {
+    await emu.control.putDestinationCr(cr('orders', 'BACKEND_BASIC', {}, { namespace: 'shop' }) as never);
+    const answer = await call(emu, 'orders', '/x');
+    expectTpError(answer, 404, 'Transparent Proxy', 404, "The host 'orders' names Destination CRs in several namespaces");
+    expect(decodeURI(String(answer.headers['x-emulator-reason']))).toBe('use one of orders.default, orders.shop');
+    expect(echoOf(await call(emu, 'orders.shop', '/x')).headers.authorization).toMatch(/^Basic /);
+  });
+
   it('appends path and query to the destination URL; `/` alone is the destination URL itself', async () => {
     expect(echoOf(await call(emu, 'params.default', '/')).path).toBe('/with_params');
     expect(echoOf(await call(emu, 'params.default', '/a/b')).path).toBe('/with_params/a/b');

@@ -51,7 +51,7 @@ export function routeOf(
   if (hits.length > 1)
     return ambiguousRoute(
       host,
-      hits.map((h) => `${h.cr.metadata.name}.${h.cr.metadata.namespace}`),
+      hits.map((h) => `${labels[0]}.${h.cr.metadata.namespace}`),
     );
   return noRoute(authority, known.slice(0, 20));
 }
