@@ -1,7 +1,8 @@
 /**
  * The benchmarks behind `npm run bench` (bench/run.ts) and the CI smoke run (bench/smoke.ts): emulator
  * startup, reset, token issuing (here), destination find and its growth with 10 → 10,000 destinations
- * (destinations.ts), the connectivity proxy against direct connections (connectivity.ts) and memory
+ * (destinations.ts), the connectivity proxy against direct connections (connectivity.ts), the Transparent Proxy
+ * against the connectivity proxy (transparent-proxy.ts) and memory
  * (memory.ts), each measured next to a baseline taken in the same run, so the ratio says what the emulator adds
  * on top of what Node itself costs on this machine.
  */
@@ -15,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
 import { close, listen, median, result, throughput, timeMs, type BenchResult, type StartEmulator } from './common.ts';
 import { benchConnectivity, type ConnectivitySettings } from './connectivity.ts';
+import { benchTransparentProxy } from './transparent-proxy.ts';
 import { benchFind, benchScaling, type DestinationSettings } from './destinations.ts';
 import { benchMemory, type MemorySettings } from './memory.ts';
 import { benchPersistence, type PersistenceSettings } from './persistence.ts';
@@ -292,6 +294,7 @@ export const benchGroups = [
   'find',
   'scaling',
   'proxy',
+  'tproxy',
   'processes',
   'memory',
   'persistence',
@@ -319,6 +322,7 @@ export async function runBenchmarks(settings: BenchSettings, groups: readonly Be
     find: () => benchFind(startEmulator, settings),
     scaling: () => benchScaling(startEmulator, settings),
     proxy: () => benchConnectivity(startEmulator, settings),
+    tproxy: () => benchTransparentProxy(startEmulator, settings),
     processes: () => benchProxyProcesses(settings),
     memory: () => benchMemory(settings),
     persistence: () => benchPersistence(startEmulator, settings),

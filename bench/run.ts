@@ -2,7 +2,7 @@
  * `npm run bench`: the full benchmark run. Prints each figure next to its baseline from the same run and
  * writes bench/results/latest.json. The issues' aims are printed (✔/✘), not asserted.
  * `npm run bench -- proxy memory` runs only the named groups (startup, reset, tokens, find, scaling, proxy,
- * processes, memory, persistence, load) and writes bench/results/partial.json instead.
+ * tproxy, processes, memory, persistence, load) and writes bench/results/partial.json instead.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

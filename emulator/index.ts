@@ -15,6 +15,15 @@ export { EmulatorCore, minimalScenario, type CoreOptions } from './app/emulator-
 export { createClock, type Clock } from './core/clock.ts';
 export { ValidationError } from './core/validation.ts';
 export type { Scenario, ScenarioInput } from './app/scenario-schema.ts';
+export { destinationCustomResourcesOf } from './app/scenario-schema.ts';
+export {
+  crServices,
+  TransparentProxyError,
+  type CrService,
+  type DestinationCrInput,
+  type DestinationCustomResource,
+  type TransparentProxyConfig,
+} from './services/transparent-proxy/index.ts';
 export { parseScenarioText, validateScenario } from './app/scenario.ts';
 export type { JournalEntry, JournalFilter } from './core/journal.ts';
 export type { Chain, ChainRole, ChainStep } from './core/journal-chains.ts';

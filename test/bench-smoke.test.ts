@@ -42,6 +42,8 @@ describe('bench smoke', () => {
       'SOCKS5 20004: connect + handshake',
       'connections at once, one request each',
       'tunnels at once, one request each',
+      'Transparent Proxy 20005: small request latency',
+      'Transparent Proxy 20005: download throughput',
       'HTTP proxy 20003: download throughput (emulator and backend in processes of their own)',
       'SOCKS5 20004: download throughput (emulator and backend in processes of their own)',
       'RSS idle',

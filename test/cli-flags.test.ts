@@ -6,7 +6,7 @@
  * BTP_EMULATOR_STATE_DIR (a change made through the control API survives a restart of `start`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -54,11 +54,15 @@ describe('btp-emulator start: container flags', () => {
 
   beforeAll(async () => {
     bound = [];
-    while (bound.length < 6) {
+    while (bound.length < 7) {
       const port = await freePort();
       if (!bound.includes(port)) bound.push(port);
     }
-    const [services, httpProxy, socks, backend, tcp, smtp] = bound.map(String);
+    const [services, httpProxy, socks, backend, tcp, smtp, transparentProxy] = bound.map(String);
+    writeFileSync(
+      join(dir, 'orders.yaml'),
+      'apiVersion: destination.connectivity.api.sap/v1\nkind: Destination\nmetadata:\n  name: orders\nspec:\n  destinationRef:\n    name: BACKEND_NOAUTH\n',
+    );
     child = spawnCli([
       'start',
       ...[
@@ -74,7 +78,10 @@ describe('btp-emulator start: container flags', () => {
         tcp,
         '--smtp-port',
         smtp,
+        '--transparent-proxy-port',
+        transparentProxy,
       ],
+      ...['--destination-crs', join(dir, 'orders.yaml')],
       ...[
         '--advertised-host',
         'emu.example',
@@ -97,6 +104,7 @@ describe('btp-emulator start: container flags', () => {
   it('listens on the bound ports and announces the advertised ones', async () => {
     expect(ready).toContain('services http://emu.example:30000');
     expect(ready).toContain('HTTP proxy http://emu.example:30003, SOCKS5 socks5://emu.example:30004, backend http://emu.example:30010');
+    expect(ready).toContain(`Transparent Proxy http://emu.example:${bound[6]}`);
     expect(ready).toContain(`CA ${join(dir, 'tls', 'ca', 'ca.pem')}, env ${join(dir, 'env')}`);
     const health = await fetch(`http://127.0.0.1:${bound[0]}/_emulator/health`);
     expect(health.status).toBe(200);
@@ -122,6 +130,13 @@ describe('btp-emulator start: container flags', () => {
     expect([...(await firstBytes(bound[2], Buffer.from([0x05, 0x01, 0x80])))]).toEqual([0x05, 0x80]);
     expect((await firstBytes(bound[4], Buffer.from('echo me'))).toString()).toBe('echo me');
     expect((await firstBytes(bound[5])).toString()).toMatch(/^220 /);
+    // The Transparent Proxy serves the CR of --destination-crs (its destination points at the backend's advertised port, so only the route is checked).
+    const routed = await firstBytes(bound[6], Buffer.from('GET / HTTP/1.1\r\nHost: nothing.default\r\n\r\n'));
+    expect(routed.toString()).toMatch(/^HTTP\/1\.1 404 [\s\S]*x-proxy-server: Transparent Proxy/i);
+    const crs = (await (await fetch(`http://127.0.0.1:${bound[0]}/_emulator/transparent-proxy/destination-crs`)).json()) as {
+      resources: { metadata: { name: string } }[];
+    };
+    expect(crs.resources.map((c) => c.metadata.name)).toEqual(['orders']);
   });
 
   it('keeps the CA in --tls-dir, and the TLS side of the services port serves a certificate it signed for the advertised host', async () => {
@@ -261,6 +276,8 @@ describe('BTP_EMULATOR_STATE_DIR', () => {
             '--backend-tcp-port',
             '0',
             '--smtp-port',
+            '0',
+            '--transparent-proxy-port',
             '0',
           ],
         ],

@@ -356,7 +356,9 @@ describe('btp-emulator k8s: one Service per Destination custom resource', () => 
   });
 
   it('refuses CRs without a Transparent Proxy port, and a port another namespace cannot reach', async () => {
-    await expect(generateManifests({ scenarioText, namespace, ports: defaultPorts, destinations: [{ name: 'orders' }] })).rejects.toThrow(
+    // The ports table has the Transparent Proxy now; an emulator without it (an older image) is what this refuses.
+    const { transparentProxy: _withoutProxy, ...olderPorts } = defaultPorts;
+    await expect(generateManifests({ scenarioText, namespace, ports: olderPorts, destinations: [{ name: 'orders' }] })).rejects.toThrow(
       /Destination custom resource\(s\) \(orders\), but this emulator has no Transparent Proxy port/,
     );
     await expect(

@@ -13,6 +13,12 @@ import { clientSchema, tokenValiditySeconds, userSchema } from '../services/xsua
 import { cloudConnectorsSchema } from '../services/cloud-connector/schema.ts';
 import { connectivityProxySchema } from '../services/connectivity-proxy/schema.ts';
 import { instanceLevelSchema, levelContentShape } from '../services/destination/schema.ts';
+import {
+  checkCrReferences,
+  destinationCrSchema,
+  transparentProxyConfigSchema,
+  type DestinationCustomResource,
+} from '../services/transparent-proxy/index.ts';
 
 export { destinationTypes } from '../services/destination/schema.ts';
 
@@ -59,6 +65,10 @@ export const scenarioSchema = z
     backend: backendSchema,
     /** The connectivity proxy's operational mode (see emulator/services/connectivity-proxy/schema.ts); default cloud-foundry. */
     connectivityProxy: connectivityProxySchema.optional(),
+    /** The Kyma Transparent Proxy's configuration: tenant mode, default instance, timeouts (docs/transparent-proxy.md). */
+    transparentProxy: transparentProxyConfigSchema,
+    /** Destination custom resources (`kind: Destination`) the Transparent Proxy serves; each is a Kubernetes Service in a cluster. */
+    destinationCustomResources: z.array(destinationCrSchema).default([]),
   })
   .superRefine((scenario, ctx) => {
     const seen = new Set<string>();
@@ -103,7 +113,33 @@ export const scenarioSchema = z
       if (names.has(b.name)) ctx.addIssue({ code: 'custom', path: ['bindings', i, 'name'], message: `duplicate binding name "${b.name}"` });
       names.add(b.name);
     });
+    // The Transparent Proxy's CRs name destination bindings and tenants of this scenario.
+    const declared = scenario.bindings.filter((b) => b.service === 'destination').map((b) => b.name);
+    const destinationBindings = declared.length ? declared : [defaultDestinationBinding];
+    const instance = scenario.transparentProxy.destinationServiceInstanceName;
+    if (instance !== undefined && !destinationBindings.includes(instance))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['transparentProxy', 'destinationServiceInstanceName'],
+        message: `no destination binding named "${instance}"; the destination bindings are ${destinationBindings.join(', ')}`,
+      });
+    checkCrReferences(
+      scenario.destinationCustomResources,
+      { tenants: scenario.tenants.map((t) => t.subdomain), destinationBindings },
+      (i, path, message) => ctx.addIssue({ code: 'custom', path: ['destinationCustomResources', i, ...path], message }),
+    );
   });
+
+/** The destination binding a scenario without one gets (emulator/app/state.ts adds it). */
+const defaultDestinationBinding = 'my-destination';
+
+/**
+ * The Destination CRs of a scenario (`destinationCustomResources`, namespaces filled in), for whatever turns them
+ * into something else: `btp-emulator k8s` writes a Service per CR (see `crServices`).
+ */
+export function destinationCustomResourcesOf(scenario: Scenario): DestinationCustomResource[] {
+  return scenario.destinationCustomResources;
+}
 
 export type ScenarioInput = z.input<typeof scenarioSchema>;
 export type Scenario = z.output<typeof scenarioSchema>;

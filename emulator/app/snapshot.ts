@@ -2,8 +2,8 @@
  * A snapshot of the emulator's whole mutable state as plain JSON, and restoring one: the loaded scenario,
  * every Destination Service level (destinations, fragments, certificates with their modification time and
  * shared flag, labels), Cloud Connectors, backend stubs and received mails, XSUAA's refresh tokens and
- * authorization codes, the clock, the signing keys (private JWKs, so tokens issued before a restore still
- * verify; with their grace periods) and the injected faults. The journal is not
+ * authorization codes, the Transparent Proxy's Destination CRs, the clock, the signing keys (private JWKs, so
+ * tokens issued before a restore still verify; with their grace periods) and the injected faults. The journal is not
  * part of it. Restoring validates everything first (errors name the field, e.g. `levels.<zid>.destinations[0].props.Type`)
  * and changes nothing when any part is refused. The state directory (emulator/persistence) writes these.
  */
@@ -21,6 +21,7 @@ import type { FaultList } from '../core/faults.ts';
 import type { KeyRing } from '../core/signing-keys.ts';
 import { instantMs, instantText, isInstant } from '../core/time-bounds.ts';
 import { scenarioSchema, type Scenario } from './scenario-schema.ts';
+import { checkCrReferences, crKey, crReferencesOf, destinationCrSchema, listDestinationCrs } from '../services/transparent-proxy/index.ts';
 import { buildState, type EmulatorState } from './state.ts';
 
 /**
@@ -148,6 +149,11 @@ export const snapshotBody = z
       })
       .strict()
       .default({ refreshTokens: {}, authCodes: {} }),
+    /** The Transparent Proxy's Destination CRs as they are now (without it: the scenario's). */
+    transparentProxy: z
+      .object({ resources: z.array(destinationCrSchema).default([]) })
+      .strict()
+      .optional(),
     /** Fault injection's own state, if this emulator has it. */
     faults: faultStateSchema.optional(),
   })
@@ -218,6 +224,7 @@ function captureSnapshot(core: SnapshotTarget): Snapshot {
       nextMailId: state.onPrem.nextMailId,
     },
     xsuaa: { refreshTokens: Object.fromEntries(state.refreshTokens), authCodes: Object.fromEntries(state.authCodes) },
+    transparentProxy: { resources: listDestinationCrs(state) },
     faults: core.faults.exportState(),
   };
 }
@@ -355,6 +362,13 @@ function restoredState(snapshot: Snapshot, now: number): EmulatorState {
   state.onPrem.nextMailId = onPrem.nextMailId;
   state.refreshTokens = new Map(Object.entries(snapshot.xsuaa.refreshTokens));
   state.authCodes = new Map(Object.entries(snapshot.xsuaa.authCodes));
+  if (snapshot.transparentProxy) {
+    const crs = snapshot.transparentProxy.resources;
+    checkCrReferences(crs, crReferencesOf(state), (i, path, message) =>
+      refuse(`transparentProxy.resources[${i}].${path.join('.')}`, message),
+    );
+    state.transparentProxy.resources = new Map(crs.map((cr) => [crKey(cr.metadata.namespace, cr.metadata.name), cr]));
+  }
   return state;
 }
 

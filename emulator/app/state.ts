@@ -1,7 +1,7 @@
 /**
  * The emulator's state, built from a validated scenario: tenants, service bindings and their OAuth clients,
- * users, the Destination Service stores per level (with their labels) and the SAML trust of each tenant. Building
- * it is cheap, so reset rebuilds it.
+ * users, the Destination Service stores per level (with their labels), the SAML trust of each tenant and the
+ * Transparent Proxy's Destination CRs. Building it is cheap, so reset rebuilds it.
  */
 import { buildCloudConnectorState, type CloudConnectorState } from '../services/cloud-connector/state.ts';
 import { buildBackendState, type BackendState } from '../services/backend/state.ts';
@@ -13,10 +13,11 @@ import { completeUser, type Binding, type OAuthClient, type SubaccountState, typ
 import type { XsuaaState } from '../services/xsuaa/state.ts';
 import { buildSamlState, type SamlState } from '../services/saml/index.ts';
 import { buildDestinationState, type DestinationState } from '../services/destination/state.ts';
+import { buildTransparentProxyState, type TransparentProxyState } from '../services/transparent-proxy/index.ts';
 import type { Scenario } from './scenario-schema.ts';
 
 /** The whole state: the subaccount and each service's part. */
-export interface EmulatorState extends SubaccountState, XsuaaState, DestinationState, SamlState {
+export interface EmulatorState extends SubaccountState, XsuaaState, DestinationState, SamlState, TransparentProxyState {
   /** Cloud Connectors, backend stubs and received mails. */
   onPrem: OnPremState;
 }
@@ -117,5 +118,6 @@ export function buildState(scenario: Scenario, now: number): EmulatorState {
     authCodes: new Map(),
     ...buildSamlState(),
     onPrem: { ...buildCloudConnectorState(scenario, tenants), ...buildBackendState(scenario) },
+    ...buildTransparentProxyState(scenario.transparentProxy, scenario.destinationCustomResources),
   };
 }

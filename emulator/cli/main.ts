@@ -124,6 +124,10 @@ const startFlags: Record<string, StartFlag> = {
     'backend-http-port': [`fake on-prem backend, HTTP (default ${defaultPorts.backendHttp})`, (o, p) => (o.backendHttpPort = p)],
     'backend-tcp-port': [`fake on-prem backend, TCP echo (default ${defaultPorts.backendTcp})`, (o, p) => (o.backendTcpPort = p)],
     'smtp-port': [`fake on-prem backend, SMTP sink (default ${defaultPorts.smtp})`, (o, p) => (o.smtpPort = p)],
+    'transparent-proxy-port': [
+      `Kyma Transparent Proxy, HTTP routed by Host to a Destination CR (default ${defaultPorts.transparentProxy})`,
+      (o, p) => (o.transparentProxyPort = p),
+    ],
     'advertised-port': ['services port written into the bindings and URLs (a mapped container port)', (o, p) => (o.advertisedPort = p)],
     'advertised-http-proxy-port': ['HTTP proxy port written into the connectivity binding', (o, p) => (o.advertisedHttpProxyPort = p)],
     'advertised-socks-proxy-port': ['SOCKS5 proxy port written into the connectivity binding', (o, p) => (o.advertisedSocksProxyPort = p)],
@@ -166,6 +170,14 @@ const startFlags: Record<string, StartFlag> = {
     describe: `with --proxy-mode trusted: ${proxyTenantModes.join(' (default: the provider) or ')} (the tenant from SAP-CP-Connectivity-Service-Token)`,
     apply: (options, value, flag) => {
       options.connectivityProxy = { ...options.connectivityProxy, tenantMode: oneOf(value, flag, proxyTenantModes) };
+    },
+  },
+  'destination-crs': {
+    value: 'PATH',
+    multiple: true,
+    describe: 'Destination CRs for the Transparent Proxy: a YAML file (several documents) or a directory of them; repeatable',
+    apply: (options, value, flag) => {
+      options.destinationCrs = [...(options.destinationCrs ?? []), resolve(nonEmpty(value, flag))];
     },
   },
   'tls-dir': {
@@ -362,7 +374,8 @@ async function startOrExplain(options: StartOptions): Promise<Awaited<ReturnType
     return await startEmulator(options);
   } catch (err) {
     if (err instanceof Error && ['StateFileError', 'StartOptionError', 'TlsDirError'].includes(err.name)) throw new UsageError(err.message);
-    if (err instanceof ValidationError) throw new UsageError(`the scenario is refused: ${err.message}`);
+    if (err instanceof ValidationError)
+      throw new UsageError(err.name === 'DestinationCrFileError' ? err.message : `the scenario is refused: ${err.message}`);
     if (err instanceof ScenarioFileError) throw new UsageError(err.message);
     if (err instanceof PortInUseError) {
       // The in-process wording, with the flag instead of the StartOptions field (httpProxyPort → --http-proxy-port).
@@ -435,7 +448,7 @@ async function runStart(args: string[]): Promise<void> {
   const { urls } = emulator;
   console.log(
     `btp-emulator ready (scenario "${emulator.core.scenario.name}"): services ${urls.services} (TLS ${urls.servicesTls}), control ${urls.control}${options.controlToken ? ' (control token required)' : ''}, ` +
-      `HTTP proxy ${urls.httpProxy}, SOCKS5 ${urls.socks5}, backend ${urls.backend}, CA ${emulator.caFile}${writeEnvDir ? `, env ${writeEnvDir}` : ''}${options.stateDir ? `, state ${options.stateDir}` : ''}${trustedNote(emulator.core.proxyMode())}`,
+      `HTTP proxy ${urls.httpProxy}, SOCKS5 ${urls.socks5}, backend ${urls.backend}, Transparent Proxy ${urls.transparentProxy}, CA ${emulator.caFile}${writeEnvDir ? `, env ${writeEnvDir}` : ''}${options.stateDir ? `, state ${options.stateDir}` : ''}${trustedNote(emulator.core.proxyMode())}`,
   );
 }
 

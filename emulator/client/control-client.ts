@@ -235,6 +235,18 @@ export class ControlClient {
     await this.call('clearMails');
   }
 
+  /** The Transparent Proxy's Destination custom resources. */
+  destinationCrs(): Promise<CallResult<'listDestinationCrs'>['resources']> {
+    return this.call('listDestinationCrs').then((r) => r.resources);
+  }
+  /** Add a Destination CR (an object, or YAML text as `kubectl apply -f` takes it), or replace the one with its namespace and name. */
+  putDestinationCr(cr: NonNullable<CallArgs<'putDestinationCr'>['body']>): Promise<CallResult<'putDestinationCr'>> {
+    return this.call('putDestinationCr', { body: cr });
+  }
+  async removeDestinationCr(name: string, namespace = 'default'): Promise<void> {
+    await this.call('removeDestinationCr', { params: { namespace, name } });
+  }
+
   /** Read the clock, or freeze / advance / return it to real time. */
   clock(action?: NonNullable<CallArgs<'setClock'>['body']>): Promise<CallResult<'getClock'>> {
     return action ? this.call('setClock', { body: action }) : this.call('getClock');

@@ -10,6 +10,11 @@
  *   in its `authTokens` and every token request the lookup made (failed ones too); the last proxy or SOCKS5
  *   request to the destination's virtual host after it, and the grant of that request's connectivity token.
  *
+ * A call through the Kyma Transparent Proxy is one entry of service `transparent-proxy` (the app's request and its
+ * outcome) whose correlation id the proxy gives every hop it makes (the instance token, the lookup, the proxy
+ * hop); "the last call to destination X" is then the proxy's last request for X when it is newer than the last
+ * lookup (it may have been refused before any lookup).
+ *
  * The links are ids the routes write into the journal (`issuedJti` on grants, `callerJti`, `authTokenJtis` and
  * `lookupRef` on lookups and the token requests they made, `tokenJti` on proxy requests), so the chain holds
  * even with a frozen clock.
@@ -19,7 +24,8 @@ import { decodeJwtPayload } from './jwt.ts';
 import { randomHex } from './ids.ts';
 import type { JournalEntry } from './journal.ts';
 
-export type ChainRole = 'service-token' | 'lookup' | 'token-flow' | 'connectivity-token' | 'proxy' | 'socks5' | 'other';
+export type ChainRole =
+  'service-token' | 'lookup' | 'token-flow' | 'connectivity-token' | 'proxy' | 'socks5' | 'transparent-proxy' | 'other';
 
 export interface ChainStep {
   role: ChainRole;
@@ -129,6 +135,7 @@ const isLookup = (e: JournalEntry): boolean =>
   e.service === 'destination' && e.method === 'GET' && /^\/destination-configuration\/v\d\/destinations\//.test(e.path);
 const isGrant = (e: JournalEntry): boolean => e.service === 'xsuaa' && e.method === 'POST' && e.path.startsWith('/oauth/token');
 const isTunnel = (e: JournalEntry): boolean => e.service === 'connectivity-proxy' || e.service === 'socks5';
+const isTransparentProxy = (e: JournalEntry): boolean => e.service === 'transparent-proxy';
 
 function failed(e: JournalEntry): boolean {
   if (e.service === 'socks5') return e.status !== 0;
@@ -145,6 +152,7 @@ function roleOf(
   if (isLookup(e)) return 'lookup';
   if (e.service === 'connectivity-proxy') return 'proxy';
   if (e.service === 'socks5') return 'socks5';
+  if (isTransparentProxy(e)) return 'transparent-proxy';
   if (isGrant(e)) {
     if (flowJtis.has(e.issuedJti) || (e.lookupRef !== undefined && lookupRefs.has(e.lookupRef))) return 'token-flow';
     if (connectivityJtis.has(e.issuedJti)) return 'connectivity-token';
@@ -209,7 +217,12 @@ export function chainByCorrelationId(entries: JournalEntry[], correlationId: str
 
 /** The last lookup of `destination` and the hops around it (see the file comment). */
 export function lastCallTo(entries: JournalEntry[], destination: string): Chain | undefined {
-  const lookup = entries.filter((e) => isLookup(e) && e.destination === destination).at(-1);
+  const last = entries.filter((e) => (isLookup(e) || isTransparentProxy(e)) && e.destination === destination).at(-1);
+  if (last && isTransparentProxy(last)) {
+    const related = entries.filter((e) => e.correlationId === last.correlationId);
+    return assemble({ destination }, withLinkedGrants(entries, [last, ...related]));
+  }
+  const lookup = last;
   if (!lookup) return undefined;
   const target = typeof lookup.target === 'string' ? lookup.target : undefined;
   const tunnel =

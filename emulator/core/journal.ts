@@ -5,7 +5,8 @@
  * much was cut.
  */
 
-export type JournalService = 'xsuaa' | 'destination' | 'connectivity' | 'control' | 'connectivity-proxy' | 'socks5' | 'backend' | 'other';
+export type JournalService =
+  'xsuaa' | 'destination' | 'connectivity' | 'control' | 'connectivity-proxy' | 'socks5' | 'backend' | 'transparent-proxy' | 'other';
 
 /** Which of the core's services a path belongs to (the journal's `service`; faults match on the same). */
 export function serviceOfPath(path: string): Extract<JournalService, 'xsuaa' | 'destination' | 'connectivity' | 'control' | 'other'> {

@@ -6,6 +6,11 @@ export const defaultPorts = {
   httpProxy: 20003,
   /** The connectivity proxy, SOCKS5 (`onpremise_socks5_proxy_port`). */
   socks5: 20004,
+  /**
+   * The Kyma Transparent Proxy (HTTP, routed by Host to a Destination CR). In a cluster every CR is a Service of
+   * its own on port 80; locally one port serves them all: the first free one after the connectivity proxy's.
+   */
+  transparentProxy: 20005,
   /** The fake on-prem backend: HTTP, TCP echo, SMTP sink. */
   backendHttp: 20010,
   backendTcp: 20011,

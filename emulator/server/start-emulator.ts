@@ -18,6 +18,9 @@ import { withDroppedConnections } from './fault-drop.ts';
 import { ensureTlsMaterial } from './tls-material.ts';
 import { createMtlsFetch, issueClientCertificate } from './client-certificates.ts';
 import { startConnectivity, type ConnectivityOptions, type ConnectivityPorts } from './proxies/start-connectivity.ts';
+import { startTransparentProxy } from './proxies/transparent-proxy-server.ts';
+import { minimalScenario } from '../app/emulator-core.ts';
+import { readDestinationCrFiles, withDestinationCrs } from './destination-crs.ts';
 import { openStateDir } from '../persistence/state-dir.ts';
 import { listenAs, readScenarioFile } from './start-errors.ts';
 
@@ -57,6 +60,13 @@ export interface StartOptions extends Omit<CoreOptions, 'scenario' | 'urls'>, Co
    * written atomically after every change. See docs/persistence.md.
    */
   stateDir?: string;
+  /** The Kyma Transparent Proxy's port (default 20005; 0 = a free one). */
+  transparentProxyPort?: number;
+  /**
+   * Destination CR files (YAML, several documents each; or JSON) or directories of them, added to the scenario's
+   * `destinationCustomResources`. Documents of other kinds (Deployments, Services, …) are skipped.
+   */
+  destinationCrs?: string[];
 }
 
 export interface EmulatorUrls {
@@ -73,12 +83,14 @@ export interface EmulatorUrls {
   socks5: string;
   /** The fake on-prem backend's HTTP base (direct, not through the proxy). */
   backend: string;
+  /** The Kyma Transparent Proxy: send requests here with `Host: <cr>.<namespace>`. */
+  transparentProxy: string;
 }
 
 /** The shared handle (emulator/app/handle.ts: env, tokens, scenario, journal, onPrem, clock, keys, faults, snapshot) and the sockets. */
 export interface EmulatorHandle extends SharedHandle {
   urls: EmulatorUrls;
-  ports: { services: number } & ConnectivityPorts;
+  ports: { services: number; transparentProxy: number } & ConnectivityPorts;
   /** The CA certificate file for NODE_EXTRA_CA_CERTS. */
   caFile: string;
   /** The typed control API client, over HTTP to this emulator (with its control token, if any). */
@@ -132,6 +144,7 @@ const portOptions = [
   'backendHttpPort',
   'backendTcpPort',
   'smtpPort',
+  'transparentProxyPort',
   'advertisedHttpProxyPort',
   'advertisedSocksProxyPort',
   'advertisedBackendPort',
@@ -176,7 +189,10 @@ export async function startEmulator(options: StartOptions = {}): Promise<Emulato
     ...options,
     // This installation's own key unless told otherwise: the bundled one is public (docs/security.md).
     signingKey: options.signingKey ?? tls.signingKey,
-    scenario: resolveScenario(options.scenario),
+    scenario: withDestinationCrs(
+      resolveScenario(options.scenario) ?? minimalScenario,
+      readDestinationCrFiles(options.destinationCrs ?? []),
+    ),
     fetch: createMtlsFetch(tls.caPem, options.fetch),
     certificateAuthority: ca,
     issueClientCertificate: (subject) => issueClientCertificate(ca, subject),
@@ -212,6 +228,17 @@ export async function startEmulator(options: StartOptions = {}): Promise<Emulato
     await server.close();
     throw err;
   });
+  const transparentProxy = await startTransparentProxy(core, {
+    port: options.transparentProxyPort ?? (options.port === 0 ? 0 : defaultPorts.transparentProxy),
+    host,
+    caFile: tls.caFile,
+    caPem: tls.caPem,
+    timeouts: resolveTimeouts(options),
+  }).catch(async (err: unknown) => {
+    await connectivity.stop();
+    await server.close();
+    throw err;
+  });
   const publicProxyPorts = {
     httpProxy: options.advertisedHttpProxyPort ?? connectivity.ports.httpProxy,
     socks5: options.advertisedSocksProxyPort ?? connectivity.ports.socks5,
@@ -225,15 +252,17 @@ export async function startEmulator(options: StartOptions = {}): Promise<Emulato
     httpProxy: `http://${advertisedHost}:${publicProxyPorts.httpProxy}`,
     socks5: `socks5://${advertisedHost}:${publicProxyPorts.socks5}`,
     backend: `http://${advertisedHost}:${publicProxyPorts.backendHttp}`,
+    transparentProxy: `http://${advertisedHost}:${transparentProxy.port}`,
   };
 
   // Object.assign, not a spread: `env` stays the shared handle's getter, always current.
   return Object.assign(createSharedHandle(core, { resolveScenario }), {
     urls,
-    ports: { services: port, ...connectivity.ports },
+    ports: { services: port, ...connectivity.ports, transparentProxy: transparentProxy.port },
     caFile: tls.caFile,
     control: new ControlClient(urls.control, { token: options.controlToken }),
     stop: async () => {
+      await transparentProxy.stop();
       await connectivity.stop();
       await server.close();
       await stateDir?.close();

@@ -37,11 +37,11 @@ export async function listenAs(option: string, port: number, host: string, liste
   }
 }
 
-/** A scenario file that is missing or unreadable; `path` is absolute. */
+/** A scenario file (or a Destination CR file) that is missing or unreadable; `path` is absolute. */
 export class ScenarioFileError extends Error {
   readonly path: string;
   readonly code: string | undefined;
-  constructor(path: string, cause: NodeJS.ErrnoException) {
+  constructor(path: string, cause: NodeJS.ErrnoException, what = 'the scenario file') {
     const why =
       cause.code === 'ENOENT'
         ? 'no such file'
@@ -50,7 +50,7 @@ export class ScenarioFileError extends Error {
           : cause.code === 'EISDIR'
             ? 'it is a directory'
             : cause.message;
-    super(`cannot read the scenario file ${path}: ${why}`, { cause });
+    super(`cannot read ${what} ${path}: ${why}`, { cause });
     this.name = 'ScenarioFileError';
     this.path = path;
     this.code = cause.code;

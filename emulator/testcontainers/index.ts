@@ -49,6 +49,7 @@ const portFlags: Record<EmulatorPortName, [bound: string, advertised?: string]> 
   backendHttp: ['--backend-http-port', '--advertised-backend-port'],
   backendTcp: ['--backend-tcp-port'],
   smtp: ['--smtp-port'],
+  transparentProxy: ['--transparent-proxy-port'],
 };
 
 /** A port nothing on this machine listens on right now (the kernel's pick). */

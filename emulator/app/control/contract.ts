@@ -201,6 +201,32 @@ export const operations = {
     ok: { status: 204, description: 'cleared' },
   }),
 
+  listDestinationCrs: op({
+    method: 'get',
+    path: '/transparent-proxy/destination-crs',
+    tag: 'Transparent Proxy',
+    summary: 'The Destination custom resources the Transparent Proxy serves',
+    ok: { status: 200, description: 'the CRs', schema: s.destinationCrsResponse },
+  }),
+  putDestinationCr: op({
+    method: 'put',
+    path: '/transparent-proxy/destination-crs',
+    tag: 'Transparent Proxy',
+    summary: 'Add a Destination CR (JSON, or YAML text), or replace the one with its namespace and name; a bad one changes nothing',
+    body: s.destinationCrBody,
+    yamlBody: true,
+    ok: { status: 200, description: 'the CR as stored', schema: s.destinationCrResponse },
+    errors: [400],
+  }),
+  removeDestinationCr: op({
+    method: 'delete',
+    path: '/transparent-proxy/destination-crs/{namespace}/{name}',
+    tag: 'Transparent Proxy',
+    summary: 'Remove a Destination CR',
+    ok: { status: 204, description: 'removed' },
+    errors: [404],
+  }),
+
   getClock: op({
     method: 'get',
     path: '/clock',

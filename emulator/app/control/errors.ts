@@ -26,3 +26,6 @@ export const lastCallNotFound = (destination: string): ControlNotFound =>
   new ControlNotFound(
     `the journal has no lookup of destination "${destination}" (cleared by a reset, or the app found it in its own cache)`,
   );
+
+export const destinationCrNotFound = (namespace: string, name: string): ControlNotFound =>
+  new ControlNotFound(`no Destination CR "${name}" in namespace "${namespace}"`);

@@ -1,7 +1,7 @@
 /**
  * What the control API does, transport-free (no Hono): health, reset, load a scenario, issue user tokens, the
  * request journal (and its chains), the env an app under test needs, the clock, key rotation, faults, the
- * on-premise side (Cloud Connectors, backend stubs, received mails) and snapshots. It works on a ControlContext:
+ * on-premise side (Cloud Connectors, backend stubs, received mails), the Transparent Proxy's CRs and snapshots. It works on a ControlContext:
  * what it needs of the emulator, which `EmulatorCore` is (structurally; this folder does not import it). Input
  * arrives parsed by the operation's schema (contract.ts), or raw where the same check serves the programmatic
  * handle too (clock, keys, stubs, snapshots); what is asked for and not there throws a ControlNotFound.
@@ -16,10 +16,16 @@ import { clearStubs, putStub, removeStub } from '../../services/backend/gateway.
 import type { BackendStub, ReceivedMail } from '../../services/backend/state.ts';
 import { listConnectors, putConnector, removeConnector, setConnectorOnline } from '../../services/cloud-connector/gateway.ts';
 import type { CloudConnector } from '../../services/cloud-connector/state.ts';
+import {
+  listDestinationCrs,
+  putDestinationCr,
+  removeDestinationCr,
+  type DestinationCustomResource,
+} from '../../services/transparent-proxy/index.ts';
 import type { Scenario } from '../scenario-schema.ts';
 import { exportSnapshot, importSnapshot, type Snapshot, type SnapshotTarget } from '../snapshot.ts';
 import { applyClockAction, clockView, type ClockView } from './clock-actions.ts';
-import { chainNotFound, connectorNotFound, faultNotFound, lastCallNotFound, stubNotFound } from './errors.ts';
+import { chainNotFound, connectorNotFound, destinationCrNotFound, faultNotFound, lastCallNotFound, stubNotFound } from './errors.ts';
 import { keysView, rotateSigningKey, type KeysView } from './key-rotation.ts';
 import type * as s from './schema.ts';
 
@@ -185,6 +191,21 @@ export class ControlGateway {
 
   clearMails(): void {
     this.ctx.state.onPrem.mails.length = 0;
+  }
+
+  // ── the Transparent Proxy's Destination CRs ──────────────────────────────────────────────────────────────
+
+  destinationCrs(): { resources: DestinationCustomResource[] } {
+    return { resources: listDestinationCrs(this.ctx.state) };
+  }
+
+  /** Add a CR, or replace the one with its namespace and name (raw input: checked whole, with the names it refers to). */
+  putDestinationCr(input: unknown): DestinationCustomResource {
+    return putDestinationCr(this.ctx.state, input);
+  }
+
+  removeDestinationCr(namespace: string, name: string): void {
+    if (!removeDestinationCr(this.ctx.state, namespace, name)) throw destinationCrNotFound(namespace, name);
   }
 
   // ── snapshots ──────────────────────────────────────────────────────────────────────────────────────────

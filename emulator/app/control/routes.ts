@@ -12,6 +12,10 @@ import type { ControlGateway } from './gateway.ts';
 import { readControlJson } from './json-body.ts';
 import { controlOpenApi } from './openapi.ts';
 import { bodyOf, paramOf, queryOf, registerOperation } from './operation.ts';
+import { parse as parseYaml } from 'yaml';
+import { parseJsonText } from '../../core/limits.ts';
+import { ValidationError } from '../../core/validation.ts';
+import { scenarioFormatOf } from '../scenario.ts';
 
 /** `?format=text`: the summary lines for a terminal (`curl …/last-call?destination=X&format=text`); else JSON. */
 function chainAnswer(c: Context<AppEnv>, chain: Chain): Response {
@@ -20,6 +24,18 @@ function chainAnswer(c: Context<AppEnv>, chain: Chain): Response {
     ? `failed at ${chain.failed.role} (${chain.failed.status})${chain.failed.reason ? `: ${chain.failed.reason}` : ''}`
     : 'no hop failed';
   return c.text(`${verdict}\n${chain.summary.map((line) => `  ${line}`).join('\n')}\n`);
+}
+
+/** A CR body: JSON, or one YAML document (by the content type, else sniffed as scenarios are). */
+async function readCrBody(c: Context<AppEnv>): Promise<unknown> {
+  const text = await c.req.text();
+  if (scenarioFormatOf(text, 'Destination CR', c.req.header('content-type')) === 'json')
+    return text ? parseJsonText(text, 'request body') : {};
+  try {
+    return parseYaml(text) ?? {};
+  } catch (err) {
+    throw new ValidationError('request body', [{ path: '', message: `not valid YAML: ${(err as Error).message}` }]);
+  }
 }
 
 /** `controlToken`: see ControlContext.controlToken; its guard comes first on every /_emulator route. */
@@ -62,6 +78,14 @@ export function registerRoutes(app: App, gateway: ControlGateway, controlToken: 
   registerOperation(app, 'listMails', (c) => c.json(gateway.mails()));
   registerOperation(app, 'clearMails', (c) => {
     gateway.clearMails();
+    return c.body(null, 204);
+  });
+
+  // The Transparent Proxy's Destination CRs: JSON, or YAML text (the form `kubectl apply -f` takes).
+  registerOperation(app, 'listDestinationCrs', (c) => c.json(gateway.destinationCrs()));
+  registerOperation(app, 'putDestinationCr', async (c) => c.json(gateway.putDestinationCr(await readCrBody(c))));
+  registerOperation(app, 'removeDestinationCr', (c) => {
+    gateway.removeDestinationCr(paramOf(c, 'namespace'), paramOf(c, 'name'));
     return c.body(null, 204);
   });
 

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { cloudConnectorSchema } from '../../services/cloud-connector/schema.ts';
 import { faultSpecSchema, storedFaultSchema } from '../../core/fault-schema.ts';
 import { scenarioSchema } from '../scenario-schema.ts';
+import { destinationCrSchema } from '../../services/transparent-proxy/index.ts';
 
 // ── request bodies ────────────────────────────────────────────────────────────────────────────────────────
 
@@ -60,6 +61,8 @@ export const scenarioBody = scenarioSchema.meta({ title: 'Scenario' });
 
 export const faultBody = faultSpecSchema.meta({ title: 'FaultSpec' });
 
+export const destinationCrBody = destinationCrSchema;
+
 // ── queries ──────────────────────────────────────────────────────────────────────────────────────────────
 
 /** An instant: ISO date-time or epoch milliseconds. */
@@ -74,8 +77,9 @@ const instant = (name: string) =>
 export const journalQuery = z
   .object({
     service: z
-      .enum(['xsuaa', 'destination', 'control', 'connectivity-proxy', 'socks5', 'backend', 'connectivity', 'other'], {
-        error: 'service must be one of xsuaa, destination, control, connectivity-proxy, socks5, backend, connectivity, other',
+      .enum(['xsuaa', 'destination', 'control', 'connectivity-proxy', 'socks5', 'backend', 'connectivity', 'transparent-proxy', 'other'], {
+        error:
+          'service must be one of xsuaa, destination, control, connectivity-proxy, socks5, backend, connectivity, transparent-proxy, other',
       })
       .optional(),
     status: z.coerce.number({ error: 'status must be a number' }).int().optional(),
@@ -180,6 +184,8 @@ export const keysResponse = z
   .object({ active: z.string(), keys: z.array(z.object({ kid: z.string(), active: z.boolean(), retiresAt: z.string().optional() })) })
   .meta({ title: 'Keys' });
 export const scenarioResponse = scenarioSchema;
+export const destinationCrResponse = destinationCrSchema;
+export const destinationCrsResponse = z.object({ resources: z.array(destinationCrSchema) });
 export const openapiResponse = z.record(z.string(), z.unknown());
 
 /** A fault as the routes answer it: the spec plus what it has done so far. */

@@ -75,7 +75,7 @@ export class ProxyHop {
       method: start.method,
       path: start.target,
       started: start.started,
-      via: start.transport === 'approuter' ? 'approuter' : undefined,
+      via: start.transport === 'http-proxy' || start.transport === 'socks5' ? undefined : start.transport,
       correlationId: start.correlationId,
     };
   }

@@ -12,7 +12,7 @@ export interface ProxyJournalEntry {
   /** HTTP status, or the SOCKS5 reply code (0 = succeeded). */
   status: number;
   started: number;
-  /** Set for hops that are not a proxy port of their own (the MSW approuter's). */
+  /** Set for hops that are not a proxy port of their own (the MSW approuter's, the Transparent Proxy's). */
   via?: Exclude<ProxyTransport, 'http-proxy' | 'socks5'>;
   tenant?: string;
   /** Set on hops of the Kubernetes trusted mode (cloud-foundry entries have neither). */

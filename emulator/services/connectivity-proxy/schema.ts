@@ -7,8 +7,8 @@ import type { Tenant } from '../../core/subaccount.ts';
 import { z } from 'zod';
 import type { AccessChannel } from '../cloud-connector/access.ts';
 
-/** The face that carries the hop: the HTTP proxy (20003), SOCKS5 (20004), the MSW approuter. */
-export type ProxyTransport = 'http-proxy' | 'socks5' | 'approuter';
+/** The face that carries the hop: the HTTP proxy (20003), SOCKS5 (20004), the MSW approuter, the Transparent Proxy. */
+export type ProxyTransport = 'http-proxy' | 'socks5' | 'approuter' | 'transparent-proxy';
 
 /**
  * A connectivity token (the HTTP proxy's `Proxy-Authorization`, SOCKS5's 0x80 method), or an in-process hop

@@ -1,0 +1,32 @@
+/**
+ * The Kyma Transparent Proxy: Destination custom resources, and one `fetch(Request) → Response` over the
+ * Destination Service's lookup and the connectivity proxy's pipeline. It serves no route of the services port,
+ * so it is not in the plugin list (emulator/app/plugins.ts); its face is a port of its own (emulator/server).
+ */
+export { TargetTimeoutError, TransparentProxyGateway } from './gateway.ts';
+export type { OutboundRequest, PrincipalCertificates, RequestMeta, TransparentProxyFace } from './gateway.ts';
+export { TransparentProxyError, type ErrorOrigin } from './errors.ts';
+export {
+  checkCrReferences,
+  crKey,
+  crServices,
+  crTenants,
+  defaultServicePort,
+  destinationCrApiVersion,
+  destinationCrKind,
+  destinationCrSchema,
+  dynamicDestinationName,
+  tenantSubdomainsAnnotation,
+  transparentProxyConfigSchema,
+  type CrService,
+  type DestinationCrInput,
+  type DestinationCustomResource,
+  type TransparentProxyConfig,
+} from './schema.ts';
+export {
+  buildTransparentProxyState,
+  type TransparentProxyContext,
+  type TransparentProxyState,
+  type TransparentProxyView,
+} from './state.ts';
+export { crReferencesOf, listDestinationCrs, putDestinationCr, removeDestinationCr } from './resources.ts';
