@@ -33,6 +33,20 @@ describe('backend HTTP', () => {
     expect(echo.headers['x-test']).toBe('yes');
   });
 
+  it('takes a path that starts with // as a path, not as a host (found by reliability-fuzz through the proxy: it was a 500)', async () => {
+    const echo = await new Promise<{ status?: number; body: string }>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port: emu.ports.backendHttp, path: '//double/slash?q=1' }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(echo.status).toBe(200);
+    expect(JSON.parse(echo.body)).toMatchObject({ method: 'GET', path: '//double/slash', query: { q: '1' } });
+  });
+
   it('answers scenario stubs and control API stubs (newest first, with delay), and removes them', async () => {
     expect(await (await fetch(`${emu.urls.backend}/sap/bc/ping`)).text()).toBe('pong');
     const created = await control('/backend/stubs', {

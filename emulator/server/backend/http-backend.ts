@@ -79,7 +79,8 @@ export function createHttpBackend(core: EmulatorCore, timeouts: Required<Connect
 }
 
 async function handle(core: EmulatorCore, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://backend.local');
+  // The origin-form target as a path: `//x` is a path here, not a scheme-relative URL naming host x.
+  const url = new URL(`http://backend.local${(req.url ?? '/').startsWith('/') ? '' : '/'}${req.url ?? ''}`);
   const method = req.method ?? 'GET';
   const fault = await meetBackendFault(core, { method, path: req.url ?? '/', header: (name) => req.headers[name] });
   if (fault?.kind === 'drop') return void req.socket.destroy();
