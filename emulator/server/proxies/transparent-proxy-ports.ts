@@ -257,7 +257,11 @@ export class CrPortListeners {
       chunks.push(chunk);
       size += chunk.length;
     });
-    await new Promise<void>((resolve) => stream.once('end', resolve));
+    const ended = await new Promise<boolean>((resolve) => {
+      stream.once('end', () => resolve(true));
+      stream.once('error', () => resolve(false));
+    });
+    if (!ended) return callback(Object.assign(new Error('Error: the message could not be read'), { responseCode: 451 }));
     if (stream.sizeExceeded) {
       const max = this.options.smtpMaxMessageBytes ?? defaultSmtpMaxMessageBytes;
       return callback(Object.assign(new Error(`Error: message exceeds fixed maximum message size ${max}`), { responseCode: 552 }));
