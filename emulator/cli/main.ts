@@ -448,8 +448,14 @@ async function runStart(args: string[]): Promise<void> {
   const { urls } = emulator;
   console.log(
     `btp-emulator ready (scenario "${emulator.core.scenario.name}"): services ${urls.services} (TLS ${urls.servicesTls}), control ${urls.control}${options.controlToken ? ' (control token required)' : ''}, ` +
-      `HTTP proxy ${urls.httpProxy}, SOCKS5 ${urls.socks5}, backend ${urls.backend}, Transparent Proxy ${urls.transparentProxy}, CA ${emulator.caFile}${writeEnvDir ? `, env ${writeEnvDir}` : ''}${options.stateDir ? `, state ${options.stateDir}` : ''}${trustedNote(emulator.core.proxyMode())}`,
+      `HTTP proxy ${urls.httpProxy}, SOCKS5 ${urls.socks5}, backend ${urls.backend}, Transparent Proxy ${urls.transparentProxy}${crPortsNote(emulator.ports.transparentProxyCrs)}, CA ${emulator.caFile}${writeEnvDir ? `, env ${writeEnvDir}` : ''}${options.stateDir ? `, state ${options.stateDir}` : ''}${trustedNote(emulator.core.proxyMode())}`,
   );
+}
+
+/** The ready line's list of the TCP and mail CRs' own ports (nothing when there are none). */
+function crPortsNote(ports: Record<string, number>): string {
+  const entries = Object.entries(ports);
+  return entries.length ? ` (TCP/mail CR ports: ${entries.map(([service, port]) => `${service} ${port}`).join(', ')})` : '';
 }
 
 /** The ready line's note on the Kubernetes trusted mode (nothing for the default cloud-foundry mode). */

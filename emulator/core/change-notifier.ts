@@ -7,6 +7,10 @@
  * checkpoint function ({@link ChangeNotifier.useCheckpoints}), requests that change state run one at a time
  * while anyone listens, each from a checkpoint it returns to when its change could not be saved. So a change
  * answered 500 is gone from memory too, and no later write can make it durable.
+ *
+ * Observers ({@link ChangeNotifier.observe}) are lighter: they hear about the same changes (after the listeners,
+ * and after a rollback too), but take no checkpoint and never fail a request. Faces that follow the state (the
+ * Transparent Proxy's per-CR ports) use them; the response waits for the promise an observer returns.
  */
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from './app-env.ts';
@@ -18,6 +22,7 @@ export type Checkpoint = () => () => void;
 
 export class ChangeNotifier {
   private readonly listeners = new Set<ChangeListener>();
+  private readonly observers = new Set<ChangeListener>();
   private checkpoint?: Checkpoint;
   /** The request that changes state and is running now (one at a time while anyone listens). */
   private running: Promise<void> = Promise.resolve();
@@ -33,10 +38,30 @@ export class ChangeNotifier {
     return () => void this.listeners.delete(listener);
   }
 
-  /** Tell every listener; resolves once the promises they return have (e.g. the change is on disk). */
+  /** Call `observer` after every change (no checkpoint, its failures ignored); returns the function that unsubscribes it. */
+  observe(observer: ChangeListener): () => void {
+    this.observers.add(observer);
+    return () => void this.observers.delete(observer);
+  }
+
+  /** Tell every listener, then every observer; resolves once the promises they return have (e.g. the change is on disk). */
   async notify(): Promise<void> {
-    if (!this.listeners.size) return;
-    await Promise.all([...this.listeners].map((listener) => listener()));
+    try {
+      if (this.listeners.size) await Promise.all([...this.listeners].map((listener) => listener()));
+    } finally {
+      await this.tellObservers();
+    }
+  }
+
+  private async tellObservers(): Promise<void> {
+    if (!this.observers.size) return;
+    await Promise.all(
+      [...this.observers].map((observer) =>
+        Promise.resolve()
+          .then(observer)
+          .catch(() => undefined),
+      ),
+    );
   }
 
   /**
@@ -50,7 +75,13 @@ export class ChangeNotifier {
   /** After a successful request that changes state: notify, and hold the response until the listeners are done. */
   middleware(changesState: (method: string, path: string) => boolean): MiddlewareHandler<AppEnv> {
     return async (c, next) => {
-      if (!this.listeners.size || !changesState(c.req.method, new URL(c.req.url).pathname)) return next();
+      if (!this.listeners.size && !this.observers.size) return next();
+      if (!changesState(c.req.method, new URL(c.req.url).pathname)) return next();
+      if (!this.listeners.size) {
+        await next();
+        if (c.res.status >= 200 && c.res.status <= 299) await this.tellObservers();
+        return;
+      }
       const turn = this.running.then(async () => {
         const rollback = this.checkpoint?.();
         await next();
@@ -59,6 +90,7 @@ export class ChangeNotifier {
           await this.notify();
         } catch (err) {
           rollback?.();
+          await this.tellObservers();
           const message = `The change could not be saved, so it was not made: ${(err as Error).message}`;
           c.set('reason', message);
           c.res = undefined;

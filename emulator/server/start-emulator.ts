@@ -90,7 +90,17 @@ export interface EmulatorUrls {
 /** The shared handle (emulator/app/handle.ts: env, tokens, scenario, journal, onPrem, clock, keys, faults, snapshot) and the sockets. */
 export interface EmulatorHandle extends SharedHandle {
   urls: EmulatorUrls;
-  ports: { services: number; transparentProxy: number } & ConnectivityPorts;
+  ports: {
+    services: number;
+    transparentProxy: number;
+    /**
+     * The ports of the TCP and mail CRs, by Service (`<cr>.<namespace>`, `<cr>-<tenant>.<namespace>`); kept current
+     * as CRs come and go. The CR's `spec.service.port` when it is above 1024 and free, else a free port.
+     */
+    transparentProxyCrs: Record<string, number>;
+  } & ConnectivityPorts;
+  /** {@link EmulatorHandle.ports}`.transparentProxyCrs` once the listeners follow every change made so far. */
+  transparentProxyCrPorts(): Promise<Record<string, number>>;
   /** The CA certificate file for NODE_EXTRA_CA_CERTS. */
   caFile: string;
   /** The typed control API client, over HTTP to this emulator (with its control token, if any). */
@@ -234,6 +244,8 @@ export async function startEmulator(options: StartOptions = {}): Promise<Emulato
     caFile: tls.caFile,
     caPem: tls.caPem,
     timeouts: resolveTimeouts(options),
+    anyPort: options.port === 0,
+    ...(options.smtpMaxMessageBytes ? { smtpMaxMessageBytes: options.smtpMaxMessageBytes } : {}),
   }).catch(async (err: unknown) => {
     await connectivity.stop();
     await server.close();
@@ -258,7 +270,16 @@ export async function startEmulator(options: StartOptions = {}): Promise<Emulato
   // Object.assign, not a spread: `env` stays the shared handle's getter, always current.
   return Object.assign(createSharedHandle(core, { resolveScenario }), {
     urls,
-    ports: { services: port, ...connectivity.ports, transparentProxy: transparentProxy.port },
+    ports: {
+      services: port,
+      ...connectivity.ports,
+      transparentProxy: transparentProxy.port,
+      transparentProxyCrs: transparentProxy.crPorts.ports,
+    },
+    transparentProxyCrPorts: async () => {
+      await transparentProxy.crPorts.reconcile();
+      return { ...transparentProxy.crPorts.ports };
+    },
     caFile: tls.caFile,
     control: new ControlClient(urls.control, { token: options.controlToken }),
     stop: async () => {

@@ -1,6 +1,8 @@
 /**
- * The fake on-prem mail server: an SMTP sink (smtp-server) that accepts any AUTH PLAIN/LOGIN credentials,
- * offers no STARTTLS, and keeps every message in the emulator state, where the control API reads them.
+ * The fake on-prem mail server: an SMTP sink (smtp-server) that accepts any AUTH PLAIN/LOGIN credentials, and
+ * AUTH XOAUTH2 with a token the emulator signed (verified; the mail's `user` is the XOAUTH2 user, another token
+ * gets Gmail's answer: 334 with the error as base64 JSON, then 535). It offers no STARTTLS, and keeps every
+ * message in the emulator state, where the control API reads them.
  * It advertises `SIZE <maxMessageBytes>` and holds to it: a message beyond it is answered 552, nothing of it past
  * the limit is buffered, and nothing is kept.
  */
@@ -32,7 +34,7 @@ export function createSmtpSink(core: EmulatorCore, options: SmtpSinkOptions = {}
     banner: 'btp-connectivity-emulator SMTP sink',
     logger: false,
     disabledCommands: ['STARTTLS'],
-    authMethods: ['PLAIN', 'LOGIN'],
+    authMethods: ['PLAIN', 'LOGIN', 'XOAUTH2'],
     authOptional: true,
     allowInsecureAuth: true,
     size: maxMessage,
@@ -41,7 +43,14 @@ export function createSmtpSink(core: EmulatorCore, options: SmtpSinkOptions = {}
     socketTimeout: options.socketTimeoutMs ?? 60_000,
     closeTimeout: 500,
     onAuth(auth, _session, callback) {
-      callback(null, { user: auth.username ?? 'anonymous' });
+      if (auth.method !== 'XOAUTH2') return callback(null, { user: auth.username ?? 'anonymous' });
+      void core.minter
+        .verify(auth.accessToken ?? '')
+        .then((verified) =>
+          verified.ok
+            ? callback(null, { user: auth.username })
+            : callback(null, { data: { status: '401', schemes: 'bearer', scope: 'smtp', reason: verified.reason } }),
+        );
     },
     onData(stream, session, callback) {
       let chunks: Buffer[] = [];

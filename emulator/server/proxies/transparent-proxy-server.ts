@@ -18,6 +18,7 @@ import { TargetTimeoutError, TransparentProxyGateway, type OutboundRequest } fro
 import { closeServer, listenOn } from '../backend/start-backend.ts';
 import { httpTimeoutOptions, type ConnectionTimeouts } from '../timeouts.ts';
 import { principalCertificateHeader, PrincipalCertificateIssuer } from './principal-certificate.ts';
+import { CrPortListeners } from './transparent-proxy-ports.ts';
 
 export interface TransparentProxyStartOptions {
   port: number;
@@ -26,11 +27,17 @@ export interface TransparentProxyStartOptions {
   caFile: string;
   caPem: string;
   timeouts: Required<ConnectionTimeouts>;
+  /** Per-CR ports (TCP and mail CRs) are free ones, never the CR's `spec.service.port` (the emulator runs with `port: 0`). */
+  anyPort?: boolean;
+  /** Largest mail the mail CRs' SMTP endpoints accept. */
+  smtpMaxMessageBytes?: number;
 }
 
 export interface RunningTransparentProxy {
   port: number;
   gateway: TransparentProxyGateway;
+  /** The listeners of the TCP and mail CRs (`ports`: `<service>.<namespace>` → local port, kept current). */
+  crPorts: CrPortListeners;
   stop(): Promise<void>;
 }
 
@@ -135,7 +142,10 @@ export function createTransparentProxyServer(
   return { server, gateway, close: () => sender.close() };
 }
 
-/** Listen on the Transparent Proxy's port (0: a free one); a port in use is a PortInUseError naming `transparentProxyPort`. */
+/**
+ * Listen on the Transparent Proxy's port (0: a free one; a port in use is a PortInUseError naming
+ * `transparentProxyPort`), and on a port per TCP and mail CR (transparent-proxy-ports.ts).
+ */
 export async function startTransparentProxy(core: EmulatorCore, options: TransparentProxyStartOptions): Promise<RunningTransparentProxy> {
   const { server, gateway, close } = createTransparentProxyServer(core, options);
   let port: number;
@@ -145,10 +155,19 @@ export async function startTransparentProxy(core: EmulatorCore, options: Transpa
     close();
     throw err;
   }
+  const crPorts = new CrPortListeners(core, {
+    host: options.host,
+    anyPort: options.anyPort ?? false,
+    caPem: options.caPem,
+    ...(options.smtpMaxMessageBytes ? { smtpMaxMessageBytes: options.smtpMaxMessageBytes } : {}),
+  });
+  await crPorts.start();
   return {
     port,
     gateway,
+    crPorts,
     stop: async () => {
+      await crPorts.stop();
       close();
       await closeServer(server);
     },

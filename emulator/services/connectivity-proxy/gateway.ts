@@ -56,9 +56,6 @@ const userTwice = (): ProxyDenial =>
     'the user is in SAP-Connectivity-Authentication and in Proxy-Authorization (a user token there); send Proxy-Authorization with a technical (client credentials) token, or the user in one header only',
   );
 
-const faultServiceOf = (transport: ProxyTransport): 'connectivity-proxy' | 'socks5' =>
-  transport === 'socks5' ? 'socks5' : 'connectivity-proxy';
-
 export class ProxyHop {
   readonly transport: ProxyTransport;
   private readonly ctx: ProxyContext;
@@ -71,7 +68,7 @@ export class ProxyHop {
     this.ctx = ctx;
     this.transport = start.transport;
     this.entry = {
-      service: journalServiceOf(start.transport),
+      service: start.socks5 ? 'socks5' : journalServiceOf(start.transport),
       method: start.method,
       path: start.target,
       started: start.started,
@@ -162,7 +159,7 @@ export class ProxyHop {
     const faults: ProxyFaults = this.ctx.faults.empty
       ? {}
       : await meetProxyFaults(this.ctx.faults, {
-          service: faultServiceOf(this.transport),
+          service: this.entry.service,
           method: this.entry.method,
           path: to.path ?? '',
           tenant,

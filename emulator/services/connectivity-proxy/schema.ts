@@ -42,6 +42,11 @@ export interface ProxyHopStart {
   /** `performance.now()` when the request (or connection) arrived. */
   started: number;
   correlationId?: string;
+  /**
+   * A TCP tunnel of a face that is not SOCKS5's own port (the Transparent Proxy's TCP and mail CRs, which the real
+   * proxy takes through the connectivity proxy's SOCKS5 port): journaled and faulted as `socks5`, reply codes as status.
+   */
+  socks5?: boolean;
 }
 
 /** A whole request at once: the one-shot form of a hop (HTTP proxy, approuter). */

@@ -233,3 +233,21 @@ export const targetTimeout = (target: string, seconds: number, phase: 'connect' 
     `The target of the destination (${target}) did not ${phase === 'connect' ? 'accept the connection' : 'answer'} within ${seconds} s`,
     'timeout',
   );
+
+// ── the per-CR ports (TCP and mail CRs) ──────────────────────────────────────────────────────────────────
+
+/** A connection arrived on a CR's port after the CR was removed (its listener is closing). */
+export const crRemoved = (cr: string): TransparentProxyError =>
+  tp(404, `Destination CR '${cr}' does not exist any more`, 'route', 'the CR was removed or replaced; its port closes');
+
+/** A TCP or mail destination without a usable address (`Address: tcp://host:port`, `mail.smtp.host`/`port`). */
+export const noAddress = (name: string, why: string): TransparentProxyError =>
+  tp(502, `Destination '${name}' has no usable address: ${why}`, 'destination');
+
+/** A CR's port serves one kind of destination (its listener follows the type; this connection came first). */
+export const wrongPortType = (name: string, type: string, cr: string, serves: string): TransparentProxyError =>
+  tp(400, `Destination '${name}' is of type ${type}; this port of Destination CR '${cr}' serves ${serves} destinations`, 'destination');
+
+/** The destination's mail server refused (its reply), or the SMTP exchange with it broke off. */
+export const mailRefused = (target: string, reply: string): TransparentProxyError =>
+  tp(502, `The mail server of the destination (${target}) refused the mail: ${reply}`, 'backend');

@@ -87,8 +87,8 @@ export interface RequestMeta {
   started?: number;
 }
 
-/** The journal entry of one request through the proxy. */
-interface TpEntry {
+/** The journal entry of one request (or per-CR port connection) through the proxy. */
+export interface TpEntry {
   service: 'transparent-proxy';
   method: string;
   path: string;
@@ -259,10 +259,12 @@ export class TransparentProxyGateway {
 
   /** The destination binding the CR's lookups use: its own, the proxy's default, else the first one. */
   private bindingOf(route: Route): Binding {
-    const state = this.ctx.state;
-    const name = route.cr.spec.destinationServiceInstanceName ?? state.transparentProxy.config.destinationServiceInstanceName;
-    const binding = state.bindings.find((b) => b.service === 'destination' && (name === undefined || b.name === name));
-    if (!binding) throw noInstance(route.key, name);
+    const binding = crBinding(this.ctx.state, route.cr);
+    if (!binding)
+      throw noInstance(
+        route.key,
+        route.cr.spec.destinationServiceInstanceName ?? this.ctx.state.transparentProxy.config.destinationServiceInstanceName,
+      );
     return binding;
   }
 
@@ -377,16 +379,31 @@ export class TransparentProxyGateway {
   }
 
   private record(entry: TpEntry, status: number): JournalEntry {
-    const clean: Record<string, unknown> = {};
-    for (const key in entry) {
-      const value = entry[key as keyof TpEntry];
-      if (value !== undefined && key !== 'started') clean[key] = value;
-    }
-    clean.path = redactTarget(entry.path);
-    clean.status = status;
-    Object.assign(clean, entryTiming(this.ctx.clock.now(), entry.started));
-    return this.ctx.journal.record(clean as Omit<JournalEntry, 'id'>);
+    return recordTpEntry(this.ctx, entry, status);
   }
+}
+
+/** The destination binding a CR's lookups use: its own, the proxy's default, else the first one. */
+export function crBinding(state: TransparentProxyContext['state'], cr: Route['cr']): Binding | undefined {
+  const name = cr.spec.destinationServiceInstanceName ?? state.transparentProxy.config.destinationServiceInstanceName;
+  return state.bindings.find((b) => b.service === 'destination' && (name === undefined || b.name === name));
+}
+
+/** One journal entry of the proxy (`started` becomes its timing; the path is redacted). */
+export function recordTpEntry<E extends TpEntry>(
+  ctx: Pick<TransparentProxyContext, 'clock' | 'journal'>,
+  entry: E,
+  status: number,
+): JournalEntry {
+  const clean: Record<string, unknown> = {};
+  for (const key in entry) {
+    const value = entry[key];
+    if (value !== undefined && key !== 'started') clean[key] = value;
+  }
+  clean.path = redactTarget(entry.path);
+  clean.status = status;
+  Object.assign(clean, entryTiming(ctx.clock.now(), entry.started));
+  return ctx.journal.record(clean as Omit<JournalEntry, 'id'>);
 }
 
 /** The destination's URL with the request's path and query appended, and `URL.queries.*` added. */

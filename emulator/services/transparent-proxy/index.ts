@@ -5,7 +5,19 @@
  */
 export { TargetTimeoutError, TransparentProxyGateway } from './gateway.ts';
 export type { OutboundRequest, PrincipalCertificates, RequestMeta, TransparentProxyFace } from './gateway.ts';
-export { TransparentProxyError, type ErrorOrigin } from './errors.ts';
+export { mailRefused, TransparentProxyError, type ErrorOrigin } from './errors.ts';
+export {
+  CrConnection,
+  crPortsOf,
+  openCrConnection,
+  portProtocolOf,
+  recordPortChange,
+  type ConnectionTarget,
+  type CrPort,
+  type CrPortProtocol,
+  type CrPortsView,
+  type MailAuth,
+} from './connections.ts';
 export {
   checkCrReferences,
   crKey,
