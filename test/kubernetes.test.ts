@@ -22,7 +22,7 @@ import { decodeJwt } from 'jose';
 import { parse as parseYaml, parseAllDocuments, stringify as stringifyYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultPorts } from '../emulator/core/ports.ts';
-import { crServices, defaultScenarioFile, destinationCustomResourcesOf } from '../emulator/index.ts';
+import { crServices, defaultScenarioFile, destinationCustomResourcesOf, startEmulator, type EmulatorHandle } from '../emulator/index.ts';
 import { destinationSpecsOf, type DestinationServiceSpec } from '../emulator/kubernetes/destination-services.ts';
 import { generateManifests, healthPath, portName, type ClusterManifests } from '../emulator/kubernetes/manifests.ts';
 import type { DeploymentManifest, Manifest, SecretManifest, ServiceManifest } from '../emulator/kubernetes/objects.ts';
@@ -740,6 +740,58 @@ describe('btp-emulator k8s: the emulator as the Deployment starts it, called as 
       for (const [key, value] of Object.entries(binding.credentials))
         expect(secret.stringData[key], `${secret.metadata.name} ${key}`).toBe(typeof value === 'string' ? value : JSON.stringify(value));
     }
+  });
+});
+
+describe("a Kyma app's local loop in-process (docs/kubernetes.md, (c)): fixtures/kyma.scenario.yaml", () => {
+  let emu: EmulatorHandle;
+  beforeAll(async () => {
+    emu = await startEmulator({ scenario: kymaScenarioFile, port: 0 });
+  }, 60_000);
+  afterAll(() => emu?.stop());
+
+  /** GET as a pod sends it: to `port` (default the Transparent Proxy's), the path as given, with that Host. */
+  const clusterGet = (host: string, path: string, port = emu.ports.transparentProxy): Promise<PodResponse> =>
+    new Promise((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path, headers: { host } }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode!, body, json: () => JSON.parse(body) as unknown }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  type Echo = { path: string; headers: Record<string, string | undefined> };
+  const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+  it('each CR by its Service name: Internet with the Basic header the proxy adds, the per-tenant Service, OnPremise', async () => {
+    const orders = await clusterGet('orders.default', '/orders?top=2');
+    expect(orders.status, orders.body).toBe(200);
+    expect(orders.json()).toMatchObject({
+      path: '/orders-api/orders',
+      headers: { authorization: basic('orders-user', 'orders-password') },
+    });
+    const subscriber = await clusterGet('orders-subscriber1.default.svc.cluster.local', '/orders');
+    expect((subscriber.json() as Echo).path).toBe('/subscriber1/orders-api/orders');
+    expect((subscriber.json() as Echo).headers.authorization).toBeUndefined();
+    const erp = await clusterGet('erp.default', '/sap/opu/odata/orders');
+    expect(erp.json()).toMatchObject({
+      path: '/sap/opu/odata/orders',
+      headers: { host: 'erp.internal:44300', authorization: basic('erp-user', 'erp-password') },
+    });
+  });
+
+  it('the connectivity proxy is in trusted mode: a virtual host without Proxy-Authorization', async () => {
+    const res = await clusterGet('erp.internal:44300', 'http://erp.internal:44300/sap/bc/echo', emu.ports.httpProxy);
+    expect(res.status, res.body).toBe(200);
+    expect(res.json()).toMatchObject({ path: '/sap/bc/echo', headers: { host: 'erp.internal:44300' } });
+  });
+
+  it("Node's fetch drops a Host header (a forbidden header), so the proxy sees the URL's host and answers 404", async () => {
+    const res = await fetch(`${emu.urls.transparentProxy}/orders`, { headers: { host: 'orders.default' } });
+    expect(res.status).toBe(404);
+    expect(await res.text()).toContain("No Destination CR serves the host 'localhost:");
   });
 });
 
