@@ -19,10 +19,10 @@ import type { LookupFunction } from 'node:net';
 import { Deployment, type IDeployment } from 'kubernetes-models/apps/v1';
 import { ConfigMap, Secret, Service, type IConfigMap, type ISecret, type IService } from 'kubernetes-models/v1';
 import { decodeJwt } from 'jose';
-import { parseAllDocuments } from 'yaml';
+import { parse as parseYaml, parseAllDocuments, stringify as stringifyYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultPorts } from '../emulator/core/ports.ts';
-import { defaultScenarioFile } from '../emulator/index.ts';
+import { crServices, defaultScenarioFile, destinationCustomResourcesOf, startEmulator, type EmulatorHandle } from '../emulator/index.ts';
 import { destinationSpecsOf, type DestinationServiceSpec } from '../emulator/kubernetes/destination-services.ts';
 import { generateManifests, healthPath, portName, type ClusterManifests } from '../emulator/kubernetes/manifests.ts';
 import type { DeploymentManifest, Manifest, SecretManifest, ServiceManifest } from '../emulator/kubernetes/objects.ts';
@@ -35,6 +35,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cliBin = join(root, 'emulator', 'cli', 'bin.js');
 const namespace = 'team';
 const scenarioText = readFileSync(defaultScenarioFile, 'utf8');
+const kymaScenarioFile = join(root, 'fixtures', 'kyma.scenario.yaml');
 
 interface Xsenv {
   filterServices(filter: Record<string, string>): { label: string; name: string; credentials: Record<string, string> }[];
@@ -334,25 +335,90 @@ describe('btp-emulator k8s: one Service per Destination custom resource', () => 
     expect(m.service.spec.ports.find((p) => p.port === 20005)).toMatchObject({ name: 'transp-proxy', targetPort: 'transp-proxy' });
   });
 
-  it('reads SAP Destination CRs from the scenario, with the tenant-subdomains annotation', () => {
-    const cr = {
-      apiVersion: 'destination.connectivity.api.sap/v1',
-      kind: 'Destination',
-      metadata: {
-        name: 'orders',
-        namespace: 'apps',
-        annotations: { 'transparent-proxy.connectivity.api.sap/tenant-subdomains': '["t1","t2"]' },
+  it("a scenario's destinationCustomResources: the Transparent Proxy's own Services (crServices), to its port", async () => {
+    // Two CRs: one in the emulator's namespace with the tenant-subdomains annotation, one in another namespace on 8080.
+    const scenario = parseYaml(scenarioText) as Record<string, unknown>;
+    scenario.destinationCustomResources = [
+      {
+        apiVersion: 'destination.connectivity.api.sap/v1',
+        kind: 'Destination',
+        metadata: {
+          name: 'orders',
+          namespace,
+          annotations: { 'transparent-proxy.connectivity.api.sap/tenant-subdomains': '["subscriber1"]' },
+        },
+        spec: { destinationRef: { name: 'BACKEND_NOAUTH' } },
       },
-      spec: { destinationRef: { name: 'ORDERS' }, service: { port: 8080 } },
-    };
-    expect(destinationSpecsOf({ kubernetes: { destinations: [cr] } })).toEqual([
-      { name: 'orders', namespace: 'apps', port: 8080, tenantSubdomains: ['t1', 't2'] },
-    ]);
-    expect(destinationSpecsOf({ destinationCustomResources: [{ ...cr, metadata: { name: 'stock' } }] })).toEqual([
-      { name: 'stock', namespace: 'default', port: 8080 },
-    ]);
-    expect(destinationSpecsOf({ transparentProxy: { destinations: [{ name: 'x' }] } })).toEqual([{ name: 'x' }]);
+      {
+        apiVersion: 'destination.connectivity.api.sap/v1',
+        kind: 'Destination',
+        metadata: { name: 'erp', namespace: 'apps' },
+        spec: { destinationRef: { name: 'ONPREM_BASIC' }, service: { port: 8080 } },
+      },
+    ];
+    const text = stringifyYaml(scenario);
+    const fromScenario = await generateManifests({ scenarioText: text, namespace });
+    validateAll(fromScenario.manifests);
+    const crs = destinationCustomResourcesOf(parseScenarioText(text));
+    // Exactly the Services the proxy's routing answers to, each on its CR's port.
+    const expected = crs.flatMap((cr) => crServices(cr).map((s) => `${s.namespace}/${s.name}:${s.port}`));
+    expect(expected).toEqual(['team/orders:80', 'team/orders-subscriber1:80', 'apps/erp:8080']);
+    expect(fromScenario.destinationServices.map((s) => `${s.metadata.namespace}/${s.metadata.name}:${s.spec.ports[0].port}`)).toEqual(
+      expected,
+    );
+    const byName = (name: string): ServiceManifest => fromScenario.destinationServices.find((s) => s.metadata.name === name)!;
+    const selector = fromScenario.deployment.spec.selector.matchLabels;
+    for (const name of ['orders', 'orders-subscriber1'])
+      expect(byName(name).spec).toEqual({
+        type: 'ClusterIP',
+        selector,
+        ports: [{ name: 'tp-80', port: 80, targetPort: defaultPorts.transparentProxy, protocol: 'TCP' }],
+      });
+    expect(byName('orders-subscriber1').metadata.labels!['btp-emulator/destination-cr']).toBe('orders');
+    expect(byName('erp').spec).toEqual({
+      type: 'ExternalName',
+      externalName: `btp-emulator.${namespace}.svc.cluster.local`,
+      ports: [{ name: 'tp-8080', port: 8080, targetPort: 8080, protocol: 'TCP' }],
+    });
+    // The Transparent Proxy port is on the pod and the emulator's Service (the ports table), and 8080 leads to it.
+    expect(container(fromScenario).ports).toContainEqual({
+      name: 'transp-proxy',
+      containerPort: defaultPorts.transparentProxy,
+      protocol: 'TCP',
+    });
+    expect(fromScenario.service.spec.ports).toContainEqual({
+      name: 'transp-proxy',
+      port: 20005,
+      targetPort: 'transp-proxy',
+      protocol: 'TCP',
+    });
+    expect(fromScenario.service.spec.ports).toContainEqual({ name: 'tp-8080', port: 8080, targetPort: 20005, protocol: 'TCP' });
     expect(destinationSpecsOf(parseScenarioText(scenarioText, defaultScenarioFile))).toEqual([]);
+  });
+
+  it('the bundled Kyma scenario (fixtures/kyma.scenario.yaml) gives ClusterIP Services in namespace default', async () => {
+    const kyma = await generateManifests({
+      scenarioText: readFileSync(kymaScenarioFile, 'utf8'),
+      scenarioSource: kymaScenarioFile,
+      namespace: 'default',
+    });
+    validateAll(kyma.manifests);
+    expect(kyma.destinationServices.map((s) => [s.metadata.name, s.spec.type])).toEqual([
+      ['orders', 'ClusterIP'],
+      ['orders-subscriber1', 'ClusterIP'],
+      ['erp', 'ClusterIP'],
+    ]);
+    // Its connectivity proxy is Kyma's trusted one; the ConfigMap carries the scenario as given.
+    expect(kyma.configMap.data['scenario.yaml']).toMatch(/connectivityProxy:\n {2}mode: trusted/);
+  });
+
+  it("the strict scenario schema refuses the generator's old fallback keys, naming them", () => {
+    const refused =
+      (extra: string): unknown =>
+      () =>
+        parseScenarioText(`${scenarioText}\n${extra}`, 'x.yaml');
+    expect(refused('kubernetes:\n  destinations: []\n')).toThrow(/kubernetes: unknown key/);
+    expect(refused('transparentProxy:\n  destinations: []\n')).toThrow(/transparentProxy\.destinations: unknown key/);
   });
 
   it('refuses CRs without a Transparent Proxy port, and a port another namespace cannot reach', async () => {
@@ -411,6 +477,7 @@ const startPortFlags: Record<string, [bound: string, advertised?: string]> = {
   backendHttp: ['--backend-http-port', '--advertised-backend-port'],
   backendTcp: ['--backend-tcp-port'],
   smtp: ['--smtp-port'],
+  transparentProxy: ['--transparent-proxy-port'],
 };
 
 interface Pod {
@@ -531,6 +598,15 @@ function podRequest(
   });
 }
 
+/** The bundled scenario with a Destination CR in the emulator's namespace, for the Transparent Proxy's Service. */
+const podScenarioText = `${scenarioText}
+destinationCustomResources:
+  - apiVersion: destination.connectivity.api.sap/v1
+    kind: Destination
+    metadata: { name: erp, namespace: ${namespace} }
+    spec: { destinationRef: { name: ONPREM_BASIC } }
+`;
+
 describe('btp-emulator k8s: the emulator as the Deployment starts it, called as a pod calls it', () => {
   let m: ClusterManifests;
   let pod: Pod;
@@ -538,7 +614,7 @@ describe('btp-emulator k8s: the emulator as the Deployment starts it, called as 
   const saved = { SERVICE_BINDING_ROOT: process.env.SERVICE_BINDING_ROOT, VCAP_SERVICES: process.env.VCAP_SERVICES };
 
   beforeAll(async () => {
-    m = await generateManifests({ scenarioText, scenarioSource: defaultScenarioFile, namespace });
+    m = await generateManifests({ scenarioText: podScenarioText, scenarioSource: defaultScenarioFile, namespace });
     podRoot = mkdtempSync(join(tmpdir(), 'k8s-pod-'));
     const table = Object.values(defaultPorts);
     const free = (await Promise.all(table.map(portFree))).every(Boolean);
@@ -634,6 +710,21 @@ describe('btp-emulator k8s: the emulator as the Deployment starts it, called as 
     expect(backend.status).toBeLessThan(500);
   });
 
+  it("a pod calls a Destination CR's Service by its cluster name; the Transparent Proxy takes it on-premise", async () => {
+    const service = m.destinationServices.find((s) => s.metadata.name === 'erp')!;
+    expect(service.spec.type).toBe('ClusterIP');
+    const [port] = service.spec.ports;
+    expect(port).toMatchObject({ port: 80, targetPort: defaultPorts.transparentProxy });
+    // In the cluster http://erp.team/… reaches the Service's port 80, which forwards to the pod's targetPort.
+    const res = await podRequest(pod, `http://127.0.0.1:${port.targetPort}/sap/bc/echo?top=2`, {}, `erp.${namespace}`);
+    expect(res.status, res.body).toBe(200);
+    const echo = res.json() as { path: string; query: Record<string, string>; headers: Record<string, string> };
+    expect(echo).toMatchObject({ path: '/sap/bc/echo', query: { top: '2' } });
+    // What the backend received through the Cloud Connector mapping: the virtual host, the destination's Basic user.
+    expect(echo.headers.host).toBe('erp.internal:44300');
+    expect(echo.headers.authorization).toBe(`Basic ${Buffer.from('erp-user:erp-password').toString('base64')}`);
+  });
+
   it("the control API wants the control Secret's token; its bindings are the binding Secrets", async () => {
     const env = `http://btp-emulator.${namespace}.svc.cluster.local:20000/_emulator/env`;
     expect((await podRequest(pod, env)).status).toBe(401);
@@ -649,6 +740,58 @@ describe('btp-emulator k8s: the emulator as the Deployment starts it, called as 
       for (const [key, value] of Object.entries(binding.credentials))
         expect(secret.stringData[key], `${secret.metadata.name} ${key}`).toBe(typeof value === 'string' ? value : JSON.stringify(value));
     }
+  });
+});
+
+describe("a Kyma app's local loop in-process (docs/kubernetes.md, (c)): fixtures/kyma.scenario.yaml", () => {
+  let emu: EmulatorHandle;
+  beforeAll(async () => {
+    emu = await startEmulator({ scenario: kymaScenarioFile, port: 0 });
+  }, 60_000);
+  afterAll(() => emu?.stop());
+
+  /** GET as a pod sends it: to `port` (default the Transparent Proxy's), the path as given, with that Host. */
+  const clusterGet = (host: string, path: string, port = emu.ports.transparentProxy): Promise<PodResponse> =>
+    new Promise((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path, headers: { host } }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode!, body, json: () => JSON.parse(body) as unknown }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  type Echo = { path: string; headers: Record<string, string | undefined> };
+  const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+  it('each CR by its Service name: Internet with the Basic header the proxy adds, the per-tenant Service, OnPremise', async () => {
+    const orders = await clusterGet('orders.default', '/orders?top=2');
+    expect(orders.status, orders.body).toBe(200);
+    expect(orders.json()).toMatchObject({
+      path: '/orders-api/orders',
+      headers: { authorization: basic('orders-user', 'orders-password') },
+    });
+    const subscriber = await clusterGet('orders-subscriber1.default.svc.cluster.local', '/orders');
+    expect((subscriber.json() as Echo).path).toBe('/subscriber1/orders-api/orders');
+    expect((subscriber.json() as Echo).headers.authorization).toBeUndefined();
+    const erp = await clusterGet('erp.default', '/sap/opu/odata/orders');
+    expect(erp.json()).toMatchObject({
+      path: '/sap/opu/odata/orders',
+      headers: { host: 'erp.internal:44300', authorization: basic('erp-user', 'erp-password') },
+    });
+  });
+
+  it('the connectivity proxy is in trusted mode: a virtual host without Proxy-Authorization', async () => {
+    const res = await clusterGet('erp.internal:44300', 'http://erp.internal:44300/sap/bc/echo', emu.ports.httpProxy);
+    expect(res.status, res.body).toBe(200);
+    expect(res.json()).toMatchObject({ path: '/sap/bc/echo', headers: { host: 'erp.internal:44300' } });
+  });
+
+  it("Node's fetch drops a Host header (a forbidden header), so the proxy sees the URL's host and answers 404", async () => {
+    const res = await fetch(`${emu.urls.transparentProxy}/orders`, { headers: { host: 'orders.default' } });
+    expect(res.status).toBe(404);
+    expect(await res.text()).toContain("No Destination CR serves the host 'localhost:");
   });
 });
 

@@ -8,78 +8,38 @@
  * selects the emulator pod; a CR in another namespace gets an `ExternalName` Service that names the emulator's
  * Service, and the emulator's Service gets the CR's port as one more port to the Transparent Proxy.
  *
- * The CRs are read from the scenario. Their schema is the Transparent Proxy's (issue #16, part 1); until it is
- * there this file reads the few fields it needs defensively, from the first of {@link scenarioKeys} that holds a
- * list, in SAP's CR form (`metadata.name`, `metadata.namespace`, `spec.service.port`, the annotation) or the flat
- * {@link DestinationServiceSpec} form.
+ * The CRs are the scenario's `destinationCustomResources` (validated by the scenario schema, namespaces filled in:
+ * `destinationCustomResourcesOf`), and their Services are the Transparent Proxy's own list (`crServices`), the names
+ * its routing answers — so the cluster's Services and the proxy's routing cannot drift apart.
  */
+import { destinationCustomResourcesOf, type Scenario } from '../app/scenario-schema.ts';
+import { crServices } from '../services/transparent-proxy/index.ts';
 import { checkNamespace, checkServiceName, KubernetesOptionError, labelValue, type ServiceManifest, type ServicePort } from './objects.ts';
 
 /** What a Service per CR needs to know of the CR. */
 export interface DestinationServiceSpec {
   /** The CR's `metadata.name`: the Service's name, the `Host` the proxy routes by. */
   name: string;
-  /** The CR's namespace; default: the emulator's (a CR in SAP's form without one is in `default`). */
+  /** The CR's namespace; default: the emulator's. */
   namespace?: string;
   /** `spec.service.port`: the port apps call; default 80. */
   port?: number;
   /** The emulator's port behind it; default the Transparent Proxy port of the ports table (a TCP CR may have its own). */
   targetPort?: number;
-  /** The tenant-subdomains annotation: one more Service `<name>-<tenant>` each. */
+  /** The tenants of the tenant-subdomains annotation: one more Service `<name>-<tenant>` each. */
   tenantSubdomains?: string[];
 }
-
-/** The scenario keys looked at, in this order (see the file comment). */
-export const scenarioKeys = [['transparentProxy', 'destinations'], ['kubernetes', 'destinations'], ['destinationCustomResources']] as const;
-
-export const tenantSubdomainsAnnotation = 'transparent-proxy.connectivity.api.sap/tenant-subdomains';
 
 /** The HTTP default of a CR without `spec.service.port` (the SAP Cloud SDK for Java's `DEFAULT_PORT`). */
 export const defaultCrPort = 80;
 
-const record = (value: unknown): Record<string, unknown> | undefined =>
-  value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-
-function tenantsOf(annotations: Record<string, unknown> | undefined): string[] | undefined {
-  const text = annotations?.[tenantSubdomainsAnnotation];
-  if (typeof text !== 'string') return undefined;
-  try {
-    const list = JSON.parse(text) as unknown;
-    if (Array.isArray(list) && list.every((t) => typeof t === 'string')) return list as string[];
-  } catch {
-    // named below
-  }
-  throw new KubernetesOptionError(`the annotation ${tenantSubdomainsAnnotation} must be a JSON list of subdomains, got ${text}`);
-}
-
-/** One entry of the scenario's list as a spec: SAP's CR form or the flat form. */
-function specOf(entry: unknown, where: string): DestinationServiceSpec {
-  const value = record(entry);
-  const metadata = record(value?.metadata);
-  const name = metadata?.name ?? value?.name;
-  if (typeof name !== 'string') throw new KubernetesOptionError(`${where}: a Destination custom resource needs metadata.name`);
-  // A CR without a namespace is in `default`, as kubectl and the emulator's Transparent Proxy take it.
-  const namespace = metadata ? (metadata.namespace ?? 'default') : value?.namespace;
-  const port = record(record(value?.spec)?.service)?.port ?? value?.port;
-  const targetPort = value?.targetPort;
-  return {
-    name,
-    ...(typeof namespace === 'string' ? { namespace } : {}),
-    ...(typeof port === 'number' ? { port } : {}),
-    ...(typeof targetPort === 'number' ? { targetPort } : {}),
-    ...(tenantsOf(record(metadata?.annotations)) ? { tenantSubdomains: tenantsOf(record(metadata?.annotations)) } : {}),
-    ...(Array.isArray(value?.tenantSubdomains) ? { tenantSubdomains: value.tenantSubdomains as string[] } : {}),
-  };
-}
-
-/** The Destination CRs of a (validated) scenario, or none. */
-export function destinationSpecsOf(scenario: unknown): DestinationServiceSpec[] {
-  for (const path of scenarioKeys) {
-    let value: unknown = scenario;
-    for (const key of path) value = record(value)?.[key];
-    if (Array.isArray(value)) return value.map((entry, i) => specOf(entry, `${path.join('.')}[${i}]`));
-  }
-  return [];
+/** The Destination CRs of a validated scenario as specs: the CR's own Service and its per-tenant ones (`crServices`). */
+export function destinationSpecsOf(scenario: Scenario): DestinationServiceSpec[] {
+  return destinationCustomResourcesOf(scenario).map((cr) => {
+    const [own, ...perTenant] = crServices(cr);
+    const tenants = perTenant.map((service) => service.tenant).filter((tenant) => tenant !== undefined);
+    return { name: own.name, namespace: own.namespace, port: own.port, ...(tenants.length ? { tenantSubdomains: tenants } : {}) };
+  });
 }
 
 export interface DestinationServicesInput {

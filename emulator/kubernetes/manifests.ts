@@ -94,7 +94,7 @@ export interface ClusterOptions {
   layout?: BindingLayout;
   /** The ports table; default `emulator/core/ports.ts`. */
   ports?: Readonly<Record<string, number>>;
-  /** The Destination custom resources; default: read from the scenario (destination-services.ts). */
+  /** The Destination custom resources; default: the scenario's `destinationCustomResources` (destination-services.ts). */
   destinations?: DestinationServiceSpec[];
 }
 

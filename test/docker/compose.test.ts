@@ -54,6 +54,7 @@ beforeAll(async () => {
     backendHttp: await freePort(),
     backendTcp: await freePort(),
     smtp: await freePort(),
+    transparentProxy: await freePort(),
   };
 
   const file = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as { services: Record<string, Record<string, unknown>> };
@@ -66,6 +67,7 @@ beforeAll(async () => {
     ...(service.command as string[]),
     ...['--port', ports.services, '--http-proxy-port', ports.httpProxy, '--socks-proxy-port', ports.socks5],
     ...['--backend-http-port', ports.backendHttp, '--backend-tcp-port', ports.backendTcp, '--smtp-port', ports.smtp],
+    ...['--transparent-proxy-port', ports.transparentProxy],
   ].map(String);
   writeFileSync(composeFile, stringify(file));
 
