@@ -218,7 +218,8 @@ describe('the socket face and the MSW face answer alike', () => {
 
 describe('one handle on both faces (emulator/app/handle.ts)', () => {
   /** What only a face adds on top of the shared handle: sockets and TLS for Node, handlers for MSW. */
-  const ownMembers = { socket: ['caFile', 'control', 'ports', 'stop', 'urls'], msw: ['handlers', 'urls'] };
+  // What only a face with sockets has: its ports (the Transparent Proxy's per-CR ports among them), TLS material and stop.
+  const ownMembers = { socket: ['caFile', 'control', 'ports', 'stop', 'transparentProxyCrPorts', 'urls'], msw: ['handlers', 'urls'] };
 
   it('each face is the shared handle plus its own members, nothing else: a method added to one face only fails here', async () => {
     const shared = Object.keys(createSharedHandle(await EmulatorCore.create())).sort();
