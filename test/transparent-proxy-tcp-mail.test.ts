@@ -175,10 +175,12 @@ beforeEach(() => {
 });
 
 describe('which CRs get a port', () => {
-  it('every Service of a TCP or mail CR, per tenant of the annotation; HTTP and dynamic CRs stay on the HTTP port', () => {
+  it('every Service of a TCP or mail CR, per tenant of the annotation; HTTP and dynamic CRs get an HTTP one', () => {
     const ports = emu.ports.transparentProxyCrs;
     expect(Object.keys(ports).sort()).toEqual(
       [
+        'any.default',
+        'orders.default',
         'echo-loc1.default',
         'echo-subscriber1.default',
         'echo.default',

@@ -452,10 +452,10 @@ async function runStart(args: string[]): Promise<void> {
   );
 }
 
-/** The ready line's list of the TCP and mail CRs' own ports (nothing when there are none). */
+/** The ready line's list of the CRs' own ports (nothing when there are none). */
 function crPortsNote(ports: Record<string, number>): string {
   const entries = Object.entries(ports);
-  return entries.length ? ` (TCP/mail CR ports: ${entries.map(([service, port]) => `${service} ${port}`).join(', ')})` : '';
+  return entries.length ? ` (CR ports: ${entries.map(([service, port]) => `${service} ${port}`).join(', ')})` : '';
 }
 
 /** The ready line's note on the Kubernetes trusted mode (nothing for the default cloud-foundry mode). */

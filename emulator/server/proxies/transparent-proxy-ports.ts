@@ -1,6 +1,6 @@
 /**
- * The Transparent Proxy's per-CR ports (Node): a listener for each Service of a TCP or mail CR
- * (services/transparent-proxy/connections.ts says which), following the CRs and their destinations as they
+ * The Transparent Proxy's per-CR ports (Node): a listener for each Service of a CR
+ * (services/transparent-proxy/connections.ts says which and of what kind), following the CRs and their destinations as they
  * change (the core's change observers: control API, reset, a new scenario, a restored snapshot). The port is
  * the CR's `spec.service.port` when it is above 1024 and free, else a free one; with `port: 0` always a free one.
  *
@@ -9,7 +9,11 @@
  * - SMTP: an SMTP endpoint (smtp-server) that takes the app's mail without credentials and sends each message to
  *   the destination's mail server (smtp-client.ts): AUTH PLAIN/LOGIN with `mail.user`/`mail.password` for Basic,
  *   AUTH XOAUTH2 with the lookup's token for OAuth types. A refusal is the reply to the app's DATA.
+ * - HTTP (a dynamic CR, or one whose destination is of another type): the HTTP port's own server with `Host` set
+ *   to the Service (transparent-proxy-server.ts), for clients that cannot set `Host` (`fetch`): the same gateway,
+ *   so routing, errors, the journal and the refusal of absolute-form and CONNECT are those of the HTTP port.
  */
+import type { Server as HttpServer } from 'node:http';
 import { connect as netConnect, createServer, type Server, type Socket } from 'node:net';
 import { connect as tlsConnect, rootCertificates } from 'node:tls';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
@@ -23,6 +27,7 @@ import {
   type ConnectionTarget,
   type CrConnection,
   type CrPort,
+  type CrPortProtocol,
 } from '../../services/transparent-proxy/index.ts';
 import { closeServer, listenOn } from '../backend/start-backend.ts';
 import { defaultSmtpMaxMessageBytes } from '../backend/smtp-sink.ts';
@@ -34,9 +39,14 @@ export interface CrPortOptions {
   anyPort: boolean;
   /** The emulator CA, trusted for `smtps` mail servers on the Internet. */
   caPem: string;
+  /** The HTTP port's server, for one Service (`Host` fixed to it): an HTTP CR's listener. */
+  httpServer: (service: string) => HttpServer;
   /** Largest mail the SMTP endpoints accept (as the sink's). */
   smtpMaxMessageBytes?: number;
 }
+
+/** A TCP or mail CR's port: its connections are the proxy's (openCrConnection). */
+type ConnectionPort = CrPort & { protocol: CrPortProtocol };
 
 /** One open listener. */
 interface Listener {
@@ -84,7 +94,7 @@ function smtpRefusal(error: TransparentProxyError, reply?: { code: number }): Er
 }
 
 export class CrPortListeners {
-  /** Live: `<service>.<namespace>` → the local port of each TCP and mail CR's Service. */
+  /** Live: `<service>.<namespace>` → the local port of each CR's Service. */
   readonly ports: Record<string, number> = {};
   private readonly core: EmulatorCore;
   private readonly options: CrPortOptions;
@@ -161,10 +171,23 @@ export class CrPortListeners {
   }
 
   private open(port: CrPort): Promise<Listener> {
-    return port.protocol === 'TCP' ? this.openTcp(port) : this.openSmtp(port);
+    if (port.protocol === 'HTTP') return this.openHttp(port);
+    return port.protocol === 'TCP' ? this.openTcp({ ...port, protocol: 'TCP' }) : this.openSmtp({ ...port, protocol: 'SMTP' });
   }
 
-  private async openTcp(port: CrPort): Promise<Listener> {
+  private async openHttp(port: CrPort): Promise<Listener> {
+    const server = this.options.httpServer(port.service);
+    const sockets = new Set<Socket>();
+    server.on('connection', (socket: Socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    server.on('error', () => undefined);
+    const localPort = await this.listen(server, port);
+    return { port, signature: signatureOf(port), localPort, close: () => closeServer(server, sockets) };
+  }
+
+  private async openTcp(port: ConnectionPort): Promise<Listener> {
     const sockets = new Set<Socket>();
     let localPort = 0;
     const server = createServer({ pauseOnConnect: true, allowHalfOpen: true }, (socket) => {
@@ -179,7 +202,7 @@ export class CrPortListeners {
   }
 
   /** A TCP CR's connection: admitted, then relayed to the internal host; a refusal closes it (journaled). */
-  private async tunnel(port: CrPort, localPort: number, client: Socket): Promise<void> {
+  private async tunnel(port: ConnectionPort, localPort: number, client: Socket): Promise<void> {
     const started = performance.now();
     let connection: CrConnection;
     try {
@@ -212,7 +235,7 @@ export class CrPortListeners {
     client.resume();
   }
 
-  private async openSmtp(port: CrPort): Promise<Listener> {
+  private async openSmtp(port: ConnectionPort): Promise<Listener> {
     let localPort = 0;
     const smtp = new SMTPServer({
       name: `${port.service}.svc.cluster.local`,
@@ -243,7 +266,7 @@ export class CrPortListeners {
 
   /** One message of the app: looked up, admitted, sent to the destination's mail server with its credentials. */
   private async relayMail(
-    port: CrPort,
+    port: ConnectionPort,
     localPort: number,
     stream: SMTPServerDataStream,
     session: SMTPServerSession,

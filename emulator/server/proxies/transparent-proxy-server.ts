@@ -4,10 +4,18 @@
  * the Node request becomes a web Request for the gateway, the gateway's target requests go out here with
  * `node:http`/`node:https` (timeouts, TLS as the destination says), principal propagation certificates come from
  * the emulator CA. Origin-form requests only: an absolute-form target (a client using the port as a forward
- * proxy) and CONNECT are refused with the proxy's error headers; the port reaches only destinations.
+ * proxy) and CONNECT are refused with the proxy's error headers; the port reaches only destinations. Each CR's
+ * Service also gets a port of its own (transparent-proxy-ports.ts) whose server is this one with `Host` fixed.
  */
 import { getRequestListener, type HttpBindings } from '@hono/node-server';
-import { Agent as HttpAgent, createServer, request as httpRequest, type OutgoingHttpHeaders, type Server } from 'node:http';
+import {
+  Agent as HttpAgent,
+  createServer,
+  request as httpRequest,
+  type OutgoingHttpHeaders,
+  type RequestListener,
+  type Server,
+} from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { Readable } from 'node:stream';
@@ -27,7 +35,7 @@ export interface TransparentProxyStartOptions {
   caFile: string;
   caPem: string;
   timeouts: Required<ConnectionTimeouts>;
-  /** Per-CR ports (TCP and mail CRs) are free ones, never the CR's `spec.service.port` (the emulator runs with `port: 0`). */
+  /** Per-CR ports are free ones, never the CR's `spec.service.port` (the emulator runs with `port: 0`). */
   anyPort?: boolean;
   /** Largest mail the mail CRs' SMTP endpoints accept. */
   smtpMaxMessageBytes?: number;
@@ -36,7 +44,7 @@ export interface TransparentProxyStartOptions {
 export interface RunningTransparentProxy {
   port: number;
   gateway: TransparentProxyGateway;
-  /** The listeners of the TCP and mail CRs (`ports`: `<service>.<namespace>` → local port, kept current). */
+  /** The listeners of the CRs' Services (`ports`: `<service>.<namespace>` → local port, kept current). */
   crPorts: CrPortListeners;
   stop(): Promise<void>;
 }
@@ -115,10 +123,13 @@ function refuseConnect(gateway: TransparentProxyGateway, target: string, socket:
   });
 }
 
+/** An HTTP server for the gateway: serving every CR by `Host`, or (`service`) one CR's Service whatever `Host` says. */
+export type TransparentProxyServerFactory = (service?: string) => Server;
+
 export function createTransparentProxyServer(
   core: EmulatorCore,
   options: Pick<TransparentProxyStartOptions, 'caFile' | 'caPem' | 'timeouts'>,
-): { server: Server; gateway: TransparentProxyGateway; close(): void } {
+): { server: Server; gateway: TransparentProxyGateway; serverFor: TransparentProxyServerFactory; close(): void } {
   const sender = new NodeSender(options.caPem);
   // Read the CA key only when the first certificate is issued (most runs never propagate a principal).
   let issuer: PrincipalCertificateIssuer | undefined;
@@ -132,22 +143,35 @@ export function createTransparentProxyServer(
   const listener = getRequestListener((request, env) =>
     gateway.fetch(request, { requestTarget: (env as HttpBindings).incoming.url ?? '/', started: performance.now() }),
   );
-  const server = createServer({ ...httpTimeoutOptions(options.timeouts), maxHeaderSize: 16_384 }, listener);
-  server.on('connect', (req, socket: Duplex) => refuseConnect(gateway, req.url ?? '', socket));
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
-    if (!socket.writable) return socket.destroy();
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
-    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-  });
-  return { server, gateway, close: () => sender.close() };
+  const serverFor: TransparentProxyServerFactory = (service) => {
+    // A CR's own port: the request is the gateway's as if it had come to the HTTP port with `Host: <service>`
+    // (routing, errors, the journal: one implementation). An absolute-form target still wins, and is refused.
+    const handler: RequestListener = service
+      ? (req, res) => {
+          req.headers.host = service;
+          const raw = req.rawHeaders;
+          for (let i = 0; i < raw.length; i += 2) if (raw[i].toLowerCase() === 'host') raw[i + 1] = service;
+          return listener(req, res);
+        }
+      : listener;
+    const server = createServer({ ...httpTimeoutOptions(options.timeouts), maxHeaderSize: 16_384 }, handler);
+    server.on('connect', (req, socket: Duplex) => refuseConnect(gateway, req.url ?? '', socket));
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+      if (!socket.writable) return socket.destroy();
+      const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    });
+    return server;
+  };
+  return { server: serverFor(), gateway, serverFor, close: () => sender.close() };
 }
 
 /**
  * Listen on the Transparent Proxy's port (0: a free one; a port in use is a PortInUseError naming
- * `transparentProxyPort`), and on a port per TCP and mail CR (transparent-proxy-ports.ts).
+ * `transparentProxyPort`), and on a port per Service of each CR (transparent-proxy-ports.ts).
  */
 export async function startTransparentProxy(core: EmulatorCore, options: TransparentProxyStartOptions): Promise<RunningTransparentProxy> {
-  const { server, gateway, close } = createTransparentProxyServer(core, options);
+  const { server, gateway, serverFor, close } = createTransparentProxyServer(core, options);
   let port: number;
   try {
     port = await listenOn(server, options.port, options.host, 'transparentProxyPort');
@@ -159,6 +183,7 @@ export async function startTransparentProxy(core: EmulatorCore, options: Transpa
     host: options.host,
     anyPort: options.anyPort ?? false,
     caPem: options.caPem,
+    httpServer: serverFor,
     ...(options.smtpMaxMessageBytes ? { smtpMaxMessageBytes: options.smtpMaxMessageBytes } : {}),
   });
   await crPorts.start();

@@ -1,7 +1,9 @@
 /**
  * The Transparent Proxy's per-CR ports, transport-free. A CR whose destination is `Type: TCP` gets a raw TCP
  * tunnel, one whose destination is `Type: MAIL` (SMTP) an SMTP endpoint; each on a port of its own, as the real
- * proxy gives each of them a Service (HTTP CRs share the HTTP port and are told apart by `Host`).
+ * proxy gives each of them a Service. An HTTP CR (dynamic, or its destination of any other type) is served on the
+ * HTTP port, told apart by `Host`, and also on a port of its own that serves only it (for clients that cannot set
+ * `Host`: the face hands its requests to the same gateway, with the Service's name as `Host`).
  *
  * - {@link crPortsOf}: which ports there should be, from the CRs and the Type of the destination each names (read
  *   from the Destination Service's state, as the real proxy's controller looks it up when it reconciles the CR).
@@ -37,9 +39,10 @@ import { lookUp, type FoundDestination } from './lookup.ts';
 import { crServices, dynamicDestinationName, type DestinationCustomResource, type DestinationLevel } from './schema.ts';
 import type { TransparentProxyContext, TransparentProxyView } from './state.ts';
 
+/** The protocols of a connection to a per-CR port (an HTTP CR's port goes to the gateway, not here). */
 export type CrPortProtocol = 'TCP' | 'SMTP';
 
-/** A port the proxy opens for a Service of a TCP or mail CR. */
+/** A port the proxy opens for a Service of a CR: TCP, mail, or HTTP (the gateway's requests for that CR alone). */
 export interface CrPort {
   /** `<service>.<namespace>`: the Service the real proxy creates (`<cr>`, or `<cr>-<tenant>`). */
   service: string;
@@ -47,7 +50,7 @@ export interface CrPort {
   cr: string;
   /** The tenant of a per-tenant Service; else the provider. */
   tenant?: string;
-  protocol: CrPortProtocol;
+  protocol: CrPortProtocol | 'HTTP';
   /** The CR's `spec.service.port`: the Service's port in a cluster, the local port when it is free and above 1024. */
   servicePort: number;
 }
@@ -94,20 +97,23 @@ export function portProtocolOf(props: Pick<DestinationProps, 'Type'> & Record<st
   return protocol === 'smtp' || protocol === 'smtps' ? 'SMTP' : undefined;
 }
 
-/** The ports there should be now: one per Service of each concrete CR whose destination is TCP or SMTP mail. */
+/**
+ * The ports there should be now: one per Service of each CR with a binding and a known tenant: TCP or SMTP for a
+ * destination of that type, HTTP for a dynamic CR or a destination of any other type. A CR whose destination is not
+ * stored (yet) gets none: its type decides which port it gets once it is.
+ */
 export function crPortsOf(state: CrPortsView): CrPort[] {
   const ports: CrPort[] = [];
   for (const [key, cr] of state.transparentProxy.resources) {
     const { name, level } = cr.spec.destinationRef;
-    if (name === dynamicDestinationName) continue;
     const binding = crBinding(state, cr);
     if (!binding) continue;
     for (const service of crServices(cr)) {
       const tenant = service.tenant ? findTenant(state, { subdomain: service.tenant }) : state.provider;
       if (!tenant) continue;
-      const props = storedDestination(state, tenant, binding, name, level);
-      const protocol = props && portProtocolOf(props);
-      if (!protocol) continue;
+      const props = name === dynamicDestinationName ? undefined : storedDestination(state, tenant, binding, name, level);
+      if (name !== dynamicDestinationName && !props) continue;
+      const protocol = (props && portProtocolOf(props)) ?? 'HTTP';
       ports.push({
         service: `${service.name}.${service.namespace}`,
         cr: key,
@@ -269,7 +275,7 @@ function mailAuthOf(name: string, cfg: Record<string, string>, found: FoundDesti
  */
 export async function openCrConnection(
   ctx: TransparentProxyContext & { readonly state: CrPortsView },
-  port: CrPort,
+  port: CrPort & { protocol: CrPortProtocol },
   meta: { localPort: number; started?: number },
 ): Promise<CrConnection> {
   const requestId = crypto.randomUUID();
