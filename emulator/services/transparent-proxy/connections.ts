@@ -99,7 +99,7 @@ export function portProtocolOf(props: Pick<DestinationProps, 'Type'> & Record<st
 
 /**
  * The ports there should be now: one per Service of each CR with a binding and a known tenant: TCP or SMTP for a
- * destination of that type, HTTP for a dynamic CR or a destination of any other type. A CR whose destination is not
+ * destination of that type, HTTP for a dynamic CR or an HTTP destination, none for other types. A CR whose destination is not
  * stored (yet) gets none: its type decides which port it gets once it is.
  */
 export function crPortsOf(state: CrPortsView): CrPort[] {
@@ -113,7 +113,9 @@ export function crPortsOf(state: CrPortsView): CrPort[] {
       if (!tenant) continue;
       const props = name === dynamicDestinationName ? undefined : storedDestination(state, tenant, binding, name, level);
       if (name !== dynamicDestinationName && !props) continue;
-      const protocol = (props && portProtocolOf(props)) ?? 'HTTP';
+      // A dynamic CR or an HTTP destination gets an HTTP port; LDAP, RFC and POP3/IMAP mail (not built) get none.
+      const protocol = props ? (portProtocolOf(props) ?? (props.Type === 'HTTP' ? 'HTTP' : undefined)) : 'HTTP';
+      if (!protocol) continue;
       ports.push({
         service: `${service.name}.${service.namespace}`,
         cr: key,
