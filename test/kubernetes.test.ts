@@ -22,6 +22,7 @@ import { decodeJwt } from 'jose';
 import { parse as parseYaml, parseAllDocuments, stringify as stringifyYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultPorts } from '../emulator/core/ports.ts';
+import { freePort, portFlags } from '../emulator/testcontainers/index.ts';
 import { crServices, defaultScenarioFile, destinationCustomResourcesOf, startEmulator, type EmulatorHandle } from '../emulator/index.ts';
 import { destinationSpecsOf, type DestinationServiceSpec } from '../emulator/kubernetes/destination-services.ts';
 import { generateManifests, healthPath, portName, type ClusterManifests } from '../emulator/kubernetes/manifests.ts';
@@ -458,28 +459,6 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** The start flags of each ports-table entry, for the fallback when the Deployment's ports are taken here. */
-const startPortFlags: Record<string, [bound: string, advertised?: string]> = {
-  services: ['--port', '--advertised-port'],
-  httpProxy: ['--http-proxy-port', '--advertised-http-proxy-port'],
-  socks5: ['--socks-proxy-port', '--advertised-socks-proxy-port'],
-  backendHttp: ['--backend-http-port', '--advertised-backend-port'],
-  backendTcp: ['--backend-tcp-port'],
-  smtp: ['--smtp-port'],
-  transparentProxy: ['--transparent-proxy-port'],
-};
-
 interface Pod {
   child: ChildProcess;
   stderr: () => string;
@@ -524,8 +503,9 @@ function startAsPod(m: ClusterManifests, podRoot: string, overridePorts?: Record
   const args = c.args.map(toHost);
   if (overridePorts) {
     for (const [key, port] of Object.entries(defaultPorts)) {
-      const flags = startPortFlags[key];
-      if (!flags) throw new Error(`no start flag known for the ports-table entry ${key}: add it to startPortFlags`);
+      const flags = portFlags[key as keyof typeof portFlags];
+      if (!flags)
+        throw new Error(`no start flag known for the ports-table entry ${key}: add it to portFlags in emulator/testcontainers/index.ts`);
       args.push(flags[0], String(overridePorts[port]));
       if (flags[1]) args.push(flags[1], String(port));
     }

@@ -42,7 +42,8 @@ export const EMULATOR_PORTS = defaultPorts;
 export type EmulatorPortName = keyof typeof EMULATOR_PORTS;
 export type EmulatorPorts = Record<EmulatorPortName, number>;
 
-const portFlags: Record<EmulatorPortName, [bound: string, advertised?: string]> = {
+/** The CLI's start flags of each port (bound, and advertised where there is one). */
+export const portFlags: Record<EmulatorPortName, [bound: string, advertised?: string]> = {
   services: ['--port', '--advertised-port'],
   httpProxy: ['--http-proxy-port', '--advertised-http-proxy-port'],
   socks5: ['--socks-proxy-port', '--advertised-socks-proxy-port'],
