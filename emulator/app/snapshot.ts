@@ -7,7 +7,7 @@
  * part of it. Restoring validates everything first (errors name the field, e.g. `levels.<zid>.destinations[0].props.Type`)
  * and changes nothing when any part is refused. The state directory (emulator/persistence) writes these.
  */
-import { stubSchema } from '../services/backend/schema.ts';
+import { receivedMailSchema, stubSchema } from '../services/backend/schema.ts';
 import { emptyLevel, levelLabels, restoreLevelLabels, type Stored } from '../services/destination/state.ts';
 import { parseWith, ValidationError } from '../core/validation.ts';
 import { certificateSchema, destinationSchema, fragmentSchema } from '../services/destination/schema.ts';
@@ -73,17 +73,7 @@ const privateRsaJwk = z.looseObject({
   qi: b64url.optional(),
 });
 
-const mailSchema = z
-  .object({
-    id: z.number().int(),
-    receivedAt: z.string(),
-    from: z.string(),
-    to: z.array(z.string()),
-    user: z.string().optional(),
-    subject: z.string().optional(),
-    raw: z.string(),
-  })
-  .strict();
+const mailSchema = receivedMailSchema.strict();
 
 /** The body of `PUT /_emulator/snapshot` and the content of a state directory's `state.json`. */
 export const snapshotBody = z

@@ -3,7 +3,7 @@
  * error names the field) and the answers. `contract.ts` turns the same objects into the OpenAPI document, so
  * what is documented is what is checked.
  */
-import { stubSchema } from '../../services/backend/schema.ts';
+import { receivedMailSchema, stubSchema } from '../../services/backend/schema.ts';
 import { z } from 'zod';
 import { cloudConnectorSchema } from '../../services/cloud-connector/schema.ts';
 import { faultSpecSchema, storedFaultSchema } from '../../core/fault-schema.ts';
@@ -165,17 +165,7 @@ export const connectorsResponse = z.object({
 export const storedStub = stubSchema.extend({ id: z.string() });
 export const stubsResponse = z.object({ stubs: z.array(storedStub) });
 export const mailsResponse = z.object({
-  mails: z.array(
-    z.object({
-      id: z.number(),
-      receivedAt: z.string(),
-      from: z.string(),
-      to: z.array(z.string()),
-      user: z.string().optional(),
-      subject: z.string().optional(),
-      raw: z.string(),
-    }),
-  ),
+  mails: z.array(receivedMailSchema),
 });
 export const clockResponse = z
   .object({ now: z.string(), nowMs: z.number(), frozen: z.boolean(), offsetMs: z.number() })

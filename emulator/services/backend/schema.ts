@@ -23,3 +23,14 @@ export const backendSchema = z.strictObject({ stubs: z.array(stubSchema).default
 
 export type StubInput = z.input<typeof stubSchema>;
 export type StubConfig = z.output<typeof stubSchema>;
+
+/** A mail the SMTP sink received, as the control API lists it and a snapshot keeps it (state.ts ReceivedMail). */
+export const receivedMailSchema = z.object({
+  id: z.number().int(),
+  receivedAt: z.string(),
+  from: z.string(),
+  to: z.array(z.string()),
+  user: z.string().optional(),
+  subject: z.string().optional(),
+  raw: z.string(),
+});
