@@ -5,6 +5,7 @@
  * anonymous access, writes (refused), an unmapped host refused at the proxy, the journal's hop, and the
  * scenario's validation of the directory.
  */
+import { connect } from 'node:net';
 import { Client, InsufficientAccessError, InvalidCredentialsError, NoSuchObjectError, UnwillingToPerformError } from 'ldapts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, validateScenario, type EmulatorHandle } from '../emulator/index.ts';
@@ -91,6 +92,41 @@ describe('LDAP through the Cloud Connector (SOCKS5 0x80 â†’ ldap.internal:389 â†
     await expect(client.del('uid=bob,ou=people,dc=example,dc=com')).rejects.toBeInstanceOf(UnwillingToPerformError);
     const { searchEntries } = await client.search('ou=people,dc=example,dc=com', { scope: 'one', filter: '(objectClass=person)' });
     expect(searchEntries).toHaveLength(2);
+  });
+
+  it('stops at sizeLimit and refuses an unauthenticated bind (a DN without password)', async () => {
+    const client = await clientVia();
+    await expect(client.bind(admin.dn, '')).rejects.toBeInstanceOf(UnwillingToPerformError);
+    await client.bind(admin.dn, admin.password);
+    // The directory answers sizeLimitExceeded after two entries; ldapts hands over the entries it got.
+    expect((await client.search('dc=example,dc=com', { scope: 'sub', sizeLimit: 2 })).searchEntries).toHaveLength(2);
+    expect((await client.search('dc=example,dc=com', { scope: 'sub', sizeLimit: 100 })).searchEntries).toHaveLength(7);
+  });
+
+  /** Whether the directory port closes a connection that sent `bytes` (within 3 s). */
+  const closesAfter = (bytes: number[]): Promise<boolean> =>
+    new Promise((resolve) => {
+      const socket = connect(emu.ports.ldap, '127.0.0.1', () => socket.write(Buffer.from(bytes)));
+      socket.on('error', () => undefined);
+      socket.on('data', () => undefined);
+      socket.on('close', () => resolve(true));
+      setTimeout(() => {
+        socket.destroy();
+        resolve(false);
+      }, 3000);
+    });
+
+  it('closes a connection that sends no LDAP or announces a 2 GiB message, and keeps serving', async () => {
+    expect(await closesAfter([0x01, 0x02, 0x03, 0x04])).toBe(true);
+    expect(await closesAfter([0x30, 0x84, 0x7f, 0xff, 0xff, 0xff])).toBe(true);
+    const client = await clientVia();
+    await client.bind(admin.dn, admin.password);
+  });
+
+  it('refuses the mapping while the connector is offline (reply 03)', async () => {
+    emu.onPrem.setConnectorOnline({ online: false });
+    await expect(clientVia()).rejects.toThrow(/NetworkUnreachable|unreachable/i);
+    expect(emu.journal({ service: 'socks5' }).at(-1)).toMatchObject({ status: 3, check: 'offline', virtualTarget: 'ldap.internal:389' });
   });
 
   it('journals the SOCKS5 hop with the virtual host, the LDAP protocol and the directory as internal target', async () => {

@@ -2,8 +2,9 @@
  * The fake on-prem LDAP server (ldapjs): simple bind against the scenario's bind users, search with ldapjs's
  * filters (equality, presence, substring, and/or/not, …) over the directory of services/backend/ldap-directory.ts.
  * The directory is read-only: add, modify, delete and modify DN are refused (insufficientAccessRights before a
- * bind, unwillingToPerform after one). A connection idle for longer than `socketTimeoutMs` is closed; a request
- * the parser cannot read gets protocolError and the connection is closed; nothing a client sends stops the server.
+ * bind, unwillingToPerform after one). A connection idle for longer than `socketTimeoutMs` is closed, and so is
+ * one that announces a message over 1 MiB or sends bytes the parser cannot read; nothing a client sends stops the
+ * server.
  */
 import type { Server as NetServer, Socket } from 'node:net';
 import ldap from 'ldapjs';
@@ -13,6 +14,49 @@ import { ldapBind, ldapResult, ldapSearch, type LdapDirectory, type LdapScope } 
 export interface LdapServerOptions {
   /** How long a connection may sit idle between requests before it is closed. Default 60 s. */
   socketTimeoutMs?: number;
+}
+
+/** The largest LDAP message a client may send (a request of this directory is a few hundred bytes). */
+const maxMessageBytes = 1024 * 1024;
+
+/**
+ * Follows the BER framing of the LDAP messages a client sends (tag, length, body) and says no to one whose declared
+ * length is over `max` or whose length cannot be read, before ldapjs's parser would buffer it whole.
+ */
+class BerFrameGuard {
+  private header: number[] = [];
+  private pending = 0;
+  private readonly max: number;
+  constructor(max = maxMessageBytes) {
+    this.max = max;
+  }
+
+  /** False once the client declared a message over the limit (or an unreadable length): close the connection. */
+  accept(chunk: Uint8Array): boolean {
+    let i = 0;
+    while (i < chunk.length) {
+      if (this.pending > 0) {
+        const take = Math.min(this.pending, chunk.length - i);
+        this.pending -= take;
+        i += take;
+        continue;
+      }
+      const h = this.header;
+      h.push(chunk[i++]);
+      if (h.length < 2) continue;
+      let length = h[1];
+      if (length >= 0x80) {
+        const octets = length & 0x7f;
+        if (octets === 0 || octets > 4) return false;
+        if (h.length < 2 + octets) continue;
+        length = h.slice(2).reduce((n, b) => n * 256 + b, 0);
+      }
+      if (length > this.max) return false;
+      this.pending = length;
+      this.header = [];
+    }
+    return true;
+  }
 }
 
 export interface RunningLdapServer {
@@ -62,6 +106,10 @@ export function createLdapServer(core: EmulatorCore, options: LdapServerOptions 
   net.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.setTimeout(options.socketTimeoutMs ?? 60_000, () => socket.destroy());
+    const guard = new BerFrameGuard();
+    socket.prependListener('data', (chunk: Buffer) => {
+      if (!guard.accept(chunk)) socket.destroy();
+    });
     socket.once('close', () => sockets.delete(socket));
   });
 
