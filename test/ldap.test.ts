@@ -5,11 +5,16 @@
  * anonymous access, writes (refused), an unmapped host refused at the proxy, the journal's hop, and the
  * scenario's validation of the directory.
  */
+import { mkdtempSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import { Client, InsufficientAccessError, InvalidCredentialsError, NoSuchObjectError, UnwillingToPerformError } from 'ldapts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, validateScenario, type EmulatorHandle } from '../emulator/index.ts';
 import { ValidationError } from '../emulator/core/validation.ts';
+import { ensureTlsMaterial } from '../emulator/server/tls-material.ts';
 import { serviceToken } from './helpers.ts';
 import { sapSocksConnect } from './socks5-client.ts';
 
@@ -30,9 +35,9 @@ beforeEach(async () => {
 });
 
 /** An ldapts client whose connection is a tunnel through the emulator's SOCKS5 port to `host:port` (virtual). */
-async function clientVia(host = 'ldap.internal', port = 389): Promise<Client> {
+async function clientVia(host = 'ldap.internal', port = 389, locationId = ''): Promise<Client> {
   const token = await serviceToken(emu, 'connectivity');
-  const tunnel = await sapSocksConnect(emu.ports.socks5, token, { host, port }, { timeout: 5000 });
+  const tunnel = await sapSocksConnect(emu.ports.socks5, token, { host, port }, { timeout: 5000, locationId });
   // ldapts takes an open socket as its connection (createConnection); the URL only names the virtual host.
   const client = new Client({ url: `ldap://${host}:${port}`, timeout: 5000, createConnection: (() => tunnel) as never });
   clients.push(client);
@@ -150,6 +155,65 @@ describe('LDAP through the Cloud Connector (SOCKS5 0x80 â†’ ldap.internal:389 â†
     expect(String(entry?.reason)).toContain('`ldap.elsewhere:389` is not mapped');
     // The directory's real port is no virtual host either: only the mapping makes it reachable.
     await expect(clientVia('ldap.internal', 636)).rejects.toThrow(/NotAllowed|not allowed/i);
+  });
+});
+
+describe('an LDAPS mapping: the connector speaks TLS to the internal host', () => {
+  let terminator: TlsServer;
+  const sessions: string[] = [];
+  beforeAll(async () => {
+    // A TLS front of the fake directory (which speaks plain LDAP), with a certificate of its own: the emulator does
+    // not verify internal hosts' certificates, as the Cloud Connector's LDAPS does not by default.
+    const tls = ensureTlsMaterial(join(mkdtempSync(join(tmpdir(), 'btp-emulator-ldaps-')), 'tls'));
+    terminator = createTlsServer({ key: tls.keyPem, cert: tls.certPem }, (socket: TLSSocket) => {
+      sessions.push(socket.getProtocol() ?? '');
+      const directory = connect(emu.ports.ldap, '127.0.0.1');
+      socket.pipe(directory).pipe(socket);
+      socket.on('error', () => directory.destroy());
+      directory.on('error', () => socket.destroy());
+    });
+    await new Promise<void>((resolve) => terminator.listen(0, '127.0.0.1', resolve));
+  });
+  afterAll(() => new Promise<void>((resolve) => terminator.close(() => resolve())));
+
+  it('binds and searches over LDAPS to the internal host, and journals protocol LDAPS', async () => {
+    const port = (terminator.address() as { port: number }).port;
+    emu.onPrem.putConnector({
+      locationId: 'SECURE',
+      systems: [{ virtualHost: 'ldaps.internal', virtualPort: 636, internalHost: '127.0.0.1', internalPort: port, protocol: 'LDAPS' }],
+    });
+    const client = await clientVia('ldaps.internal', 636, 'SECURE');
+    await client.bind(admin.dn, admin.password);
+    const { searchEntries } = await client.search('ou=people,dc=example,dc=com', {
+      scope: 'one',
+      filter: '(uid=alice)',
+      attributes: ['mail'],
+    });
+    expect(searchEntries).toEqual([{ dn: 'uid=alice,ou=people,dc=example,dc=com', mail: 'alice@example.com' }]);
+    expect(sessions.at(-1)).toMatch(/^TLSv1\.[23]$/);
+    expect(emu.journal({ service: 'socks5' }).at(-1)).toMatchObject({
+      status: 0,
+      locationId: 'SECURE',
+      virtualTarget: 'ldaps.internal:636',
+      protocol: 'LDAPS',
+    });
+  });
+
+  it('an LDAPS mapping to the plain directory fails the TLS handshake: SOCKS5 reply 04, check backend', async () => {
+    emu.onPrem.putConnector({
+      locationId: 'SECURE',
+      systems: [
+        {
+          virtualHost: 'ldaps.internal',
+          virtualPort: 636,
+          internalHost: '{{backendHost}}',
+          internalPort: '{{backendLdapPort}}',
+          protocol: 'LDAPS',
+        },
+      ],
+    });
+    await expect(clientVia('ldaps.internal', 636, 'SECURE')).rejects.toThrow(/HostUnreachable|unreachable/i);
+    expect(emu.journal({ service: 'socks5' }).at(-1)).toMatchObject({ status: 4, check: 'backend', virtualTarget: 'ldaps.internal:636' });
   });
 });
 
