@@ -161,12 +161,15 @@ describe('LDAP through the Cloud Connector (SOCKS5 0x80 â†’ ldap.internal:389 â†
 describe('an LDAPS mapping: the connector speaks TLS to the internal host', () => {
   let terminator: TlsServer;
   const sessions: string[] = [];
+  const open = new Set<TLSSocket>();
   beforeAll(async () => {
     // A TLS front of the fake directory (which speaks plain LDAP), with a certificate of its own: the emulator does
     // not verify internal hosts' certificates, as the Cloud Connector's LDAPS does not by default.
     const tls = ensureTlsMaterial(join(mkdtempSync(join(tmpdir(), 'btp-emulator-ldaps-')), 'tls'));
     terminator = createTlsServer({ key: tls.keyPem, cert: tls.certPem }, (socket: TLSSocket) => {
       sessions.push(socket.getProtocol() ?? '');
+      open.add(socket);
+      socket.once('close', () => open.delete(socket));
       const directory = connect(emu.ports.ldap, '127.0.0.1');
       socket.pipe(directory).pipe(socket);
       socket.on('error', () => directory.destroy());
@@ -174,7 +177,10 @@ describe('an LDAPS mapping: the connector speaks TLS to the internal host', () =
     });
     await new Promise<void>((resolve) => terminator.listen(0, '127.0.0.1', resolve));
   });
-  afterAll(() => new Promise<void>((resolve) => terminator.close(() => resolve())));
+  afterAll(async () => {
+    for (const socket of open) socket.destroy();
+    await new Promise<void>((resolve) => terminator.close(() => resolve()));
+  });
 
   it('binds and searches over LDAPS to the internal host, and journals protocol LDAPS', async () => {
     const port = (terminator.address() as { port: number }).port;
@@ -191,6 +197,10 @@ describe('an LDAPS mapping: the connector speaks TLS to the internal host', () =
     });
     expect(searchEntries).toEqual([{ dn: 'uid=alice,ou=people,dc=example,dc=com', mail: 'alice@example.com' }]);
     expect(sessions.at(-1)).toMatch(/^TLSv1\.[23]$/);
+    expect(open.size).toBe(1);
+    // The unbind closes the tunnel end to end: the connector's TLS connection to the internal host ends too.
+    await client.unbind();
+    await expect.poll(() => open.size, { timeout: 5000 }).toBe(0);
     expect(emu.journal({ service: 'socks5' }).at(-1)).toMatchObject({
       status: 0,
       locationId: 'SECURE',
