@@ -18,10 +18,16 @@ const sizeBytes = Number(docker('image', 'inspect', '--format', '{{.Size}}', ima
 const toHealth: number[] = [];
 const toHealthy: number[] = [];
 for (let i = 0; i < runs; i++) {
-  const ports = await Promise.all(Array.from({ length: 6 }, () => freePort()));
-  const flags = ['--port', '--http-proxy-port', '--socks-proxy-port', '--backend-http-port', '--backend-tcp-port', '--smtp-port'].flatMap(
-    (flag, j) => [flag, String(ports[j])],
-  );
+  const ports = await Promise.all(Array.from({ length: 7 }, () => freePort()));
+  const flags = [
+    '--port',
+    '--http-proxy-port',
+    '--socks-proxy-port',
+    '--backend-http-port',
+    '--backend-tcp-port',
+    '--smtp-port',
+    '--ldap-port',
+  ].flatMap((flag, j) => [flag, String(ports[j])]);
   const t0 = performance.now();
   const id = docker('run', '-d', '--rm', '--network', 'host', '-e', `BTP_EMULATOR_PORT=${ports[0]}`, image, ...flags);
   try {

@@ -54,11 +54,11 @@ describe('btp-emulator start: container flags', () => {
 
   beforeAll(async () => {
     bound = [];
-    while (bound.length < 7) {
+    while (bound.length < 8) {
       const port = await freePort();
       if (!bound.includes(port)) bound.push(port);
     }
-    const [services, httpProxy, socks, backend, tcp, smtp, transparentProxy] = bound.map(String);
+    const [services, httpProxy, socks, backend, tcp, smtp, transparentProxy, ldap] = bound.map(String);
     writeFileSync(
       join(dir, 'orders.yaml'),
       'apiVersion: destination.connectivity.api.sap/v1\nkind: Destination\nmetadata:\n  name: orders\nspec:\n  destinationRef:\n    name: BACKEND_NOAUTH\n',
@@ -78,6 +78,8 @@ describe('btp-emulator start: container flags', () => {
         tcp,
         '--smtp-port',
         smtp,
+        '--ldap-port',
+        ldap,
         '--transparent-proxy-port',
         transparentProxy,
       ],
@@ -276,6 +278,8 @@ describe('BTP_EMULATOR_STATE_DIR', () => {
             '--backend-tcp-port',
             '0',
             '--smtp-port',
+            '0',
+            '--ldap-port',
             '0',
             '--transparent-proxy-port',
             '0',

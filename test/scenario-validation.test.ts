@@ -330,7 +330,7 @@ describe('startEmulator() errors', () => {
     return { port: (server.address() as { port: number }).port, server };
   }
 
-  it.each(['port', 'httpProxyPort', 'socksProxyPort', 'backendHttpPort', 'smtpPort'] as const)(
+  it.each(['port', 'httpProxyPort', 'socksProxyPort', 'backendHttpPort', 'smtpPort', 'ldapPort'] as const)(
     'a port in use (%s) is named with its option and the fix',
     async (option) => {
       const { port, server } = await occupiedPort();

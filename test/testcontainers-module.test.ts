@@ -119,9 +119,10 @@ describe('BtpEmulatorContainer before the start', () => {
       backendHttp: flag(cmd, '--backend-http-port'),
       backendTcp: flag(cmd, '--backend-tcp-port'),
       smtp: flag(cmd, '--smtp-port'),
+      ldap: flag(cmd, '--ldap-port'),
     };
     expect(bound.services).toBe(String(services));
-    expect(new Set(Object.values(bound)).size).toBe(6);
+    expect(new Set(Object.values(bound)).size).toBe(7);
     expect(cmd.some((a) => a.startsWith('--advertised-') && a !== '--advertised-host')).toBe(false);
     expect(env).toEqual({ BTP_EMULATOR_PORT: String(services), BTP_EMULATOR_CONTROL_TOKEN: 'tc-token' });
 
@@ -177,6 +178,8 @@ describe('BtpEmulatorContainer before the start', () => {
       '--backend-tcp-port',
       '0',
       '--smtp-port',
+      '0',
+      '--ldap-port',
       '0',
       '--transparent-proxy-port',
       '0',

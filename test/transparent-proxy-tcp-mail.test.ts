@@ -421,7 +421,15 @@ describe('the CR’s own port', () => {
       cr('echo80', 'ECHO_TCP'),
       cr('echo-taken', 'ECHO_TCP', { service: { port: taken } }),
     ];
-    const zero = { httpProxyPort: 0, socksProxyPort: 0, backendHttpPort: 0, backendTcpPort: 0, smtpPort: 0, transparentProxyPort: 0 };
+    const zero = {
+      httpProxyPort: 0,
+      socksProxyPort: 0,
+      backendHttpPort: 0,
+      backendTcpPort: 0,
+      smtpPort: 0,
+      ldapPort: 0,
+      transparentProxyPort: 0,
+    };
     const own = await startEmulator({ port: await freePort(), ...zero, scenario: s });
     try {
       const ports = own.ports.transparentProxyCrs;

@@ -124,6 +124,7 @@ const startFlags: Record<string, StartFlag> = {
     'backend-http-port': [`fake on-prem backend, HTTP (default ${defaultPorts.backendHttp})`, (o, p) => (o.backendHttpPort = p)],
     'backend-tcp-port': [`fake on-prem backend, TCP echo (default ${defaultPorts.backendTcp})`, (o, p) => (o.backendTcpPort = p)],
     'smtp-port': [`fake on-prem backend, SMTP sink (default ${defaultPorts.smtp})`, (o, p) => (o.smtpPort = p)],
+    'ldap-port': [`fake on-prem backend, LDAP directory (default ${defaultPorts.ldap})`, (o, p) => (o.ldapPort = p)],
     'transparent-proxy-port': [
       `Kyma Transparent Proxy, HTTP routed by Host to a Destination CR (default ${defaultPorts.transparentProxy})`,
       (o, p) => (o.transparentProxyPort = p),

@@ -11,8 +11,9 @@ export const defaultPorts = {
    * its own on port 80; locally one port serves them all: the first free one after the connectivity proxy's.
    */
   transparentProxy: 20005,
-  /** The fake on-prem backend: HTTP, TCP echo, SMTP sink. */
+  /** The fake on-prem backend: HTTP, TCP echo, SMTP sink, LDAP directory. */
   backendHttp: 20010,
   backendTcp: 20011,
   smtp: 20025,
+  ldap: 20389,
 } as const;

@@ -59,6 +59,7 @@ const knownPortNames: Record<string, string> = {
   backendHttp: 'backend-http',
   backendTcp: 'backend-tcp',
   smtp: 'smtp',
+  ldap: 'ldap',
   transparentProxy: 'transp-proxy',
 };
 

@@ -29,7 +29,7 @@ export { defaultPorts } from '../core/ports.ts';
 /** The bundled scenario: fixtures/ of the repository, and of dist/ in the package (the build copies it there). */
 export const defaultScenarioFile = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'default.scenario.yaml');
 
-/** Proxy and backend ports: defaults 20003, 20004, 20010, 20011, 20025; all 0 when `port` is 0. */
+/** Proxy and backend ports: defaults 20003, 20004, 20010, 20011, 20025, 20389; all 0 when `port` is 0. */
 export interface StartOptions extends Omit<CoreOptions, 'scenario' | 'urls'>, ConnectivityOptions {
   /** A scenario file (JSON or YAML), a scenario object, or `'default'` for the bundled one. Default: a minimal scenario. */
   scenario?: string | object;
@@ -154,6 +154,7 @@ const portOptions = [
   'backendHttpPort',
   'backendTcpPort',
   'smtpPort',
+  'ldapPort',
   'transparentProxyPort',
   'advertisedHttpProxyPort',
   'advertisedSocksProxyPort',

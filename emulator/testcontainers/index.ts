@@ -50,6 +50,7 @@ export const portFlags: Record<EmulatorPortName, [bound: string, advertised?: st
   backendHttp: ['--backend-http-port', '--advertised-backend-port'],
   backendTcp: ['--backend-tcp-port'],
   smtp: ['--smtp-port'],
+  ldap: ['--ldap-port'],
   transparentProxy: ['--transparent-proxy-port'],
 };
 
@@ -309,7 +310,7 @@ export class StartedBtpEmulatorContainer extends AbstractStartedContainer {
       );
     set([...tls.getCACertificates('default'), await this.getCaPem()]);
   }
-  /** All host ports: services, httpProxy, socks5, backendHttp, backendTcp, smtp. */
+  /** All host ports: services, httpProxy, socks5, backendHttp, backendTcp, smtp, ldap. */
   getPorts(): EmulatorPorts {
     return { ...this.ports };
   }

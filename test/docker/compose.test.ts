@@ -54,6 +54,7 @@ beforeAll(async () => {
     backendHttp: await freePort(),
     backendTcp: await freePort(),
     smtp: await freePort(),
+    ldap: await freePort(),
     transparentProxy: await freePort(),
   };
 
@@ -67,6 +68,7 @@ beforeAll(async () => {
     ...(service.command as string[]),
     ...['--port', ports.services, '--http-proxy-port', ports.httpProxy, '--socks-proxy-port', ports.socks5],
     ...['--backend-http-port', ports.backendHttp, '--backend-tcp-port', ports.backendTcp, '--smtp-port', ports.smtp],
+    ...['--ldap-port', ports.ldap],
     ...['--transparent-proxy-port', ports.transparentProxy],
   ].map(String);
   writeFileSync(composeFile, stringify(file));

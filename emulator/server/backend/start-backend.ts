@@ -1,11 +1,13 @@
 /**
- * Starts the fake on-prem system: HTTP (echo, stubs, OData sample), a TCP echo and the SMTP sink. Only the
+ * Starts the fake on-prem system: HTTP (echo, stubs, OData sample), a TCP echo, the SMTP sink and the LDAP
+ * directory. Only the
  * Cloud Connector mappings make them reachable for an app; tests may also call them directly as a baseline.
  */
 import type { Server } from 'node:http';
 import type { Server as NetServer, Socket } from 'node:net';
 import type { EmulatorCore } from '../../app/emulator-core.ts';
 import { createHttpBackend } from './http-backend.ts';
+import { createLdapServer } from './ldap-server.ts';
 import { createSmtpSink } from './smtp-sink.ts';
 import { createTcpEcho } from './tcp-echo.ts';
 import { listenAs } from '../start-errors.ts';
@@ -15,6 +17,7 @@ export interface BackendPorts {
   http: number;
   tcpEcho: number;
   smtp: number;
+  ldap: number;
 }
 
 export interface RunningBackend {
@@ -59,6 +62,8 @@ export async function startBackend(
   const http = createHttpBackend(core, options.timeouts);
   const tcp = createTcpEcho();
   const smtp = createSmtpSink(core, { maxMessageBytes: options.smtpMaxMessageBytes, socketTimeoutMs: options.timeouts.headersTimeoutMs });
+  const ldap = createLdapServer(core, { socketTimeoutMs: options.timeouts.headersTimeoutMs });
+  const ldapNet = (ldap.server as unknown as { server: NetServer }).server;
   const started: (() => Promise<void>)[] = [];
   const stop = async (): Promise<void> => {
     await Promise.all(started.map((close) => close()));
@@ -70,7 +75,9 @@ export async function startBackend(
     started.push(() => closeServer(tcp.server, tcp.sockets));
     const smtpPort = await listenOn(smtp.server, ports.smtp, host, 'smtpPort');
     started.push(() => new Promise((resolve) => smtp.close(() => resolve())));
-    return { ports: { http: httpPort, tcpEcho: tcpPort, smtp: smtpPort }, stop };
+    const ldapPort = await listenOn(ldapNet, ports.ldap, host, 'ldapPort');
+    started.push(() => closeServer(ldapNet, ldap.sockets));
+    return { ports: { http: httpPort, tcpEcho: tcpPort, smtp: smtpPort, ldap: ldapPort }, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -20,7 +20,7 @@ const maxTokenLength = 64 * 1024;
 export interface Socks5Timeouts {
   /** From accepting the connection to the CONNECT reply; then the connection is closed (journal `check: handshake`). */
   handshakeTimeoutMs: number;
-  /** For the connection to the internal host (for TCPS, its TLS handshake too); then reply 04. */
+  /** For the connection to the internal host (for TCPS and LDAPS, its TLS handshake too); then reply 04. */
   connectTimeoutMs: number;
 }
 
@@ -227,18 +227,19 @@ class Socks5Session {
 
   private open(decision: AccessGranted): void {
     const options = { host: decision.internalHost, port: decision.internalPort };
+    // TCPS and LDAPS: the Cloud Connector speaks TLS to the internal host, the client's side of the tunnel is plain.
+    const tls = decision.protocol === 'TCPS' || decision.protocol === 'LDAPS';
     // Plain TCP reads the backend's bytes into pooled buffers and writes them on (see relayFromBackend).
-    const upstream: Socket =
-      decision.protocol === 'TCPS'
-        ? tlsConnect({ ...options, rejectUnauthorized: false })
-        : netConnect({
-            ...options,
-            noDelay: true,
-            onread: {
-              buffer: takeRelayBuffer,
-              callback: (n: number, buf: Uint8Array): boolean => this.relayFromBackend(upstream, n, buf as Buffer),
-            },
-          });
+    const upstream: Socket = tls
+      ? tlsConnect({ ...options, rejectUnauthorized: false })
+      : netConnect({
+          ...options,
+          noDelay: true,
+          onread: {
+            buffer: takeRelayBuffer,
+            callback: (n: number, buf: Uint8Array): boolean => this.relayFromBackend(upstream, n, buf as Buffer),
+          },
+        });
     const connectTimer = setTimeout(
       () => upstream.destroy(new Error(`no connection within ${this.timeouts.connectTimeoutMs} ms`)),
       this.timeouts.connectTimeoutMs,
@@ -252,7 +253,7 @@ class Socks5Session {
         `the backend ${this.hop.internalTarget} is not reachable: ${err.code ?? err.message}`,
       );
     });
-    upstream.once(decision.protocol === 'TCPS' ? 'secureConnect' : 'connect', () => {
+    upstream.once(tls ? 'secureConnect' : 'connect', () => {
       clearTimeout(connectTimer);
       if (this.stage === 'closed') return upstream.destroy();
       clearTimeout(this.timer);
@@ -261,7 +262,7 @@ class Socks5Session {
       if (this.buffer.length) upstream.write(this.buffer);
       this.buffer = Buffer.alloc(0);
       this.socket.pipe(upstream);
-      if (decision.protocol === 'TCPS') upstream.pipe(this.socket);
+      if (tls) upstream.pipe(this.socket);
       else upstream.once('end', () => this.socket.end());
       upstream.on('error', () => this.socket.destroy());
       const recorded = this.hop.finish({ status: socksReply.succeeded });

@@ -1,6 +1,6 @@
 /**
  * Starts the on-premise half of the emulator next to the services port: the fake backend (HTTP, TCP echo,
- * SMTP), then the HTTP and SOCKS5 proxies; tells the core where they are (binding ports, `{{backend}}`
+ * SMTP, LDAP), then the HTTP and SOCKS5 proxies; tells the core where they are (binding ports, `{{backend}}`
  * placeholders for scenario destinations and Cloud Connector mappings).
  */
 import { defaultPorts } from '../../core/ports.ts';
@@ -23,6 +23,8 @@ export interface ConnectivityOptions extends ConnectionTimeouts {
   backendTcpPort?: number;
   /** Fake backend SMTP sink port (20025). */
   smtpPort?: number;
+  /** Fake backend LDAP directory port (20389). */
+  ldapPort?: number;
   /** How long the HTTP proxy waits for the backend's answer before 504. Default 60 s. */
   proxyBackendTimeoutMs?: number;
   /** How long a SOCKS5 client may take from connecting to the CONNECT request being answered; then the connection is closed. Default: headersTimeoutMs (60 s). */
@@ -39,6 +41,7 @@ export interface ConnectivityPorts {
   backendHttp: number;
   backendTcp: number;
   smtp: number;
+  ldap: number;
 }
 
 export interface RunningConnectivity {
@@ -60,6 +63,7 @@ export async function startConnectivity(
       http: pick(options.backendHttpPort, d.backendHttp),
       tcpEcho: pick(options.backendTcpPort, d.backendTcp),
       smtp: pick(options.smtpPort, d.smtp),
+      ldap: pick(options.ldapPort, d.ldap),
     },
     options.host,
     { timeouts, smtpMaxMessageBytes: options.smtpMaxMessageBytes },
@@ -95,9 +99,16 @@ export async function startConnectivity(
     backendHttpPort: String(backend.ports.http),
     backendTcpPort: String(backend.ports.tcpEcho),
     backendSmtpPort: String(backend.ports.smtp),
+    backendLdapPort: String(backend.ports.ldap),
   });
   return {
-    ports: { ...proxies.ports, backendHttp: backend.ports.http, backendTcp: backend.ports.tcpEcho, smtp: backend.ports.smtp },
+    ports: {
+      ...proxies.ports,
+      backendHttp: backend.ports.http,
+      backendTcp: backend.ports.tcpEcho,
+      smtp: backend.ports.smtp,
+      ldap: backend.ports.ldap,
+    },
     stop: async () => {
       await proxies.stop();
       await backend.stop();

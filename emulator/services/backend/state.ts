@@ -1,8 +1,9 @@
 /**
- * The fake on-prem backend's state: its stub routes (from the scenario and added at run time) and the mails its
- * SMTP sink received. It sits under `onPrem` in the state, beside the Cloud Connectors.
+ * The fake on-prem backend's state: its stub routes (from the scenario and added at run time), the mails its
+ * SMTP sink received and its LDAP directory (from the scenario). It sits under `onPrem` in the state, beside the Cloud Connectors.
  */
-import type { StubConfig } from './schema.ts';
+import { buildLdapDirectory, type LdapDirectory } from './ldap-directory.ts';
+import type { LdapConfig, StubConfig } from './schema.ts';
 
 export interface BackendStub extends StubConfig {
   id: string;
@@ -26,10 +27,12 @@ export interface BackendState {
   mails: ReceivedMail[];
   nextStubId: number;
   nextMailId: number;
+  /** The LDAP directory, from the scenario; read-only, so a snapshot does not carry it. */
+  ldap: LdapDirectory;
 }
 
-export function buildBackendState(scenario: { backend?: { stubs: StubConfig[] } }): BackendState {
-  const state: BackendState = { stubs: [], mails: [], nextStubId: 1, nextMailId: 1 };
+export function buildBackendState(scenario: { backend?: { stubs: StubConfig[]; ldap?: LdapConfig } }): BackendState {
+  const state: BackendState = { stubs: [], mails: [], nextStubId: 1, nextMailId: 1, ldap: buildLdapDirectory(scenario.backend?.ldap) };
   for (const stub of scenario.backend?.stubs ?? []) addStub(state, stub);
   return state;
 }

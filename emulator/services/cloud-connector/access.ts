@@ -54,7 +54,7 @@ export type AccessDecision = AccessGranted | AccessDenied;
 
 const channelProtocols: Record<AccessChannel, MappingProtocol[]> = {
   HTTP: ['HTTP', 'HTTPS'],
-  TCP: ['TCP', 'TCPS', 'LDAP'],
+  TCP: ['TCP', 'TCPS', 'LDAP', 'LDAPS'],
 };
 
 const describeLocation = (locationId: string): string =>

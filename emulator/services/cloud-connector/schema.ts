@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 
-export const mappingProtocols = ['HTTP', 'HTTPS', 'TCP', 'TCPS', 'LDAP', 'RFC'] as const;
+export const mappingProtocols = ['HTTP', 'HTTPS', 'TCP', 'TCPS', 'LDAP', 'LDAPS', 'RFC'] as const;
 export type MappingProtocol = (typeof mappingProtocols)[number];
 
 /** A port, or a `{{placeholder}}` the emulator fills in once its servers listen (e.g. `{{backendHttpPort}}`). */

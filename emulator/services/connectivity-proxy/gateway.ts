@@ -185,6 +185,7 @@ export class ProxyHop {
     );
     if (!access.ok) return accessDenied(access);
     this.entry.internalTarget = `${access.internalHost}:${access.internalPort}`;
+    this.entry.protocol = access.protocol;
     return { kind: 'granted', access, tenant };
   }
 

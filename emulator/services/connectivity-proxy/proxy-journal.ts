@@ -22,6 +22,8 @@ export interface ProxyJournalEntry {
   locationId?: string;
   virtualTarget?: string;
   internalTarget?: string;
+  /** The protocol of the system mapping that let the request through (HTTP, HTTPS, TCP, TCPS, LDAP, LDAPS). */
+  protocol?: string;
   /** The check that refused the request: method, auth, service-token, user, tenant, location, offline, mapping, protocol, resource, principal, backend, timeout. */
   check?: string;
   reason?: string;

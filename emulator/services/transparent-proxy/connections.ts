@@ -132,7 +132,7 @@ export function crPortsOf(state: CrPortsView): CrPort[] {
 export interface ConnectionTarget {
   host: string;
   port: number;
-  /** TLS to the target: a TCPS mapping (not verified, as the Cloud Connector's own), or `smtps` on the Internet (verified unless TrustAll). */
+  /** TLS to the target: a TCPS or LDAPS mapping (not verified, as the Cloud Connector's own), or `smtps` on the Internet (verified unless TrustAll). */
   tls?: { verify: boolean };
   connectTimeoutMs: number;
   /** The SMTP exchange (mail): how long to wait for each reply of the mail server. */
@@ -367,7 +367,7 @@ export async function openCrConnection(
     const target: ConnectionTarget = {
       host: grant.internalHost,
       port: grant.internalPort,
-      ...(grant.protocol === 'TCPS' ? { tls: { verify: false } } : {}),
+      ...(grant.protocol === 'TCPS' || grant.protocol === 'LDAPS' ? { tls: { verify: false } } : {}),
       ...base,
     };
     return new CrConnection(ctx, entry, target, hop, mailAuth);
