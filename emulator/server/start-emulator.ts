@@ -237,11 +237,9 @@ export async function startEmulator(options: StartOptions = {}): Promise<Emulato
     uaaDomain: `${advertisedHost}:${publicPort}`,
     control: `http://${advertisedHost}:${publicPort}/_emulator`,
   };
-  const identityServer = createTlsOnlyServer(
-    getRequestListener(withDroppedConnections(core.fetch)),
-    { key: tls.keyPem, cert: tls.certPem, ca: tls.caPem },
-    resolveTimeouts(options),
-  );
+  const identityServer = createTlsOnlyServer(getRequestListener(withDroppedConnections(core.fetch)), tls, resolveTimeouts(options), [
+    ...new Set(['localhost', advertisedHost.toLowerCase()]),
+  ]);
   const wantedIdentityPort = options.identityPort ?? (options.port === 0 ? 0 : defaultPorts.identity);
   const identityPort = await listenAs('identityPort', wantedIdentityPort, host, () =>
     identityServer.listen(wantedIdentityPort, host),
