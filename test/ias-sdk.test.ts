@@ -73,7 +73,7 @@ beforeEach(() => {
 });
 
 async function callStock(destination: Awaited<ReturnType<typeof getDestinationFromServiceBinding>>): Promise<Record<string, unknown>> {
-  const res = await executeHttpRequest(destination!, { method: 'get', url: '/api/stock' });
+  const res = await executeHttpRequest({ ...destination!, url: destination!.url! }, { method: 'get', url: '/api/stock' });
   expect(res.status).toBe(200);
   return res.data as Record<string, unknown>;
 }
