@@ -7,6 +7,7 @@
  * and `fetch` use; every other name is looked up as before. See docs/ias.md.
  */
 import dns from 'node:dns';
+import { syncBuiltinESMExports } from 'node:module';
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => void;
 
@@ -36,9 +37,11 @@ export function resolveLocalhostSubdomains(): () => void {
       (system as (...args: unknown[]) => void).call(dns, hostname, options, callback);
     };
     dns.lookup = wrapped as typeof dns.lookup;
+    syncBuiltinESMExports(); // `import { lookup } from 'node:dns'` sees it too
   }
   return () => {
     if (original) dns.lookup = original;
     original = undefined;
+    syncBuiltinESMExports();
   };
 }

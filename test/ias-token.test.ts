@@ -158,7 +158,8 @@ describe('discovery and JWKS', () => {
   it("publishes its own kid, not XSUAA's; refuses an unknown x-client_id (xssec's online validation)", async () => {
     const jwks = await tls('/oauth2/certs');
     const kids = (jwks.body.keys as { kid: string }[]).map((k) => k.kid);
-    expect(kids).toEqual([emu.core.identity.minter.keys.active.kid]);
+    expect(kids).toEqual(emu.core.identity.minter.keys.list().map((k) => k.kid));
+    expect(kids).toContain(emu.core.identity.minter.keys.active.kid);
     expect(kids).not.toContain(emu.core.keys.active.kid);
     expect((await tls('/oauth2/certs', { headers: { 'x-client_id': orders.clientid } })).status).toBe(200);
     const foreign = await tls('/oauth2/certs', { headers: { 'x-client_id': 'someone-else' } });
@@ -520,5 +521,26 @@ describe('the control API and the handle', () => {
       form: { grant_type: 'refresh_token', refresh_token: login.body.refresh_token as string, ...secretOf(orders) },
     });
     expect(refreshed.status).toBe(200);
+  });
+});
+
+describe('resolveLocalhostSubdomains (sdk-adapters)', () => {
+  it('resolves <name>.localhost to 127.0.0.1 while on, leaves other names to the system, and undoes', async () => {
+    const dns = (await import('node:dns')).default;
+    const lookup = (host: string, all = false) =>
+      new Promise<unknown>((resolve) => dns.lookup(host, { all }, (err, address) => resolve(err ? err.code : address)));
+    const system = dns.lookup;
+    const undo = resolveLocalhostSubdomains();
+    try {
+      expect(dns.lookup).not.toBe(system);
+      expect(await lookup('subscriber1.localhost')).toBe('127.0.0.1');
+      expect(await lookup('a.b.localhost', true)).toEqual([{ address: '127.0.0.1', family: 4 }]);
+      expect(await lookup('127.0.0.1')).toBe('127.0.0.1');
+      expect(await lookup('localhost.example.invalid')).not.toBe('127.0.0.1');
+      expect(resolveLocalhostSubdomains).not.toThrow(); // a second call is harmless
+    } finally {
+      undo();
+    }
+    expect(dns.lookup).toBe(system);
   });
 });
