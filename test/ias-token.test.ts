@@ -146,6 +146,8 @@ describe('discovery and JWKS', () => {
     const xsuaa = (await (await fetch(`${emu.urls.services}/.well-known/openid-configuration`)).json()) as { token_endpoint: string };
     expect(xsuaa.token_endpoint).toBe(`${emu.urls.services}/oauth/token`);
     expect(emu.journal().map((e) => e.service)).toEqual(['identity', 'xsuaa']);
+    const viaControl = (await (await fetch(`${emu.urls.control}/journal?service=identity`)).json()) as { entries: { path: string }[] };
+    expect(viaControl.entries.map((e) => e.path)).toEqual(['/.well-known/openid-configuration']);
   });
 
   it('the IAS paths are not served on the services port, and the identity port speaks TLS only', async () => {

@@ -102,10 +102,24 @@ const instant = (name: string) =>
 export const journalQuery = z
   .object({
     service: z
-      .enum(['xsuaa', 'destination', 'control', 'connectivity-proxy', 'socks5', 'backend', 'connectivity', 'transparent-proxy', 'other'], {
-        error:
-          'service must be one of xsuaa, destination, control, connectivity-proxy, socks5, backend, connectivity, transparent-proxy, other',
-      })
+      .enum(
+        [
+          'xsuaa',
+          'identity',
+          'destination',
+          'control',
+          'connectivity-proxy',
+          'socks5',
+          'backend',
+          'connectivity',
+          'transparent-proxy',
+          'other',
+        ],
+        {
+          error:
+            'service must be one of xsuaa, identity, destination, control, connectivity-proxy, socks5, backend, connectivity, transparent-proxy, other',
+        },
+      )
       .optional(),
     status: z.coerce.number({ error: 'status must be a number' }).int().optional(),
     tenant: z.string().optional().describe('subdomain or zid'),
