@@ -422,6 +422,13 @@ describe('bad input: the OAuth error shape, and nothing changes', () => {
 });
 
 describe('the control API and the handle', () => {
+  it('faults can target the identity service (service: identity)', async () => {
+    emu.addFault({ target: { service: 'identity', path: '/oauth2/token' }, effect: { status: 503 }, times: 1 });
+    const form = { grant_type: 'client_credentials', ...secretOf(orders) };
+    expect((await tls('/oauth2/token', { form })).status).toBe(503);
+    expect((await tls('/oauth2/token', { form })).status).toBe(200);
+  });
+
   it('issues IAS user tokens (also for a subscriber and app-to-app), like the handle', async () => {
     const answer = (await (
       await fetch(`${emu.urls.control}/users/token`, {
