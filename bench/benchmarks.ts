@@ -22,6 +22,7 @@ import { benchMemory, type MemorySettings } from './memory.ts';
 import { benchPersistence, type PersistenceSettings } from './persistence.ts';
 import { benchProxyProcesses } from './proxy-processes.ts';
 import { benchLoad, type LoadSettings } from './load.ts';
+import { benchIasTokens } from './ias.ts';
 
 export { median, type BenchResult } from './common.ts';
 
@@ -318,7 +319,7 @@ export async function runBenchmarks(settings: BenchSettings, groups: readonly Be
       await benchProcessStart(settings),
     ],
     reset: async () => [await benchReset(startEmulator, settings)],
-    tokens: () => benchTokens(startEmulator, settings),
+    tokens: async () => [...(await benchTokens(startEmulator, settings)), ...(await benchIasTokens(startEmulator, settings))],
     find: () => benchFind(startEmulator, settings),
     scaling: () => benchScaling(startEmulator, settings),
     proxy: () => benchConnectivity(startEmulator, settings),

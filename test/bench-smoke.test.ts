@@ -30,6 +30,8 @@ describe('bench smoke', () => {
       'to ready line',
       'reset() with the default scenario',
       'tokens over HTTP, 1 in flight',
+      'IAS client_credentials tokens over HTTPS (client secret), 1 in flight',
+      'IAS client_credentials tokens over HTTPS (mTLS), 1 in flight',
       'destination find over HTTP, 1 in flight',
       'destination find with 100 destinations',
       'HTTP proxy request with 100 system mappings',

@@ -54,11 +54,11 @@ describe('btp-emulator start: container flags', () => {
 
   beforeAll(async () => {
     bound = [];
-    while (bound.length < 8) {
+    while (bound.length < 9) {
       const port = await freePort();
       if (!bound.includes(port)) bound.push(port);
     }
-    const [services, httpProxy, socks, backend, tcp, smtp, transparentProxy, ldap] = bound.map(String);
+    const [services, httpProxy, socks, backend, tcp, smtp, transparentProxy, ldap, identity] = bound.map(String);
     writeFileSync(
       join(dir, 'orders.yaml'),
       'apiVersion: destination.connectivity.api.sap/v1\nkind: Destination\nmetadata:\n  name: orders\nspec:\n  destinationRef:\n    name: BACKEND_NOAUTH\n',
@@ -82,6 +82,8 @@ describe('btp-emulator start: container flags', () => {
         ldap,
         '--transparent-proxy-port',
         transparentProxy,
+        '--identity-port',
+        identity,
       ],
       ...['--destination-crs', join(dir, 'orders.yaml')],
       ...[
@@ -95,6 +97,8 @@ describe('btp-emulator start: container flags', () => {
         '30004',
         '--advertised-backend-port',
         '30010',
+        '--advertised-identity-port',
+        '30006',
       ],
       ...['--tls-dir', join(dir, 'tls'), '--write-env', join(dir, 'env')],
     ]);
@@ -107,6 +111,7 @@ describe('btp-emulator start: container flags', () => {
     expect(ready).toContain('services http://emu.example:30000');
     expect(ready).toContain('HTTP proxy http://emu.example:30003, SOCKS5 socks5://emu.example:30004, backend http://emu.example:30010');
     expect(ready).toContain(`Transparent Proxy http://emu.example:${bound[6]}`);
+    expect(ready).toContain('identity (IAS) https://emu.example:30006');
     expect(ready).toContain(`CA ${join(dir, 'tls', 'ca', 'ca.pem')}, env ${join(dir, 'env')}`);
     const health = await fetch(`http://127.0.0.1:${bound[0]}/_emulator/health`);
     expect(health.status).toBe(200);
@@ -282,6 +287,8 @@ describe('BTP_EMULATOR_STATE_DIR', () => {
             '--ldap-port',
             '0',
             '--transparent-proxy-port',
+            '0',
+            '--identity-port',
             '0',
           ],
         ],

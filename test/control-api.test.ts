@@ -279,7 +279,8 @@ describe('GET /_emulator/env', () => {
     expect(env).toEqual(emu.env);
     expect(env.NODE_EXTRA_CA_CERTS).toBe(emu.caFile);
     const vcap = JSON.parse(env.VCAP_SERVICES) as Record<string, { credentials: Record<string, string> }[]>;
-    expect(Object.keys(vcap).sort()).toEqual(['connectivity', 'destination', 'xsuaa']);
+    expect(Object.keys(vcap).sort()).toEqual(['connectivity', 'destination', 'identity', 'xsuaa']);
+    expect(vcap.identity[0].credentials.url).toBe(emu.urls.identity);
     expect(vcap.xsuaa[0].credentials.uaadomain).toBe(emu.urls.uaaDomain);
     expect(vcap.destination[0].credentials.uri).toBe(emu.urls.services);
   });

@@ -125,7 +125,16 @@ describe('btp-emulator k8s: the manifests', () => {
   });
 
   it('every manifest passes the Kubernetes schema and the API server rules', () => {
-    expect(m.manifests.map((x) => x.kind)).toEqual(['ConfigMap', 'Secret', 'Secret', 'Secret', 'Secret', 'Deployment', 'Service']);
+    expect(m.manifests.map((x) => x.kind)).toEqual([
+      'ConfigMap',
+      'Secret',
+      'Secret',
+      'Secret',
+      'Secret',
+      'Secret',
+      'Deployment',
+      'Service',
+    ]);
     validateAll(m.manifests);
   });
 
@@ -220,6 +229,7 @@ describe('btp-emulator k8s: the manifests', () => {
         proxyHost: host,
         httpProxyPort: 20003,
         socksProxyPort: 20004,
+        identityOrigin: `https://${host}:20006`,
       });
       writeServiceBindingRoot({ vcapServices }, { dir });
       const paths = m.bindingSecrets.map((s) => s.metadata.annotations?.['btp-emulator/service-binding-path']);
@@ -229,7 +239,8 @@ describe('btp-emulator k8s: the manifests', () => {
         const files = Object.fromEntries(readdirSync(join(dir, path)).map((f) => [f, readFileSync(join(dir, path, f), 'utf8')]));
         expect(secret.stringData).toEqual(files);
         expect(Object.keys(secret.stringData)).toEqual(expect.arrayContaining(['type', 'clientid', 'clientsecret', 'url', '.metadata']));
-        expect(secret.stringData.url).toBe(`http://${host}:20000`);
+        // The identity binding (IAS) names the identity port, TLS only.
+        expect(secret.stringData.url).toBe(secret.stringData.type === 'identity' ? `https://${host}:20006` : `http://${host}:20000`);
       }
       const connectivity = m.bindingSecrets.find((s) => s.stringData.type === 'connectivity')!;
       expect(connectivity.stringData).toMatchObject({
@@ -250,6 +261,7 @@ describe('btp-emulator k8s: the manifests', () => {
       'xsuaa/my-xsuaa',
       'destination/my-destination',
       'connectivity/my-connectivity',
+      'identity/my-ias',
     ]);
     expect(sap.bindingSecrets[0].stringData).not.toHaveProperty('.metadata');
   });
@@ -257,7 +269,7 @@ describe('btp-emulator k8s: the manifests', () => {
   it("the binding Secrets go into the app's namespace when it is another", async () => {
     const apps = await generateManifests({ scenarioText, namespace, bindingNamespace: 'apps' });
     validateAll(apps.manifests);
-    expect(apps.bindingSecrets.map((s) => s.metadata.namespace)).toEqual(['apps', 'apps', 'apps']);
+    expect(apps.bindingSecrets.map((s) => s.metadata.namespace)).toEqual(['apps', 'apps', 'apps', 'apps']);
     expect(apps.bindingSecrets[0].stringData.url).toBe(`http://btp-emulator.${namespace}.svc.cluster.local:20000`);
     expect(apps.controlSecret.metadata.namespace).toBe(namespace);
   });
@@ -815,18 +827,19 @@ describe('btp-emulator k8s on the command line', () => {
       '03-secret-btp-emulator-binding-my-xsuaa.yaml',
       '04-secret-btp-emulator-binding-my-destination.yaml',
       '05-secret-btp-emulator-binding-my-connectivity.yaml',
-      '06-deployment-btp-emulator.yaml',
-      '07-service-btp-emulator.yaml',
+      '06-secret-btp-emulator-binding-my-ias.yaml',
+      '07-deployment-btp-emulator.yaml',
+      '08-service-btp-emulator.yaml',
       'mine.yaml',
     ]);
     const deployment = parseAllDocuments(
-      readFileSync(join(dir, '06-deployment-btp-emulator.yaml'), 'utf8'),
+      readFileSync(join(dir, '07-deployment-btp-emulator.yaml'), 'utf8'),
     )[0].toJS() as DeploymentManifest;
     expect(deployment.spec.template.spec.containers[0].image).toBe('registry.example/btp-emulator:1');
     const file = join(dir, 'all.yaml');
     expect((await run(['--namespace', namespace, '--out', file])).code).toBe(0);
     const kinds = parseAllDocuments(readFileSync(file, 'utf8')).map((d) => (d.toJS() as SecretManifest).kind);
-    expect(kinds).toEqual(['ConfigMap', 'Secret', 'Secret', 'Secret', 'Secret', 'Deployment', 'Service']);
+    expect(kinds).toEqual(['ConfigMap', 'Secret', 'Secret', 'Secret', 'Secret', 'Secret', 'Deployment', 'Service']);
   });
 
   it('exits 2 naming the mistake', async () => {

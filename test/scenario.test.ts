@@ -14,8 +14,10 @@ describe('scenario files', () => {
         string,
         { name: string; label: string; credentials: Record<string, string> }[]
       >;
-      expect(Object.keys(vcap).sort()).toEqual(['connectivity', 'destination', 'xsuaa']);
-      for (const [label, entries] of Object.entries(vcap)) {
+      expect(Object.keys(vcap).sort()).toEqual(['connectivity', 'destination', 'identity', 'xsuaa']);
+      // The identity binding (IAS) has no uaadomain: its url is the identity port (test/ias-token.test.ts).
+      expect(vcap.identity[0].credentials).toMatchObject({ url: emu.urls.identity, app_tid: emu.core.state.provider.zid });
+      for (const [label, entries] of Object.entries(vcap).filter(([l]) => l !== 'identity')) {
         expect(entries[0].label).toBe(label);
         expect(entries[0].credentials.tenantid).toBe(emu.core.state.provider.zid);
         expect(entries[0].credentials.uaadomain).toBe(emu.urls.uaaDomain);
@@ -26,7 +28,7 @@ describe('scenario files', () => {
             .flat()
             .map((b) => b.name),
         ).size,
-      ).toBe(3);
+      ).toBe(4);
       expect(emu.env.NODE_EXTRA_CA_CERTS).toBe(emu.caFile);
     } finally {
       await emu.stop();

@@ -183,6 +183,8 @@ describe('BtpEmulatorContainer before the start', () => {
       '0',
       '--transparent-proxy-port',
       '0',
+      '--identity-port',
+      '0',
     ]);
     expect(ready).toContain(`services http://127.0.0.1:${host[EMULATOR_PORTS.services]}`);
     const served = (await (await fetch(`http://127.0.0.1:${services}/_emulator/env`)).json()) as { VCAP_SERVICES: string };

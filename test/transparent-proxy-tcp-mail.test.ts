@@ -429,6 +429,7 @@ describe('the CR’s own port', () => {
       smtpPort: 0,
       ldapPort: 0,
       transparentProxyPort: 0,
+      identityPort: 0,
     };
     const own = await startEmulator({ port: await freePort(), ...zero, scenario: s });
     try {

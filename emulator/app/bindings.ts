@@ -11,6 +11,7 @@ import { type PublicUrls } from '../core/urls.ts';
 import type { EmulatorState } from './state.ts';
 import type { ClientCertificateIssuer } from '../core/client-certificate.ts';
 import { apiAccessPlan, sccInfoPath } from '../services/connectivity/index.ts';
+import { IdentityHosts } from '../services/identity/index.ts';
 
 export interface ServiceBinding {
   name: string;
@@ -28,13 +29,39 @@ const tagsFor: Record<string, string[]> = {
   xsuaa: ['xsuaa'],
   destination: ['destination', 'conn', 'connsvc'],
   connectivity: ['connectivity', 'conn', 'connsvc'],
+  identity: ['ias', 'identity'],
 };
+
+/**
+ * An identity (IAS) binding: `url` (the provider tenant's IAS, on the identity port), `domains` (what xssec trusts as
+ * issuers, subscribers one label below), `app_tid`, and a secret or (X509_GENERATED) a certificate and key.
+ */
+function identityCredentials(b: Binding, state: EmulatorState, urls: PublicUrls, issue?: ClientCertificateIssuer): Record<string, unknown> {
+  const hosts = new IdentityHosts(urls);
+  const secretOrCertificate: Record<string, unknown> =
+    b.credentialType === 'x509' && issue
+      ? { 'credential-type': 'X509_GENERATED', ...certificateAndKey(issue, b, state) }
+      : { clientsecret: b.clientsecret };
+  return {
+    clientid: b.clientid,
+    ...secretOrCertificate,
+    url: hosts.origin,
+    domains: hosts.domains,
+    app_tid: state.provider.zid,
+    authorization_endpoint: `${hosts.origin}/oauth2/authorize`,
+    token_endpoint: `${hosts.origin}/oauth2/token`,
+  };
+}
+
+function certificateAndKey(issue: ClientCertificateIssuer, b: Binding, state: EmulatorState): { certificate: string; key: string } {
+  const { certificate, key } = issue({ commonName: b.clientid, organizationalUnit: state.provider.subaccountId });
+  return { certificate, key };
+}
 
 /** Secret or certificate: what a binding shows to authenticate its client. */
 function clientCredentials(b: Binding, state: EmulatorState, urls: PublicUrls, issue?: ClientCertificateIssuer): Record<string, unknown> {
   if (b.credentialType !== 'x509' || !issue) return { clientsecret: b.clientsecret, 'credential-type': 'binding-secret' };
-  const { certificate, key } = issue({ commonName: b.clientid, organizationalUnit: state.provider.subaccountId });
-  return { 'credential-type': 'x509', certificate, key, certurl: `https://${urls.uaaDomain}` };
+  return { 'credential-type': 'x509', ...certificateAndKey(issue, b, state), certurl: `https://${urls.uaaDomain}` };
 }
 
 /** `issue`: the face's issuer of client certificates; without one, x509 bindings keep their secret. */
@@ -42,6 +69,18 @@ export function buildVcapServices(state: EmulatorState, urls: PublicUrls, issue?
   const provider = state.provider;
   const vcap: VcapServices = {};
   for (const b of state.bindings) {
+    if (b.service === 'identity') {
+      (vcap.identity ??= []).push({
+        name: b.name,
+        label: 'identity',
+        plan: b.plan,
+        tags: tagsFor.identity,
+        instance_name: b.name,
+        instance_guid: b.instanceid,
+        credentials: identityCredentials(b, state, urls, issue),
+      });
+      continue;
+    }
     const common = {
       clientid: b.clientid,
       ...clientCredentials(b, state, urls, issue),

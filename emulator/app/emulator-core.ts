@@ -14,6 +14,7 @@ import type { XsuaaGateway } from '../services/xsuaa/gateway.ts';
 import type { TokenMinter } from '../services/xsuaa/tokens.ts';
 import { destinationPlugin } from '../services/destination/index.ts';
 import { xsuaaPlugin } from '../services/xsuaa/index.ts';
+import { IdentityHosts, identityPlugin, type IdentityService } from '../services/identity/index.ts';
 import type { ServiceContext, ServiceInstance, ServicePlugin } from '../core/plugin.ts';
 import { ServiceTable } from '../core/service-table.ts';
 import { HttpError } from '../core/http-error.ts';
@@ -90,6 +91,8 @@ export class EmulatorCore {
   readonly faults: FaultList;
   readonly xsuaa: XsuaaGateway;
   readonly destinations: DestinationGateway;
+  /** The identity service (IAS): its gateway (applications, user tokens) and minter (its key ring, verify). */
+  readonly identity: IdentityService;
   readonly app: App;
   scenario: Scenario;
   state: EmulatorState;
@@ -149,6 +152,7 @@ export class EmulatorCore {
     this.xsuaa = xsuaa.gateway;
     this.minter = xsuaa.minter;
     this.destinations = this.service(destinationPlugin).gateway;
+    this.identity = this.service(identityPlugin);
     this.control = createControl(this);
     this.changes.useCheckpoints(() => captureRollback(this));
     this.app = this.buildApp();
@@ -251,7 +255,7 @@ export class EmulatorCore {
    */
   private fetchOutbound(request: Request, options?: Parameters<MtlsCapableFetch>[1]): Promise<Response> {
     const url = new URL(request.url);
-    const own = [new URL(this.urls.serviceUrl).host, this.urls.uaaDomain];
+    const own = [new URL(this.urls.serviceUrl).host, this.urls.uaaDomain, ...new IdentityHosts(this.urls).domains];
     const local = own.some((host) => url.host === host || url.host.endsWith(`.${host}`));
     if (options?.clientCertificate) return this.outbound(withoutInternalHeaders(request), options);
     return local ? this.fetch(request).then(failIfDropped) : this.outbound(withoutInternalHeaders(request));

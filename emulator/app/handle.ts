@@ -21,6 +21,7 @@ import type { JournalEntry, JournalFilter } from '../core/journal.ts';
 import { chainByCorrelationId, lastCallTo, type Chain } from '../core/journal-chains.ts';
 import type { Fault, FaultSpec } from '../core/faults.ts';
 import type { MintedToken } from '../services/xsuaa/tokens.ts';
+import type { IdentityApplicationView, MintedIasToken } from '../services/identity/index.ts';
 import { applyClockAction, clockView, rotateSigningKey, type ClockAction, type ClockView, type KeysView } from './control/index.ts';
 import { listConnectors, putConnector, removeConnector, setConnectorOnline } from '../services/cloud-connector/gateway.ts';
 import type { CloudConnector } from '../services/cloud-connector/state.ts';
@@ -47,7 +48,16 @@ export interface UserTokenRequest {
   user: string;
   tenant?: string;
   scopes?: string[];
+  /** The client the token is issued to (default: the xsuaa binding's; with `service: 'identity'`, the first identity binding's). */
+  clientid?: string;
+  /** Whose token: XSUAA's (default) or the identity service's (IAS). */
+  service?: 'xsuaa' | 'identity';
+  /** `service: 'identity'`: app-to-app resources (`urn:sap:identity:application:provider:name:<name>`, …); the token is for them. */
+  resource?: string[];
 }
+
+/** A request for an identity service (IAS) user token. */
+export type IasUserTokenRequest = UserTokenRequest & { service: 'identity' };
 
 /** What every face's handle has; see the header of this file for what each face adds. */
 export interface SharedHandle {
@@ -58,7 +68,10 @@ export interface SharedHandle {
   /** A signed user token (the JWT), as the control API's `POST /_emulator/users/token` issues it. */
   issueUserToken(opts: UserTokenRequest): Promise<string>;
   /** The same, with its claims and expiry. */
+  issueUserTokenDetails(opts: IasUserTokenRequest): Promise<MintedIasToken>;
   issueUserTokenDetails(opts: UserTokenRequest): Promise<MintedToken>;
+  /** The identity service's (IAS) applications: one per identity binding, with what each consumes. */
+  identityApplications(): IdentityApplicationView[];
   /** Back to the loaded scenario: state rebuilt, stubs added at run time gone, journal and faults cleared. */
   reset(): void;
   /** Replace the scenario (validated; a bad one throws a ValidationError and changes nothing). */
@@ -74,8 +87,16 @@ export interface SharedHandle {
   addStub(stub: StubInput): BackendStub;
   /** The emulator's clock: read it, or freeze / advance (`by: '30m'` or ms) / return to real time. */
   clock(action?: ClockAction): ClockView;
-  /** Sign with a new XSUAA key from now on; old keys stay (optionally for `grace`) unless `keepOld: false`. */
-  rotateSigningKey(options?: { keepOld?: boolean; grace?: number | string; kid?: string }): Promise<KeysView>;
+  /**
+   * Sign with a new XSUAA key (or, `service: 'identity'`, identity service key) from now on; old keys stay
+   * (optionally for `grace`) unless `keepOld: false`.
+   */
+  rotateSigningKey(options?: {
+    keepOld?: boolean;
+    grace?: number | string;
+    kid?: string;
+    service?: 'xsuaa' | 'identity';
+  }): Promise<KeysView>;
   /** Add a fault (or replace the one with the same id); a bad spec throws a ValidationError. See docs/faults.md. */
   addFault(spec: FaultSpec): Fault;
   /** Remove one fault; false when there is none with that id. */
@@ -116,13 +137,16 @@ export function createSharedHandle(core: EmulatorCore, options: SharedHandleOpti
   const changing = changeReporter(core);
   const resolveScenario = options.resolveScenario ?? ((scenario: unknown) => scenario);
   const onPrem = createOnPremHandle(core);
+  const issueUserTokenDetails = (opts: UserTokenRequest): Promise<MintedToken | MintedIasToken> =>
+    opts.service === 'identity' ? core.identity.gateway.issueUserToken(opts) : core.xsuaa.issueUserToken(opts);
   return {
     core,
     get env() {
       return core.env();
     },
-    issueUserToken: async (opts) => (await core.xsuaa.issueUserToken(opts)).jwt,
-    issueUserTokenDetails: (opts) => core.xsuaa.issueUserToken(opts),
+    issueUserToken: async (opts) => (await issueUserTokenDetails(opts)).jwt,
+    issueUserTokenDetails: issueUserTokenDetails as SharedHandle['issueUserTokenDetails'],
+    identityApplications: () => core.identity.gateway.applications(),
     reset: () => changing(() => core.reset()),
     loadScenario: (scenario) => changing(() => core.loadScenario(resolveScenario(scenario))),
     journal: (filter) => core.journal.list(filter),

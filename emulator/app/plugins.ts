@@ -4,11 +4,12 @@
  */
 import { connectivityPlugin } from '../services/connectivity/index.ts';
 import { destinationPlugin } from '../services/destination/index.ts';
+import { identityPlugin } from '../services/identity/index.ts';
 import { xsuaaPlugin } from '../services/xsuaa/index.ts';
 import type { ServiceInstance, ServicePlugin } from '../core/plugin.ts';
 import type { EmulatorState } from './state.ts';
 
-export const plugins = [xsuaaPlugin, destinationPlugin, connectivityPlugin] as const satisfies readonly ServicePlugin<
+export const plugins = [xsuaaPlugin, identityPlugin, destinationPlugin, connectivityPlugin] as const satisfies readonly ServicePlugin<
   ServiceInstance,
   EmulatorState
 >[];

@@ -13,6 +13,7 @@ import { clientSchema, tokenValiditySeconds, userSchema } from '../services/xsua
 import { cloudConnectorsSchema } from '../services/cloud-connector/schema.ts';
 import { connectivityProxySchema } from '../services/connectivity-proxy/schema.ts';
 import { instanceLevelSchema, levelContentShape } from '../services/destination/schema.ts';
+import { checkIdentityReferences, identitySchema } from '../services/identity/index.ts';
 import {
   checkCrReferences,
   destinationCrSchema,
@@ -39,14 +40,19 @@ export const tenantSchema = z.strictObject({
 
 export const bindingSchema = z.strictObject({
   name: z.string().min(1),
-  service: z.enum(['xsuaa', 'destination', 'connectivity']),
+  service: z.enum(['xsuaa', 'destination', 'connectivity', 'identity']),
   plan: z.string().optional(),
   clientid: z.string().min(1).optional(),
   clientsecret: z.string().min(1).optional(),
   xsappname: z.string().min(1).optional(),
   instanceid: z.string().min(1).optional(),
-  /** `x509`: the binding carries a certificate and key issued by the emulator CA (and `certurl`) instead of a secret. */
-  credentialType: z.enum(['binding-secret', 'x509'], { error: 'credentialType must be binding-secret or x509' }).default('binding-secret'),
+  /**
+   * `x509`: the binding carries a certificate and key issued by the emulator CA (and `certurl`) instead of a secret.
+   * `X509_GENERATED` is the identity service's name for it (and the same as `x509` there).
+   */
+  credentialType: z
+    .enum(['binding-secret', 'x509', 'X509_GENERATED'], { error: 'credentialType must be binding-secret, x509 or X509_GENERATED' })
+    .default('binding-secret'),
 });
 
 export const scenarioSchema = z
@@ -69,6 +75,8 @@ export const scenarioSchema = z
     transparentProxy: transparentProxyConfigSchema,
     /** Destination custom resources (`kind: Destination`) the Transparent Proxy serves; each is a Kubernetes Service in a cluster. */
     destinationCustomResources: z.array(destinationCrSchema).default([]),
+    /** The identity service (IAS): names and app-to-app relations of the identity bindings' applications (docs/ias.md). */
+    identity: identitySchema,
   })
   .superRefine((scenario, ctx) => {
     const seen = new Set<string>();
@@ -113,6 +121,9 @@ export const scenarioSchema = z
       if (names.has(b.name)) ctx.addIssue({ code: 'custom', path: ['bindings', i, 'name'], message: `duplicate binding name "${b.name}"` });
       names.add(b.name);
     });
+    checkIdentityReferences(scenario.identity, scenario.bindings, (i, path, message) =>
+      ctx.addIssue({ code: 'custom', path: ['identity', 'applications', i, ...path], message }),
+    );
     // The Transparent Proxy's CRs name destination bindings and tenants of this scenario.
     const declared = scenario.bindings.filter((b) => b.service === 'destination').map((b) => b.name);
     const destinationBindings = declared.length ? declared : [defaultDestinationBinding];

@@ -33,6 +33,8 @@ export interface SnapshotTarget {
   state: EmulatorState;
   readonly clock: Clock;
   readonly keys: KeyRing;
+  /** The identity service's (IAS) own key ring. */
+  readonly identity: { readonly minter: { readonly keys: KeyRing } };
   readonly faults: FaultList;
 }
 
@@ -75,6 +77,10 @@ const privateRsaJwk = z.looseObject({
 
 const mailSchema = receivedMailSchema.strict();
 
+const signingKeysSchema = z
+  .array(z.object({ kid: z.string().min(1), privateJwk: privateRsaJwk, retiresAt: finiteMs.optional() }).strict())
+  .min(1, 'at least one signing key (the active one) is required');
+
 /** The body of `PUT /_emulator/snapshot` and the content of a state directory's `state.json`. */
 export const snapshotBody = z
   .object({
@@ -97,9 +103,7 @@ export const snapshotBody = z
         message: `offsetMs must keep the running clock at ${instantText}`,
       }),
     /** The active key first. `retiresAt`: end of its grace period on the emulator clock (ms). */
-    signingKeys: z
-      .array(z.object({ kid: z.string().min(1), privateJwk: privateRsaJwk, retiresAt: finiteMs.optional() }).strict())
-      .min(1, 'at least one signing key (the active one) is required'),
+    signingKeys: signingKeysSchema,
     /** By level key: `<zid>` (subaccount level) or `<zid>|<instanceid>` (instance or subscription level). */
     levels: z.record(z.string(), levelSchema).default({}),
     onPrem: z
@@ -139,6 +143,30 @@ export const snapshotBody = z
       })
       .strict()
       .default({ refreshTokens: {}, authCodes: {} }),
+    /** The identity service (IAS): its signing keys (without them: as the emulator has them), refresh tokens and codes. */
+    identity: z
+      .object({
+        signingKeys: signingKeysSchema.optional(),
+        refreshTokens: z.record(z.string(), z.object({ clientid: z.string(), zid: z.string(), user: z.string() }).strict()).default({}),
+        authCodes: z
+          .record(
+            z.string(),
+            z
+              .object({
+                clientid: z.string(),
+                zid: z.string(),
+                user: z.string(),
+                redirectUri: z.string().optional(),
+                codeChallenge: z.string().optional(),
+                codeChallengeMethod: z.string().optional(),
+                expiresAt: finiteMs,
+              })
+              .strict(),
+          )
+          .default({}),
+      })
+      .strict()
+      .optional(),
     /** The Transparent Proxy's Destination CRs as they are now (without it: the scenario's). */
     transparentProxy: z
       .object({ resources: z.array(destinationCrSchema).default([]) })
@@ -168,7 +196,7 @@ export function exportSnapshotText(core: SnapshotTarget): Promise<string> {
 /** Export the JWKs of keys not seen yet, then run `read` in the same synchronous step as the last check. */
 async function whenKeysExported<T>(core: SnapshotTarget, read: () => T): Promise<T> {
   for (;;) {
-    const missing = core.keys.held().filter(({ key }) => !exportedJwks.has(key.privateKey));
+    const missing = [...core.keys.held(), ...core.identity.minter.keys.held()].filter(({ key }) => !exportedJwks.has(key.privateKey));
     if (!missing.length) return read();
     for (const { key } of missing) exportedJwks.set(key.privateKey, await exportJWK(key.privateKey));
   }
@@ -190,11 +218,7 @@ function captureSnapshot(core: SnapshotTarget): Snapshot {
     savedAt: new Date().toISOString(),
     scenario: core.scenario,
     clock: captureClock(core.clock),
-    signingKeys: core.keys.held().map(({ key, retiresAt }) => ({
-      kid: key.kid,
-      privateJwk: exportedJwks.get(key.privateKey)! as z.output<typeof privateRsaJwk>,
-      ...(retiresAt !== undefined ? { retiresAt } : {}),
-    })),
+    signingKeys: savedKeys(core.keys),
     levels: Object.fromEntries(
       [...state.levels].map(([key, level]) => [
         key,
@@ -214,9 +238,39 @@ function captureSnapshot(core: SnapshotTarget): Snapshot {
       nextMailId: state.onPrem.nextMailId,
     },
     xsuaa: { refreshTokens: Object.fromEntries(state.refreshTokens), authCodes: Object.fromEntries(state.authCodes) },
+    identity: {
+      signingKeys: savedKeys(core.identity.minter.keys),
+      refreshTokens: Object.fromEntries(state.identity.refreshTokens),
+      authCodes: Object.fromEntries(state.identity.authCodes),
+    },
     transparentProxy: { resources: listDestinationCrs(state) },
     faults: core.faults.exportState(),
   };
+}
+
+function savedKeys(keys: KeyRing): Snapshot['signingKeys'] {
+  return keys.held().map(({ key, retiresAt }) => ({
+    kid: key.kid,
+    privateJwk: exportedJwks.get(key.privateKey)! as z.output<typeof privateRsaJwk>,
+    ...(retiresAt !== undefined ? { retiresAt } : {}),
+  }));
+}
+
+/** Import saved keys (a ValidationError names a bad one under `path`). */
+async function importKeys(saved: Snapshot['signingKeys'], path: string): Promise<{ key: SigningKey; retiresAt?: number }[]> {
+  const keys: { key: SigningKey; retiresAt?: number }[] = [];
+  for (const [i, entry] of saved.entries()) {
+    if (keys.some((k) => k.key.kid === entry.kid)) refuse(`${path}[${i}].kid`, `kid "${entry.kid}" appears twice`);
+    let key: SigningKey;
+    try {
+      key = await importSigningKey(entry.privateJwk as JWK, entry.kid);
+    } catch (err) {
+      refuse(`${path}[${i}].privateJwk`, `not a usable RSA private key: ${(err as Error).message}`);
+    }
+    exportedJwks.set(key.privateKey, entry.privateJwk as JWK);
+    keys.push({ key, ...(entry.retiresAt !== undefined ? { retiresAt: entry.retiresAt } : {}) });
+  }
+  return keys;
 }
 
 function captureClock(clock: Clock): Snapshot['clock'] {
@@ -242,23 +296,14 @@ function refuse(path: string, message: string): never {
 export async function importSnapshot(core: SnapshotTarget, value: unknown): Promise<void> {
   const snapshot = parseWith(snapshotBody, value, 'snapshot');
   const state = restoredState(snapshot, core.clock.now());
-  const keys: { key: SigningKey; retiresAt?: number }[] = [];
-  for (const [i, saved] of snapshot.signingKeys.entries()) {
-    if (keys.some((k) => k.key.kid === saved.kid)) refuse(`signingKeys[${i}].kid`, `kid "${saved.kid}" appears twice`);
-    let key: SigningKey;
-    try {
-      key = await importSigningKey(saved.privateJwk as JWK, saved.kid);
-    } catch (err) {
-      refuse(`signingKeys[${i}].privateJwk`, `not a usable RSA private key: ${(err as Error).message}`);
-    }
-    exportedJwks.set(key.privateKey, saved.privateJwk as JWK);
-    keys.push({ key, ...(saved.retiresAt !== undefined ? { retiresAt: saved.retiresAt } : {}) });
-  }
+  const keys = await importKeys(snapshot.signingKeys, 'signingKeys');
+  const identityKeys = snapshot.identity?.signingKeys ? await importKeys(snapshot.identity.signingKeys, 'identity.signingKeys') : undefined;
   const applyFaults = snapshot.faults !== undefined ? prefixed('faults', () => core.faults.prepareRestore(snapshot.faults)) : undefined;
   // Nothing above changed the emulator; from here on nothing can fail.
   core.scenario = snapshot.scenario;
   core.state = state;
   core.keys.replace(keys);
+  if (identityKeys) core.identity.minter.keys.replace(identityKeys);
   restoreClock(core.clock, snapshot.clock);
   applyFaults?.();
 }
@@ -284,10 +329,12 @@ export function captureRollback(core: SnapshotTarget): () => void {
     ...live,
     scenario: undefined,
     signingKeys: [],
+    identity: live.identity && { ...live.identity, signingKeys: undefined },
     levels: Object.fromEntries(Object.entries(levels).map(([key, level]) => [key, { labels: level.labels }])),
     onPrem: { ...onPrem, mails: [] },
   });
   const keys = core.keys.held().map((held) => ({ ...held }));
+  const identityKeys = core.identity.minter.keys.held().map((held) => ({ ...held }));
   return () => {
     const restoredLevels = Object.fromEntries(
       Object.entries(copied.levels).map(([key, level]) => [key, { ...entities[key], labels: level.labels }]),
@@ -298,6 +345,7 @@ export function captureRollback(core: SnapshotTarget): () => void {
     );
     core.scenario = scenario;
     core.keys.replace(keys);
+    core.identity.minter.keys.replace(identityKeys);
     restoreClock(core.clock, copied.clock);
     if (copied.faults) core.faults.prepareRestore(copied.faults)();
   };
@@ -352,6 +400,15 @@ function restoredState(snapshot: Snapshot, now: number): EmulatorState {
   state.onPrem.nextMailId = onPrem.nextMailId;
   state.refreshTokens = new Map(Object.entries(snapshot.xsuaa.refreshTokens));
   state.authCodes = new Map(Object.entries(snapshot.xsuaa.authCodes));
+  if (snapshot.identity) {
+    for (const [path, entries] of [
+      ['identity.refreshTokens', snapshot.identity.refreshTokens],
+      ['identity.authCodes', snapshot.identity.authCodes],
+    ] as const)
+      for (const [token, entry] of Object.entries(entries)) knownZid(`${path}.${token}.zid`, entry.zid);
+    state.identity.refreshTokens = new Map(Object.entries(snapshot.identity.refreshTokens));
+    state.identity.authCodes = new Map(Object.entries(snapshot.identity.authCodes));
+  }
   if (snapshot.transparentProxy) {
     const crs = snapshot.transparentProxy.resources;
     checkCrReferences(crs, crReferencesOf(state), (i, path, message) =>

@@ -14,10 +14,11 @@ import type { XsuaaState } from '../services/xsuaa/state.ts';
 import { buildSamlState, type SamlState } from '../services/saml/index.ts';
 import { buildDestinationState, type DestinationState } from '../services/destination/state.ts';
 import { buildTransparentProxyState, type TransparentProxyState } from '../services/transparent-proxy/index.ts';
+import { buildIdentityState, type IdentityState } from '../services/identity/index.ts';
 import type { Scenario } from './scenario-schema.ts';
 
 /** The whole state: the subaccount and each service's part. */
-export interface EmulatorState extends SubaccountState, XsuaaState, DestinationState, SamlState, TransparentProxyState {
+export interface EmulatorState extends SubaccountState, XsuaaState, DestinationState, SamlState, TransparentProxyState, IdentityState {
   /** Cloud Connectors, backend stubs and received mails. */
   onPrem: OnPremState;
 }
@@ -49,8 +50,27 @@ const defaultBindings: Omit<Binding, 'instanceid'>[] = [
   },
 ];
 
+/** An identity binding (IAS application): a GUID client id as IAS gives one, plan `application`; never added by default. */
+function identityBinding(b: Scenario['bindings'][number]): Binding {
+  const clientid = b.clientid ?? stableGuid(`identity-client:${b.name}`);
+  return {
+    name: b.name,
+    service: 'identity',
+    plan: b.plan ?? 'application',
+    clientid,
+    clientsecret: b.clientsecret ?? `${b.name}-secret`,
+    xsappname: b.xsappname ?? b.name,
+    instanceid: b.instanceid ?? stableGuid(`instance:${b.name}`),
+    credentialType: credentialTypeOf(b),
+  };
+}
+
+const credentialTypeOf = (b: Scenario['bindings'][number]): Binding['credentialType'] =>
+  b.credentialType === 'X509_GENERATED' ? 'x509' : b.credentialType;
+
 function resolveBindings(scenario: Scenario): Binding[] {
   const declared = scenario.bindings.map((b): Binding => {
+    if (b.service === 'identity') return identityBinding(b);
     const fallback = defaultBindings.find((d) => d.service === b.service)!;
     const standard = b.name === fallback.name;
     const clientid = b.clientid ?? (standard ? fallback.clientid : `sb-${b.name}!t1`);
@@ -62,7 +82,7 @@ function resolveBindings(scenario: Scenario): Binding[] {
       clientsecret: b.clientsecret ?? (standard ? fallback.clientsecret : `${b.name}-secret`),
       xsappname: b.xsappname ?? (standard ? fallback.xsappname : clientid.replace(/^sb-/, '')),
       instanceid: b.instanceid ?? stableGuid(`instance:${b.name}`),
-      credentialType: b.credentialType,
+      credentialType: credentialTypeOf(b),
     };
   });
   for (const d of defaultBindings) {
@@ -81,7 +101,8 @@ export function buildState(scenario: Scenario, now: number): EmulatorState {
   }));
 
   const clients = new Map<string, OAuthClient>();
-  for (const b of bindings) {
+  // Identity applications are the identity service's clients (services/identity), not XSUAA's.
+  for (const b of bindings.filter((x) => x.service !== 'identity')) {
     clients.set(b.clientid, {
       clientid: b.clientid,
       clientsecret: b.clientsecret,
@@ -119,5 +140,6 @@ export function buildState(scenario: Scenario, now: number): EmulatorState {
     ...buildSamlState(),
     onPrem: { ...buildCloudConnectorState(scenario, tenants), ...buildBackendState(scenario) },
     ...buildTransparentProxyState(scenario.transparentProxy, scenario.destinationCustomResources),
+    ...buildIdentityState(scenario.identity, bindings, scenario.tokenValidity),
   };
 }

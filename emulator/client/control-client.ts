@@ -251,8 +251,13 @@ export class ControlClient {
   clock(action?: NonNullable<CallArgs<'setClock'>['body']>): Promise<CallResult<'getClock'>> {
     return action ? this.call('setClock', { body: action }) : this.call('getClock');
   }
-  keys(): Promise<CallResult<'listKeys'>> {
-    return this.call('listKeys');
+  /** The published signing keys of XSUAA, or (`'identity'`) of the identity service. */
+  keys(service?: 'xsuaa' | 'identity'): Promise<CallResult<'listKeys'>> {
+    return service ? this.call('listKeys', { query: { service } }) : this.call('listKeys');
+  }
+  /** The identity service's (IAS) applications: one per identity binding, with what each consumes. */
+  identityApplications(): Promise<CallResult<'listIdentityApplications'>['applications']> {
+    return this.call('listIdentityApplications').then((r) => r.applications);
   }
   rotateSigningKey(options: NonNullable<CallArgs<'rotateKeys'>['body']> = {}): Promise<CallResult<'rotateKeys'>> {
     return this.call('rotateKeys', { body: options });

@@ -7,6 +7,18 @@
 /** Set by the Node face on requests over TLS whose client certificate the emulator CA issued: the subject DN, URI-encoded. */
 export const CLIENT_CERT_SUBJECT_HEADER = 'x-btp-emulator-client-cert-subject';
 
+/**
+ * Set by the Node face next to {@link CLIENT_CERT_SUBJECT_HEADER}: the client certificate's SHA-256 thumbprint of its
+ * DER, base64url (RFC 8705 `x5t#S256`), for tokens bound to the certificate (`cnf`). Stripped from outside input too.
+ */
+export const CLIENT_CERT_X5T_HEADER = 'x-btp-emulator-client-cert-x5t';
+
+/** The verified client certificate's `x5t#S256` thumbprint from a request, if the face set one. */
+export function clientCertificateThumbprint(headers: Headers): string | undefined {
+  const value = headers.get(CLIENT_CERT_X5T_HEADER);
+  return value && /^[A-Za-z0-9_-]{43}$/.test(value) ? value : undefined;
+}
+
 /** What a TLS client presents: a PKCS#12 keystore, or PEM certificate chain and key; `passphrase` opens either. */
 export interface ClientCertificate {
   pfx?: Uint8Array;

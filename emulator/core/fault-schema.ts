@@ -6,13 +6,13 @@
 import { z } from 'zod';
 import { durationText, isoInstant, maxDurationMs } from './time-bounds.ts';
 
-export const faultServices = ['xsuaa', 'destination', 'connectivity-proxy', 'socks5', 'backend', 'connectivity'] as const;
+export const faultServices = ['xsuaa', 'identity', 'destination', 'connectivity-proxy', 'socks5', 'backend', 'connectivity'] as const;
 export type FaultService = (typeof faultServices)[number];
 
 /** Services whose requests an effect can change (the rest of a fault's matches are skipped). */
 const servicesFor = {
-  status: ['xsuaa', 'destination', 'connectivity-proxy', 'backend', 'connectivity'],
-  rateLimit: ['xsuaa', 'destination', 'connectivity-proxy', 'backend', 'connectivity'],
+  status: ['xsuaa', 'identity', 'destination', 'connectivity-proxy', 'backend', 'connectivity'],
+  rateLimit: ['xsuaa', 'identity', 'destination', 'connectivity-proxy', 'backend', 'connectivity'],
   tokenValidity: ['xsuaa'],
   offline: ['connectivity-proxy', 'socks5', 'connectivity'],
 } satisfies Partial<Record<string, FaultService[]>>;

@@ -6,7 +6,16 @@
  */
 
 export type JournalService =
-  'xsuaa' | 'destination' | 'connectivity' | 'control' | 'connectivity-proxy' | 'socks5' | 'backend' | 'transparent-proxy' | 'other';
+  | 'xsuaa'
+  | 'identity'
+  | 'destination'
+  | 'connectivity'
+  | 'control'
+  | 'connectivity-proxy'
+  | 'socks5'
+  | 'backend'
+  | 'transparent-proxy'
+  | 'other';
 
 /** Which of the core's services a path belongs to (the journal's `service`; faults match on the same). */
 export function serviceOfPath(path: string): Extract<JournalService, 'xsuaa' | 'destination' | 'connectivity' | 'control' | 'other'> {

@@ -11,6 +11,8 @@ export const defaultPorts = {
    * its own on port 80; locally one port serves them all: the first free one after the connectivity proxy's.
    */
   transparentProxy: 20005,
+  /** SAP Cloud Identity Services (IAS): its token service, JWKS and discovery; TLS only (the identity binding's `url`). */
+  identity: 20006,
   /** The fake on-prem backend: HTTP, TCP echo, SMTP sink, LDAP directory. */
   backendHttp: 20010,
   backendTcp: 20011,

@@ -5,7 +5,7 @@
 import { stableGuid } from './ids.ts';
 
 /** The services a subaccount has bindings of. */
-export type ServiceName = 'xsuaa' | 'destination' | 'connectivity';
+export type ServiceName = 'xsuaa' | 'destination' | 'connectivity' | 'identity';
 
 export interface Tenant {
   subdomain: string;

@@ -290,6 +290,7 @@ export async function generateManifests(options: ClusterOptions): Promise<Cluste
     proxyHost: host,
     httpProxyPort: ports.httpProxy,
     socksProxyPort: ports.socks5,
+    ...(ports.identity ? { identityOrigin: `https://${host}:${ports.identity}` } : {}),
   };
   const bindingNamespace = checkNamespace(options.bindingNamespace ?? namespace, '--binding-namespace');
   const secrets = bindingSecrets({

@@ -9,9 +9,10 @@
  */
 import { createServer as createHttpServer, type IncomingMessage, type RequestListener, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import { createHash } from 'node:crypto';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { CLIENT_CERT_SUBJECT_HEADER } from '../core/client-certificate.ts';
+import { CLIENT_CERT_SUBJECT_HEADER, CLIENT_CERT_X5T_HEADER } from '../core/client-certificate.ts';
 import { httpTimeoutOptions, resolveTimeouts, startTimeoutChecks, stopTimeoutChecks, type ConnectionTimeouts } from './timeouts.ts';
 
 export interface DualProtocolServer {
@@ -29,8 +30,13 @@ function subjectDn(subject: Record<string, string | string[]>): string {
   return keys.flatMap((k) => [subject[k]].flat().map((v) => `${k}=${v}`)).join(',');
 }
 
-/** Drop the client-certificate header from outside input; set it when the TLS peer presented a CA-issued certificate. */
-function withClientCertificate(listener: RequestListener): RequestListener {
+const certificateHeaders = new Set([CLIENT_CERT_SUBJECT_HEADER, CLIENT_CERT_X5T_HEADER]);
+
+/**
+ * Drop the client-certificate headers from outside input; set them (subject, and the `x5t#S256` thumbprint of the
+ * DER) when the TLS peer presented a CA-issued certificate.
+ */
+export function withClientCertificate(listener: RequestListener): RequestListener {
   return (req, res) => {
     passClientCertificate(req);
     listener(req, res);
@@ -40,8 +46,8 @@ function withClientCertificate(listener: RequestListener): RequestListener {
 function passClientCertificate(req: IncomingMessage): void {
   const raw = req.rawHeaders;
   const kept: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) if (raw[i].toLowerCase() !== CLIENT_CERT_SUBJECT_HEADER) kept.push(raw[i], raw[i + 1]);
-  delete req.headers[CLIENT_CERT_SUBJECT_HEADER];
+  for (let i = 0; i < raw.length; i += 2) if (!certificateHeaders.has(raw[i].toLowerCase())) kept.push(raw[i], raw[i + 1]);
+  for (const name of certificateHeaders) delete req.headers[name];
   const socket = req.socket as Partial<TLSSocket>;
   if (socket.encrypted && socket.authorized && socket.getPeerCertificate) {
     const peer = socket.getPeerCertificate();
@@ -49,6 +55,11 @@ function passClientCertificate(req: IncomingMessage): void {
       const value = encodeURIComponent(subjectDn(peer.subject as unknown as Record<string, string | string[]>));
       kept.push(CLIENT_CERT_SUBJECT_HEADER, value);
       req.headers[CLIENT_CERT_SUBJECT_HEADER] = value;
+      if (peer.raw) {
+        const x5t = createHash('sha256').update(peer.raw).digest('base64url');
+        kept.push(CLIENT_CERT_X5T_HEADER, x5t);
+        req.headers[CLIENT_CERT_X5T_HEADER] = x5t;
+      }
     }
   }
   req.rawHeaders.splice(0, req.rawHeaders.length, ...kept);

@@ -13,6 +13,7 @@ import { parseScenarioText } from '../app/scenario.ts';
 import { createSharedHandle, type SharedHandle } from '../app/handle.ts';
 import { ControlClient } from '../client/control-client.ts';
 import { createDualProtocolServer } from './dual-protocol-server.ts';
+import { createTlsOnlyServer } from './identity-server.ts';
 import { resolveTimeouts } from './timeouts.ts';
 import { withDroppedConnections } from './fault-drop.ts';
 import { ensureTlsMaterial } from './tls-material.ts';
@@ -62,6 +63,10 @@ export interface StartOptions extends Omit<CoreOptions, 'scenario' | 'urls'>, Co
   stateDir?: string;
   /** The Kyma Transparent Proxy's port (default 20005; 0 = a free one). */
   transparentProxyPort?: number;
+  /** The identity service's (IAS) port, TLS only (default 20006; 0 = a free one). */
+  identityPort?: number;
+  /** The identity port written into the identity binding (`url`, `domains`) and tokens, if it differs from the bound one. */
+  advertisedIdentityPort?: number;
   /**
    * Destination CR files (YAML, several documents each; or JSON) or directories of them, added to the scenario's
    * `destinationCustomResources`. Documents of other kinds (Deployments, Services, …) are skipped.
@@ -85,6 +90,8 @@ export interface EmulatorUrls {
   backend: string;
   /** The Kyma Transparent Proxy: send requests here with `Host: <cr>.<namespace>`. */
   transparentProxy: string;
+  /** The identity service (IAS), TLS only: the identity binding's `url` (`https://127.0.0.1:20006` by default). */
+  identity: string;
 }
 
 /** The shared handle (emulator/app/handle.ts: env, tokens, scenario, journal, onPrem, clock, keys, faults, snapshot) and the sockets. */
@@ -93,6 +100,8 @@ export interface EmulatorHandle extends SharedHandle {
   ports: {
     services: number;
     transparentProxy: number;
+    /** The identity service's (IAS) TLS port. */
+    identity: number;
     /**
      * The ports of the TCP and mail CRs, by Service (`<cr>.<namespace>`, `<cr>-<tenant>.<namespace>`); kept current
      * as CRs come and go. The CR's `spec.service.port` when it is above 1024 and free, else a free port.
@@ -156,6 +165,8 @@ const portOptions = [
   'smtpPort',
   'ldapPort',
   'transparentProxyPort',
+  'identityPort',
+  'advertisedIdentityPort',
   'advertisedHttpProxyPort',
   'advertisedSocksProxyPort',
   'advertisedBackendPort',
@@ -226,8 +237,24 @@ export async function startEmulator(options: StartOptions = {}): Promise<Emulato
     uaaDomain: `${advertisedHost}:${publicPort}`,
     control: `http://${advertisedHost}:${publicPort}/_emulator`,
   };
-  const publicUrls: PublicUrls = { uaaDomain: serviceUrls.uaaDomain, serviceUrl: serviceUrls.services };
+  const identityServer = createTlsOnlyServer(getRequestListener(withDroppedConnections(core.fetch)), tls, resolveTimeouts(options), [
+    ...new Set(['localhost', advertisedHost.toLowerCase()]),
+  ]);
+  const wantedIdentityPort = options.identityPort ?? (options.port === 0 ? 0 : defaultPorts.identity);
+  const identityPort = await listenAs('identityPort', wantedIdentityPort, host, () =>
+    identityServer.listen(wantedIdentityPort, host),
+  ).catch(async (err: unknown) => {
+    await server.close();
+    throw err;
+  });
+  // 127.0.0.1 rather than localhost: the SAP Cloud SDK needs a dot in the host, and the provider's IAS needs no DNS then.
+  const identityOrigin = `https://${advertisedHost === 'localhost' ? '127.0.0.1' : advertisedHost}:${options.advertisedIdentityPort ?? identityPort}`;
+  const publicUrls: PublicUrls = { uaaDomain: serviceUrls.uaaDomain, serviceUrl: serviceUrls.services, identityOrigin };
   core.setUrls(publicUrls);
+  const closeServers = async (): Promise<void> => {
+    await identityServer.close();
+    await server.close();
+  };
   core.extraEnv = { NODE_EXTRA_CA_CERTS: tls.caFile };
   const connectivity = await startConnectivity(core, {
     ...options,
@@ -236,7 +263,7 @@ export async function startEmulator(options: StartOptions = {}): Promise<Emulato
     caFile: tls.caFile,
     anyPort: options.port === 0,
   }).catch(async (err: unknown) => {
-    await server.close();
+    await closeServers();
     throw err;
   });
   const transparentProxy = await startTransparentProxy(core, {
@@ -249,7 +276,7 @@ export async function startEmulator(options: StartOptions = {}): Promise<Emulato
     ...(options.smtpMaxMessageBytes ? { smtpMaxMessageBytes: options.smtpMaxMessageBytes } : {}),
   }).catch(async (err: unknown) => {
     await connectivity.stop();
-    await server.close();
+    await closeServers();
     throw err;
   });
   const publicProxyPorts = {
@@ -266,6 +293,7 @@ export async function startEmulator(options: StartOptions = {}): Promise<Emulato
     socks5: `socks5://${advertisedHost}:${publicProxyPorts.socks5}`,
     backend: `http://${advertisedHost}:${publicProxyPorts.backendHttp}`,
     transparentProxy: `http://${advertisedHost}:${transparentProxy.port}`,
+    identity: identityOrigin,
   };
 
   // Object.assign, not a spread: `env` stays the shared handle's getter, always current.
@@ -275,6 +303,7 @@ export async function startEmulator(options: StartOptions = {}): Promise<Emulato
       services: port,
       ...connectivity.ports,
       transparentProxy: transparentProxy.port,
+      identity: identityPort,
       transparentProxyCrs: transparentProxy.crPorts.ports,
     },
     transparentProxyCrPorts: async () => {
@@ -286,7 +315,7 @@ export async function startEmulator(options: StartOptions = {}): Promise<Emulato
     stop: async () => {
       await transparentProxy.stop();
       await connectivity.stop();
-      await server.close();
+      await closeServers();
       await stateDir?.close();
     },
   });

@@ -206,3 +206,29 @@ export function ensureTlsMaterial(dir?: string, extraHosts: string[] = []): TlsM
     signingKey: readSigningKey(caDir),
   };
 }
+
+/**
+ * A server certificate for one more host name, with the server key of `tls` (no new key pair: fast). Node accepts a
+ * wildcard only three labels deep, so `*.localhost` in the main certificate does not cover `<subdomain>.localhost`;
+ * the identity port hands this one out by SNI for a subscriber tenant's host (emulator/server/identity-server.ts).
+ */
+export function serverCertificateFor(tls: Pick<TlsMaterial, 'caPem' | 'caKeyPem' | 'keyPem'>, host: string): string {
+  const ca = forge.pki.certificateFromPem(tls.caPem);
+  const caKey = forge.pki.privateKeyFromPem(tls.caKeyPem);
+  const key = forge.pki.privateKeyFromPem(tls.keyPem) as forge.pki.rsa.PrivateKey;
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
+  cert.serialNumber = serial();
+  cert.validity.notBefore = new Date(Date.now() - 24 * 3600_000);
+  cert.validity.notAfter = new Date(Date.now() + 825 * 24 * 3600_000);
+  cert.setSubject([{ name: 'commonName', value: host }]);
+  cert.setIssuer(ca.subject.attributes);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: false },
+    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+    { name: 'extKeyUsage', serverAuth: true },
+    { name: 'subjectAltName', altNames: [{ type: 2, value: host }] },
+  ]);
+  cert.sign(caKey, forge.md.sha256.create());
+  return forge.pki.certificateToPem(cert);
+}

@@ -52,6 +52,7 @@ export const portFlags: Record<EmulatorPortName, [bound: string, advertised?: st
   smtp: ['--smtp-port'],
   ldap: ['--ldap-port'],
   transparentProxy: ['--transparent-proxy-port'],
+  identity: ['--identity-port', '--advertised-identity-port'],
 };
 
 /** A port nothing on this machine listens on right now (the kernel's pick). */

@@ -79,7 +79,7 @@ export const operations = {
     method: 'post',
     path: '/users/token',
     tag: 'Emulator',
-    summary: 'A user JWT of the emulated XSUAA, without a login flow',
+    summary: 'A user JWT of the emulated XSUAA (or, with service identity, of the identity service), without a login flow',
     body: s.userTokenBody,
     ok: { status: 200, description: 'the token and its claims', schema: s.userTokenResponse },
     errors: [400],
@@ -227,6 +227,14 @@ export const operations = {
     errors: [404],
   }),
 
+  listIdentityApplications: op({
+    method: 'get',
+    path: '/identity/applications',
+    tag: 'Emulator',
+    summary: 'The identity service (IAS) applications: one per identity binding, with what each consumes',
+    ok: { status: 200, description: 'applications', schema: s.identityApplicationsResponse },
+  }),
+
   getClock: op({
     method: 'get',
     path: '/clock',
@@ -247,14 +255,16 @@ export const operations = {
     method: 'get',
     path: '/keys',
     tag: 'Clock and keys',
-    summary: 'Published XSUAA signing keys',
+    summary: 'Published signing keys of XSUAA (default) or of the identity service (?service=identity)',
+    query: s.keysQuery,
     ok: { status: 200, description: 'keys', schema: s.keysResponse },
+    errors: [400],
   }),
   rotateKeys: op({
     method: 'post',
     path: '/keys/rotate',
     tag: 'Clock and keys',
-    summary: 'Sign with a new key from now on',
+    summary: 'Sign with a new key from now on (XSUAA, or the identity service with service: identity)',
     body: s.rotateBody,
     ok: { status: 200, description: 'keys', schema: s.keysResponse },
     errors: [400],

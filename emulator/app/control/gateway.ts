@@ -26,13 +26,20 @@ import type { Scenario } from '../scenario-schema.ts';
 import { exportSnapshot, importSnapshot, type Snapshot, type SnapshotTarget } from '../snapshot.ts';
 import { applyClockAction, clockView, type ClockView } from './clock-actions.ts';
 import { chainNotFound, connectorNotFound, destinationCrNotFound, faultNotFound, lastCallNotFound, stubNotFound } from './errors.ts';
-import { keysView, rotateSigningKey, type KeysView } from './key-rotation.ts';
+import { keyRingOf, keysView, rotateSigningKey, type KeyHolder, type KeysView } from './key-rotation.ts';
+import type { IdentityApplicationView, MintedIasToken } from '../../services/identity/index.ts';
 import type * as s from './schema.ts';
 
 /** What the control API needs of the emulator (it reads and replaces `scenario` and `state`, see SnapshotTarget). */
-export interface ControlContext extends SnapshotTarget {
+export interface ControlContext extends SnapshotTarget, KeyHolder {
   readonly journal: Journal;
   readonly xsuaa: { issueUserToken(opts: z.output<typeof s.userTokenBody>): Promise<MintedToken> };
+  readonly identity: KeyHolder['identity'] & {
+    readonly gateway: {
+      issueUserToken(opts: z.output<typeof s.userTokenBody>): Promise<MintedIasToken>;
+      applications(): IdentityApplicationView[];
+    };
+  };
   /** When set, every control route but health needs it as a Bearer token. */
   readonly controlToken?: string;
   /** Back to the loaded scenario: state rebuilt, journal and faults cleared. */
@@ -74,8 +81,13 @@ export class ControlGateway {
   }
 
   async issueUserToken(body: Body<typeof s.userTokenBody>): Promise<z.output<typeof s.userTokenResponse>> {
-    const minted = await this.ctx.xsuaa.issueUserToken(body);
+    const minted =
+      body.service === 'identity' ? await this.ctx.identity.gateway.issueUserToken(body) : await this.ctx.xsuaa.issueUserToken(body);
     return { access_token: minted.jwt, token_type: 'bearer', expires_in: minted.expiresIn, claims: minted.claims };
+  }
+
+  identityApplications(): z.output<typeof s.identityApplicationsResponse> {
+    return { applications: this.ctx.identity.gateway.applications() };
   }
 
   // ── journal ────────────────────────────────────────────────────────────────────────────────────────────
@@ -115,8 +127,8 @@ export class ControlGateway {
     return applyClockAction(this.ctx.clock, input);
   }
 
-  keys(): KeysView {
-    return keysView(this.ctx.keys);
+  keys(query: Body<typeof s.keysQuery> = { service: 'xsuaa' }): KeysView {
+    return keysView(keyRingOf(this.ctx, query.service));
   }
 
   /** Sign with a new key from now on (raw input, checked in key-rotation.ts). */

@@ -29,9 +29,23 @@ export function keysView(keys: KeyRing): KeysView {
   };
 }
 
-/** Generate a new RS256 key and make it the signing key; a bad field throws a ValidationError that names it. */
-export async function rotateSigningKey(core: { readonly keys: KeyRing }, input: unknown): Promise<KeysView> {
+/** What holds the key rings: XSUAA's, and the identity service's (IAS). */
+export interface KeyHolder {
+  readonly keys: KeyRing;
+  readonly identity: { readonly minter: { readonly keys: KeyRing } };
+}
+
+export function keyRingOf(core: KeyHolder, service: 'xsuaa' | 'identity' = 'xsuaa'): KeyRing {
+  return service === 'identity' ? core.identity.minter.keys : core.keys;
+}
+
+/**
+ * Generate a new RS256 key and make it the signing key of XSUAA or (`service: identity`) the identity service; a
+ * bad field throws a ValidationError that names it.
+ */
+export async function rotateSigningKey(holder: KeyHolder, input: unknown): Promise<KeysView> {
   const body = parseWith(rotateBody, input ?? {}, 'request body');
+  const core = { keys: keyRingOf(holder, body.service) };
   let graceMs: number | undefined;
   if (body.grace !== undefined) {
     if (!body.keepOld)

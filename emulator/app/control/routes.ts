@@ -91,7 +91,8 @@ export function registerRoutes(app: App, gateway: ControlGateway, controlToken: 
 
   registerOperation(app, 'getClock', (c) => c.json(gateway.clock()));
   registerOperation(app, 'setClock', async (c) => c.json(gateway.setClock(await readControlJson(c))));
-  registerOperation(app, 'listKeys', (c) => c.json(gateway.keys()));
+  registerOperation(app, 'listKeys', (c) => c.json(gateway.keys(queryOf(c, 'listKeys'))));
+  registerOperation(app, 'listIdentityApplications', (c) => c.json(gateway.identityApplications()));
   registerOperation(app, 'rotateKeys', async (c) => c.json(await gateway.rotateKeys(await readControlJson(c))));
 
   registerOperation(app, 'exportSnapshot', async (c) => c.json(await gateway.exportSnapshot()));

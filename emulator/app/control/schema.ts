@@ -17,7 +17,19 @@ export const userTokenBody = z
     user: z.string({ error: 'user is required (a user name)' }).min(1),
     tenant: z.string().min(1).optional().describe('subdomain or zid; default: the provider'),
     scopes: z.array(z.string()).optional(),
-    clientid: z.string().min(1).optional().describe('the client the token is issued to; default: the xsuaa binding'),
+    clientid: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('the client the token is issued to; default: the xsuaa binding (service identity: the first identity binding)'),
+    service: z
+      .enum(['xsuaa', 'identity'], { error: 'service must be xsuaa or identity' })
+      .optional()
+      .describe('whose token: XSUAA (default) or the identity service (IAS)'),
+    resource: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('service identity: app-to-app resources (urn:sap:identity:application:provider:name:<name>, …); the token is for them'),
   })
   .meta({ title: 'UserTokenRequest' });
 
@@ -48,6 +60,10 @@ export const rotateBody = z
   .object({
     keepOld: z.boolean({ error: 'keepOld must be true (old keys still verify) or false (dropped at once)' }).default(true),
     grace: z.union([z.number(), z.string()], { error: 'grace must be a duration: milliseconds, or text like "10m", "1h"' }).optional(),
+    service: z
+      .enum(['xsuaa', 'identity'], { error: 'service must be xsuaa or identity' })
+      .default('xsuaa')
+      .describe("whose keys: XSUAA's (default) or the identity service's (IAS)"),
     kid: z
       .string()
       .min(1, { error: 'kid must not be empty' })
@@ -58,6 +74,15 @@ export const rotateBody = z
   .meta({ title: 'KeyRotation' });
 
 export const scenarioBody = scenarioSchema.meta({ title: 'Scenario' });
+
+export const keysQuery = z
+  .object({
+    service: z
+      .enum(['xsuaa', 'identity'], { error: 'service must be xsuaa or identity' })
+      .default('xsuaa')
+      .describe("whose keys: XSUAA's (default) or the identity service's (IAS)"),
+  })
+  .strict();
 
 export const faultBody = faultSpecSchema.meta({ title: 'FaultSpec' });
 
@@ -77,10 +102,24 @@ const instant = (name: string) =>
 export const journalQuery = z
   .object({
     service: z
-      .enum(['xsuaa', 'destination', 'control', 'connectivity-proxy', 'socks5', 'backend', 'connectivity', 'transparent-proxy', 'other'], {
-        error:
-          'service must be one of xsuaa, destination, control, connectivity-proxy, socks5, backend, connectivity, transparent-proxy, other',
-      })
+      .enum(
+        [
+          'xsuaa',
+          'identity',
+          'destination',
+          'control',
+          'connectivity-proxy',
+          'socks5',
+          'backend',
+          'connectivity',
+          'transparent-proxy',
+          'other',
+        ],
+        {
+          error:
+            'service must be one of xsuaa, identity, destination, control, connectivity-proxy, socks5, backend, connectivity, transparent-proxy, other',
+        },
+      )
       .optional(),
     status: z.coerce.number({ error: 'status must be a number' }).int().optional(),
     tenant: z.string().optional().describe('subdomain or zid'),
@@ -122,6 +161,21 @@ export const errorResponse = z
 
 export const healthResponse = z.object({ status: z.literal('ok'), scenario: z.string(), tenants: z.number().int() });
 export const statusResponse = z.object({ status: z.string(), scenario: z.string() });
+export const identityApplicationsResponse = z
+  .object({
+    applications: z.array(
+      z.object({
+        name: z.string(),
+        clientid: z.string(),
+        binding: z.string(),
+        credentialType: z.enum(['binding-secret', 'X509_GENERATED']),
+        consumes: z.array(z.string()),
+        consumedBy: z.array(z.string()),
+      }),
+    ),
+  })
+  .meta({ title: 'IdentityApplications' });
+
 export const userTokenResponse = z.object({
   access_token: z.string(),
   token_type: z.literal('bearer'),

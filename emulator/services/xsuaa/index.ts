@@ -6,8 +6,9 @@ import { registerRoutes } from './routes.ts';
 import type { XsuaaView } from './state.ts';
 import { TokenMinter } from './tokens.ts';
 
+// `/oauth/…`, not `/oauth2/…` (the identity service's).
 const ownsPath = (path: string): boolean =>
-  path.startsWith('/oauth') || path === '/token_keys' || path.startsWith('/.well-known') || path === '/userinfo';
+  path === '/oauth' || path.startsWith('/oauth/') || path === '/token_keys' || path.startsWith('/.well-known') || path === '/userinfo';
 
 export interface XsuaaService {
   gateway: XsuaaGateway;

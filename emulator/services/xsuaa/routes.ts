@@ -2,7 +2,7 @@
 import { openIdConfiguration } from './schema.ts';
 import { bearerToken } from '../../core/auth-header.ts';
 import type { XsuaaView } from './state.ts';
-import { type PublicUrls } from '../../core/urls.ts';
+import { isIdentityRequest, type PublicUrls } from '../../core/urls.ts';
 import { decodeJwtPayload } from '../../core/jwt.ts';
 import type { App } from '../../core/app-env.ts';
 import { clientCertificateSubject } from '../../core/client-certificate.ts';
@@ -65,5 +65,10 @@ export function registerRoutes(app: App, deps: XsuaaDeps): void {
     return c.json(await deps.gateway.userinfo(token));
   });
 
-  app.get('/.well-known/openid-configuration', (c) => c.json(openIdConfiguration(new URL(c.req.url).origin)));
+  // On the identity service's port the discovery document is the identity service's (services/identity/routes.ts).
+  app.get('/.well-known/openid-configuration', (c, next) => {
+    const url = new URL(c.req.url);
+    if (isIdentityRequest(url, deps.urls())) return next();
+    return c.json(openIdConfiguration(url.origin));
+  });
 }
