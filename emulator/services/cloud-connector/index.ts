@@ -12,6 +12,8 @@ export {
   type AccessGranted,
   type AccessRequest,
 } from './access.ts';
+export { createCloudConnectorApi, type CloudConnectorApiContext } from './admin/api.ts';
+export type { CertificatePems } from './admin/certificates.ts';
 export { listConnectors, putConnector, removeConnector, resolveTenant, setConnectorOnline } from './gateway.ts';
 export { cloudConnectorSchema, cloudConnectorsSchema, type CloudConnectorConfig } from './schema.ts';
 export { buildCloudConnectorState, type CloudConnector, type CloudConnectorState, type OnPremView } from './state.ts';
