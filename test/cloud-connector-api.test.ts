@@ -164,7 +164,7 @@ describe('Cloud Connector REST API', () => {
     expect(await state()).toBe('ConnectFailure');
     emu.clearFaults();
     const put = await api(`${path}/state`, { method: 'PUT', body: JSON.stringify({ connected: false }) });
-    expect(put.status).toBe(200);
+    expect(put.status).toBe(204);
     expect(emu.onPrem.connectors()[0].connectors[0].online).toBe(false);
   });
 

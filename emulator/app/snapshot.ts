@@ -113,7 +113,7 @@ export const snapshotBody = z
         connectors: z.record(z.string(), cloudConnectorsSchema).default({}),
         /** The Cloud Connector REST API's users and installations; absent in older snapshots (then: a fresh install). */
         sccApi: z
-          .object({ users: z.array(sccUserSchema), instances: z.array(sccInstanceSchema) })
+          .object({ regionHost: z.string().min(1), users: z.array(sccUserSchema), instances: z.array(sccInstanceSchema) })
           .strict()
           .optional(),
         stubs: z.array(stubSchema.extend({ id: z.string().min(1) })).default([]),

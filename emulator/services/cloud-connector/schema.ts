@@ -218,6 +218,8 @@ export const sccInstanceSchema = z.strictObject({
  */
 export const cloudConnectorApiSchema = z
   .strictObject({
+    /** The region host of a subaccount that names none (scenario connectors, authentication data the emulator cannot read). */
+    regionHost: z.string().min(1).default('cf.eu10.hana.ondemand.com'),
     users: z.array(sccUserSchema).optional(),
     instances: z.array(sccInstanceSchema).default([]),
   })
@@ -239,7 +241,7 @@ export const cloudConnectorApiSchema = z
       names.add(user.name);
     });
   })
-  .default({ instances: [] });
+  .default({ regionHost: 'cf.eu10.hana.ondemand.com', instances: [] });
 
 export type SccUser = z.output<typeof sccUserSchema>;
 export type SccInstance = z.output<typeof sccInstanceSchema>;

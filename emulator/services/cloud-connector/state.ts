@@ -16,6 +16,8 @@ export interface CloudConnectorState {
 }
 
 export interface SccApiState {
+  /** The region host of a subaccount that names none (a scenario connector, unreadable authentication data). */
+  regionHost: string;
   users: SccUser[];
   /** By location ID; one is added (with the defaults) the first time a location is configured. */
   instances: SccInstance[];
@@ -28,6 +30,7 @@ export const initialSccUsers = (): SccUser[] => [
 
 export function buildSccApiState(config: CloudConnectorApiConfig | undefined): SccApiState {
   return {
+    regionHost: config?.regionHost ?? 'cf.eu10.hana.ondemand.com',
     users: config?.users ? structuredClone(config.users) : initialSccUsers(),
     instances: structuredClone(config?.instances ?? []),
   };

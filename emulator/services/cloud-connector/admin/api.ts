@@ -281,7 +281,7 @@ export function createCloudConnectorApi(ctx: CloudConnectorApiContext): { fetch(
   function subaccountOf(call: Call): { tenant: Tenant; connector: CloudConnector; href: string } {
     const { region, subaccount } = call.params;
     const found = subaccountsOf(call.where.locationId).find(
-      (s) => s.tenant.subaccountId === subaccount && regionHostOf(s.connector) === region,
+      (s) => s.tenant.subaccountId === subaccount && regionHostOf(s.connector, api()) === region,
     );
     if (!found) throw notFound(`Subaccount with value '${subaccount}@${region}' does not exist`);
     return { ...found, href: `${call.where.base}${configBase}/subaccounts/${region}/${subaccount}` };
@@ -289,7 +289,7 @@ export function createCloudConnectorApi(ctx: CloudConnectorApiContext): { fetch(
 
   function view(call: Call, tenant: Tenant, connector: CloudConnector) {
     const tunnel = tunnelOf(tenant, connector, call.now);
-    return subaccountView(call.where.base, tenant, connector, {
+    return subaccountView(call.where.base, api(), tenant, connector, {
       state: tunnel.state,
       since: connector.connectedSince ?? 0,
       issuerDN: 'CN=BTP Connectivity Emulator CA,O=btp-connectivity-emulator',
@@ -331,7 +331,7 @@ export function createCloudConnectorApi(ctx: CloudConnectorApiContext): { fetch(
 
   // — Subaccounts —
   route('GET', `${configBase}/subaccounts`, (call) =>
-    json(subaccountsOf(call.where.locationId).map((s) => subaccountListEntry(call.where.base, s.tenant, s.connector))),
+    json(subaccountsOf(call.where.locationId).map((s) => subaccountListEntry(call.where.base, s.tenant, s.connector, api()))),
   );
   route('POST', `${configBase}/subaccounts`, async (call) => {
     const body = parseBody(subaccountCreateBody, await bodyOf(call), 'subaccount');
@@ -341,7 +341,7 @@ export function createCloudConnectorApi(ctx: CloudConnectorApiContext): { fetch(
     if (body.authenticationData !== undefined) {
       const decoded = decodeAuthenticationData(body.authenticationData);
       subaccountId ??= decoded.subaccount ?? state.provider.subaccountId;
-      regionHost ??= decoded.regionHost;
+      regionHost ??= decoded.regionHost ?? api().regionHost;
     } else {
       for (const field of ['regionHost', 'subaccount', 'cloudUser', 'cloudPassword'] as const)
         if (body[field] === undefined) throw invalid(`Invalid subaccount: ${field} is required (or send authenticationData instead)`);
@@ -405,7 +405,7 @@ export function createCloudConnectorApi(ctx: CloudConnectorApiContext): { fetch(
     connector.online = body.connected;
     // An administrator's disconnect: not a failure of the master, so no shadow takes over (ha.ts).
     delete instanceOf(call.where).offlineSince[tenant.zid];
-    return json(view(call, tenant, connector));
+    return noContent();
   });
   route('POST', `${configBase}/subaccounts/:region/:subaccount/validity`, async (call) => {
     const { tenant, connector } = subaccountOf(call);
@@ -480,7 +480,7 @@ export function createCloudConnectorApi(ctx: CloudConnectorApiContext): { fetch(
       throw invalid('virtualHost and virtualPort name the mapping and cannot change; delete it and add a new one');
     const updated = mappingFrom(body, system);
     sub.connector.systems[sub.connector.systems.indexOf(system)] = updated;
-    return json(systemMappingView(sub.href, updated));
+    return noContent();
   });
   route('DELETE', `${configBase}/subaccounts/:region/:subaccount/systemMappings/:virtual`, (call) => {
     const { sub, system } = systemOf(call);

@@ -5,11 +5,8 @@
  * types follow the recorded answers of a Cloud Connector 2.19 (docs/cloud-connector.md).
  */
 import type { Tenant } from '../../../core/subaccount.ts';
-import type { CloudConnector } from '../state.ts';
+import type { CloudConnector, SccApiState } from '../state.ts';
 import type { DomainMappingConfig, ResourceConfig, SccInstance, ServiceChannelConfig, SystemMappingConfig } from '../schema.ts';
-
-/** The region host a connector shows when the scenario names none. */
-export const defaultRegionHost = 'cf.eu10.hana.ondemand.com';
 
 /** A resource id in a URL path: `+` → `+2B`, `-` → `+2D`, `/` → `-`. */
 export function encodeResourceId(id: string): string {
@@ -46,16 +43,14 @@ export function subaccountLinks(href: string) {
   };
 }
 
-export const regionHostOf = (connector: CloudConnector): string => connector.regionHost ?? defaultRegionHost;
+/** The connector's region host, else the installation's default (`cloudConnectorApi.regionHost`). */
+export const regionHostOf = (connector: CloudConnector, api: Pick<SccApiState, 'regionHost'>): string =>
+  connector.regionHost ?? api.regionHost;
 
-export function subaccountListEntry(base: string, tenant: Tenant, connector: CloudConnector) {
-  const href = `${base}/api/v1/configuration/subaccounts/${regionHostOf(connector)}/${tenant.subaccountId}`;
-  return {
-    _links: subaccountLinks(href),
-    regionHost: regionHostOf(connector),
-    subaccount: tenant.subaccountId,
-    locationID: connector.locationId,
-  };
+export function subaccountListEntry(base: string, tenant: Tenant, connector: CloudConnector, api: Pick<SccApiState, 'regionHost'>) {
+  const regionHost = regionHostOf(connector, api);
+  const href = `${base}/api/v1/configuration/subaccounts/${regionHost}/${tenant.subaccountId}`;
+  return { _links: subaccountLinks(href), regionHost, subaccount: tenant.subaccountId, locationID: connector.locationId };
 }
 
 /** What the tunnel shows: `Connected`, `Disconnected` (taken offline) or `ConnectFailure` (an offline fault, a switch). */
@@ -76,11 +71,12 @@ const yearMs = 365 * 24 * 3600 * 1000;
 
 export function subaccountView(
   base: string,
+  api: Pick<SccApiState, 'regionHost'>,
   tenant: Tenant,
   connector: CloudConnector,
   tunnel: { state: TunnelState; since: number; issuerDN: string },
 ) {
-  const entry = subaccountListEntry(base, tenant, connector);
+  const entry = subaccountListEntry(base, tenant, connector, api);
   const issued = connector.connectedSince ?? tunnel.since;
   return {
     description: connector.description ?? '',
