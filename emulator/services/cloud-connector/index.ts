@@ -1,7 +1,8 @@
 /**
  * The Cloud Connector: each subaccount's connectors (location IDs, virtual→internal mappings, resources,
- * online/offline) and the access decision every proxy hop asks (access.ts). It serves no route of the services
- * port yet, so it is not in the plugin list; the proxies (services/connectivity-proxy) and the control API use it.
+ * online/offline) and the access decision every proxy hop asks (access.ts), high availability (ha.ts), and the
+ * REST configuration API with its admin console (admin/), which the core serves on a port of its own. It serves no
+ * route of the services port, so it is not in the plugin list; the proxies and the control API use it.
  */
 export {
   decideAccess,
