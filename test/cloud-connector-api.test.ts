@@ -4,7 +4,10 @@
  * the HTTP proxy (20003) at once, the one model shared with /_emulator/cloud-connectors and snapshots, the tunnel
  * state following the offline fault, bad input, roles, and the Origin rule that keeps other sites out.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type EmulatorHandle } from '../emulator/index.ts';
 import { serviceToken } from './helpers.ts';
@@ -223,6 +226,41 @@ describe('Cloud Connector REST API', () => {
     await emu.restoreSnapshot(snapshot);
     expect((await api(sub)).status).toBe(200);
     expect(await (await api('/api/v1/configuration/connector/proxy')).json()).toMatchObject({ host: 'proxy.corp', port: '3128' });
+  });
+});
+
+describe('the state directory', () => {
+  it('keeps a subaccount, a mapping and a changed password across a restart', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'scc-state-'));
+    try {
+      let kept = await startEmulator({
+        port: 0,
+        scenario: { tenants: [{ subdomain: 'provider', subaccountId: subaccount }] },
+        stateDir: dir,
+      });
+      const base = kept.urls.cloudConnectorApi;
+      const call = (path: string, auth: string, init: RequestInit = {}) =>
+        fetch(`${base}${path}`, { ...init, headers: { authorization: 'Basic ' + btoa(auth), 'content-type': 'application/json' } });
+      expect(
+        (
+          await call('/api/v1/configuration/connector/authentication/basic', 'Administrator:manage', {
+            method: 'PUT',
+            body: JSON.stringify({ oldPassword: 'manage', newPassword: 'kept-password' }),
+          })
+        ).status,
+      ).toBe(204);
+      const body = JSON.stringify({ regionHost: 'cf.eu10.hana.ondemand.com', subaccount, cloudUser: 'u', cloudPassword: 'p' });
+      expect((await call('/api/v1/configuration/subaccounts', 'Administrator:kept-password', { method: 'POST', body })).status).toBe(201);
+      await kept.stop();
+      kept = await startEmulator({ port: 0, stateDir: dir });
+      const again = await fetch(`${kept.urls.cloudConnectorApi}${sub}`, {
+        headers: { authorization: 'Basic ' + btoa('Administrator:kept-password') },
+      });
+      expect(again.status).toBe(200);
+      await kept.stop();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -42,6 +42,7 @@ beforeAll(async () => {
 afterAll(async () => emu?.stop());
 beforeEach(async () => {
   emu.loadScenario(scenario(emu.ports.backendHttp));
+  emu.clearFaults();
   emu.clock({ action: 'freeze' });
   token = await serviceToken(emu, 'connectivity');
 });

@@ -22,6 +22,7 @@ import {
   channelTypes,
   cloudConnectorSchema,
   mappingProtocols,
+  sccInstanceSchema,
   systemMappingSchema,
   type SccInstance,
   type SccUser,
@@ -70,9 +71,11 @@ interface Where {
   base: string;
   /** The path after the instance prefix, e.g. `/api/v1/connector/version`. */
   rest: string;
+  /** A request that may change state: only such a request adds a location's installation settings. */
+  write: boolean;
 }
 
-function whereOf(url: URL): Where | undefined {
+function whereOf(url: URL, method: string): Where | undefined {
   const match = /^(\/locations\/([^/]+))?(\/shadow)?(\/.*)?$/.exec(url.pathname);
   if (!match) return undefined;
   let locationId: string;
@@ -86,6 +89,7 @@ function whereOf(url: URL): Where | undefined {
     installation: match[3] ? 'shadow' : 'primary',
     base: `${url.origin}${match[1] ?? ''}${match[3] ?? ''}`,
     rest: match[4] ?? '/',
+    write: method !== 'GET' && method !== 'HEAD',
   };
 }
 
@@ -227,7 +231,21 @@ export function createCloudConnectorApi(ctx: CloudConnectorApiContext): { fetch(
   };
 
   const api = (): OnPremView['onPrem']['sccApi'] => ctx.state().onPrem.sccApi;
-  const instanceOf = (where: Where): SccInstance => sccInstanceOf(api(), where.locationId);
+  /** A location's installation settings; a read of a location never configured sees the defaults and adds nothing. */
+  const instanceOf = (where: Where): SccInstance => {
+    const existing = api().instances.find((i) => i.locationId === where.locationId);
+    if (existing) return existing;
+    if (!where.write) return sccInstanceSchema.parse({ locationId: where.locationId });
+    if (api().instances.length >= ctx.limits.maxEntitiesPerLevel)
+      throw conflict(`This emulator already has ${api().instances.length} Cloud Connector installations (maxEntitiesPerLevel)`);
+    return sccInstanceOf(api(), where.locationId);
+  };
+  /** Refuses to grow a list past the emulator's bound (maxEntitiesPerLevel), before anything changes. */
+  const bounded = <T>(list: T[], what: string): T[] => {
+    if (list.length >= ctx.limits.maxEntitiesPerLevel)
+      throw conflict(`There are already ${list.length} ${what}, the most this emulator keeps (maxEntitiesPerLevel)`);
+    return list;
+  };
 
   /** The role of an installation now: the recorded master, swapped while a connected shadow serves an offline master. */
   function roleOf(where: Where, now: number): 'master' | 'shadow' {
@@ -458,7 +476,7 @@ export function createCloudConnectorApi(ctx: CloudConnectorApiContext): { fetch(
     const key = `${system.virtualHost.toLowerCase()}:${system.virtualPort}`;
     if (sub.connector.systems.some((s) => `${s.virtualHost.toLowerCase()}:${s.virtualPort}` === key))
       throw conflict(`System mapping with value '${system.virtualHost}:${system.virtualPort}' already exists`);
-    sub.connector.systems.push(system);
+    bounded(sub.connector.systems, 'system mappings').push(system);
     return created(`${sub.href}/systemMappings/${system.virtualHost}:${system.virtualPort}`);
   });
   route('DELETE', `${configBase}/subaccounts/:region/:subaccount/systemMappings`, (call) => {
@@ -511,7 +529,7 @@ export function createCloudConnectorApi(ctx: CloudConnectorApiContext): { fetch(
       description: body.description ?? '',
       creationDate: call.now,
     };
-    resources.push(resource);
+    bounded(resources, 'resources').push(resource);
     return created(resourceView(href, resource, false)._links.self!.href);
   });
   const resourceOf = (call: Call) => {
@@ -555,7 +573,7 @@ export function createCloudConnectorApi(ctx: CloudConnectorApiContext): { fetch(
     const list = (sub.connector.domainMappings ??= []);
     if (list.some((m) => m.internalDomain === body.internalDomain))
       throw conflict(`Domain mapping with value '${body.internalDomain}' already exists`);
-    list.push(body);
+    bounded(list, 'domain mappings').push(body);
     return created(domainMappingView(sub.href, body)._links.self.href);
   });
   const domainOf = (call: Call) => {
@@ -605,6 +623,7 @@ export function createCloudConnectorApi(ctx: CloudConnectorApiContext): { fetch(
         throw invalid('Invalid service channel: abapCloudTenantHost and instanceNumber are required');
       port = (type === 'ABAPCloudSNC' ? 4800 : 3300) + body.instanceNumber;
     }
+    bounded(sub.connector.channels ?? [], 'service channels');
     const instance = instanceOf(call.where);
     const channel: ServiceChannelConfig = {
       id: instance.nextChannelId++,
@@ -704,7 +723,9 @@ export function createCloudConnectorApi(ctx: CloudConnectorApiContext): { fetch(
   route('GET', rulesPath, (call) => json(ruleList(instanceOf(call.where))));
   route('POST', rulesPath, async (call) => {
     const instance = instanceOf(call.where);
-    instance.subjectPatternRules.unshift(ruleFrom(parseBody(ruleBody, await bodyOf(call), 'subject pattern rule')));
+    bounded(instance.subjectPatternRules, 'subject pattern rules').unshift(
+      ruleFrom(parseBody(ruleBody, await bodyOf(call), 'subject pattern rule')),
+    );
     return created(`${call.where.base}${rulesPath}/0`);
   });
   const ruleIndex = (call: Call): number => {
@@ -868,7 +889,7 @@ export function createCloudConnectorApi(ctx: CloudConnectorApiContext): { fetch(
 
   async function dispatch(c: Context<AppEnv>): Promise<Response> {
     const url = new URL(c.req.url);
-    const where = whereOf(url);
+    const where = whereOf(url, c.req.method);
     if (!where) throw notFound(`No resource at ${url.pathname}`);
     const parts = where.rest.split('/').filter(Boolean);
     let params: Record<string, string> | undefined;
