@@ -38,6 +38,7 @@ import { captureRollback } from './snapshot.ts';
 import { ChangeNotifier, type ChangeListener } from '../core/change-notifier.ts';
 import { RequestGuard, StartOptionError, type BoundAddress, type RequestGuardOptions } from '../core/request-guard.ts';
 import { parseWith, ValidationError } from '../core/validation.ts';
+import { createCloudConnectorApi, type CertificatePems } from '../services/cloud-connector/index.ts';
 import {
   connectivityProxySchema,
   effectiveProxyMode,
@@ -78,6 +79,8 @@ export interface CoreOptions extends RequestGuardOptions, InputLimits {
    * the scenario's `connectivityProxy` whole, also for scenarios loaded later. Flags: `--proxy-mode`, `--proxy-tenant-mode`.
    */
   connectivityProxy?: ConnectivityProxyInput;
+  /** The certificates the Cloud Connector REST API shows (PEM): principal-propagation CA, system, UI. */
+  cloudConnectorCertificates?: CertificatePems;
 }
 
 export const minimalScenario = { name: 'minimal', tenants: [{ subdomain: 'provider' }] };
@@ -156,6 +159,17 @@ export class EmulatorCore {
     this.control = createControl(this);
     this.changes.useCheckpoints(() => captureRollback(this));
     this.app = this.buildApp();
+    const certificates = options.cloudConnectorCertificates ?? { ppCa: options.certificateAuthority?.certPem };
+    this.cloudConnectorApi = createCloudConnectorApi({
+      state: () => this.state,
+      clock: this.clock,
+      faults: this.faults,
+      journal: this.journal,
+      changes: this.changes,
+      guard: this.guard,
+      limits: this.limits,
+      certificates: () => certificates,
+    });
   }
 
   private createServices(options: CoreOptions): void {
@@ -186,6 +200,12 @@ export class EmulatorCore {
     if (!instance) throw new Error(`service "${plugin.name}" is not created yet: list it earlier in emulator/app/plugins.ts`);
     return instance as I;
   }
+
+  /**
+   * The Cloud Connector's REST configuration API and admin console (services/cloud-connector/admin): the faces
+   * serve it on a port of its own (8443); it reads and changes the same state as everything else.
+   */
+  readonly cloudConnectorApi: { fetch(request: Request): Promise<Response> };
 
   /** Serve one request: the whole HTTP surface of XSUAA, the Destination Service and the control API. */
   fetch = (request: Request): Promise<Response> => Promise.resolve(this.app.fetch(request));
@@ -230,7 +250,7 @@ export class EmulatorCore {
 
   /** Where a socket face listens: its port and interface are names of the emulator too (Host and Origin rules). */
   setBoundAddress(address: BoundAddress): void {
-    this.bound = address;
+    this.bound = { ...this.bound, ...address };
   }
 
   vcapServices(): VcapServices {

@@ -119,7 +119,7 @@ export function createOnPremHandle(core: EmulatorCore): OnPremHandle {
   const changing = changeReporter(core);
   return {
     connectors: () => listConnectors(core.state),
-    setConnectorOnline: (opts) => changing(() => setConnectorOnline(core.state, opts)),
+    setConnectorOnline: (opts) => changing(() => setConnectorOnline(core.state, opts, core.clock.now())),
     putConnector: (connector, tenant) => changing(() => putConnector(core.state, tenant, connector)),
     removeConnector: (locationId, tenant) => changing(() => removeConnector(core.state, tenant, locationId)),
     addStub: (stub) => changing(() => putStub(core.state, stub)),

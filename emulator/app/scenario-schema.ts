@@ -10,7 +10,7 @@ import { backendSchema } from '../services/backend/schema.ts';
 import { z } from 'zod';
 import { stableGuid } from '../core/ids.ts';
 import { clientSchema, tokenValiditySeconds, userSchema } from '../services/xsuaa/schema.ts';
-import { cloudConnectorsSchema } from '../services/cloud-connector/schema.ts';
+import { cloudConnectorApiSchema, cloudConnectorsSchema } from '../services/cloud-connector/schema.ts';
 import { connectivityProxySchema } from '../services/connectivity-proxy/schema.ts';
 import { instanceLevelSchema, levelContentShape } from '../services/destination/schema.ts';
 import { checkIdentityReferences, identitySchema } from '../services/identity/index.ts';
@@ -67,6 +67,8 @@ export const scenarioSchema = z
     defaultUser: z.string().optional(),
     /** Lifetime of access tokens in seconds, for every client without its own (XSUAA's default: 43200 = 12 h). */
     tokenValidity: tokenValiditySeconds,
+    /** The Cloud Connector REST configuration API: its users and each location's installation settings (docs/cloud-connector.md). */
+    cloudConnectorApi: cloudConnectorApiSchema,
     /** The fake on-prem backend: stub routes (see emulator/cloud-connector/schema.ts). */
     backend: backendSchema,
     /** The connectivity proxy's operational mode (see emulator/services/connectivity-proxy/schema.ts); default cloud-foundry. */

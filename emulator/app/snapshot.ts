@@ -13,7 +13,8 @@ import { parseWith, ValidationError } from '../core/validation.ts';
 import { certificateSchema, destinationSchema, fragmentSchema } from '../services/destination/schema.ts';
 import { exportJWK, type JWK } from 'jose';
 import { z } from 'zod';
-import { cloudConnectorsSchema } from '../services/cloud-connector/schema.ts';
+import { cloudConnectorsSchema, sccInstanceSchema, sccUserSchema } from '../services/cloud-connector/schema.ts';
+import { buildSccApiState } from '../services/cloud-connector/state.ts';
 import { importSigningKey, type SigningKey } from '../core/signing-keys.ts';
 import type { Clock } from '../core/clock.ts';
 import { faultStateSchema } from '../core/fault-schema.ts';
@@ -110,6 +111,11 @@ export const snapshotBody = z
       .object({
         /** Cloud Connectors by tenant zid. */
         connectors: z.record(z.string(), cloudConnectorsSchema).default({}),
+        /** The Cloud Connector REST API's users and installations; absent in older snapshots (then: a fresh install). */
+        sccApi: z
+          .object({ regionHost: z.string().min(1), users: z.array(sccUserSchema), instances: z.array(sccInstanceSchema) })
+          .strict()
+          .optional(),
         stubs: z.array(stubSchema.extend({ id: z.string().min(1) })).default([]),
         mails: z.array(mailSchema).default([]),
         nextStubId: z.number().int().positive().default(1),
@@ -232,6 +238,7 @@ function captureSnapshot(core: SnapshotTarget): Snapshot {
     ),
     onPrem: {
       connectors: Object.fromEntries(state.onPrem.connectors),
+      sccApi: state.onPrem.sccApi,
       stubs: state.onPrem.stubs,
       mails: state.onPrem.mails,
       nextStubId: state.onPrem.nextStubId,
@@ -394,6 +401,7 @@ function restoredState(snapshot: Snapshot, now: number): EmulatorState {
     knownZid(`onPrem.connectors.${zid}`, zid);
     state.onPrem.connectors.set(zid, connectors);
   }
+  state.onPrem.sccApi = onPrem.sccApi ?? buildSccApiState(undefined);
   state.onPrem.stubs = onPrem.stubs;
   state.onPrem.mails = onPrem.mails;
   state.onPrem.nextStubId = onPrem.nextStubId;

@@ -137,6 +137,10 @@ const startFlags: Record<string, StartFlag> = {
       'identity port written into the identity binding and its tokens',
       (o, p) => (o.advertisedIdentityPort = p),
     ],
+    'cloud-connector-api-port': [
+      `Cloud Connector REST configuration API and admin console, TLS (default ${defaultPorts.cloudConnectorApi})`,
+      (o, p) => (o.cloudConnectorApiPort = p),
+    ],
     'advertised-port': ['services port written into the bindings and URLs (a mapped container port)', (o, p) => (o.advertisedPort = p)],
     'advertised-http-proxy-port': ['HTTP proxy port written into the connectivity binding', (o, p) => (o.advertisedHttpProxyPort = p)],
     'advertised-socks-proxy-port': ['SOCKS5 proxy port written into the connectivity binding', (o, p) => (o.advertisedSocksProxyPort = p)],
@@ -457,7 +461,7 @@ async function runStart(args: string[]): Promise<void> {
   const { urls } = emulator;
   console.log(
     `btp-emulator ready (scenario "${emulator.core.scenario.name}"): services ${urls.services} (TLS ${urls.servicesTls}), control ${urls.control}${options.controlToken ? ' (control token required)' : ''}, ` +
-      `HTTP proxy ${urls.httpProxy}, SOCKS5 ${urls.socks5}, backend ${urls.backend}, Transparent Proxy ${urls.transparentProxy}${crPortsNote(emulator.ports.transparentProxyCrs)}, identity (IAS) ${urls.identity}, CA ${emulator.caFile}${writeEnvDir ? `, env ${writeEnvDir}` : ''}${options.stateDir ? `, state ${options.stateDir}` : ''}${trustedNote(emulator.core.proxyMode())}`,
+      `HTTP proxy ${urls.httpProxy}, SOCKS5 ${urls.socks5}, backend ${urls.backend}, Transparent Proxy ${urls.transparentProxy}${crPortsNote(emulator.ports.transparentProxyCrs)}, identity (IAS) ${urls.identity}, Cloud Connector ${urls.cloudConnectorApi}, CA ${emulator.caFile}${writeEnvDir ? `, env ${writeEnvDir}` : ''}${options.stateDir ? `, state ${options.stateDir}` : ''}${trustedNote(emulator.core.proxyMode())}`,
   );
 }
 

@@ -15,6 +15,7 @@ export type JournalService =
   | 'socks5'
   | 'backend'
   | 'transparent-proxy'
+  | 'cloud-connector'
   | 'other';
 
 /** Which of the core's services a path belongs to (the journal's `service`; faults match on the same). */

@@ -13,6 +13,8 @@ export const defaultPorts = {
   transparentProxy: 20005,
   /** SAP Cloud Identity Services (IAS): its token service, JWKS and discovery; TLS only (the identity binding's `url`). */
   identity: 20006,
+  /** The Cloud Connector's REST configuration API and admin console (TLS), as on a real Cloud Connector. */
+  cloudConnectorApi: 8443,
   /** The fake on-prem backend: HTTP, TCP echo, SMTP sink, LDAP directory. */
   backendHttp: 20010,
   backendTcp: 20011,

@@ -34,6 +34,8 @@ export interface RequestGuardOptions {
 export interface BoundAddress {
   host?: string;
   port?: number;
+  /** Further ports of this emulator whose pages are its own origins (the Cloud Connector admin port). */
+  otherPorts?: number[];
 }
 
 const loopbackNames = ['localhost', '127.0.0.1', '[::1]'];
@@ -87,6 +89,7 @@ export class RequestGuard {
     if (uaaPort !== undefined) ports.add(uaaPort);
     const bound = this.bound().port;
     if (bound) ports.add(bound);
+    for (const other of this.bound().otherPorts ?? []) ports.add(other);
     return ports;
   }
 

@@ -61,6 +61,7 @@ const knownPortNames: Record<string, string> = {
   smtp: 'smtp',
   ldap: 'ldap',
   transparentProxy: 'transp-proxy',
+  cloudConnectorApi: 'scc-api',
 };
 
 /** Known names, else the key in kebab case, cut to 15 characters. */

@@ -20,6 +20,7 @@ import { ensureTlsMaterial } from './tls-material.ts';
 import { createMtlsFetch, issueClientCertificate } from './client-certificates.ts';
 import { startConnectivity, type ConnectivityOptions, type ConnectivityPorts } from './proxies/start-connectivity.ts';
 import { startTransparentProxy } from './proxies/transparent-proxy-server.ts';
+import { startCloudConnectorApi } from './cloud-connector-api-server.ts';
 import { minimalScenario } from '../app/emulator-core.ts';
 import { readDestinationCrFiles, withDestinationCrs } from './destination-crs.ts';
 import { openStateDir } from '../persistence/state-dir.ts';
@@ -67,6 +68,8 @@ export interface StartOptions extends Omit<CoreOptions, 'scenario' | 'urls'>, Co
   identityPort?: number;
   /** The identity port written into the identity binding (`url`, `domains`) and tokens, if it differs from the bound one. */
   advertisedIdentityPort?: number;
+  /** The Cloud Connector REST configuration API and admin console, TLS (default 8443; 0 = a free one). */
+  cloudConnectorApiPort?: number;
   /**
    * Destination CR files (YAML, several documents each; or JSON) or directories of them, added to the scenario's
    * `destinationCustomResources`. Documents of other kinds (Deployments, Services, …) are skipped.
@@ -92,6 +95,8 @@ export interface EmulatorUrls {
   transparentProxy: string;
   /** The identity service (IAS), TLS only: the identity binding's `url` (`https://127.0.0.1:20006` by default). */
   identity: string;
+  /** The Cloud Connector's REST API and admin console (`instance_url` of SAP's Terraform provider): `https://host:8443`. */
+  cloudConnectorApi: string;
 }
 
 /** The shared handle (emulator/app/handle.ts: env, tokens, scenario, journal, onPrem, clock, keys, faults, snapshot) and the sockets. */
@@ -102,6 +107,7 @@ export interface EmulatorHandle extends SharedHandle {
     transparentProxy: number;
     /** The identity service's (IAS) TLS port. */
     identity: number;
+    cloudConnectorApi: number;
     /**
      * The ports of the TCP and mail CRs, by Service (`<cr>.<namespace>`, `<cr>-<tenant>.<namespace>`); kept current
      * as CRs come and go. The CR's `spec.service.port` when it is above 1024 and free, else a free port.
@@ -167,6 +173,7 @@ const portOptions = [
   'transparentProxyPort',
   'identityPort',
   'advertisedIdentityPort',
+  'cloudConnectorApiPort',
   'advertisedHttpProxyPort',
   'advertisedSocksProxyPort',
   'advertisedBackendPort',
@@ -219,6 +226,7 @@ export async function startEmulator(options: StartOptions = {}): Promise<Emulato
     certificateAuthority: ca,
     issueClientCertificate: (subject) => issueClientCertificate(ca, subject),
     verifiesClientCertificates: true,
+    cloudConnectorCertificates: { ppCa: tls.caPem, system: tls.certPem, ui: tls.certPem },
   });
   const stateDir = options.stateDir === undefined ? undefined : await openStateDir(options.stateDir, core);
   const server = createDualProtocolServer(
@@ -279,6 +287,19 @@ export async function startEmulator(options: StartOptions = {}): Promise<Emulato
     await closeServers();
     throw err;
   });
+  const sccApi = await startCloudConnectorApi(core, {
+    port: options.cloudConnectorApiPort ?? (options.port === 0 ? 0 : defaultPorts.cloudConnectorApi),
+    host,
+    key: tls.keyPem,
+    cert: tls.certPem,
+    timeouts: resolveTimeouts(options),
+  }).catch(async (err: unknown) => {
+    await transparentProxy.stop();
+    await connectivity.stop();
+    await closeServers();
+    throw err;
+  });
+  core.setBoundAddress({ otherPorts: [sccApi.port] });
   const publicProxyPorts = {
     httpProxy: options.advertisedHttpProxyPort ?? connectivity.ports.httpProxy,
     socks5: options.advertisedSocksProxyPort ?? connectivity.ports.socks5,
@@ -294,6 +315,7 @@ export async function startEmulator(options: StartOptions = {}): Promise<Emulato
     backend: `http://${advertisedHost}:${publicProxyPorts.backendHttp}`,
     transparentProxy: `http://${advertisedHost}:${transparentProxy.port}`,
     identity: identityOrigin,
+    cloudConnectorApi: `https://${advertisedHost}:${sccApi.port}`,
   };
 
   // Object.assign, not a spread: `env` stays the shared handle's getter, always current.
@@ -304,6 +326,7 @@ export async function startEmulator(options: StartOptions = {}): Promise<Emulato
       ...connectivity.ports,
       transparentProxy: transparentProxy.port,
       identity: identityPort,
+      cloudConnectorApi: sccApi.port,
       transparentProxyCrs: transparentProxy.crPorts.ports,
     },
     transparentProxyCrPorts: async () => {
@@ -313,6 +336,7 @@ export async function startEmulator(options: StartOptions = {}): Promise<Emulato
     caFile: tls.caFile,
     control: new ControlClient(urls.control, { token: options.controlToken }),
     stop: async () => {
+      await sccApi.stop();
       await transparentProxy.stop();
       await connectivity.stop();
       await closeServers();

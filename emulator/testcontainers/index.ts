@@ -53,6 +53,7 @@ export const portFlags: Record<EmulatorPortName, [bound: string, advertised?: st
   ldap: ['--ldap-port'],
   transparentProxy: ['--transparent-proxy-port'],
   identity: ['--identity-port', '--advertised-identity-port'],
+  cloudConnectorApi: ['--cloud-connector-api-port'],
 };
 
 /** A port nothing on this machine listens on right now (the kernel's pick). */

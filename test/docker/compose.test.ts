@@ -56,6 +56,7 @@ beforeAll(async () => {
     smtp: await freePort(),
     ldap: await freePort(),
     transparentProxy: await freePort(),
+    cloudConnectorApi: await freePort(),
   };
 
   const file = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as { services: Record<string, Record<string, unknown>> };
@@ -69,7 +70,7 @@ beforeAll(async () => {
     ...['--port', ports.services, '--http-proxy-port', ports.httpProxy, '--socks-proxy-port', ports.socks5],
     ...['--backend-http-port', ports.backendHttp, '--backend-tcp-port', ports.backendTcp, '--smtp-port', ports.smtp],
     ...['--ldap-port', ports.ldap],
-    ...['--transparent-proxy-port', ports.transparentProxy],
+    ...['--transparent-proxy-port', ports.transparentProxy, '--cloud-connector-api-port', ports.cloudConnectorApi],
   ].map(String);
   writeFileSync(composeFile, stringify(file));
 

@@ -168,7 +168,7 @@ export class ControlGateway {
 
   /** Connect or disconnect a connector (drives 503 / SOCKS reply 03). */
   setConnectorState(body: Body<typeof s.connectorStateBody>): CloudConnector {
-    return setConnectorOnline(this.ctx.state, body);
+    return setConnectorOnline(this.ctx.state, body, this.ctx.clock.now());
   }
 
   /** Add a connector, or replace the one with its location ID. */

@@ -113,11 +113,12 @@ export const journalQuery = z
           'backend',
           'connectivity',
           'transparent-proxy',
+          'cloud-connector',
           'other',
         ],
         {
           error:
-            'service must be one of xsuaa, identity, destination, control, connectivity-proxy, socks5, backend, connectivity, transparent-proxy, other',
+            'service must be one of xsuaa, identity, destination, control, connectivity-proxy, socks5, backend, connectivity, transparent-proxy, cloud-connector, other',
         },
       )
       .optional(),

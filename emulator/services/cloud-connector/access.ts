@@ -7,6 +7,7 @@
 import { findTenant } from '../../core/subaccount.ts';
 import type { OnPremView } from './state.ts';
 import type { CloudConnector } from './state.ts';
+import { haGate, offlineSinceOf } from './ha.ts';
 import type { MappingProtocol, ResourceConfig, SystemMappingConfig } from './schema.ts';
 
 /** The client's channel: the HTTP proxy (20003) or SOCKS5 (20004). */
@@ -23,6 +24,10 @@ export interface AccessRequest {
   protocol: AccessChannel;
   /** Treat the connector as offline (an `offline` fault, see core/faults.ts). */
   offline?: boolean;
+  /** When that offline fault was added (ms), for a high-availability takeover (ha.ts). */
+  offlineFaultSince?: number;
+  /** The emulator clock now: high availability (switch and takeover times) needs it; without it there is none. */
+  now?: number;
 }
 
 export type DeniedCheck = 'tenant' | 'location' | 'offline' | 'mapping' | 'protocol' | 'resource';
@@ -155,8 +160,29 @@ export function decideAccess(state: OnPremView, request: AccessRequest, placehol
   if (!tenant) return noConnector('tenant', `the token's zone \`${request.zid}\` is not a tenant of this emulator`);
   const connector = findConnector(state, tenant.zid, locationId);
   if (!connector) return noConnector('location', `no Cloud Connector for ${describeLocation(locationId)} in subaccount ${subaccount}`);
-  if (!connector.online || request.offline)
+  const instance = state.onPrem.sccApi.instances.find((i) => i.locationId === locationId);
+  const down = !connector.online || request.offline === true;
+  const gate = haGate(
+    instance,
+    {
+      down,
+      offlineSince: offlineSinceOf(
+        instance?.offlineSince[tenant.zid],
+        connector.online,
+        request.offline ? request.offlineFaultSince : undefined,
+      ),
+    },
+    request.now,
+  );
+  if (gate.kind === 'offline')
     return noConnector('offline', `the Cloud Connector for ${describeLocation(locationId)} in subaccount ${subaccount} is offline`);
+  if (gate.kind === 'switching') {
+    const what = gate.why === 'switch' ? 'is switching between master and shadow' : 'is offline and its shadow takes over';
+    return noConnector(
+      'offline',
+      `the Cloud Connector for ${describeLocation(locationId)} in subaccount ${subaccount} ${what} (high availability) until ${new Date(gate.until).toISOString()} on the emulator clock`,
+    );
+  }
 
   const system = findSystem(connector.systems, request.virtualHost.toLowerCase(), request.virtualPort);
   if (!system)

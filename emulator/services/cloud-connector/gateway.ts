@@ -6,7 +6,7 @@
 import type { OnPremView } from './state.ts';
 import { findTenant, type Tenant } from '../../core/subaccount.ts';
 import { parseWith, ValidationError } from '../../core/validation.ts';
-import type { CloudConnector } from './state.ts';
+import { sccInstanceOf, type CloudConnector } from './state.ts';
 import { cloudConnectorSchema } from './schema.ts';
 
 /** A tenant by subdomain or zid; none given = the provider. */
@@ -21,7 +21,12 @@ export function listConnectors(state: OnPremView): { tenant: string; zid: string
   return state.tenants.map((t) => ({ tenant: t.subdomain, zid: t.zid, connectors: state.onPrem.connectors.get(t.zid) ?? [] }));
 }
 
-export function setConnectorOnline(state: OnPremView, opts: { tenant?: string; locationId?: string; online: boolean }): CloudConnector {
+/** `now` (the emulator clock) records when it went offline: a high-availability shadow takes over from then. */
+export function setConnectorOnline(
+  state: OnPremView,
+  opts: { tenant?: string; locationId?: string; online: boolean },
+  now?: number,
+): CloudConnector {
   const tenant = resolveTenant(state, opts.tenant);
   const locationId = opts.locationId ?? '';
   const connector = state.onPrem.connectors.get(tenant.zid)?.find((c) => c.locationId === locationId);
@@ -29,6 +34,11 @@ export function setConnectorOnline(state: OnPremView, opts: { tenant?: string; l
     throw new ValidationError('connector', [
       { path: 'locationId', message: `no Cloud Connector with location ID "${locationId}" in subaccount "${tenant.subdomain}"` },
     ]);
+  }
+  if (now !== undefined) {
+    const downTimes = sccInstanceOf(state.onPrem.sccApi, locationId).offlineSince;
+    if (opts.online) delete downTimes[tenant.zid];
+    else if (connector.online || downTimes[tenant.zid] === undefined) downTimes[tenant.zid] = now;
   }
   connector.online = opts.online;
   return connector;

@@ -1,2 +1,2 @@
-/** The Cloud Connector has no route on the services port yet (its REST configuration API is issue #18). */
+/** The Cloud Connector has no route on the services port: its REST configuration API and console are on a port of their own (admin/). */
 export {};

@@ -180,6 +180,8 @@ export class ProxyHop {
         path: to.path,
         protocol: to.protocol,
         offline: faults.offline !== undefined,
+        ...(faults.offline ? { offlineFaultSince: Date.parse(faults.offline.added) } : {}),
+        now: this.ctx.clock.now(),
       },
       this.ctx.placeholders(),
     );
