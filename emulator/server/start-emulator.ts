@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { getRequestListener } from '@hono/node-server';
 import { EmulatorCore, type CoreOptions } from '../app/emulator-core.ts';
 import { StartOptionError } from '../core/request-guard.ts';
-import { parseScenarioText } from '../app/scenario.ts';
+import { readScenarioText } from '../app/scenario.ts';
 import { createSharedHandle, type SharedHandle } from '../app/handle.ts';
 import { ControlClient } from '../client/control-client.ts';
 import { createDualProtocolServer } from './dual-protocol-server.ts';
@@ -122,11 +122,14 @@ export interface EmulatorHandle extends SharedHandle {
   stop(): Promise<void>;
 }
 
-/** A scenario file's path (or `'default'`) read and parsed; anything else as given (the core validates it). */
-function resolveScenario(scenario: unknown): unknown {
+/**
+ * A scenario file's path (or `'default'`) read and parsed, not yet validated: the core validates it once and names
+ * the file when it refuses it. Anything else as given (the core validates it).
+ */
+function resolveScenario(scenario: unknown, maxBytes?: number): unknown {
   if (typeof scenario !== 'string') return scenario;
   const file = resolve(scenario === 'default' ? defaultScenarioFile : scenario);
-  return parseScenarioText(readScenarioFile(file), file);
+  return readScenarioText(readScenarioFile(file, maxBytes), file);
 }
 
 export { StartOptionError };
@@ -212,8 +215,8 @@ export async function startEmulator(options: StartOptions = {}): Promise<Emulato
     // This installation's own key unless told otherwise: the bundled one is public (docs/security.md).
     signingKey: options.signingKey ?? tls.signingKey,
     scenario: withDestinationCrs(
-      resolveScenario(options.scenario) ?? minimalScenario,
-      readDestinationCrFiles(options.destinationCrs ?? []),
+      resolveScenario(options.scenario, options.maxSnapshotBytes) ?? minimalScenario,
+      readDestinationCrFiles(options.destinationCrs ?? [], options.maxSnapshotBytes),
     ),
     fetch: createMtlsFetch(tls.caPem, options.fetch),
     certificateAuthority: ca,
@@ -297,7 +300,7 @@ export async function startEmulator(options: StartOptions = {}): Promise<Emulato
   };
 
   // Object.assign, not a spread: `env` stays the shared handle's getter, always current.
-  return Object.assign(createSharedHandle(core, { resolveScenario }), {
+  return Object.assign(createSharedHandle(core, { resolveScenario: (scenario) => resolveScenario(scenario, options.maxSnapshotBytes) }), {
     urls,
     ports: {
       services: port,
