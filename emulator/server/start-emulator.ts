@@ -34,8 +34,14 @@ export const defaultScenarioFile = join(dirname(fileURLToPath(import.meta.url)),
 export interface StartOptions extends Omit<CoreOptions, 'scenario' | 'urls'>, ConnectivityOptions {
   /** A scenario file (JSON or YAML), a scenario object, or `'default'` for the bundled one. Default: a minimal scenario. */
   scenario?: string | object;
-  /** Services port (XSUAA + Destination Service + control API). 0 picks a free port. Default 20000. */
-  port?: number;
+  /**
+   * Services port (XSUAA + Destination Service + control API). 0 picks a free port. Default 20000.
+   * `'sticky'`: a free port the first time in this process, and the same one again for every later start with
+   * `'sticky'` once the emulator that held it has stopped (two running at once get two ports). The token service
+   * URL in the bindings then stays the same across emulators, which clients that cache it per client id (the SAP
+   * Cloud SDK's XSUAA client) need; the other ports are picked free as with 0. See docs/sdk-adapters.md.
+   */
+  port?: number | 'sticky';
   /** Interface to bind. Default 127.0.0.1 (loopback only). */
   host?: string;
   /** Host name written into the bindings and URLs. Default `localhost`. */
@@ -190,7 +196,7 @@ const countOptions = [
 ] as const;
 
 /** A StartOptionError naming the first numeric option that is out of range, before anything is opened. */
-function checkNumericOptions(options: StartOptions): void {
+function checkNumericOptions(options: StartOptions & { port?: number }): void {
   for (const name of portOptions) {
     const value = options[name];
     if (value !== undefined && !(Number.isInteger(value) && value >= 0 && value <= 65535))
@@ -203,7 +209,32 @@ function checkNumericOptions(options: StartOptions): void {
   }
 }
 
-export async function startEmulator(options: StartOptions = {}): Promise<EmulatorHandle> {
+/** The services ports `port: 'sticky'` gave out in this process that no running emulator holds now. */
+const stickyKey = Symbol.for('btp-connectivity-emulator.sticky-ports');
+const stickySlot = globalThis as { [stickyKey]?: number[] };
+const freeStickyPorts = (stickySlot[stickyKey] ??= []);
+
+/**
+ * Listen on a sticky port: one this process had before, else a random one below Linux's ephemeral range (32768–60999),
+ * so that no outgoing connection of this machine takes it between two emulators.
+ */
+async function listenSticky(host: string, listen: (port: number) => Promise<number>): Promise<number> {
+  const known = freeStickyPorts.shift();
+  if (known !== undefined) return listenAs('port', known, host, () => listen(known));
+  for (let attempt = 0; ; attempt++) {
+    const candidate = 21000 + Math.floor(Math.random() * 11000);
+    try {
+      return await listen(candidate);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 20) throw err;
+    }
+  }
+}
+
+export async function startEmulator(given: StartOptions = {}): Promise<EmulatorHandle> {
+  const sticky = given.port === 'sticky';
+  // With a sticky services port every other port is picked free, as with port 0.
+  const options: StartOptions & { port?: number } = sticky ? { ...given, port: 0 } : (given as StartOptions & { port?: number });
   const advertisedHost = options.advertisedHost ?? 'localhost';
   const host = options.host ?? '127.0.0.1';
   checkNumericOptions(options);
@@ -230,7 +261,13 @@ export async function startEmulator(options: StartOptions = {}): Promise<Emulato
     resolveTimeouts(options),
   );
   const wantedPort = options.port ?? defaultPorts.services;
-  const port = await listenAs('port', wantedPort, host, () => server.listen(wantedPort, host));
+  const port = sticky
+    ? await listenSticky(host, (candidate) => server.listen(candidate, host))
+    : await listenAs('port', wantedPort, host, () => server.listen(wantedPort, host));
+  /** A sticky port is free for the next sticky start once its server is closed. */
+  const releaseSticky = (): void => {
+    if (sticky && !freeStickyPorts.includes(port)) freeStickyPorts.push(port);
+  };
   core.setBoundAddress({ host, port });
   const publicPort = options.advertisedPort ?? port;
 
@@ -257,6 +294,7 @@ export async function startEmulator(options: StartOptions = {}): Promise<Emulato
   const closeServers = async (): Promise<void> => {
     await identityServer.close();
     await server.close();
+    releaseSticky();
   };
   core.extraEnv = { NODE_EXTRA_CA_CERTS: tls.caFile };
   const connectivity = await startConnectivity(core, {

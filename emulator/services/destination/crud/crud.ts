@@ -305,7 +305,12 @@ export class ConfigurationCrud {
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** A certificate's `Type` may be null; it is stored as absent. */
-const withoutNulls = (props: Props): Props => Object.fromEntries(Object.entries(props).filter(([, v]) => v !== null && v !== undefined));
+const withoutNulls = (props: Props): Props => {
+  for (const key in props)
+    if (props[key] === null || props[key] === undefined)
+      return Object.fromEntries(Object.entries(props).filter(([, v]) => v !== null && v !== undefined)) as Props;
+  return props;
+};
 
 function requireObject(body: unknown, noun: string, allowArray: boolean): Record<string, unknown> {
   if (isObject(body)) return body;
