@@ -23,7 +23,7 @@ import { benchPersistence, type PersistenceSettings } from './persistence.ts';
 import { benchProxyProcesses } from './proxy-processes.ts';
 import { benchLoad, type LoadSettings } from './load.ts';
 import { benchIasTokens } from './ias.ts';
-import { benchBulkPost, benchScenarioFile, type CorePathSettings } from './core-paths.ts';
+import { benchBulkPost, benchFreshInstance, benchScenarioFile, type CorePathSettings } from './core-paths.ts';
 
 export { median, type BenchResult } from './common.ts';
 
@@ -312,6 +312,7 @@ export const benchGroups = [
   'memory',
   'persistence',
   'load',
+  'instances',
 ] as const;
 export type BenchGroup = (typeof benchGroups)[number];
 
@@ -344,6 +345,7 @@ export async function runBenchmarks(settings: BenchSettings, groups: readonly Be
     memory: () => benchMemory(settings),
     persistence: () => benchPersistence(startEmulator, settings),
     load: () => benchLoad(startEmulator, settings),
+    instances: () => benchFreshInstance(startEmulator, settings),
   };
   const results: BenchResult[] = [];
   for (const group of benchGroups) if (groups.includes(group)) results.push(...(await run[group]()));

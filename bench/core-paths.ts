@@ -187,3 +187,74 @@ export async function benchBulkPost(startEmulator: StartEmulator, settings: Core
     await emu.stop();
   }
 }
+
+/**
+ * An emulator per test against one shared emulator with `reset()` per test, both with the SAP Cloud SDK: a test is
+ * `getDestination` (no destination cache) of an OnPremise destination and one request through the connectivity
+ * proxy. Fresh: `startEmulator()` + the test + `stop()`, with `port: 'sticky'` and with `port: 0`. Shared: the
+ * test + `reset()`. Interleaved flow by flow; the SDK's caches are cleared before each.
+ */
+export async function benchFreshInstance(startEmulator: StartEmulator, settings: CorePathSettings): Promise<BenchResult[]> {
+  const { getDestination } = await import('@sap-cloud-sdk/connectivity');
+  const { executeHttpRequest } = await import('@sap-cloud-sdk/http-client');
+  const { clearSapCloudSdkCaches } = await import('../sdk-adapters/index.ts');
+  const savedVcap = process.env.VCAP_SERVICES;
+  const test = async (vcap: string): Promise<void> => {
+    process.env.VCAP_SERVICES = vcap;
+    const destination = await getDestination({ destinationName: 'ONPREM_LOC1', useCache: false });
+    if (!destination?.url) throw new Error('ONPREM_LOC1 not found');
+    const res = await executeHttpRequest({ ...destination, url: destination.url }, { method: 'get', url: '/bytes/64' });
+    if (res.status !== 200) throw new Error(`proxied request: ${res.status}`);
+  };
+  const shared = await startEmulator({ port: 0, scenario: 'default' });
+  try {
+    const sticky: number[] = [];
+    const anyPort: number[] = [];
+    const reused: number[] = [];
+    const flows = settings.instanceFlows;
+    // The first tenth warms up the JIT, the connections and the SDK; not counted.
+    const warmup = Math.max(1, Math.round(flows / 10));
+    for (let i = 0; i < warmup + flows; i++) {
+      // Every flow starts from an SDK that has seen no emulator (outside the timing), so each side fetches one
+      // token and makes the same requests; what differs is the emulator.
+      clearSapCloudSdkCaches();
+      let started = performance.now();
+      const fresh = await startEmulator({ port: 'sticky', scenario: 'default' });
+      await test(fresh.env.VCAP_SERVICES);
+      await fresh.stop();
+      const stickyMs = performance.now() - started;
+
+      clearSapCloudSdkCaches();
+      started = performance.now();
+      const other = await startEmulator({ port: 0, scenario: 'default' });
+      await test(other.env.VCAP_SERVICES);
+      await other.stop();
+      const anyPortMs = performance.now() - started;
+
+      clearSapCloudSdkCaches();
+      started = performance.now();
+      await test(shared.env.VCAP_SERVICES);
+      shared.reset();
+      const sharedMs = performance.now() - started;
+      if (i < warmup) continue;
+      sticky.push(stickyMs);
+      anyPort.push(anyPortMs);
+      reused.push(sharedMs);
+    }
+    const baseline = 'one shared emulator, test + reset()';
+    return [
+      result("per-test flow, fresh startEmulator({ port: 'sticky' }) + stop()", 'ms', median(sticky), baseline, median(reused), flows, {
+        text: '≤ 1.5×',
+        max: 1.5,
+      }),
+      result('per-test flow, fresh startEmulator({ port: 0 }) + stop()', 'ms', median(anyPort), baseline, median(reused), flows, {
+        text: '≤ 1.5×',
+        max: 1.5,
+      }),
+    ];
+  } finally {
+    await shared.stop();
+    if (savedVcap === undefined) delete process.env.VCAP_SERVICES;
+    else process.env.VCAP_SERVICES = savedVcap;
+  }
+}

@@ -22,9 +22,14 @@ export class ParsedScenario {
   }
 }
 
+/** A ParsedScenario is validated once: a face that keeps one (the Node face, for an unchanged file) skips the schema. */
+const validated = new WeakMap<ParsedScenario, Scenario>();
+
 export function validateScenario(value: unknown, source = 'scenario'): Scenario {
-  if (value instanceof ParsedScenario) return parseWith(scenarioSchema, value.value, value.source);
-  return parseWith(scenarioSchema, value, source);
+  if (!(value instanceof ParsedScenario)) return parseWith(scenarioSchema, value, source);
+  let scenario = validated.get(value);
+  if (!scenario) validated.set(value, (scenario = parseWith(scenarioSchema, value.value, value.source)));
+  return scenario;
 }
 
 const yamlTypes = ['application/yaml', 'application/x-yaml', 'text/yaml'];

@@ -4,12 +4,14 @@
  */
 import { defaultPorts } from '../core/ports.ts';
 import { type PublicUrls } from '../core/urls.ts';
+import { statSync } from 'node:fs';
+import { defaultLimits } from '../core/limits.ts';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getRequestListener } from '@hono/node-server';
 import { EmulatorCore, type CoreOptions } from '../app/emulator-core.ts';
 import { StartOptionError } from '../core/request-guard.ts';
-import { readScenarioText } from '../app/scenario.ts';
+import { readScenarioText, type ParsedScenario } from '../app/scenario.ts';
 import { createSharedHandle, type SharedHandle } from '../app/handle.ts';
 import { ControlClient } from '../client/control-client.ts';
 import { createDualProtocolServer } from './dual-protocol-server.ts';
@@ -135,8 +137,26 @@ export interface EmulatorHandle extends SharedHandle {
 function resolveScenario(scenario: unknown, maxBytes?: number): unknown {
   if (typeof scenario !== 'string') return scenario;
   const file = resolve(scenario === 'default' ? defaultScenarioFile : scenario);
-  return readScenarioText(readScenarioFile(file, maxBytes), file);
+  let stats;
+  try {
+    stats = statSync(file);
+  } catch {
+    return readScenarioText(readScenarioFile(file, maxBytes), file); // names the file and why it cannot be read
+  }
+  const known = parsedFiles.get(file);
+  const fits = stats.size <= (maxBytes ?? defaultLimits.maxSnapshotBytes);
+  if (fits && known && known.mtimeMs === stats.mtimeMs && known.size === stats.size) return known.parsed;
+  const parsed = readScenarioText(readScenarioFile(file, maxBytes), file);
+  if (stats.size <= 1024 * 1024) parsedFiles.set(file, { mtimeMs: stats.mtimeMs, size: stats.size, parsed });
+  return parsed;
 }
+
+/**
+ * Scenario files of up to 1 MiB, parsed (and, by the core, validated) once per process while their size and
+ * modification time stay the same: an emulator per test with the same file neither parses its YAML nor runs the
+ * schema again. A larger file is read every time, so a process does not keep it.
+ */
+const parsedFiles = new Map<string, { mtimeMs: number; size: number; parsed: ParsedScenario }>();
 
 export { StartOptionError };
 

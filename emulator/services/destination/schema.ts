@@ -126,7 +126,19 @@ function isNearMiss(name: string, knownName: string): boolean {
  * any known name (an additional property, kept as it is).
  */
 export function knownPropertyNear(key: string): string | undefined {
-  if (known.has(key) || destinationPropertyFamilies.some((family) => key.startsWith(family))) return undefined;
+  if (known.has(key)) return undefined;
+  // Additional properties recur in every destination of a scenario; the edit distances to ~100 names are worked out once.
+  if (nearCache.has(key)) return nearCache.get(key);
+  const meant = nearestKnownProperty(key);
+  if (nearCache.size >= 10_000) nearCache.clear();
+  nearCache.set(key, meant);
+  return meant;
+}
+
+const nearCache = new Map<string, string | undefined>();
+
+function nearestKnownProperty(key: string): string | undefined {
+  if (destinationPropertyFamilies.some((family) => key.startsWith(family))) return undefined;
   const near = knownDestinationProperties.filter((name) => isNearMiss(key, name));
   if (near.length)
     return near.sort((a, b) => levenshtein(key.toLowerCase(), a.toLowerCase()) - levenshtein(key.toLowerCase(), b.toLowerCase()))[0];
