@@ -23,13 +23,15 @@ import { benchPersistence, type PersistenceSettings } from './persistence.ts';
 import { benchProxyProcesses } from './proxy-processes.ts';
 import { benchLoad, type LoadSettings } from './load.ts';
 import { benchIasTokens } from './ias.ts';
+import { benchBulkPost, benchFreshInstance, benchScenarioFile, type CorePathSettings } from './core-paths.ts';
 
 export { median, type BenchResult } from './common.ts';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cliFile = join(repoRoot, 'emulator', 'cli', 'bin.js'); // the executable's entry: it turns the compile cache on
 
-export interface BenchSettings extends ConnectivitySettings, DestinationSettings, MemorySettings, PersistenceSettings, LoadSettings {
+export interface BenchSettings
+  extends ConnectivitySettings, DestinationSettings, MemorySettings, PersistenceSettings, LoadSettings, CorePathSettings {
   /** Warm `startEmulator({ port: 0 })` + `stop()` runs (≥ 30 for a real run). */
   startRuns: number;
   /** Starts with an empty TLS folder, so the CA and server certificate are generated. */
@@ -64,6 +66,11 @@ export const fullSettings: BenchSettings = {
   loadProxied: 2000,
   loadTunnels: 2000,
   loadTokens: 10_000,
+  scenarioFileDestinations: 100_000,
+  scenarioFileRuns: 3,
+  bulkPostItems: 10_000,
+  bulkPostRuns: 5,
+  instanceFlows: 200,
 };
 export const smokeSettings: BenchSettings = {
   startRuns: 3,
@@ -86,6 +93,11 @@ export const smokeSettings: BenchSettings = {
   loadProxied: 20,
   loadTunnels: 20,
   loadTokens: 50,
+  scenarioFileDestinations: 1000,
+  scenarioFileRuns: 1,
+  bulkPostItems: 100,
+  bulkPostRuns: 1,
+  instanceFlows: 3,
 };
 
 export interface BenchReport {
@@ -300,6 +312,7 @@ export const benchGroups = [
   'memory',
   'persistence',
   'load',
+  'instances',
 ] as const;
 export type BenchGroup = (typeof benchGroups)[number];
 
@@ -321,13 +334,18 @@ export async function runBenchmarks(settings: BenchSettings, groups: readonly Be
     reset: async () => [await benchReset(startEmulator, settings)],
     tokens: async () => [...(await benchTokens(startEmulator, settings)), ...(await benchIasTokens(startEmulator, settings))],
     find: () => benchFind(startEmulator, settings),
-    scaling: () => benchScaling(startEmulator, settings),
+    scaling: async () => [
+      ...(await benchScaling(startEmulator, settings)),
+      ...(await benchScenarioFile(settings)),
+      ...(await benchBulkPost(startEmulator, settings)),
+    ],
     proxy: () => benchConnectivity(startEmulator, settings),
     tproxy: () => benchTransparentProxy(startEmulator, settings),
     processes: () => benchProxyProcesses(settings),
     memory: () => benchMemory(settings),
     persistence: () => benchPersistence(startEmulator, settings),
     load: () => benchLoad(startEmulator, settings),
+    instances: () => benchFreshInstance(startEmulator, settings),
   };
   const results: BenchResult[] = [];
   for (const group of benchGroups) if (groups.includes(group)) results.push(...(await run[group]()));

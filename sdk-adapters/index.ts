@@ -1,7 +1,8 @@
 /**
  * `btp-connectivity-emulator/sdk-adapters`: hand an app under test its bindings in the form it reads them —
  * VCAP_SERVICES, default-env.json, a Kubernetes binding directory, the approuter's `destinations`, CAP's
- * `cds.requires`, the CA for NODE_EXTRA_CA_CERTS, `*.localhost` for the identity service's tenants, user tokens — and run one emulator per test run.
+ * `cds.requires`, the CA for NODE_EXTRA_CA_CERTS, `*.localhost` for the identity service's tenants, user tokens — and run one emulator per test run;
+ * clear the SAP Cloud SDK's caches between emulators.
  */
 import '../emulator/require-node.ts';
 export { resolveBindings, selectBindings, type BindingSource, type BindingValues, type EmulatorLike } from './binding-source.ts';
@@ -21,4 +22,5 @@ export { extraCaCertsEnv } from './ca-certificate.ts';
 export { resolveLocalhostSubdomains } from './localhost-subdomains.ts';
 export { userToken, type TokenIssuer, type UserTokenOptions } from './user-token.ts';
 export { controlUrlVariable, startTestRunEmulator, stopTestRunEmulator, testRunEmulator } from './test-run-emulator.ts';
+export { clearSapCloudSdkCaches, type SapCloudSdkInternals } from './sap-cloud-sdk.ts';
 export { emulatorGlobalSetup, type ProvidedEmulator, type ProvidingProject } from './vitest-setup.ts';

@@ -53,6 +53,11 @@ describe('bench smoke', () => {
       'mixed requests',
       'destination write (PUT) with a stateDir (default scenario)',
       'destination write (PUT) with a stateDir and 1,000 destinations',
+      'startEmulator({ scenario: JSON file with 1,000 destinations })',
+      'peak RSS of that process (1,000 destinations from JSON)',
+      'bulk POST of 100 destinations (one request)',
+      "per-test flow, fresh startEmulator({ port: 'sticky' }) + stop()",
+      'per-test flow, fresh startEmulator({ port: 0 }) + stop()',
     ];
     for (const row of rows) expect(stdout).toContain(row);
     // Every row has a figure, a baseline and a ratio; the load rows saw no error.

@@ -30,6 +30,7 @@ import { failIfDropped, faultMiddleware } from '../core/fault-middleware.ts';
 import { FaultList } from '../core/faults.ts';
 import { entryTiming, Journal } from '../core/journal.ts';
 import { parseScenarioText, scenarioFormatOf, validateScenario } from './scenario.ts';
+import { SharedRouter } from '../core/shared-router.ts';
 import { type Scenario } from './scenario-schema.ts';
 import { buildState, type EmulatorState } from './state.ts';
 import { redactQuery } from '../core/redact.ts';
@@ -282,7 +283,8 @@ export class EmulatorCore {
   }
 
   private buildApp(): App {
-    const app = new Hono<AppEnv>();
+    // The matcher is built once per process for these routes (core/shared-router.ts), not per instance.
+    const app = new Hono<AppEnv>({ router: new SharedRouter() });
     app.use('*', async (c, next) => {
       const started = performance.now();
       // One id per request, echoed in the answer and kept in the journal: the caller's, or a new one.

@@ -9,8 +9,27 @@ import { scenarioSchema, type Scenario } from './scenario-schema.ts';
 
 export type ScenarioFormat = 'json' | 'yaml';
 
+/**
+ * Scenario text that is parsed but not yet validated, with the name a refusal gives it (its file). The Node face
+ * hands this to the core, so a large file is validated once, by the core, and its errors still name the file.
+ */
+export class ParsedScenario {
+  readonly value: unknown;
+  readonly source: string;
+  constructor(value: unknown, source: string) {
+    this.value = value;
+    this.source = source;
+  }
+}
+
+/** A ParsedScenario is validated once: a face that keeps one (the Node face, for an unchanged file) skips the schema. */
+const validated = new WeakMap<ParsedScenario, Scenario>();
+
 export function validateScenario(value: unknown, source = 'scenario'): Scenario {
-  return parseWith(scenarioSchema, value, source);
+  if (!(value instanceof ParsedScenario)) return parseWith(scenarioSchema, value, source);
+  let scenario = validated.get(value);
+  if (!scenario) validated.set(value, (scenario = parseWith(scenarioSchema, value.value, value.source)));
+  return scenario;
 }
 
 const yamlTypes = ['application/yaml', 'application/x-yaml', 'text/yaml'];
@@ -32,6 +51,18 @@ export function scenarioFormatOf(text: string, source = 'scenario', contentType?
 
 /** Parse and validate; a syntax error is reported with its position. `format` defaults to {@link scenarioFormatOf}. */
 export function parseScenarioText(text: string, source = 'scenario', format: ScenarioFormat = scenarioFormatOf(text, source)): Scenario {
+  return validateScenario(readScenarioText(text, source, format));
+}
+
+/**
+ * Parse only (JSON with JSON.parse, YAML with the YAML parser): a syntax error is a ValidationError with its position;
+ * the schema is checked by whoever validates the result.
+ */
+export function readScenarioText(
+  text: string,
+  source = 'scenario',
+  format: ScenarioFormat = scenarioFormatOf(text, source),
+): ParsedScenario {
   let value: unknown;
   if (format === 'json') {
     try {
@@ -41,12 +72,12 @@ export function parseScenarioText(text: string, source = 'scenario', format: Sce
         'read as JSON by its .json name, its JSON content type, or its first character; send YAML as Content-Type: application/yaml';
       throw new ValidationError(source, [{ path: '', message: `not valid JSON: ${(err as Error).message} (${why})` }]);
     }
-    return validateScenario(value, source);
+    return new ParsedScenario(value, source);
   }
   try {
     value = parseYaml(text, { prettyErrors: true });
   } catch (err) {
     throw new ValidationError(source, [{ path: '', message: `not valid YAML: ${(err as Error).message}` }]);
   }
-  return validateScenario(value, source);
+  return new ParsedScenario(value, source);
 }

@@ -188,7 +188,8 @@ const startFlags: Record<string, StartFlag> = {
   'destination-crs': {
     value: 'PATH',
     multiple: true,
-    describe: 'Destination CRs for the Transparent Proxy: a YAML file (several documents) or a directory of them; repeatable',
+    describe:
+      'Destination CRs for the Transparent Proxy: a YAML file (several documents), a .json file, or a directory of them; repeatable',
     apply: (options, value, flag) => {
       options.destinationCrs = [...(options.destinationCrs ?? []), resolve(nonEmpty(value, flag))];
     },

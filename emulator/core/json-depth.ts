@@ -22,6 +22,37 @@ interface Frame {
 /** The first keys (at most four, enough to name the field) leading to a value nested deeper than `maxDepth`, or undefined. */
 export function tooDeepAt(value: unknown, maxDepth = maxJsonDepth): (string | number)[] | undefined {
   if (value === null || typeof value !== 'object') return undefined;
+  // A walk that allocates nothing per value (a large scenario has millions); only a value found too deep is walked
+  // again, keeping the path.
+  const values: object[] = [value];
+  const depths: number[] = [1];
+  while (values.length) {
+    const current = values.pop()!;
+    const depth = depths.pop()!;
+    if (depth > maxDepth) return pathTooDeep(value as object, maxDepth);
+    if (Array.isArray(current)) {
+      for (let i = 0; i < current.length; i++) {
+        const child: unknown = current[i];
+        if (child !== null && typeof child === 'object') {
+          values.push(child);
+          depths.push(depth + 1);
+        }
+      }
+    } else {
+      for (const key in current) {
+        if (!Object.hasOwn(current, key)) continue;
+        const child: unknown = (current as Record<string, unknown>)[key];
+        if (child !== null && typeof child === 'object') {
+          values.push(child);
+          depths.push(depth + 1);
+        }
+      }
+    }
+  }
+  return undefined;
+}
+
+function pathTooDeep(value: object, maxDepth: number): (string | number)[] | undefined {
   const stack: Frame[] = [{ value, depth: 1 }];
   while (stack.length) {
     const frame = stack.pop()!;

@@ -19,4 +19,4 @@ export function resultResponse(result: ServiceResult): Response {
 }
 
 /** The ETag of a JSON value: the SHA-256 of its stable JSON text (the same value gives the same ETag). */
-export const etagOf = (value: unknown): Promise<string> => sha256Hex(stableJson(value));
+export const etagOf = (value: unknown): string => sha256Hex(stableJson(value));

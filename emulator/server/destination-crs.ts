@@ -5,14 +5,15 @@
  * given as it is. Each CR is checked on its own first (the error names the file, the document and the field),
  * then with the scenario it is added to (the bindings and tenants it names).
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { parseWith, ValidationError } from '../core/validation.ts';
 import { destinationCrKind, destinationCrSchema } from '../services/transparent-proxy/index.ts';
-import { ScenarioFileError } from './start-errors.ts';
+import { readScenarioFile, ScenarioFileError } from './start-errors.ts';
+import { ParsedScenario, validateScenario } from '../app/scenario.ts';
 
-/** A CR file that is not valid YAML, or a CR in it that does not fit; names the file, the document and the field. */
+/** A CR file that is not valid YAML (or JSON), or a CR in it that does not fit; names the file, the document and the field. */
 export class DestinationCrFileError extends ValidationError {
   constructor(what: string, issues: { path: string; message: string }[]) {
     super(what, issues);
@@ -44,24 +45,38 @@ const isCrDocument = (doc: unknown): boolean => {
   return kind === destinationCrKind || (typeof apiVersion === 'string' && apiVersion.startsWith(crGroup));
 };
 
-/** The CRs of the files and directories, each checked against the CR schema. */
-export function readDestinationCrFiles(paths: readonly string[]): unknown[] {
+/**
+ * A CR file's documents: a `.json` file with JSON.parse (one CR, or an array of them), anything else with the YAML
+ * parser (any number of documents). A syntax error names the file, the document and the position.
+ */
+function documentsOf(file: string, text: string): { where: string; value: unknown }[] {
+  if (extname(file).toLowerCase() === '.json') {
+    const where = `Destination CR file ${file}`;
+    try {
+      return [{ where, value: JSON.parse(text) as unknown }];
+    } catch (err) {
+      throw new DestinationCrFileError(where, [
+        { path: '', message: `not valid JSON: ${(err as Error).message} (read as JSON by its .json name)` },
+      ]);
+    }
+  }
+  const documents = parseAllDocuments(text, { prettyErrors: true });
+  const list = Array.isArray(documents) ? documents : [documents];
+  return list.map((document, i) => {
+    const where = `Destination CR file ${file}${list.length > 1 ? ` (document ${i + 1})` : ''}`;
+    if (document.errors.length)
+      throw new DestinationCrFileError(where, [{ path: '', message: `not valid YAML: ${document.errors[0].message}` }]);
+    return { where, value: document.toJS() as unknown };
+  });
+}
+
+/** The CRs of the files and directories, each checked against the CR schema; each file at most `maxBytes`. */
+export function readDestinationCrFiles(paths: readonly string[], maxBytes?: number): unknown[] {
   const crs: unknown[] = [];
   for (const file of paths.flatMap(filesOf)) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new ScenarioFileError(file, err as NodeJS.ErrnoException, 'the Destination CR file');
-    }
-    const documents = parseAllDocuments(text, { prettyErrors: true });
-    const list = Array.isArray(documents) ? documents : [documents];
-    list.forEach((document, i) => {
-      const where = `Destination CR file ${file}${list.length > 1 ? ` (document ${i + 1})` : ''}`;
-      if (document.errors.length)
-        throw new DestinationCrFileError(where, [{ path: '', message: `not valid YAML: ${document.errors[0].message}` }]);
-      const value: unknown = document.toJS();
-      if (value === null || value === undefined) return;
+    const text = readScenarioFile(file, maxBytes, 'the Destination CR file');
+    for (const { where, value } of documentsOf(file, text)) {
+      if (value === null || value === undefined) continue;
       for (const one of Array.isArray(value) ? value : [value]) {
         if (!isCrDocument(one)) continue;
         try {
@@ -72,14 +87,19 @@ export function readDestinationCrFiles(paths: readonly string[]): unknown[] {
         }
         crs.push(one);
       }
-    });
+    }
   }
   return crs;
 }
 
-/** The scenario with the CRs added to its `destinationCustomResources` (validated with it by the core). */
-export function withDestinationCrs(scenario: unknown, crs: unknown[]): unknown {
-  if (!crs.length || !scenario || typeof scenario !== 'object') return scenario;
+/**
+ * The scenario with the CRs added to its `destinationCustomResources` (validated with it by the core). A scenario
+ * read from a file is validated first on its own, so its errors name its file.
+ */
+export function withDestinationCrs(read: unknown, crs: unknown[]): unknown {
+  if (!crs.length) return read;
+  const scenario = read instanceof ParsedScenario ? validateScenario(read) : read;
+  if (!scenario || typeof scenario !== 'object') return scenario;
   const given = (scenario as { destinationCustomResources?: unknown }).destinationCustomResources;
   return { ...scenario, destinationCustomResources: [...(Array.isArray(given) ? given : []), ...crs] };
 }

@@ -4,12 +4,14 @@
  */
 import { defaultPorts } from '../core/ports.ts';
 import { type PublicUrls } from '../core/urls.ts';
+import { statSync } from 'node:fs';
+import { defaultLimits } from '../core/limits.ts';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getRequestListener } from '@hono/node-server';
 import { EmulatorCore, type CoreOptions } from '../app/emulator-core.ts';
 import { StartOptionError } from '../core/request-guard.ts';
-import { parseScenarioText } from '../app/scenario.ts';
+import { readScenarioText, type ParsedScenario } from '../app/scenario.ts';
 import { createSharedHandle, type SharedHandle } from '../app/handle.ts';
 import { ControlClient } from '../client/control-client.ts';
 import { createDualProtocolServer } from './dual-protocol-server.ts';
@@ -35,8 +37,14 @@ export const defaultScenarioFile = join(dirname(fileURLToPath(import.meta.url)),
 export interface StartOptions extends Omit<CoreOptions, 'scenario' | 'urls'>, ConnectivityOptions {
   /** A scenario file (JSON or YAML), a scenario object, or `'default'` for the bundled one. Default: a minimal scenario. */
   scenario?: string | object;
-  /** Services port (XSUAA + Destination Service + control API). 0 picks a free port. Default 20000. */
-  port?: number;
+  /**
+   * Services port (XSUAA + Destination Service + control API). 0 picks a free port. Default 20000.
+   * `'sticky'`: a free port the first time in this process, and the same one again for every later start with
+   * `'sticky'` once the emulator that held it has stopped (two running at once get two ports). The token service
+   * URL in the bindings then stays the same across emulators, which clients that cache it per client id (the SAP
+   * Cloud SDK's XSUAA client) need; the other ports are picked free as with 0. See docs/sdk-adapters.md.
+   */
+  port?: number | 'sticky';
   /** Interface to bind. Default 127.0.0.1 (loopback only). */
   host?: string;
   /** Host name written into the bindings and URLs. Default `localhost`. */
@@ -128,12 +136,33 @@ export interface EmulatorHandle extends SharedHandle {
   stop(): Promise<void>;
 }
 
-/** A scenario file's path (or `'default'`) read and parsed; anything else as given (the core validates it). */
-function resolveScenario(scenario: unknown): unknown {
+/**
+ * A scenario file's path (or `'default'`) read and parsed, not yet validated: the core validates it once and names
+ * the file when it refuses it. Anything else as given (the core validates it).
+ */
+function resolveScenario(scenario: unknown, maxBytes?: number): unknown {
   if (typeof scenario !== 'string') return scenario;
   const file = resolve(scenario === 'default' ? defaultScenarioFile : scenario);
-  return parseScenarioText(readScenarioFile(file), file);
+  let stats;
+  try {
+    stats = statSync(file);
+  } catch {
+    return readScenarioText(readScenarioFile(file, maxBytes), file); // names the file and why it cannot be read
+  }
+  const known = parsedFiles.get(file);
+  const fits = stats.size <= (maxBytes ?? defaultLimits.maxSnapshotBytes);
+  if (fits && known && known.mtimeMs === stats.mtimeMs && known.size === stats.size) return known.parsed;
+  const parsed = readScenarioText(readScenarioFile(file, maxBytes), file);
+  if (stats.size <= 1024 * 1024) parsedFiles.set(file, { mtimeMs: stats.mtimeMs, size: stats.size, parsed });
+  return parsed;
 }
+
+/**
+ * Scenario files of up to 1 MiB, parsed (and, by the core, validated) once per process while their size and
+ * modification time stay the same: an emulator per test with the same file neither parses its YAML nor runs the
+ * schema again. A larger file is read every time, so a process does not keep it.
+ */
+const parsedFiles = new Map<string, { mtimeMs: number; size: number; parsed: ParsedScenario }>();
 
 export { StartOptionError };
 
@@ -194,7 +223,7 @@ const countOptions = [
 ] as const;
 
 /** A StartOptionError naming the first numeric option that is out of range, before anything is opened. */
-function checkNumericOptions(options: StartOptions): void {
+function checkNumericOptions(options: StartOptions & { port?: number }): void {
   for (const name of portOptions) {
     const value = options[name];
     if (value !== undefined && !(Number.isInteger(value) && value >= 0 && value <= 65535))
@@ -207,7 +236,32 @@ function checkNumericOptions(options: StartOptions): void {
   }
 }
 
-export async function startEmulator(options: StartOptions = {}): Promise<EmulatorHandle> {
+/** The services ports `port: 'sticky'` gave out in this process that no running emulator holds now. */
+const stickyKey = Symbol.for('btp-connectivity-emulator.sticky-ports');
+const stickySlot = globalThis as { [stickyKey]?: number[] };
+const freeStickyPorts = (stickySlot[stickyKey] ??= []);
+
+/**
+ * Listen on a sticky port: one this process had before, else a random one below Linux's ephemeral range (32768–60999),
+ * so that no outgoing connection of this machine takes it between two emulators.
+ */
+async function listenSticky(host: string, listen: (port: number) => Promise<number>): Promise<number> {
+  const known = freeStickyPorts.shift();
+  if (known !== undefined) return listenAs('port', known, host, () => listen(known));
+  for (let attempt = 0; ; attempt++) {
+    const candidate = 21000 + Math.floor(Math.random() * 11000);
+    try {
+      return await listen(candidate);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 20) throw err;
+    }
+  }
+}
+
+export async function startEmulator(given: StartOptions = {}): Promise<EmulatorHandle> {
+  const sticky = given.port === 'sticky';
+  // With a sticky services port every other port is picked free, as with port 0.
+  const options: StartOptions & { port?: number } = sticky ? { ...given, port: 0 } : (given as StartOptions & { port?: number });
   const advertisedHost = options.advertisedHost ?? 'localhost';
   const host = options.host ?? '127.0.0.1';
   checkNumericOptions(options);
@@ -219,8 +273,8 @@ export async function startEmulator(options: StartOptions = {}): Promise<Emulato
     // This installation's own key unless told otherwise: the bundled one is public (docs/security.md).
     signingKey: options.signingKey ?? tls.signingKey,
     scenario: withDestinationCrs(
-      resolveScenario(options.scenario) ?? minimalScenario,
-      readDestinationCrFiles(options.destinationCrs ?? []),
+      resolveScenario(options.scenario, options.maxSnapshotBytes) ?? minimalScenario,
+      readDestinationCrFiles(options.destinationCrs ?? [], options.maxSnapshotBytes),
     ),
     fetch: createMtlsFetch(tls.caPem, options.fetch),
     certificateAuthority: ca,
@@ -235,7 +289,13 @@ export async function startEmulator(options: StartOptions = {}): Promise<Emulato
     resolveTimeouts(options),
   );
   const wantedPort = options.port ?? defaultPorts.services;
-  const port = await listenAs('port', wantedPort, host, () => server.listen(wantedPort, host));
+  const port = sticky
+    ? await listenSticky(host, (candidate) => server.listen(candidate, host))
+    : await listenAs('port', wantedPort, host, () => server.listen(wantedPort, host));
+  /** A sticky port is free for the next sticky start once its server is closed. */
+  const releaseSticky = (): void => {
+    if (sticky && !freeStickyPorts.includes(port)) freeStickyPorts.push(port);
+  };
   core.setBoundAddress({ host, port });
   const publicPort = options.advertisedPort ?? port;
 
@@ -262,6 +322,7 @@ export async function startEmulator(options: StartOptions = {}): Promise<Emulato
   const closeServers = async (): Promise<void> => {
     await identityServer.close();
     await server.close();
+    releaseSticky();
   };
   core.extraEnv = { NODE_EXTRA_CA_CERTS: tls.caFile };
   const connectivity = await startConnectivity(core, {
@@ -319,7 +380,7 @@ export async function startEmulator(options: StartOptions = {}): Promise<Emulato
   };
 
   // Object.assign, not a spread: `env` stays the shared handle's getter, always current.
-  return Object.assign(createSharedHandle(core, { resolveScenario }), {
+  return Object.assign(createSharedHandle(core, { resolveScenario: (scenario) => resolveScenario(scenario, options.maxSnapshotBytes) }), {
     urls,
     ports: {
       services: port,

@@ -3,8 +3,9 @@
  * scenario file that cannot be read. Each names the port and its option, or the file; the CLI prints the same
  * wording with its flag names (emulator/cli/main.ts).
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { defaultLimits, formatBytes } from '../core/limits.ts';
 
 /** `port 20003 (httpProxyPort) is already in use on 127.0.0.1; stop the other process, or <fix>`. */
 export function portInUseMessage(port: number, host: string, option: string, fix: string): string {
@@ -57,12 +58,34 @@ export class ScenarioFileError extends Error {
   }
 }
 
-/** The text of a scenario file, or a ScenarioFileError naming its absolute path. */
-export function readScenarioFile(file: string): string {
+const sizeText = (bytes: number): string =>
+  bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : bytes >= 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${bytes} bytes`;
+
+/**
+ * The text of a scenario file (or a Destination CR file), or a ScenarioFileError naming its absolute path. It is
+ * read whole, so its size is bounded first: by `maxBytes`, the limit of `maxSnapshotBytes` (a scenario file, like
+ * `state.json`, can hold a whole subaccount).
+ */
+export function readScenarioFile(file: string, maxBytes: number = defaultLimits.maxSnapshotBytes, what = 'the scenario file'): string {
   const path = resolve(file);
+  let fd: number | undefined;
   try {
-    return readFileSync(path, 'utf8');
+    fd = openSync(path, 'r');
+    const { size } = fstatSync(fd);
+    if (size > maxBytes) {
+      const tooLarge = Object.assign(
+        new Error(
+          `it is ${sizeText(size)}, larger than ${formatBytes(maxBytes)}, the limit for scenario and state files; start the emulator with maxSnapshotBytes (--max-snapshot-bytes) to raise it`,
+        ),
+        { code: 'EFBIG' },
+      );
+      throw new ScenarioFileError(path, tooLarge, what);
+    }
+    return readFileSync(fd, 'utf8');
   } catch (err) {
-    throw new ScenarioFileError(path, err as NodeJS.ErrnoException);
+    if (err instanceof ScenarioFileError) throw err;
+    throw new ScenarioFileError(path, err as NodeJS.ErrnoException, what);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }

@@ -25,7 +25,7 @@ function importDefaultKeys(): Promise<CryptoKeyPair> {
 }
 
 async function certify(keys: CryptoKeyPair, tenant: Tenant, serialSeed: string, notBefore: Date, notAfter: Date): Promise<TrustKeyPair> {
-  const serial = Uint8Array.from((await sha256Hex(serialSeed)).slice(0, 16).match(/../g)!, (h) => parseInt(h, 16));
+  const serial = Uint8Array.from(sha256Hex(serialSeed).slice(0, 16).match(/../g)!, (h) => parseInt(h, 16));
   const certificate = await selfSignedCertificate({
     subject: [
       ['CN', tenant.subaccountId],

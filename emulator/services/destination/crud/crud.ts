@@ -155,7 +155,7 @@ export class ConfigurationCrud {
     const entry = this.kind.entries(store).get(name);
     if (!entry) throw new DestinationError(404, this.kind.notFoundMessage);
     const shown = this.view(entry.props);
-    const etag = await etagOf(shown);
+    const etag = etagOf(shown);
     return conditional(etag) ?? { status: 200, body: shown, headers: { ETag: etag } };
   }
 
@@ -164,7 +164,7 @@ export class ConfigurationCrud {
     const entry = this.kind.entries(store).get(name);
     if (!entry) throw new DestinationError(404, this.kind.notFoundMessage);
     const keys = await publicKeysOf(this.view(entry.props) as { Name: string; Content: string });
-    const etag = await etagOf(keys);
+    const etag = etagOf(keys);
     return conditional(etag) ?? { status: 200, body: keys, headers: { ETag: etag } };
   }
 
@@ -233,9 +233,7 @@ export class ConfigurationCrud {
         continue;
       }
       const failure = this.write(store, item.props, action, item.shared);
-      results.push(
-        failure ? { name: item.name, ...failure } : { name: item.name, status: success, etag: await etagOf(this.view(item.props)) },
-      );
+      results.push(failure ? { name: item.name, ...failure } : { name: item.name, status: success, etag: etagOf(this.view(item.props)) });
     }
     return { status: results.every((r) => r.status === success) ? success : 207, body: results };
   }
@@ -298,7 +296,7 @@ export class ConfigurationCrud {
     if (!fields.length) return shown;
     const metadata: Record<string, string> = {};
     for (const field of fields) {
-      metadata[field] = field === 'etag' ? await etagOf(shown) : new Date(entry.modifiedAt).toISOString();
+      metadata[field] = field === 'etag' ? etagOf(shown) : new Date(entry.modifiedAt).toISOString();
     }
     return { ...shown, $metadata: metadata };
   }
@@ -307,7 +305,12 @@ export class ConfigurationCrud {
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** A certificate's `Type` may be null; it is stored as absent. */
-const withoutNulls = (props: Props): Props => Object.fromEntries(Object.entries(props).filter(([, v]) => v !== null && v !== undefined));
+const withoutNulls = (props: Props): Props => {
+  for (const key in props)
+    if (props[key] === null || props[key] === undefined)
+      return Object.fromEntries(Object.entries(props).filter(([, v]) => v !== null && v !== undefined)) as Props;
+  return props;
+};
 
 function requireObject(body: unknown, noun: string, allowArray: boolean): Record<string, unknown> {
   if (isObject(body)) return body;

@@ -109,7 +109,7 @@ export async function consume(deps: LookupDeps, caller: Caller, reference: strin
   if (fragmentOwners.length) cfg.FragmentName = fragmentOwners.map((f) => f.FragmentName).join(',');
   cfg = expandPlaceholders(cfg, deps.placeholders());
 
-  const etag = await etagOf(cfg);
+  const etag = etagOf(cfg);
   const notModified = conditional(headers, etag);
   if (notModified) return notModified;
 

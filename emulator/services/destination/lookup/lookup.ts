@@ -43,7 +43,7 @@ export class DestinationLookup {
     const store = onInstance ? instanceLevel : subaccountLevel;
 
     const cfg = expandPlaceholders(applyFragments({ ...hit.props }, store, headers), this.deps.placeholders());
-    const etag = await etagOf(cfg);
+    const etag = etagOf(cfg);
     const notModified = conditional(headers, etag);
     if (notModified) return notModified;
 
