@@ -23,13 +23,15 @@ import { benchPersistence, type PersistenceSettings } from './persistence.ts';
 import { benchProxyProcesses } from './proxy-processes.ts';
 import { benchLoad, type LoadSettings } from './load.ts';
 import { benchIasTokens } from './ias.ts';
+import { benchPeers, type PeerSettings } from './peers.ts';
 
 export { median, type BenchResult } from './common.ts';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cliFile = join(repoRoot, 'emulator', 'cli', 'bin.js'); // the executable's entry: it turns the compile cache on
 
-export interface BenchSettings extends ConnectivitySettings, DestinationSettings, MemorySettings, PersistenceSettings, LoadSettings {
+export interface BenchSettings
+  extends ConnectivitySettings, PeerSettings, DestinationSettings, MemorySettings, PersistenceSettings, LoadSettings {
   /** Warm `startEmulator({ port: 0 })` + `stop()` runs (≥ 30 for a real run). */
   startRuns: number;
   /** Starts with an empty TLS folder, so the CA and server certificate are generated. */
@@ -64,6 +66,7 @@ export const fullSettings: BenchSettings = {
   loadProxied: 2000,
   loadTunnels: 2000,
   loadTokens: 10_000,
+  peerRounds: 6,
 };
 export const smokeSettings: BenchSettings = {
   startRuns: 3,
@@ -86,6 +89,7 @@ export const smokeSettings: BenchSettings = {
   loadProxied: 20,
   loadTunnels: 20,
   loadTokens: 50,
+  peerRounds: 2,
 };
 
 export interface BenchReport {
@@ -297,6 +301,7 @@ export const benchGroups = [
   'proxy',
   'tproxy',
   'processes',
+  'peers',
   'memory',
   'persistence',
   'load',
@@ -325,6 +330,7 @@ export async function runBenchmarks(settings: BenchSettings, groups: readonly Be
     proxy: () => benchConnectivity(startEmulator, settings),
     tproxy: () => benchTransparentProxy(startEmulator, settings),
     processes: () => benchProxyProcesses(settings),
+    peers: () => benchPeers(settings),
     memory: () => benchMemory(settings),
     persistence: () => benchPersistence(startEmulator, settings),
     load: () => benchLoad(startEmulator, settings),
