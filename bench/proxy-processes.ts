@@ -35,8 +35,8 @@ export interface Child {
 }
 
 /** `btp-emulator start` in a child process, resolved with the ports of its ready line. */
-export function startCli(args: string[]): Promise<Child> {
-  const child = spawn(process.execPath, [cliFile, 'start', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function startCli(args: string[], nodeArgs: string[] = []): Promise<Child> {
+  const child = spawn(process.execPath, [...nodeArgs, cliFile, 'start', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`the emulator did not get ready: ${out}`)), 30_000);
