@@ -23,16 +23,33 @@ const server = createServer((req, res) => {
   const headers: OutgoingHttpHeaders = {};
   for (let i = 0; i < req.rawHeaders.length; i += 2)
     if (!dropped.has(req.rawHeaders[i].toLowerCase())) headers[req.rawHeaders[i]] = req.rawHeaders[i + 1];
-  const upstream = request({ host: target[1], port: Number(target[2] ?? 80), path: target[3] ?? '/', method: req.method, headers, agent });
-  upstream.on('response', (backendRes) => {
-    const answer: string[] = [];
-    for (let i = 0; i < backendRes.rawHeaders.length; i += 2)
-      if (!dropped.has(backendRes.rawHeaders[i].toLowerCase())) answer.push(backendRes.rawHeaders[i], backendRes.rawHeaders[i + 1]);
-    res.writeHead(backendRes.statusCode ?? 502, answer);
-    backendRes.pipe(res);
-  });
-  upstream.on('error', () => (res.headersSent ? res.destroy() : res.writeHead(502).end()));
-  req.pipe(upstream);
+  const bodyless = req.headers['transfer-encoding'] === undefined && (req.headers['content-length'] ?? '0') === '0';
+  const forward = (retry: boolean): void => {
+    const upstream = request({
+      host: target[1],
+      port: Number(target[2] ?? 80),
+      path: target[3] ?? '/',
+      method: req.method,
+      headers,
+      agent,
+    });
+    upstream.on('response', (backendRes) => {
+      const answer: string[] = [];
+      for (let i = 0; i < backendRes.rawHeaders.length; i += 2)
+        if (!dropped.has(backendRes.rawHeaders[i].toLowerCase())) answer.push(backendRes.rawHeaders[i], backendRes.rawHeaders[i + 1]);
+      res.writeHead(backendRes.statusCode ?? 502, answer);
+      backendRes.pipe(res);
+    });
+    upstream.on('error', () => {
+      // A kept-alive backend connection the backend closed meanwhile: once more on a new one (bodyless requests only).
+      if (retry && upstream.reusedSocket && bodyless && !res.headersSent) return forward(false);
+      if (res.headersSent) res.destroy();
+      else res.writeHead(502).end();
+    });
+    if (bodyless) upstream.end();
+    else req.pipe(upstream);
+  };
+  forward(true);
 });
 process.once('SIGTERM', () => {
   server.closeAllConnections();

@@ -436,6 +436,27 @@ export async function benchPeers(settings: PeerSettings): Promise<BenchResult[]>
       const digits = figures[0] < 10 ? 3 : 0;
       return `rounds ${figures[0].toFixed(digits)}–${figures[figures.length - 1].toFixed(digits)}`;
     };
+    /** Issue 19's aims for 20003: the emulator against the bare Node pipe proxy of the same run. */
+    const versusPipe = (
+      what: string,
+      values: Map<string, number[][]>,
+      toFigure: (ms: number) => number,
+      unit: 'ms' | 'MB/s',
+      aim: { text: string; min?: number; max?: number },
+    ): void => {
+      const figure = (name: string): number => toFigure(median(values.get(name)!.flat()));
+      results.push(
+        result(
+          `peers: ${what}, emulator 20003 vs the bare Node pipe proxy`,
+          unit,
+          figure('emulator 20003'),
+          nodeProxy.name,
+          figure(nodeProxy.name),
+          values.get('emulator 20003')!.flat().length,
+          aim,
+        ),
+      );
+    };
     /** One row per subject against direct, then the emulator against the best peer. */
     const table = (
       what: string,
@@ -475,6 +496,7 @@ export async function benchPeers(settings: PeerSettings): Promise<BenchResult[]>
       );
     };
     table('HTTP small request (GET /bytes/64, keep-alive)', 'ms', smallHttp, (ms) => ms, 'emulator 20003', 'small');
+    versusPipe('HTTP small request', smallHttp, (ms) => ms, 'ms', { text: '≤ 1.1× the pipe', max: 1.1 });
     table(
       `HTTP download ${mib(settings.bulkBytes)}`,
       'MB/s',
@@ -483,6 +505,10 @@ export async function benchPeers(settings: PeerSettings): Promise<BenchResult[]>
       'emulator 20003',
       'http',
     );
+    versusPipe(`HTTP download ${mib(settings.bulkBytes)}`, bulkHttp, (ms) => mbPerSecond(settings.bulkBytes, ms), 'MB/s', {
+      text: '≥ 0.9× the pipe',
+      min: 0.9,
+    });
     table(
       `SOCKS5 download ${mib(settings.bulkBytes)} on an open tunnel`,
       'MB/s',

@@ -51,6 +51,7 @@ describe('bench smoke', () => {
       'SOCKS5 20004: download throughput (emulator and backend in processes of their own)',
       'peers: HTTP small request (GET /bytes/64, keep-alive), node pipe proxy',
       'peers: HTTP download 1 MiB, emulator 20003 vs the best peer',
+      'peers: HTTP download 1 MiB, emulator 20003 vs the bare Node pipe proxy',
       'peers: SOCKS5 download 1 MiB on an open tunnel, node SOCKS5 relay',
       'peers: SOCKS5 connect + handshake + small request, emulator 20004 vs the best peer',
       'RSS idle',
