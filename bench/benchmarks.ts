@@ -7,6 +7,7 @@
  * on top of what Node itself costs on this machine.
  */
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -24,6 +25,8 @@ import { benchProxyProcesses } from './proxy-processes.ts';
 import { benchLoad, type LoadSettings } from './load.ts';
 import { benchIasTokens } from './ias.ts';
 import { benchBulkPost, benchFreshInstance, benchScenarioFile, type CorePathSettings } from './core-paths.ts';
+import { benchPeers, type PeerSettings } from './peers.ts';
+import { benchFlows, type FlowSettings } from './flows.ts';
 
 export { median, type BenchResult } from './common.ts';
 
@@ -31,7 +34,15 @@ const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cliFile = join(repoRoot, 'emulator', 'cli', 'bin.js'); // the executable's entry: it turns the compile cache on
 
 export interface BenchSettings
-  extends ConnectivitySettings, DestinationSettings, MemorySettings, PersistenceSettings, LoadSettings, CorePathSettings {
+  extends
+    ConnectivitySettings,
+    PeerSettings,
+    FlowSettings,
+    DestinationSettings,
+    MemorySettings,
+    PersistenceSettings,
+    LoadSettings,
+    CorePathSettings {
   /** Warm `startEmulator({ port: 0 })` + `stop()` runs (≥ 30 for a real run). */
   startRuns: number;
   /** Starts with an empty TLS folder, so the CA and server certificate are generated. */
@@ -71,6 +82,8 @@ export const fullSettings: BenchSettings = {
   bulkPostItems: 10_000,
   bulkPostRuns: 5,
   instanceFlows: 200,
+  peerRounds: 6,
+  flowRuns: 200,
 };
 export const smokeSettings: BenchSettings = {
   startRuns: 3,
@@ -98,6 +111,8 @@ export const smokeSettings: BenchSettings = {
   bulkPostItems: 100,
   bulkPostRuns: 1,
   instanceFlows: 3,
+  peerRounds: 2,
+  flowRuns: 3,
 };
 
 export interface BenchReport {
@@ -278,22 +293,82 @@ async function benchTokens(startEmulator: StartEmulator, settings: BenchSettings
     };
     for (let i = 0; i < 20; i++) await signDirectly();
 
-    const results: BenchResult[] = [];
-    for (const concurrency of [1, settings.tokenConcurrency]) {
-      const overHttp = await throughput(settings.tokens, concurrency, requestToken);
-      const direct = await throughput(settings.tokens, concurrency, signDirectly);
-      results.push(
-        result(
-          `client_credentials tokens over HTTP, ${concurrency} in flight`,
-          'tokens/s',
-          overHttp,
-          `jose SignJWT of the same JWT, ${concurrency} in flight`,
-          direct,
-          settings.tokens,
-        ),
-      );
+    // The fair baseline: a bare node:http server in this same process (as the emulator is) that does what a token
+    // endpoint cannot skip: read the form, check the client's credentials, sign the same JWT (fresh iat, exp and
+    // jti), answer JSON. Driven by the same fetch client as the emulator.
+    const bare = createServer((req, res) => {
+      let body = '';
+      req.setEncoding('latin1');
+      req.on('data', (chunk: string) => (body += chunk));
+      req.on('end', () => {
+        const form = new URLSearchParams(body);
+        if (form.get('client_id') !== clientid || form.get('client_secret') !== clientsecret) return void res.writeHead(401).end();
+        const now = Math.floor(Date.now() / 1000);
+        new SignJWT({ ...claims, iat: now, exp: now + 43_199, jti: randomUUID() })
+          .setProtectedHeader({ ...header, alg: 'RS256' })
+          .sign(key)
+          .then(
+            (jwt) => {
+              const text = JSON.stringify({
+                access_token: jwt,
+                token_type: 'bearer',
+                expires_in: 43_199,
+                scope: claims.scope,
+                jti: randomUUID(),
+              });
+              res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
+            },
+            () => res.writeHead(500).end(),
+          );
+      });
+    });
+    await listen(bare);
+    try {
+      const bareUrl = `http://127.0.0.1:${(bare.address() as { port: number }).port}/oauth/token`;
+      const requestBareToken = async (): Promise<void> => {
+        const res = await fetch(bareUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form });
+        if (res.status !== 200) throw new Error(`bare token server: ${res.status}`);
+        if (!((await res.json()) as { access_token?: string }).access_token) throw new Error('bare token server: no token');
+      };
+      for (let i = 0; i < 20; i++) await requestBareToken();
+
+      const results: BenchResult[] = [];
+      for (const concurrency of [1, settings.tokenConcurrency]) {
+        // Interleaved in halves, so the three see the same machine state.
+        const half = Math.max(1, Math.round(settings.tokens / 2));
+        const overHttp: number[] = [];
+        const direct: number[] = [];
+        const bareServer: number[] = [];
+        for (let round = 0; round < 2; round++) {
+          overHttp.push(await throughput(half, concurrency, requestToken));
+          bareServer.push(await throughput(half, concurrency, requestBareToken));
+          direct.push(await throughput(half, concurrency, signDirectly));
+        }
+        const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
+        results.push(
+          result(
+            `client_credentials tokens over HTTP, ${concurrency} in flight`,
+            'tokens/s',
+            mean(overHttp),
+            `jose SignJWT of the same JWT, ${concurrency} in flight`,
+            mean(direct),
+            settings.tokens,
+          ),
+          result(
+            `client_credentials tokens over HTTP vs a bare token server, ${concurrency} in flight`,
+            'tokens/s',
+            mean(overHttp),
+            'bare node:http token server (same process, same client)',
+            mean(bareServer),
+            settings.tokens,
+            { text: '≥ 0.8× the bare server', min: 0.8 },
+          ),
+        );
+      }
+      return results;
+    } finally {
+      await close(bare);
     }
-    return results;
   } finally {
     await emulator.stop();
   }
@@ -309,10 +384,12 @@ export const benchGroups = [
   'proxy',
   'tproxy',
   'processes',
+  'peers',
   'memory',
   'persistence',
   'load',
   'instances',
+  'flows',
 ] as const;
 export type BenchGroup = (typeof benchGroups)[number];
 
@@ -342,10 +419,12 @@ export async function runBenchmarks(settings: BenchSettings, groups: readonly Be
     proxy: () => benchConnectivity(startEmulator, settings),
     tproxy: () => benchTransparentProxy(startEmulator, settings),
     processes: () => benchProxyProcesses(settings),
+    peers: () => benchPeers(settings),
     memory: () => benchMemory(settings),
     persistence: () => benchPersistence(startEmulator, settings),
     load: () => benchLoad(startEmulator, settings),
     instances: () => benchFreshInstance(startEmulator, settings),
+    flows: () => benchFlows(startEmulator, settings),
   };
   const results: BenchResult[] = [];
   for (const group of benchGroups) if (groups.includes(group)) results.push(...(await run[group]()));

@@ -29,14 +29,14 @@ import {
 
 const cliFile = join(dirname(fileURLToPath(import.meta.url)), '..', 'emulator', 'cli', 'main.ts');
 
-interface Child {
+export interface Child {
   process: ChildProcess;
   ports: { services: number; httpProxy: number; socks5: number; backend: number };
 }
 
 /** `btp-emulator start` in a child process, resolved with the ports of its ready line. */
-function startCli(args: string[]): Promise<Child> {
-  const child = spawn(process.execPath, [cliFile, 'start', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function startCli(args: string[], nodeArgs: string[] = []): Promise<Child> {
+  const child = spawn(process.execPath, [...nodeArgs, cliFile, 'start', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`the emulator did not get ready: ${out}`)), 30_000);
@@ -55,7 +55,7 @@ function startCli(args: string[]): Promise<Child> {
   });
 }
 
-async function stop(child: Child | undefined): Promise<void> {
+export async function stop(child: Child | undefined): Promise<void> {
   if (!child || child.process.exitCode !== null) return;
   const closed = new Promise((resolve) => child.process.on('close', resolve));
   child.process.kill('SIGTERM');
@@ -63,7 +63,7 @@ async function stop(child: Child | undefined): Promise<void> {
 }
 
 /** A client-credentials token of the connectivity binding, over HTTP. */
-async function connectivityToken(services: number): Promise<string> {
+export async function connectivityToken(services: number): Promise<string> {
   const env = (await (await fetch(`http://127.0.0.1:${services}/_emulator/env`)).json()) as { VCAP_SERVICES: string };
   const { clientid, clientsecret } = (
     JSON.parse(env.VCAP_SERVICES) as { connectivity: { credentials: { clientid: string; clientsecret: string } }[] }
@@ -76,41 +76,46 @@ async function connectivityToken(services: number): Promise<string> {
   return ((await res.json()) as { access_token: string }).access_token;
 }
 
+/** The scenario of the emulator process: the benchmark's connector, HTTP and TCP mappings of `backendPort`. */
+export function benchScenario(backendPort: number): object {
+  return {
+    name: 'bench-processes',
+    tenants: [
+      {
+        subdomain: 'provider',
+        cloudConnectors: [
+          {
+            locationId: benchLocation,
+            systems: [
+              {
+                virtualHost: 'bench.internal',
+                virtualPort: 80,
+                internalHost: '127.0.0.1',
+                internalPort: backendPort,
+                protocol: 'HTTP',
+              },
+              {
+                virtualHost: benchTcpHost.host,
+                virtualPort: benchTcpHost.port,
+                internalHost: '127.0.0.1',
+                internalPort: backendPort,
+                protocol: 'TCP',
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+}
+
 export async function benchProxyProcesses(settings: ConnectivitySettings): Promise<BenchResult[]> {
   const dir = mkdtempSync(join(tmpdir(), 'btp-bench-processes-'));
   let onPrem: Child | undefined;
   let emulator: Child | undefined;
   try {
     onPrem = await startCli([]);
-    const scenario = {
-      name: 'bench-processes',
-      tenants: [
-        {
-          subdomain: 'provider',
-          cloudConnectors: [
-            {
-              locationId: benchLocation,
-              systems: [
-                {
-                  virtualHost: 'bench.internal',
-                  virtualPort: 80,
-                  internalHost: '127.0.0.1',
-                  internalPort: onPrem.ports.backend,
-                  protocol: 'HTTP',
-                },
-                {
-                  virtualHost: benchTcpHost.host,
-                  virtualPort: benchTcpHost.port,
-                  internalHost: '127.0.0.1',
-                  internalPort: onPrem.ports.backend,
-                  protocol: 'TCP',
-                },
-              ],
-            },
-          ],
-        },
-      ],
-    };
+    const scenario = benchScenario(onPrem.ports.backend);
     writeFileSync(join(dir, 'scenario.json'), JSON.stringify(scenario));
     emulator = await startCli(['--scenario', join(dir, 'scenario.json')]);
     const token = await connectivityToken(emulator.ports.services);

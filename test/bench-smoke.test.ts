@@ -32,6 +32,7 @@ describe('bench smoke', () => {
       'tokens over HTTP, 1 in flight',
       'IAS client_credentials tokens over HTTPS (client secret), 1 in flight',
       'IAS client_credentials tokens over HTTPS (mTLS), 1 in flight',
+      'tokens over HTTP vs a bare token server, 1 in flight',
       'destination find over HTTP, 1 in flight',
       'destination find with 100 destinations',
       'HTTP proxy request with 100 system mappings',
@@ -48,6 +49,11 @@ describe('bench smoke', () => {
       'Transparent Proxy 20005: download throughput',
       'HTTP proxy 20003: download throughput (emulator and backend in processes of their own)',
       'SOCKS5 20004: download throughput (emulator and backend in processes of their own)',
+      'peers: HTTP small request (GET /bytes/64, keep-alive), node pipe proxy',
+      'peers: HTTP download 1 MiB, emulator 20003 vs the best peer',
+      'peers: HTTP download 1 MiB, emulator 20003 vs the bare Node pipe proxy',
+      'peers: SOCKS5 download 1 MiB on an open tunnel, node SOCKS5 relay',
+      'peers: SOCKS5 connect + handshake + small request, emulator 20004 vs the best peer',
       'RSS idle',
       'RSS with 1,000 tenants and 10,000 destinations',
       'mixed requests',
@@ -58,6 +64,8 @@ describe('bench smoke', () => {
       'bulk POST of 100 destinations (one request)',
       "per-test flow, fresh startEmulator({ port: 'sticky' }) + stop()",
       'per-test flow, fresh startEmulator({ port: 0 }) + stop()',
+      'flows: SDK test with one shared emulator',
+      'flows: SDK test with a fresh startEmulator()',
     ];
     for (const row of rows) expect(stdout).toContain(row);
     // Every row has a figure, a baseline and a ratio; the load rows saw no error.

@@ -17,10 +17,28 @@ export function stableGuid(name: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
+const hexOfByte = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+/** Random bytes fetched 4 KiB at a time (one `getRandomValues` call costs a system call); each byte is used once. */
+const randomPool = new Uint8Array(4096);
+let randomPoolOffset = randomPool.length;
+
 export function randomHex(bytes = 16): string {
-  const buf = new Uint8Array(bytes);
-  crypto.getRandomValues(buf);
-  return Array.from(buf, (b) => b.toString(16).padStart(2, '0')).join('');
+  let source = randomPool;
+  let start: number;
+  if (bytes > randomPool.length) {
+    source = crypto.getRandomValues(new Uint8Array(bytes));
+    start = 0;
+  } else {
+    if (randomPoolOffset + bytes > randomPool.length) {
+      crypto.getRandomValues(randomPool);
+      randomPoolOffset = 0;
+    }
+    start = randomPoolOffset;
+    randomPoolOffset += bytes;
+  }
+  let hex = '';
+  for (let i = start; i < start + bytes; i++) hex += hexOfByte[source[i]];
+  return hex;
 }
 
 /**
