@@ -19,8 +19,10 @@ export async function importSigningKey(privateJwk: JWK, kid: string): Promise<Si
   return { kid, privateKey, publicKey, publicJwk: { kty: 'RSA', e: exported.e, n: exported.n, use: 'sig', alg: 'RS256', kid, value } };
 }
 
+let defaultKey: Promise<SigningKey> | undefined;
+/** The bundled default key, imported once per process (or page): a fresh emulator per test reuses it. */
 export function loadDefaultSigningKey(): Promise<SigningKey> {
-  return importSigningKey(defaultSigningJwk, defaultSigningKid);
+  return (defaultKey ??= importSigningKey(defaultSigningJwk, defaultSigningKid));
 }
 
 export class KeyRing {

@@ -213,6 +213,19 @@ export function ensureTlsMaterial(dir?: string, extraHosts: string[] = []): TlsM
  * the identity port hands this one out by SNI for a subscriber tenant's host (emulator/server/identity-server.ts).
  */
 export function serverCertificateFor(tls: Pick<TlsMaterial, 'caPem' | 'caKeyPem' | 'keyPem'>, host: string): string {
+  // Issuing takes node-forge a good part of a second: once per process, CA, key and host, not per emulator.
+  const cacheKey = `${host}\n${tls.caPem}\n${tls.keyPem}`;
+  const known = issuedServerCertificates.get(cacheKey);
+  if (known) return known;
+  const pem = issueServerCertificate(tls, host);
+  if (issuedServerCertificates.size >= 1000) issuedServerCertificates.clear();
+  issuedServerCertificates.set(cacheKey, pem);
+  return pem;
+}
+
+const issuedServerCertificates = new Map<string, string>();
+
+function issueServerCertificate(tls: Pick<TlsMaterial, 'caPem' | 'caKeyPem' | 'keyPem'>, host: string): string {
   const ca = forge.pki.certificateFromPem(tls.caPem);
   const caKey = forge.pki.privateKeyFromPem(tls.caKeyPem);
   const key = forge.pki.privateKeyFromPem(tls.keyPem) as forge.pki.rsa.PrivateKey;

@@ -17,6 +17,25 @@ export interface PrincipalSubject {
   tenant: string;
 }
 
+/** The CAs parsed so far in this process, by their PEM text (a fresh emulator per test reuses them). */
+const parsedCas = new Map<string, { cert: forge.pki.Certificate; key: forge.pki.rsa.PrivateKey }>();
+
+/**
+ * The leaf certificates' key pair: generated once per process (an RSA key takes tens of milliseconds), so that
+ * only the first emulator that propagates a principal pays for it. Its private half is never used: the backend
+ * only reads the certificate.
+ */
+let leafKey: { publicKey: forge.pki.rsa.PublicKey } | undefined;
+function sharedLeafKey(): { publicKey: forge.pki.rsa.PublicKey } {
+  if (!leafKey) {
+    const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    leafKey = {
+      publicKey: forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString()) as forge.pki.rsa.PublicKey,
+    };
+  }
+  return leafKey;
+}
+
 export class PrincipalCertificateIssuer {
   private readonly caCert: forge.pki.Certificate;
   private readonly caKey: forge.pki.rsa.PrivateKey;
@@ -25,8 +44,18 @@ export class PrincipalCertificateIssuer {
 
   /** `caFile` is the emulator CA's certificate; its key lies next to it (`ca-key.pem`). */
   constructor(caFile: string) {
-    this.caCert = forge.pki.certificateFromPem(readFileSync(caFile, 'utf8'));
-    this.caKey = forge.pki.privateKeyFromPem(readFileSync(join(dirname(caFile), 'ca-key.pem'), 'utf8'));
+    const certPem = readFileSync(caFile, 'utf8');
+    const keyPem = readFileSync(join(dirname(caFile), 'ca-key.pem'), 'utf8');
+    // Parsing the CA key with node-forge takes about a millisecond: once per process and CA, not per emulator.
+    const cacheKey = `${certPem}\n${keyPem}`;
+    let parsed = parsedCas.get(cacheKey);
+    if (!parsed) {
+      parsed = { cert: forge.pki.certificateFromPem(certPem), key: forge.pki.privateKeyFromPem(keyPem) };
+      if (parsedCas.size >= 8) parsedCas.clear();
+      parsedCas.set(cacheKey, parsed);
+    }
+    this.caCert = parsed.cert;
+    this.caKey = parsed.key;
   }
 
   /** Base64 DER of a client certificate for `subject`, valid `validityMinutes` from `now`. */
@@ -56,12 +85,7 @@ export class PrincipalCertificateIssuer {
   }
 
   private publicKey(): forge.pki.rsa.PublicKey {
-    if (!this.leafKey) {
-      const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-      this.leafKey = {
-        publicKey: forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString()) as forge.pki.rsa.PublicKey,
-      };
-    }
+    this.leafKey ??= sharedLeafKey();
     return this.leafKey.publicKey;
   }
 }
