@@ -14,6 +14,11 @@ export const identityApplicationSchema = z.strictObject({
   consumes: z.array(z.string().min(1)).default([]),
   /** Redirect URIs `/oauth2/authorize` accepts (`*` matches anything); empty = any. */
   redirectUris: z.array(z.string().min(1)).default([]),
+  /**
+   * Service instances this application consumes (IAS `consumed-services`, by `service-instance-name`): a destination
+   * binding named here accepts the application's tokens on the Destination Service REST API, over mTLS.
+   */
+  consumedServices: z.array(z.string().min(1)).default([]),
 });
 
 export const identitySchema = z
@@ -46,6 +51,17 @@ export function checkIdentityReferences(
     if (seen.has(app.binding)) issue(i, ['binding'], `binding "${app.binding}" has two applications`);
     seen.add(app.binding);
   });
+  const destinations = bindings.filter((b) => b.service === 'destination').map((b) => b.name);
+  part.applications.forEach((app, i) =>
+    app.consumedServices.forEach((name, j) => {
+      if (!destinations.includes(name))
+        issue(
+          i,
+          ['consumedServices', j],
+          `"${name}" is not a destination binding of this scenario (the destination bindings: ${destinations.join(', ') || '(none: add { name, service: destination } to bindings)'})`,
+        );
+    }),
+  );
   const known = new Set<string>();
   for (const b of identityBindings) {
     const app = part.applications.find((a) => a.binding === b.name);
