@@ -85,7 +85,26 @@ export async function authenticateProxyToken(core: AuthContext, jwt: string | un
 
 /** Whether a token stands for a business user (a user token, or one exchanged for the connectivity client), not a technical one. */
 export function carriesUser(claims: Pick<XsuaaClaims, 'user_name' | 'user_id'> | Record<string, unknown>): boolean {
-  return Boolean(claims.user_name || claims.user_id);
+  return Boolean(claims.user_name || claims.user_id || (claims as Record<string, unknown>).sap_id_type === 'user');
+}
+
+/** Whether a token is the identity service's (IAS): it names its tenant by `app_tid` (or has `ias_iss`), not by `zid`. */
+function isIasToken(jwt: string): boolean {
+  const claims = decodeJwtPayload(jwt);
+  return Boolean(claims && !('zid' in claims) && (typeof claims.ias_iss === 'string' || typeof claims.app_tid === 'string'));
+}
+
+/**
+ * The user token of principal propagation (`SAP-Connectivity-Authentication`): a token of the emulator's XSUAA, or a
+ * user token of its identity service (IAS: the identity service's keys, expiry, the issuer of a tenant).
+ */
+export async function verifyPrincipalToken(
+  ctx: Pick<ProxyContext, 'minter' | 'identity' | 'state'>,
+  jwt: string,
+): Promise<{ ok: true; claims: Record<string, unknown> } | { ok: false; reason: string }> {
+  if (!ctx.identity || !isIasToken(jwt)) return ctx.minter.verify(jwt);
+  const verified = await ctx.identity.minter.verify(jwt, { tenants: ctx.state.tenants });
+  return verified.ok ? verified : { ok: false, reason: `the IAS user token is not accepted: ${verified.reason}` };
 }
 
 /** The claims of a token whose signature nobody checks here (trusted mode: only what it says matters), or undefined. */
@@ -93,10 +112,10 @@ export function unverifiedClaims(jwt: string | undefined): Record<string, unknow
   return jwt ? decodeJwtPayload(jwt) : undefined;
 }
 
-/** The name a Cloud Connector puts into the certificate subject (`${name}`): business or technical user. */
-export function principalName(claims: XsuaaClaims): string {
+/** The name a Cloud Connector puts into the certificate subject (`${name}`): business or technical user (IAS: the email). */
+export function principalName(claims: XsuaaClaims | Record<string, unknown>): string {
   const pick = (...keys: string[]): string | undefined =>
-    keys.map((k) => claims[k]).find((v): v is string => typeof v === 'string' && v.length > 0);
+    keys.map((k) => (claims as Record<string, unknown>)[k]).find((v): v is string => typeof v === 'string' && v.length > 0);
   return (
     (carriesUser(claims) ? pick('user_name', 'email', 'mail', 'user_uuid', 'sub') : pick('client_id', 'cid', 'sub', 'azp')) ?? 'unknown'
   );
