@@ -7,6 +7,7 @@
  * connectivity proxy, and the journal's call chains over the identity hops. Bad input is refused with the real error
  * shape and changes nothing.
  */
+import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { getDestination } from '@sap-cloud-sdk/connectivity';
 import { executeHttpRequest } from '@sap-cloud-sdk/http-client';
@@ -65,7 +66,8 @@ beforeAll(async () => {
         : t,
     ),
     bindings: [
-      ...base.bindings.filter((b) => b.service !== 'identity'),
+      ...base.bindings.filter((b) => b.service !== 'identity' && b.service !== 'connectivity'),
+      { name: 'my-connectivity', service: 'connectivity', tokenType: ['xsuaa', 'ias'] },
       { name: 'my-ias', service: 'identity' },
       { name: 'orders-ias', service: 'identity', clientid: ordersClient, clientsecret: 'orders-secret' },
       { name: 'stock-ias', service: 'identity' },
@@ -76,7 +78,7 @@ beforeAll(async () => {
       applications: [
         { binding: 'orders-ias', name: 'orders', consumes: ['stock'] },
         { binding: 'stock-ias', name: 'stock' },
-        { binding: 'app-ias', name: 'app', consumedServices: ['my-destination'] },
+        { binding: 'app-ias', name: 'app', consumedServices: ['my-destination', 'my-connectivity'] },
         { binding: 'lone-ias', name: 'lone' },
       ],
     },
@@ -344,5 +346,71 @@ describe('principal propagation of an IAS user through the connectivity proxy', 
     expect(entry).toMatchObject({ status: 401, check: 'principal' });
     expect(String(entry?.reason)).toMatch(/IAS user token is not accepted: .*foreign-/);
     expect(emu.journal({ service: 'backend' }).length).toBe(stubCalls);
+  });
+});
+
+describe("a connectivity binding with token-type ias: the proxy token from the identity service", () => {
+  const connectivity = (): { instance_guid: string; credentials: Record<string, unknown> } =>
+    (JSON.parse(emu.env.VCAP_SERVICES) as Record<string, { instance_guid: string; credentials: Record<string, unknown> }[]>).connectivity[0];
+  const proxyResource = (): string => `urn:sap:identity:application:service:id:${connectivity().instance_guid}`;
+
+  /** GET http://erp.internal:44300/echo through the HTTP proxy (20003) with these headers. */
+  function viaProxy(headers: Record<string, string>): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(
+        { host: '127.0.0.1', port: emu.ports.httpProxy, path: 'http://erp.internal:44300/echo', headers },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (body += chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  it('the binding shows token-type; an IAS token for the instance opens the proxy, the IAS user is the principal', async () => {
+    expect(connectivity().credentials['token-type']).toEqual(['xsuaa', 'ias']);
+    const { access_token } = await identityService(ias['app-ias']).fetchClientCredentialsToken({ resource: proxyResource() } as never);
+    expect(decodeJwt(access_token).aud).toEqual([connectivity().credentials.clientid]);
+    const user = await emu.issueUserToken({ service: 'identity', user: 'alice' });
+    const res = await viaProxy({ 'proxy-authorization': `Bearer ${access_token}`, 'sap-connectivity-authentication': `Bearer ${user}` });
+    expect(res.status).toBe(200);
+    const echo = JSON.parse(res.body) as EchoBody;
+    const cert = forge.pki.certificateFromAsn1(forge.asn1.fromDer(forge.util.decode64(String(echo.headers.ssl_client_cert))));
+    expect(cert.subject.getField('CN').value).toBe('alice@example.com');
+    expect(emu.journal({ service: 'connectivity-proxy' }).at(-1)).toMatchObject({ status: 200, tenant: 'provider', tokenJti: decodeJwt(access_token).jti });
+  });
+
+  it('an IAS token without the resource is a 407; an application that does not consume the instance gets invalid_target', async () => {
+    const { access_token } = await identityService(ias['app-ias']).fetchClientCredentialsToken();
+    const res = await viaProxy({ 'proxy-authorization': `Bearer ${access_token}` });
+    expect(res.status).toBe(407);
+    expect(emu.journal({ service: 'connectivity-proxy' }).at(-1)?.reason).toMatch(/not for a connectivity instance: request it with resource=/);
+    const before = identityTokenCalls();
+    await expect(identityService(ias['lone-ias']).fetchClientCredentialsToken({ resource: proxyResource() } as never)).rejects.toThrow(/400/);
+    const refused = emu.journal({ service: 'identity' }).at(-1);
+    expect(refused).toMatchObject({ status: 400, path: '/oauth2/token' });
+    expect(String(refused?.reason)).toMatch(/"lone" does not consume service instance "my-connectivity"/);
+    expect(identityTokenCalls()).toBe(before + 1);
+  });
+});
+
+describe('scenario checks of the IAS relations', () => {
+  it('refuses consumedServices naming no destination/connectivity binding and tokenType off a connectivity binding, changing nothing', () => {
+    const before = emu.env.VCAP_SERVICES;
+    const base = emu.core.scenario;
+    expect(() =>
+      emu.core.loadScenario({ ...base, identity: { applications: [{ binding: 'app-ias', consumedServices: ['my-xsuaa'] }] } }),
+    ).toThrow(/consumedServices.*"my-xsuaa" is not a destination or connectivity binding/s);
+    expect(() =>
+      emu.core.loadScenario({
+        ...base,
+        bindings: base.bindings.map((b) => (b.service === 'destination' ? { ...b, tokenType: ['ias'] } : b)),
+      }),
+    ).toThrow(/tokenType is a connectivity binding's/);
+    expect(emu.env.VCAP_SERVICES).toBe(before);
   });
 });

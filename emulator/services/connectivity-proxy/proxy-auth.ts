@@ -8,12 +8,14 @@ import { bearerToken } from '../../core/auth-header.ts';
 import { decodeJwtPayload } from '../../core/jwt.ts';
 import { type Tenant } from '../../core/subaccount.ts';
 import type { XsuaaClaims } from '../xsuaa/tokens.ts';
+import type { IasClaims } from '../identity/index.ts';
 import type { ProxyContext } from './state.ts';
 
 /** What authentication reads: the state (bindings, tenants), the clock and the token verifier. */
-type AuthContext = Pick<ProxyContext, 'state' | 'clock' | 'keys' | 'minter'>;
+type AuthContext = Pick<ProxyContext, 'state' | 'clock' | 'keys' | 'minter' | 'identity'>;
 
-export type ProxyAuthResult = { ok: true; tenant: Tenant; claims: XsuaaClaims } | { ok: false; reason: string };
+/** `clientId`: the connectivity binding's client the token was issued to (XSUAA's `client_id`, IAS's audience). */
+export type ProxyAuthResult = { ok: true; tenant: Tenant; claims: XsuaaClaims | IasClaims; clientId: string } | { ok: false; reason: string };
 
 /** `Bearer <jwt>`, or SAP's alternative `Basic base64("<jwt>:")`; anything else is undefined. */
 export function tokenFromProxyAuthorization(header: string | undefined): string | undefined {
@@ -66,6 +68,7 @@ function kidOf(jwt: string): string | undefined {
 
 export async function authenticateProxyToken(core: AuthContext, jwt: string | undefined): Promise<ProxyAuthResult> {
   if (!jwt) return { ok: false, reason: 'no token: send Proxy-Authorization: Bearer <token of the connectivity binding>' };
+  if (core.identity && isIasToken(jwt)) return authenticateIasProxyToken(core, jwt);
   const state = core.state;
   const allowed = state.bindings.filter((b) => b.service === 'connectivity').map((b) => b.clientid);
   const caller = await checkCaller(
@@ -74,13 +77,38 @@ export async function authenticateProxyToken(core: AuthContext, jwt: string | un
     state,
     (_binding, clientId) => allowed.includes(clientId),
   );
-  if (caller.ok) return { ok: true, tenant: caller.tenant, claims: caller.claims };
+  if (caller.ok) return { ok: true, tenant: caller.tenant, claims: caller.claims, clientId: caller.clientId };
   if (caller.failed === 'token') return { ok: false, reason: caller.reason };
   if (caller.failed === 'zone') return { ok: false, reason: `the token's zone \`${caller.claims!.zid}\` is not a tenant of this emulator` };
   return {
     ok: false,
     reason: `the token was issued to client \`${caller.clientId}\`, not to the connectivity binding's client (\`${allowed.join('`, `')}\`)`,
   };
+}
+
+/**
+ * An IAS token as the proxy token (a connectivity binding with `token-type` `ias`): requested with
+ * `resource=urn:sap:identity:application:service:id:<instance guid>`, so its audience is that binding's client;
+ * `app_tid` is the tenant whose Cloud Connectors are eligible.
+ */
+async function authenticateIasProxyToken(core: AuthContext, jwt: string): Promise<ProxyAuthResult> {
+  const accepting = core.state.bindings.filter((b) => b.service === 'connectivity' && b.tokenType?.includes('ias'));
+  if (!accepting.length)
+    return {
+      ok: false,
+      reason: 'an IAS token, but no connectivity binding takes IAS tokens: give one tokenType: [xsuaa, ias], or send a token of its XSUAA client',
+    };
+  const verified = await core.identity!.minter.verify(jwt, { tenants: core.state.tenants });
+  if (!verified.ok) return { ok: false, reason: `the IAS token is not accepted: ${verified.reason}` };
+  const aud = [verified.claims.aud].flat();
+  const binding = accepting.find((b) => aud.includes(b.clientid));
+  if (!binding)
+    return {
+      ok: false,
+      reason: `the IAS token is for ${aud.join(', ')}, not for a connectivity instance: request it with resource=urn:sap:identity:application:service:id:<instance_guid> (${accepting.map((b) => b.instanceid).join(', ')})`,
+    };
+  const tenant = core.state.tenants.find((t) => t.zid === verified.claims.app_tid)!;
+  return { ok: true, tenant, claims: verified.claims, clientId: binding.clientid };
 }
 
 /** Whether a token stands for a business user (a user token, or one exchanged for the connectivity client), not a technical one. */

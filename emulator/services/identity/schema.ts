@@ -16,7 +16,8 @@ export const identityApplicationSchema = z.strictObject({
   redirectUris: z.array(z.string().min(1)).default([]),
   /**
    * Service instances this application consumes (IAS `consumed-services`, by `service-instance-name`): a destination
-   * binding named here accepts the application's tokens on the Destination Service REST API, over mTLS.
+   * binding named here accepts the application's tokens on the Destination Service REST API, over mTLS; a
+   * connectivity binding with `tokenType: [xsuaa, ias]` lets it request proxy tokens (`…:service:id:<instance guid>`).
    */
   consumedServices: z.array(z.string().min(1)).default([]),
 });
@@ -51,14 +52,14 @@ export function checkIdentityReferences(
     if (seen.has(app.binding)) issue(i, ['binding'], `binding "${app.binding}" has two applications`);
     seen.add(app.binding);
   });
-  const destinations = bindings.filter((b) => b.service === 'destination').map((b) => b.name);
+  const consumable = bindings.filter((b) => b.service === 'destination' || b.service === 'connectivity').map((b) => b.name);
   part.applications.forEach((app, i) =>
     app.consumedServices.forEach((name, j) => {
-      if (!destinations.includes(name))
+      if (!consumable.includes(name))
         issue(
           i,
           ['consumedServices', j],
-          `"${name}" is not a destination binding of this scenario (the destination bindings: ${destinations.join(', ') || '(none: add { name, service: destination } to bindings)'})`,
+          `"${name}" is not a destination or connectivity binding of this scenario (those bindings: ${consumable.join(', ') || '(none)'})`,
         );
     }),
   );
