@@ -18,6 +18,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type EmulatorHandle } from '../emulator/index.ts';
 import type { EchoBody } from '../emulator/server/backend/http-backend.ts';
 import { binding, serviceToken } from './helpers.ts';
+import { echoRoundTrip, sapSocksConnect } from './socks5-client.ts';
 
 interface IdentityCredentials {
   clientid: string;
@@ -349,23 +350,21 @@ describe('principal propagation of an IAS user through the connectivity proxy', 
   });
 });
 
-describe("a connectivity binding with token-type ias: the proxy token from the identity service", () => {
+describe('a connectivity binding with token-type ias: the proxy token from the identity service', () => {
   const connectivity = (): { instance_guid: string; credentials: Record<string, unknown> } =>
-    (JSON.parse(emu.env.VCAP_SERVICES) as Record<string, { instance_guid: string; credentials: Record<string, unknown> }[]>).connectivity[0];
+    (JSON.parse(emu.env.VCAP_SERVICES) as Record<string, { instance_guid: string; credentials: Record<string, unknown> }[]>)
+      .connectivity[0];
   const proxyResource = (): string => `urn:sap:identity:application:service:id:${connectivity().instance_guid}`;
 
   /** GET http://erp.internal:44300/echo through the HTTP proxy (20003) with these headers. */
   function viaProxy(headers: Record<string, string>): Promise<{ status: number; body: string }> {
     return new Promise((resolve, reject) => {
-      const req = httpRequest(
-        { host: '127.0.0.1', port: emu.ports.httpProxy, path: 'http://erp.internal:44300/echo', headers },
-        (res) => {
-          let body = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => (body += chunk));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        },
-      );
+      const req = httpRequest({ host: '127.0.0.1', port: emu.ports.httpProxy, path: 'http://erp.internal:44300/echo', headers }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
       req.on('error', reject);
       req.end();
     });
@@ -381,16 +380,32 @@ describe("a connectivity binding with token-type ias: the proxy token from the i
     const echo = JSON.parse(res.body) as EchoBody;
     const cert = forge.pki.certificateFromAsn1(forge.asn1.fromDer(forge.util.decode64(String(echo.headers.ssl_client_cert))));
     expect(cert.subject.getField('CN').value).toBe('alice@example.com');
-    expect(emu.journal({ service: 'connectivity-proxy' }).at(-1)).toMatchObject({ status: 200, tenant: 'provider', tokenJti: decodeJwt(access_token).jti });
+    expect(emu.journal({ service: 'connectivity-proxy' }).at(-1)).toMatchObject({
+      status: 200,
+      tenant: 'provider',
+      tokenJti: decodeJwt(access_token).jti,
+    });
+  });
+
+  it('SOCKS5 takes the IAS proxy token as its 0x80 token (TCP echo through the Cloud Connector)', async () => {
+    const { access_token } = await identityService(ias['app-ias']).fetchClientCredentialsToken({ resource: proxyResource() } as never);
+    const socket = await sapSocksConnect(emu.ports.socks5, access_token, { host: 'tcp.internal', port: 7000 }, { timeout: 5000 });
+    expect(await echoRoundTrip(socket, 'ping over ias')).toBe('ping over ias');
+    const lone = (await identityService(ias['lone-ias']).fetchClientCredentialsToken()).access_token;
+    await expect(sapSocksConnect(emu.ports.socks5, lone, { host: 'tcp.internal', port: 7000 }, { timeout: 5000 })).rejects.toThrow();
   });
 
   it('an IAS token without the resource is a 407; an application that does not consume the instance gets invalid_target', async () => {
     const { access_token } = await identityService(ias['app-ias']).fetchClientCredentialsToken();
     const res = await viaProxy({ 'proxy-authorization': `Bearer ${access_token}` });
     expect(res.status).toBe(407);
-    expect(emu.journal({ service: 'connectivity-proxy' }).at(-1)?.reason).toMatch(/not for a connectivity instance: request it with resource=/);
+    expect(emu.journal({ service: 'connectivity-proxy' }).at(-1)?.reason).toMatch(
+      /not for a connectivity instance: request it with resource=/,
+    );
     const before = identityTokenCalls();
-    await expect(identityService(ias['lone-ias']).fetchClientCredentialsToken({ resource: proxyResource() } as never)).rejects.toThrow(/400/);
+    await expect(identityService(ias['lone-ias']).fetchClientCredentialsToken({ resource: proxyResource() } as never)).rejects.toThrow(
+      /400/,
+    );
     const refused = emu.journal({ service: 'identity' }).at(-1);
     expect(refused).toMatchObject({ status: 400, path: '/oauth2/token' });
     expect(String(refused?.reason)).toMatch(/"lone" does not consume service instance "my-connectivity"/);

@@ -57,7 +57,10 @@ export const bindingSchema = z.strictObject({
    * Connectivity bindings: `token-type` (`[xsuaa, ias]`): the proxy then also takes IAS tokens requested with
    * `resource=urn:sap:identity:application:service:id:<instance guid>` (docs/ias.md).
    */
-  tokenType: z.array(z.enum(['xsuaa', 'ias'], { error: 'tokenType entries are xsuaa or ias' })).min(1).optional(),
+  tokenType: z
+    .array(z.enum(['xsuaa', 'ias'], { error: 'tokenType entries are xsuaa or ias' }))
+    .min(1)
+    .optional(),
 });
 
 export const scenarioSchema = z
@@ -128,7 +131,11 @@ export const scenarioSchema = z
     });
     scenario.bindings.forEach((b, i) => {
       if (b.tokenType && b.service !== 'connectivity')
-        ctx.addIssue({ code: 'custom', path: ['bindings', i, 'tokenType'], message: 'tokenType is a connectivity binding\'s (token-type); remove it here' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['bindings', i, 'tokenType'],
+          message: "tokenType is a connectivity binding's (token-type); remove it here",
+        });
     });
     // The standard bindings are there even when the scenario declares none of their service.
     const standard = (['destination', 'connectivity'] as const)

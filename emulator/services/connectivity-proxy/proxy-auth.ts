@@ -15,7 +15,8 @@ import type { ProxyContext } from './state.ts';
 type AuthContext = Pick<ProxyContext, 'state' | 'clock' | 'keys' | 'minter' | 'identity'>;
 
 /** `clientId`: the connectivity binding's client the token was issued to (XSUAA's `client_id`, IAS's audience). */
-export type ProxyAuthResult = { ok: true; tenant: Tenant; claims: XsuaaClaims | IasClaims; clientId: string } | { ok: false; reason: string };
+export type ProxyAuthResult =
+  { ok: true; tenant: Tenant; claims: XsuaaClaims | IasClaims; clientId: string } | { ok: false; reason: string };
 
 /** `Bearer <jwt>`, or SAP's alternative `Basic base64("<jwt>:")`; anything else is undefined. */
 export function tokenFromProxyAuthorization(header: string | undefined): string | undefined {
@@ -96,7 +97,8 @@ async function authenticateIasProxyToken(core: AuthContext, jwt: string): Promis
   if (!accepting.length)
     return {
       ok: false,
-      reason: 'an IAS token, but no connectivity binding takes IAS tokens: give one tokenType: [xsuaa, ias], or send a token of its XSUAA client',
+      reason:
+        'an IAS token, but no connectivity binding takes IAS tokens: give one tokenType: [xsuaa, ias], or send a token of its XSUAA client',
     };
   const verified = await core.identity!.minter.verify(jwt, { tenants: core.state.tenants });
   if (!verified.ok) return { ok: false, reason: `the IAS token is not accepted: ${verified.reason}` };

@@ -363,9 +363,13 @@ export class IdentityGateway {
   private serviceAudience(caller: IdentityApplication, resource: string, guid: string): string {
     const binding = this.state().bindings.find((b) => b.service !== 'identity' && b.instanceid === guid);
     if (!binding)
-      throw invalidTarget(`resource "${resource}": no service instance of this emulator has instance guid "${guid}" (its binding's instance_guid)`);
+      throw invalidTarget(
+        `resource "${resource}": no service instance of this emulator has instance guid "${guid}" (its binding's instance_guid)`,
+      );
     if (!binding.tokenType?.includes('ias'))
-      throw invalidTarget(`resource "${resource}": service instance "${binding.name}" takes no IAS tokens: give its binding tokenType: [xsuaa, ias]`);
+      throw invalidTarget(
+        `resource "${resource}": service instance "${binding.name}" takes no IAS tokens: give its binding tokenType: [xsuaa, ias]`,
+      );
     if (!caller.consumedServices.includes(binding.name))
       throw invalidTarget(
         `application "${caller.name}" does not consume service instance "${binding.name}": add it to its consumedServices (scenario identity.applications)`,
