@@ -17,6 +17,8 @@ import forge from 'node-forge';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type EmulatorHandle } from '../emulator/index.ts';
 import type { EchoBody } from '../emulator/server/backend/http-backend.ts';
+import { issueClientCertificate } from '../emulator/server/client-certificates.ts';
+import { ensureTlsMaterial } from '../emulator/server/tls-material.ts';
 import { binding, serviceToken } from './helpers.ts';
 import { echoRoundTrip, sapSocksConnect } from './socks5-client.ts';
 
@@ -210,6 +212,9 @@ describe('the Destination Service REST API with IAS tokens', () => {
       owner: { SubaccountId: emu.core.state.provider.subaccountId, InstanceId: null },
       destinationConfiguration: { Name: 'BACKEND_NOAUTH' },
     });
+    // The journal links the lookup to the identity service's grant of its token (jti), as it does for XSUAA's.
+    const grantStep = emu.lastCall('BACKEND_NOAUTH')!.steps.find((step) => step.role === 'service-token');
+    expect(grantStep?.entry).toMatchObject({ service: 'identity', path: '/oauth2/token', issuedJti: decodeJwt(access_token).jti });
     expect(emu.journal({ service: 'destination' }).at(-1)).toMatchObject({
       status: 200,
       tenant: 'provider',
@@ -247,6 +252,29 @@ describe('the Destination Service REST API with IAS tokens', () => {
       headers: { authorization: `Bearer ${await serviceToken(emu, 'destination')}` },
     });
     expect(check.status).toBe(404);
+  });
+
+  it("a token bound to the application's certificate (cnf) is refused with another certificate of the same client", async () => {
+    const tls = ensureTlsMaterial();
+    const app = ias['app-ias'];
+    const other = issueClientCertificate(
+      { certPem: tls.caPem, keyPem: tls.caKeyPem },
+      { commonName: app.clientid, organizationalUnit: 'elsewhere' },
+    );
+    const otherCreds = { ...app, certificate: other.certificate, key: other.key };
+    const { access_token: bound } = await identityService(app).fetchClientCredentialsToken();
+    const refused = await overTls(find, bound, otherCreds);
+    expect(refused.status).toBe(401);
+    expect(refused.body.ErrorMessage).toMatch(/bound to another client certificate/);
+    // Without cnf (a token fetched with the secret) any certificate the CA issued to the client will do.
+    const bySecret = await fetch(`${app.url}/oauth2/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: app.clientid, client_secret: 'app-ias-secret' }),
+    });
+    const unbound = ((await bySecret.json()) as { access_token: string }).access_token;
+    expect(decodeJwt(unbound).cnf).toBeUndefined();
+    expect((await overTls(find, unbound, otherCreds)).status).toBe(200);
   });
 
   it("refuses another application's certificate, a foreign key, and the v2 consume API (422)", async () => {
