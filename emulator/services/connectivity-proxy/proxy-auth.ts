@@ -5,7 +5,7 @@
  */
 import { checkCaller } from '../../core/caller.ts';
 import { bearerToken } from '../../core/auth-header.ts';
-import { decodeJwtPayload } from '../../core/jwt.ts';
+import { decodeJwtPayload, isIasToken } from '../../core/jwt.ts';
 import { type Tenant } from '../../core/subaccount.ts';
 import type { XsuaaClaims } from '../xsuaa/tokens.ts';
 import type { IasClaims } from '../identity/index.ts';
@@ -116,12 +116,6 @@ async function authenticateIasProxyToken(core: AuthContext, jwt: string): Promis
 /** Whether a token stands for a business user (a user token, or one exchanged for the connectivity client), not a technical one. */
 export function carriesUser(claims: Pick<XsuaaClaims, 'user_name' | 'user_id'> | Record<string, unknown>): boolean {
   return Boolean(claims.user_name || claims.user_id || (claims as Record<string, unknown>).sap_id_type === 'user');
-}
-
-/** Whether a token is the identity service's (IAS): it names its tenant by `app_tid` (or has `ias_iss`), not by `zid`. */
-function isIasToken(jwt: string): boolean {
-  const claims = decodeJwtPayload(jwt);
-  return Boolean(claims && !('zid' in claims) && (typeof claims.ias_iss === 'string' || typeof claims.app_tid === 'string'));
 }
 
 /**

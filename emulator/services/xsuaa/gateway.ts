@@ -12,7 +12,8 @@ import { randomHex, safeDecode } from '../../core/ids.ts';
 import { buildSignedAssertion, encodeAssertion, trustOf } from '../saml/index.ts';
 import { SAML2_BEARER, TOKEN_EXCHANGE, TOKEN_TYPE, tokenExchangeSubject, userFromSamlAssertion } from './assertion-grants.ts';
 import { badClientCredentials, invalidGrant, invalidRequest, OAuthError } from './errors.ts';
-import { isIasAssertion, userFromIasClaims, type IasAssertionVerifier } from './ias-assertion.ts';
+import { isIasToken } from '../../core/jwt.ts';
+import { userFromIasClaims, type IasAssertionVerifier } from './ias-assertion.ts';
 import type { MintedToken, TokenMinter, XsuaaClaims } from './tokens.ts';
 
 export const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
@@ -179,7 +180,7 @@ export class XsuaaGateway {
   private async jwtBearer(client: OAuthClient, req: TokenRequest): Promise<TokenResponse> {
     const assertion = req.form.get('assertion');
     if (!assertion) throw invalidRequest('Missing parameter: assertion');
-    if (this.iasVerifier && isIasAssertion(assertion)) return this.iasJwtBearer(client, req, assertion, this.iasVerifier);
+    if (this.iasVerifier && isIasToken(assertion)) return this.iasJwtBearer(client, req, assertion, this.iasVerifier);
     const verified = await this.minter.verify(assertion);
     if (!verified.ok) throw new OAuthError(401, 'invalid_token', `The assertion is not accepted: ${verified.reason}`);
     const claims = verified.claims;

@@ -6,7 +6,6 @@
  * tenant of this emulator in `app_tid`. The user is found by `user_uuid`/`scim_id` or `email`, else it is the IAS
  * user itself (a shadow user, in the token only: nothing is stored).
  */
-import { decodeJwtPayload } from '../../core/jwt.ts';
 import { completeUser, type User } from '../../core/subaccount.ts';
 import type { XsuaaView } from './state.ts';
 
@@ -25,12 +24,6 @@ export interface IasAssertionClaims {
 
 /** Verifies an IAS token (the identity service's keys, expiry, issuer of its tenant). */
 export type IasAssertionVerifier = (jwt: string) => Promise<{ ok: true; claims: IasAssertionClaims } | { ok: false; reason: string }>;
-
-/** Whether an assertion is an IAS token: it names its tenant by `app_tid` (or has `ias_iss`), not by XSUAA's `zid`. */
-export function isIasAssertion(jwt: string): boolean {
-  const claims = decodeJwtPayload(jwt);
-  return Boolean(claims && !('zid' in claims) && (typeof claims.ias_iss === 'string' || typeof claims.app_tid === 'string'));
-}
 
 /** The XSUAA user of an IAS user: a scenario user with its user_uuid, scim_id or email, else the IAS user as it is. */
 export function userFromIasClaims(claims: IasAssertionClaims, state: XsuaaView): User {

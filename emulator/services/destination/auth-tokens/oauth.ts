@@ -11,7 +11,7 @@ import { bearer, failedToken, isCommon, userToken, type AuthToken, type TokenCon
 import { clientAssertionFor } from './client-assertion.ts';
 import { DestinationError } from '../errors.ts';
 import { requestToken, TokenRetrievalError } from './token-service-client.ts';
-import { isIasToken } from '../lookup/ias-caller.ts';
+import { isIasToken } from '../../../core/jwt.ts';
 
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 

@@ -10,7 +10,8 @@ import type { TokenMinter, XsuaaClaims } from '../../xsuaa/tokens.ts';
 import { DestinationError, UNPARSABLE_JWT_MESSAGE } from '../errors.ts';
 import { withSubscriptionZones } from './subscription-zones.ts';
 import type { IasClaims } from '../../identity/index.ts';
-import { authenticateIasCaller, isIasToken, type CallerTls, type IasTrust } from './ias-caller.ts';
+import { isIasToken } from '../../../core/jwt.ts';
+import { authenticateIasCaller, type CallerTls, type IasTrust } from './ias-caller.ts';
 
 export interface Caller {
   jwt: string;

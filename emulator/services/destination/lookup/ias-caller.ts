@@ -6,7 +6,6 @@
  * a token it does not accept: 401 (422 on the v2 consume API, which takes no IAS tokens at all).
  */
 import { clientCertificateSubject, clientCertificateThumbprint, commonNameOf } from '../../../core/client-certificate.ts';
-import { decodeJwtPayload } from '../../../core/jwt.ts';
 import { findTenant, type Tenant } from '../../../core/subaccount.ts';
 import type { IasClaims, IdentityApplication } from '../../identity/index.ts';
 import { DestinationError } from '../errors.ts';
@@ -26,12 +25,6 @@ export interface CallerTls {
   headers?: Headers;
   /** Which API: the v2 consume API refuses IAS tokens with 422. */
   api?: 'v1' | 'v2';
-}
-
-/** Whether a bearer token is an identity service token (it names its tenant by `app_tid`, not XSUAA's `zid`). */
-export function isIasToken(jwt: string): boolean {
-  const claims = decodeJwtPayload(jwt);
-  return Boolean(claims && !('zid' in claims) && (typeof claims.ias_iss === 'string' || typeof claims.app_tid === 'string'));
 }
 
 const unauthorized = (why: string): DestinationError => new DestinationError(401, `Unauthorized: ${why}`);
