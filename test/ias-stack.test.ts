@@ -60,6 +60,14 @@ beforeAll(async () => {
               ...t.destinations,
               iasDestination('IAS_CC', { Authentication: 'OAuth2ClientCredentials' }),
               iasDestination('IAS_JWT', { Authentication: 'OAuth2JWTBearer', 'x_user_token.jwks_uri': '{{identity}}/oauth2/certs' }),
+              {
+                Name: 'SAML_EMAIL',
+                Type: 'HTTP',
+                URL: 'https://saml.example.test',
+                Authentication: 'SAMLAssertion',
+                ProxyType: 'Internet',
+                nameIdFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
+              },
               iasDestination('IAS_UNKNOWN_RESOURCE', {
                 Authentication: 'OAuth2ClientCredentials',
                 'tokenService.body.resource': 'urn:sap:identity:application:provider:name:nobody',
@@ -189,6 +197,20 @@ describe('a destination whose token service is the identity service (app-to-app)
     expect(body.authTokens[0].error).toMatch(/user token is not accepted: IAS user token: .*signed with key "foreign-/);
     expect(identityTokenCalls()).toBe(before);
     expect(emu.lastCall('IAS_JWT')?.failed?.reason).toMatch(/not accepted/);
+  });
+
+  it('SAMLAssertion for an IAS user (X-user-token): the assertion names the IAS user; a foreign key is refused', async () => {
+    const find = async (jwt: string): Promise<{ error?: string; value: string }> => {
+      const res = await fetch(`${emu.urls.services}/destination-configuration/v1/destinations/SAML_EMAIL`, {
+        headers: { authorization: `Bearer ${await serviceToken(emu, 'destination')}`, 'x-user-token': jwt },
+      });
+      return ((await res.json()) as { authTokens: { error?: string; value: string }[] }).authTokens[0];
+    };
+    const user = await emu.issueUserToken({ service: 'identity', user: 'alice' });
+    const saml = await find(user);
+    expect(saml.error).toBeUndefined();
+    expect(Buffer.from(saml.value, 'base64').toString('utf8')).toMatch(/<saml2?:NameID[^>]*>alice@example.com</);
+    expect((await find(await foreignIasToken(user))).error).toMatch(/user token is not accepted: IAS user token: /);
   });
 
   it("a resource the identity service does not know: the identity service's invalid_target in authTokens", async () => {
