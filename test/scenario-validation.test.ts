@@ -127,7 +127,7 @@ describe('unknown keys of the emulator’s own objects', () => {
     const issues = issuesOf({ tenants: [provider()], bindings: [{ name: 'b', service: 'xsuaa', colour: 'red', weight: 3 }] });
     expect(issues.map((i) => i.path)).toEqual(['bindings[0].colour', 'bindings[0].weight']);
     expect(issues[0].message).toBe(
-      'unknown key; the keys here are name, service, plan, clientid, clientsecret, xsappname, instanceid, credentialType',
+      'unknown key; the keys here are name, service, plan, clientid, clientsecret, xsappname, instanceid, credentialType, tokenType',
     );
   });
 });

@@ -112,6 +112,7 @@ export function buildVcapServices(state: EmulatorState, urls: PublicUrls, issue?
         onpremise_proxy_rfc_port: String(urls.httpProxyPort ?? defaultPorts.httpProxy),
         onpremise_socks5_proxy_port: String(urls.socksProxyPort ?? defaultPorts.socks5),
         instanceid: b.instanceid,
+        ...(b.tokenType ? { 'token-type': b.tokenType } : {}),
         ...(b.plan === apiAccessPlan ? { connectivity_service: { url: urls.serviceUrl, scc_info_path: sccInfoPath } } : {}),
       };
     }

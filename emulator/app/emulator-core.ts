@@ -233,9 +233,14 @@ export class EmulatorCore {
     return this.changes.on(listener);
   }
 
-  /** Values for `{{name}}` placeholders in scenario destinations; faces add theirs (e.g. `backend`). */
+  /** Values for `{{name}}` placeholders in scenario destinations (`identity`: the IAS origin); faces add theirs (e.g. `backend`). */
   placeholders(): Record<string, string> {
-    return { services: this.urls.serviceUrl, uaadomain: this.urls.uaaDomain, ...this.extraPlaceholders };
+    return {
+      services: this.urls.serviceUrl,
+      uaadomain: this.urls.uaaDomain,
+      identity: new IdentityHosts(this.urls).origin,
+      ...this.extraPlaceholders,
+    };
   }
 
   extraPlaceholders: Record<string, string> = {};

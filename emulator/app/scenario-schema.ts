@@ -53,6 +53,14 @@ export const bindingSchema = z.strictObject({
   credentialType: z
     .enum(['binding-secret', 'x509', 'X509_GENERATED'], { error: 'credentialType must be binding-secret, x509 or X509_GENERATED' })
     .default('binding-secret'),
+  /**
+   * Connectivity bindings: `token-type` (`[xsuaa, ias]`): the proxy then also takes IAS tokens requested with
+   * `resource=urn:sap:identity:application:service:id:<instance guid>` (docs/ias.md).
+   */
+  tokenType: z
+    .array(z.enum(['xsuaa', 'ias'], { error: 'tokenType entries are xsuaa or ias' }))
+    .min(1)
+    .optional(),
 });
 
 export const scenarioSchema = z
@@ -123,7 +131,19 @@ export const scenarioSchema = z
       if (names.has(b.name)) ctx.addIssue({ code: 'custom', path: ['bindings', i, 'name'], message: `duplicate binding name "${b.name}"` });
       names.add(b.name);
     });
-    checkIdentityReferences(scenario.identity, scenario.bindings, (i, path, message) =>
+    scenario.bindings.forEach((b, i) => {
+      if (b.tokenType && b.service !== 'connectivity')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['bindings', i, 'tokenType'],
+          message: "tokenType is a connectivity binding's (token-type); remove it here",
+        });
+    });
+    // The standard bindings are there even when the scenario declares none of their service.
+    const standard = (['destination', 'connectivity'] as const)
+      .filter((service) => !scenario.bindings.some((b) => b.service === service))
+      .map((service) => ({ name: `my-${service}`, service }));
+    checkIdentityReferences(scenario.identity, [...scenario.bindings, ...standard], (i, path, message) =>
       ctx.addIssue({ code: 'custom', path: ['identity', 'applications', i, ...path], message }),
     );
     // The Transparent Proxy's CRs name destination bindings and tenants of this scenario.

@@ -83,6 +83,7 @@ function resolveBindings(scenario: Scenario): Binding[] {
       xsappname: b.xsappname ?? (standard ? fallback.xsappname : clientid.replace(/^sb-/, '')),
       instanceid: b.instanceid ?? stableGuid(`instance:${b.name}`),
       credentialType: credentialTypeOf(b),
+      ...(b.tokenType ? { tokenType: b.tokenType } : {}),
     };
   });
   for (const d of defaultBindings) {

@@ -95,7 +95,8 @@ export function callerLink(authorization: string | null | undefined): Record<str
   const jwt = bearerToken(authorization);
   const claims = jwt ? decodeJwtPayload(jwt) : undefined;
   if (!claims) return {};
-  return { callerJti: claims.jti, callerClientId: claims.client_id };
+  // XSUAA names the client in client_id, the identity service (IAS) in azp.
+  return { callerJti: claims.jti, callerClientId: claims.client_id ?? claims.azp };
 }
 
 /** `host:port` of a URL (default ports filled in), lower case; undefined when it is not a URL. */
@@ -133,7 +134,10 @@ export function lookupLink(body: unknown): Record<string, unknown> {
 
 const isLookup = (e: JournalEntry): boolean =>
   e.service === 'destination' && e.method === 'GET' && /^\/destination-configuration\/v\d\/destinations\//.test(e.path);
-const isGrant = (e: JournalEntry): boolean => e.service === 'xsuaa' && e.method === 'POST' && e.path.startsWith('/oauth/token');
+/** A token grant: XSUAA's `/oauth/token`, or the identity service's (IAS) `/oauth2/token` — their `issuedJti` link alike. */
+const isGrant = (e: JournalEntry): boolean =>
+  e.method === 'POST' &&
+  ((e.service === 'xsuaa' && e.path.startsWith('/oauth/token')) || (e.service === 'identity' && e.path.startsWith('/oauth2/token')));
 const isTunnel = (e: JournalEntry): boolean => e.service === 'connectivity-proxy' || e.service === 'socks5';
 const isTransparentProxy = (e: JournalEntry): boolean => e.service === 'transparent-proxy';
 

@@ -21,3 +21,12 @@ export function decodeJwtPayload(jwt: string): Record<string, unknown> | undefin
     return undefined;
   }
 }
+
+/**
+ * Whether a JWT is the identity service's (IAS), not XSUAA's: it names its tenant by `app_tid` (or has `ias_iss`)
+ * and has no `zid`. Decoded only; the service that takes it verifies it with the identity service.
+ */
+export function isIasToken(jwt: string): boolean {
+  const claims = decodeJwtPayload(jwt);
+  return Boolean(claims && !('zid' in claims) && (typeof claims.ias_iss === 'string' || typeof claims.app_tid === 'string'));
+}

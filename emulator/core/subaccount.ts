@@ -24,6 +24,8 @@ export interface Binding {
   instanceid: string;
   /** `x509`: the binding shows a client certificate instead of its secret. */
   credentialType?: 'binding-secret' | 'x509';
+  /** A connectivity binding's `token-type`: with `ias`, the proxy also takes IAS tokens for this instance. */
+  tokenType?: ('xsuaa' | 'ias')[];
 }
 
 export interface OAuthClient {

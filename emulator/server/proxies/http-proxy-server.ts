@@ -30,6 +30,7 @@ import {
   isProxyOnlyHeader,
   openProxyHop,
   principalName,
+  verifyPrincipalToken,
   tokenFromProxyAuthorization,
   type ProxyHop,
   type ProxyOutcome,
@@ -246,7 +247,7 @@ export class HttpConnectivityProxy {
     if (!raw) return { ok: true, certificate: '' };
     const jwt = bearerToken(raw);
     if (!jwt) return { ok: false, reason: 'principal propagation: the SAP-Connectivity-Authentication header is not `Bearer <token>`' };
-    const verified = await this.options.core.minter.verify(jwt);
+    const verified = await verifyPrincipalToken(this.options.core, jwt);
     if (!verified.ok) return { ok: false, reason: `principal propagation: ${verified.reason}` };
     const name = principalName(verified.claims);
     const email = typeof verified.claims.email === 'string' ? verified.claims.email : undefined;

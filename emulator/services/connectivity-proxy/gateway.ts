@@ -110,7 +110,7 @@ export class ProxyHop {
     const auth = await authenticateProxyToken(this.ctx, credential.token);
     if (!auth.ok) return authDenied(auth.reason);
     this.tenant = auth.tenant;
-    this.clientId = auth.claims.client_id ?? auth.claims.cid;
+    this.clientId = auth.clientId;
     this.entry.tokenJti = auth.claims.jti;
     return credential.userHeader && carriesUser(auth.claims) ? userTwice() : undefined;
   }
@@ -142,7 +142,7 @@ export class ProxyHop {
     const auth = await authenticateProxyToken(this.ctx, credential.serviceToken);
     if (!auth.ok) return serviceTokenDenied(false, `trusted shared mode: SAP-CP-Connectivity-Service-Token: ${auth.reason}`);
     this.tenant = auth.tenant;
-    this.clientId = auth.claims.client_id ?? auth.claims.cid;
+    this.clientId = auth.clientId;
     this.entry.tokenJti = auth.claims.jti;
     return undefined;
   }

@@ -17,5 +17,5 @@ export type {
 export { connectivityProxySchema, effectiveProxyMode, proxyModes, proxyTenantModes } from './schema.ts';
 export type { ProxyContext } from './state.ts';
 export { hopByHopHeaders, isProxyOnlyHeader } from './headers.ts';
-export { principalName, tokenFromProxyAuthorization } from './proxy-auth.ts';
+export { principalName, tokenFromProxyAuthorization, verifyPrincipalToken } from './proxy-auth.ts';
 export { recordRelay, type ProxyJournalEntry, type RelayCounts } from './proxy-journal.ts';

@@ -9,6 +9,7 @@ import type { Journal } from '../../core/journal.ts';
 import type { KeyRing } from '../../core/signing-keys.ts';
 import type { OnPremView } from '../cloud-connector/state.ts';
 import type { TokenMinter } from '../xsuaa/tokens.ts';
+import type { IdentityTokenMinter } from '../identity/index.ts';
 import type { ProxyMode } from './schema.ts';
 
 /** What a proxy hop needs of the emulator. */
@@ -19,6 +20,8 @@ export interface ProxyContext {
   /** Token verification: the signing keys (is a cached token's key still there?) and the verifier. */
   readonly keys: Pick<KeyRing, 'byKid'>;
   readonly minter: Pick<TokenMinter, 'verify'>;
+  /** The identity service (IAS): user tokens it issued are accepted for principal propagation. */
+  readonly identity?: { readonly minter: Pick<IdentityTokenMinter, 'verify'> };
   readonly faults: FaultList;
   readonly journal: Pick<Journal, 'record'>;
   /** Values for `{{name}}` in the mappings' internal hosts and ports. */

@@ -13,6 +13,7 @@ import type { CertificateAuthority } from './certificates/certificates.ts';
 import { DestinationCertificates } from './certificates/keystores.ts';
 import { DestinationCrud } from './crud/configurations.ts';
 import { authenticateCaller, type Caller } from './lookup/caller.ts';
+import type { CallerTls, IasTrust } from './lookup/ias-caller.ts';
 import { conditional, type FindOptions } from './lookup/common.ts';
 import type { ConsumeOptions } from './lookup/consume.ts';
 import { DestinationLookup } from './lookup/lookup.ts';
@@ -25,6 +26,10 @@ export interface DestinationDeps {
   state: () => DestinationView;
   /** XSUAA's tokens: the caller's bearer token and user tokens are verified by it. */
   minter: TokenMinter;
+  /** The identity service (IAS): IAS tokens of applications that consume a destination instance, and IAS user tokens. */
+  ias?: IasTrust;
+  /** True when the face verifies TLS client certificates (only then an IAS token is accepted: mTLS). */
+  verifiesClientCertificates?: boolean;
   /** Calls outside the emulator (token services), able to present a client certificate. */
   fetch: MtlsCapableFetch;
   /** The emulator clock, in ms. */
@@ -49,15 +54,20 @@ export class DestinationGateway {
     this.deps = deps;
     const { state, minter, now, placeholders } = deps;
     this.certificates = new DestinationCertificates(deps.fetch);
-    this.authTokens = new DestinationAuthTokens({ state, minter, now, placeholders, certificates: this.certificates });
+    this.authTokens = new DestinationAuthTokens({ state, minter, ias: deps.ias, now, placeholders, certificates: this.certificates });
     this.lookup = new DestinationLookup({ state, placeholders, certificates: this.certificates, authTokens: this.authTokens });
     this.crud = new DestinationCrud(deps);
     this.trust = new SubaccountTrust({ state, now, placeholders });
   }
 
-  /** Who calls: the bearer token's zone and client (a 400/401/403 when it does not name a destination service instance). */
-  authenticate(authorization: string | null | undefined): Promise<Caller> {
-    return authenticateCaller(authorization, this.deps.state(), this.deps.minter);
+  /**
+   * Who calls: the bearer token's zone and client (a 400/401/403 when it does not name a destination service
+   * instance). An IAS token needs the request's TLS side (`tls.headers`): see lookup/ias-caller.ts.
+   */
+  authenticate(authorization: string | null | undefined, tls: CallerTls = {}): Promise<Caller> {
+    const { headers, ...rest } = tls;
+    const verified = this.deps.verifiesClientCertificates && headers ? { headers, ...rest } : rest;
+    return authenticateCaller(authorization, this.deps.state(), this.deps.minter, this.deps.ias, verified);
   }
 
   /** The store a caller addresses: its tenant's subaccount level, or its instance in its tenant (subscription level for subscribers). */

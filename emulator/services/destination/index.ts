@@ -7,6 +7,7 @@
 import { definePlugin, type ServiceContext } from '../../core/plugin.ts';
 import type { App } from '../../core/app-env.ts';
 import { safeDecode } from '../../core/ids.ts';
+import { identityPlugin, verifyIasToken } from '../identity/index.ts';
 import { xsuaaPlugin } from '../xsuaa/index.ts';
 import type { CertificateAuthority } from './certificates/certificates.ts';
 import { DestinationGateway } from './gateway.ts';
@@ -32,9 +33,15 @@ export const destinationPlugin = definePlugin({
     },
   },
   create(ctx: ServiceContext<DestinationView>): DestinationService {
+    const identity = ctx.use(identityPlugin);
     const gateway = new DestinationGateway({
       state: () => ctx.state(),
       minter: ctx.use(xsuaaPlugin).minter,
+      ias: {
+        verify: (jwt) => verifyIasToken(identity, ctx.state().tenants, jwt),
+        application: (clientid) => identity.gateway.application(clientid),
+      },
+      verifiesClientCertificates: ctx.options.verifiesClientCertificates === true,
       fetch: ctx.fetchOutbound,
       now: () => ctx.clock.now(),
       placeholders: () => ctx.placeholders(),

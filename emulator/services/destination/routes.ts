@@ -20,7 +20,7 @@ export function registerDestinationRoutes(app: App, gateway: DestinationGateway)
     c.set('destination', name);
     const { headers, lookupRef } = markLookup(c.req.raw.headers);
     c.set('journal', { ...callerLink(c.req.header('authorization')), lookupRef });
-    const caller = await gateway.authenticate(c.req.header('authorization'));
+    const caller = await gateway.authenticate(c.req.header('authorization'), { headers: c.req.raw.headers });
     c.set('tenant', caller.tenant.subdomain);
     const result = await gateway.find(caller, name, {
       skipTokenRetrieval: flag(c.req.query('$skipTokenRetrieval')),
@@ -35,7 +35,7 @@ export function registerDestinationRoutes(app: App, gateway: DestinationGateway)
     c.set('destination', reference);
     const { headers, lookupRef } = markLookup(c.req.raw.headers);
     c.set('journal', { ...callerLink(c.req.header('authorization')), lookupRef });
-    const caller = await gateway.authenticate(c.req.header('authorization'));
+    const caller = await gateway.authenticate(c.req.header('authorization'), { headers: c.req.raw.headers, api: 'v2' });
     c.set('tenant', caller.tenant.subdomain);
     const result = await gateway.consume(caller, reference, { headers, query: (name) => c.req.query(name) });
     c.set('journal', { ...c.get('journal'), ...lookupLink(result.body) });

@@ -22,6 +22,8 @@ const TOKEN_TYPES = {
 };
 const RESOURCE_BY_NAME = 'urn:sap:identity:application:provider:name:';
 const RESOURCE_BY_CLIENTID = /^urn:sap:identity:application:provider:clientid:([^:]+)(?::apptid:([^:]+))?$/;
+/** A BTP service instance as the resource (the connectivity proxy's token with `token-type` `ias`). */
+const RESOURCE_BY_SERVICE_ID = 'urn:sap:identity:application:service:id:';
 
 export interface IdentityTokenRequest {
   form: URLSearchParams;
@@ -322,6 +324,8 @@ export class IdentityGateway {
     return [
       ...new Set(
         resources.map((resource) => {
+          if (resource.startsWith(RESOURCE_BY_SERVICE_ID))
+            return this.serviceAudience(caller, resource, resource.slice(RESOURCE_BY_SERVICE_ID.length));
           let provider: IdentityApplication | undefined;
           const byId = RESOURCE_BY_CLIENTID.exec(resource);
           if (resource.startsWith(RESOURCE_BY_NAME)) {
@@ -350,6 +354,27 @@ export class IdentityGateway {
         }),
       ),
     ];
+  }
+
+  /**
+   * `aud` for `urn:sap:identity:application:service:id:<instance guid>`: the client of that service instance's
+   * binding, which must take IAS tokens (`tokenType` with `ias`) and be one the caller consumes (`consumedServices`).
+   */
+  private serviceAudience(caller: IdentityApplication, resource: string, guid: string): string {
+    const binding = this.state().bindings.find((b) => b.service !== 'identity' && b.instanceid === guid);
+    if (!binding)
+      throw invalidTarget(
+        `resource "${resource}": no service instance of this emulator has instance guid "${guid}" (its binding's instance_guid)`,
+      );
+    if (!binding.tokenType?.includes('ias'))
+      throw invalidTarget(
+        `resource "${resource}": service instance "${binding.name}" takes no IAS tokens: give its binding tokenType: [xsuaa, ias]`,
+      );
+    if (!caller.consumedServices.includes(binding.name))
+      throw invalidTarget(
+        `application "${caller.name}" does not consume service instance "${binding.name}": add it to its consumedServices (scenario identity.applications)`,
+      );
+    return binding.clientid;
   }
 
   private applicationList(): string {

@@ -5,6 +5,7 @@
  */
 import type { App } from '../../core/app-env.ts';
 import { definePlugin, type ServiceContext } from '../../core/plugin.ts';
+import { xsuaaPlugin } from '../xsuaa/index.ts';
 import { IdentityGateway } from './gateway.ts';
 import { registerRoutes } from './routes.ts';
 import type { IdentityView } from './state.ts';
@@ -32,6 +33,8 @@ export const identityPlugin = definePlugin({
     keys.useClock(() => ctx.clock.now());
     const minter = new IdentityTokenMinter(keys, ctx.clock, () => ctx.urls());
     const gateway = new IdentityGateway(() => ctx.state(), minter, ctx.clock);
+    // XSUAA trusts this identity service: its jwt-bearer takes IAS user tokens (the IAS → XSUAA exchange).
+    ctx.use(xsuaaPlugin).gateway.trustIdentityService((jwt) => minter.verify(jwt, { tenants: ctx.state().tenants }));
     const deps = {
       gateway,
       state: () => ctx.state(),

@@ -14,6 +14,12 @@ export const identityApplicationSchema = z.strictObject({
   consumes: z.array(z.string().min(1)).default([]),
   /** Redirect URIs `/oauth2/authorize` accepts (`*` matches anything); empty = any. */
   redirectUris: z.array(z.string().min(1)).default([]),
+  /**
+   * Service instances this application consumes (IAS `consumed-services`, by `service-instance-name`): a destination
+   * binding named here accepts the application's tokens on the Destination Service REST API, over mTLS; a
+   * connectivity binding with `tokenType: [xsuaa, ias]` lets it request proxy tokens (`…:service:id:<instance guid>`).
+   */
+  consumedServices: z.array(z.string().min(1)).default([]),
 });
 
 export const identitySchema = z
@@ -46,6 +52,17 @@ export function checkIdentityReferences(
     if (seen.has(app.binding)) issue(i, ['binding'], `binding "${app.binding}" has two applications`);
     seen.add(app.binding);
   });
+  const consumable = bindings.filter((b) => b.service === 'destination' || b.service === 'connectivity').map((b) => b.name);
+  part.applications.forEach((app, i) =>
+    app.consumedServices.forEach((name, j) => {
+      if (!consumable.includes(name))
+        issue(
+          i,
+          ['consumedServices', j],
+          `"${name}" is not a destination or connectivity binding of this scenario (those bindings: ${consumable.join(', ') || '(none)'})`,
+        );
+    }),
+  );
   const known = new Set<string>();
   for (const b of identityBindings) {
     const app = part.applications.find((a) => a.binding === b.name);

@@ -10,6 +10,8 @@ export interface IdentityApplication {
   /** Client ids of the provider applications it may request tokens for (`resource`). */
   consumes: string[];
   redirectUris: string[];
+  /** Names of the service instances (bindings) it consumes: a destination instance here accepts its tokens. */
+  consumedServices: string[];
 }
 
 export interface IdentityRefreshToken {
@@ -52,6 +54,7 @@ export function buildIdentityState(part: IdentityScenario, bindings: Binding[], 
         binding: b,
         consumes: declared?.consumes ?? [],
         redirectUris: declared?.redirectUris ?? [],
+        consumedServices: declared?.consumedServices ?? [],
       };
     });
   for (const app of applications) {

@@ -18,7 +18,7 @@ import { correlationIdOf } from '../../core/journal-chains.ts';
 import { entryTiming, type JournalEntry } from '../../core/journal.ts';
 import { redactTarget } from '../../core/redact.ts';
 import { findTenant, type Binding, type Tenant } from '../../core/subaccount.ts';
-import { isProxyOnlyHeader, openProxyHop, principalName, type ProxyHop } from '../connectivity-proxy/index.ts';
+import { isProxyOnlyHeader, openProxyHop, principalName, verifyPrincipalToken, type ProxyHop } from '../connectivity-proxy/index.ts';
 import {
   authTokenFailed,
   noInstance,
@@ -370,7 +370,7 @@ export class TransparentProxyGateway {
     if (!principal) return '';
     const jwt = /^bearer\s+(.+)$/i.exec(principal.trim())?.[1];
     if (!jwt) return { reason: 'principal propagation: the user is not sent as `Bearer <token>`' };
-    const verified = await this.ctx.minter.verify(jwt);
+    const verified = await verifyPrincipalToken(this.ctx, jwt);
     if (!verified.ok) return { reason: `principal propagation: ${verified.reason}` };
     const name = principalName(verified.claims);
     hop.propagated(name);

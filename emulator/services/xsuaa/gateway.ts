@@ -12,6 +12,8 @@ import { randomHex, safeDecode } from '../../core/ids.ts';
 import { buildSignedAssertion, encodeAssertion, trustOf } from '../saml/index.ts';
 import { SAML2_BEARER, TOKEN_EXCHANGE, TOKEN_TYPE, tokenExchangeSubject, userFromSamlAssertion } from './assertion-grants.ts';
 import { badClientCredentials, invalidGrant, invalidRequest, OAuthError } from './errors.ts';
+import { isIasToken } from '../../core/jwt.ts';
+import { userFromIasClaims, type IasAssertionVerifier } from './ias-assertion.ts';
 import type { MintedToken, TokenMinter, XsuaaClaims } from './tokens.ts';
 
 export const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
@@ -43,10 +45,16 @@ export class XsuaaGateway {
   private readonly state: () => XsuaaView;
   private readonly minter: TokenMinter;
   private readonly clock: Clock;
+  private iasVerifier?: IasAssertionVerifier;
   constructor(state: () => XsuaaView, minter: TokenMinter, clock: Clock) {
     this.state = state;
     this.minter = minter;
     this.clock = clock;
+  }
+
+  /** Trust the identity service (IAS): jwt-bearer then takes its user tokens as assertions (ias-assertion.ts). */
+  trustIdentityService(verify: IasAssertionVerifier): void {
+    this.iasVerifier = verify;
   }
 
   /** `/userinfo`: the user of a user token (UAA guards it with scope `openid`, which client tokens do not carry). */
@@ -172,6 +180,7 @@ export class XsuaaGateway {
   private async jwtBearer(client: OAuthClient, req: TokenRequest): Promise<TokenResponse> {
     const assertion = req.form.get('assertion');
     if (!assertion) throw invalidRequest('Missing parameter: assertion');
+    if (this.iasVerifier && isIasToken(assertion)) return this.iasJwtBearer(client, req, assertion, this.iasVerifier);
     const verified = await this.minter.verify(assertion);
     if (!verified.ok) throw new OAuthError(401, 'invalid_token', `The assertion is not accepted: ${verified.reason}`);
     const claims = verified.claims;
@@ -180,6 +189,26 @@ export class XsuaaGateway {
     if (tenant.zid !== claims.zid)
       throw invalidGrant(`The assertion was issued for zone ${claims.zid}, not for ${tenant.zid} (${tenant.subdomain})`);
     return this.userToken(client, tenant, this.userFromClaims(claims), JWT_BEARER, req.form.get('scope'));
+  }
+
+  /** jwt-bearer with an IAS user token (the IAS → XSUAA exchange): the tenant is its `app_tid`. */
+  private async iasJwtBearer(
+    client: OAuthClient,
+    req: TokenRequest,
+    assertion: string,
+    verify: IasAssertionVerifier,
+  ): Promise<TokenResponse> {
+    const verified = await verify(assertion);
+    if (!verified.ok) throw new OAuthError(401, 'invalid_token', `The assertion is not accepted: IAS token: ${verified.reason}`);
+    const claims = verified.claims;
+    if (claims.sap_id_type !== 'user')
+      throw invalidGrant(`The assertion is not a user token (IAS sap_id_type "${claims.sap_id_type ?? ''}")`);
+    const tenant = this.tenantNamedBy(req.zid, req.host) ?? this.tenantOrThrow(claims.app_tid);
+    if (tenant.zid !== claims.app_tid)
+      throw invalidGrant(`The assertion was issued for tenant ${claims.app_tid} (app_tid), not for ${tenant.zid} (${tenant.subdomain})`);
+    const user = userFromIasClaims(claims, this.state());
+    this.assertUserMayUse(user, tenant);
+    return this.userToken(client, tenant, user, JWT_BEARER, req.form.get('scope'));
   }
 
   private async refresh(client: OAuthClient, req: TokenRequest): Promise<TokenResponse> {

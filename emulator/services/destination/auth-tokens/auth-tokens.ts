@@ -13,6 +13,8 @@ import { entityIdOf, trustOf } from '../../saml/index.ts';
 import type { TokenMinter } from '../../xsuaa/tokens.ts';
 import type { DestinationCertificates } from '../certificates/keystores.ts';
 import { callerLevel, type Caller } from '../lookup/caller.ts';
+import { isIasToken } from '../../../core/jwt.ts';
+import type { IasTrust } from '../lookup/ias-caller.ts';
 import type { DestinationView, LevelStore } from '../state.ts';
 import { failedToken, type AuthToken, type TokenContext } from './common.ts';
 import { retrieveOAuthTokens } from './oauth.ts';
@@ -24,6 +26,8 @@ export interface AuthTokenDeps {
   state: () => DestinationView;
   /** Verifies user tokens the way the emulator's XSUAA does. */
   minter: TokenMinter;
+  /** Verifies IAS user tokens (`X-user-token` of an IAS app). */
+  ias?: IasTrust;
   /** The emulator clock, in ms. */
   now: () => number;
   placeholders: () => Record<string, string>;
@@ -51,7 +55,7 @@ export class DestinationAuthTokens {
 
   /** What the authTokens of one lookup need: headers, the user, outbound calls, SAML signing, other destinations. */
   context(caller: Caller, headers: Headers, cfg: DestinationProps, store: LevelStore, subaccount: LevelStore): TokenContext {
-    const { state, minter, placeholders, certificates } = this.deps;
+    const { state, minter, ias, placeholders, certificates } = this.deps;
     const instance = callerLevel(state(), caller, 'instance');
     return {
       caller,
@@ -60,7 +64,12 @@ export class DestinationAuthTokens {
       xTenant: nonEmpty(headers.get('x-tenant')),
       fetch: withCorrelation(certificates.tokenServiceFetch(cfg, store, subaccount), headers),
       now: this.deps.now,
-      verifyUserToken: (jwt) => minter.verify(jwt),
+      verifyUserToken: async (jwt) => {
+        if (!isIasToken(jwt)) return minter.verify(jwt);
+        if (!ias) return { ok: false, reason: 'the user token is not an XSUAA token, and this emulator has no identity service' };
+        const verified = await ias.verify(jwt);
+        return verified.ok ? verified : { ok: false, reason: `IAS user token: ${verified.reason}` };
+      },
       samlSigning: async () => ({
         keys: (await certificates.samlSigningKeys(cfg, store, subaccount)) ?? (await trustOf(state(), caller.tenant)).active,
         issuer: entityIdOf(caller.tenant, placeholders().uaadomain ?? 'localhost'),

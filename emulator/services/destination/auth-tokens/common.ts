@@ -3,7 +3,6 @@
  * lookup (headers, the user, outbound calls, SAML signing, other destinations), and small helpers.
  */
 import { type DestinationProps } from '../schema.ts';
-import type { XsuaaClaims } from '../../xsuaa/tokens.ts';
 import type { Caller } from '../lookup/caller.ts';
 import type { TrustKeyPair } from '../../saml/index.ts';
 import type { OutboundFetch, TokenServiceResult } from './token-service-client.ts';
@@ -29,8 +28,11 @@ export interface TokenContext {
   fetch: OutboundFetch;
   /** The emulator clock (ms); default: real time. */
   now?: () => number;
-  /** Verifies a user token the way the emulator's XSUAA does; default: decode only. */
-  verifyUserToken?: (jwt: string) => Promise<{ ok: true; claims: XsuaaClaims } | { ok: false; reason: string }>;
+  /**
+   * Verifies a user token the way the emulator's XSUAA does, or (a non-XSUAA token: IAS) against the identity
+   * service's keys and tenants; default: decode only.
+   */
+  verifyUserToken?: (jwt: string) => Promise<{ ok: true; claims: Record<string, unknown> } | { ok: false; reason: string }>;
   /** The signing key pair (the destination's keystore, else the subaccount trust certificate) and issuer of SAML assertions. */
   samlSigning?: () => Promise<{ keys: TrustKeyPair; issuer: string }>;
   /** A destination of the caller's levels by name (instance first), for `clientAssertion.destinationName`. */

@@ -11,6 +11,7 @@ import { bearer, failedToken, isCommon, userToken, type AuthToken, type TokenCon
 import { clientAssertionFor } from './client-assertion.ts';
 import { DestinationError } from '../errors.ts';
 import { requestToken, TokenRetrievalError } from './token-service-client.ts';
+import { isIasToken } from '../../../core/jwt.ts';
 
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 
@@ -66,6 +67,11 @@ export async function retrieveOAuthTokens(type: string, cfg: DestinationProps, c
     case 'OAuth2UserTokenExchange': {
       const user = userToken(ctx);
       if (!user) return [failedToken(`${type} needs a user token: send it in X-user-token or as the Authorization bearer token`)];
+      // A non-XSUAA (IAS) user token is verified here, against the identity service's keys, before it goes anywhere.
+      if (isIasToken(user) && ctx.verifyUserToken) {
+        const verified = await ctx.verifyUserToken(user);
+        if (!verified.ok) return [failedToken(`The user token is not accepted: ${verified.reason}`)];
+      }
       const tenant = isCommon(cfg) ? (subdomainOf(user) ?? ctx.caller.tenant.subdomain) : undefined;
       return oauthToken(cfg, { grant_type: JWT_BEARER, assertion: user }, tenant, ctx);
     }

@@ -44,7 +44,7 @@ const levels: Level[] = ['subaccount', 'instance'];
 /** The routes under `base` (`/destination-configuration`): labels first, then the collections and their entities. */
 export function registerCrudRoutes(app: App, gateway: DestinationGateway, base: string): void {
   const storeOf = async (c: Context<AppEnv>, level: Level): Promise<LevelStore> => {
-    const caller = await gateway.authenticate(c.req.header('authorization'));
+    const caller = await gateway.authenticate(c.req.header('authorization'), { headers: c.req.raw.headers });
     c.set('tenant', caller.tenant.subdomain);
     return gateway.level(caller, level);
   };

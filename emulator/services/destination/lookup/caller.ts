@@ -9,10 +9,15 @@ import type { Tenant } from '../../../core/subaccount.ts';
 import type { TokenMinter, XsuaaClaims } from '../../xsuaa/tokens.ts';
 import { DestinationError, UNPARSABLE_JWT_MESSAGE } from '../errors.ts';
 import { withSubscriptionZones } from './subscription-zones.ts';
+import type { IasClaims } from '../../identity/index.ts';
+import { isIasToken } from '../../../core/jwt.ts';
+import { authenticateIasCaller, type CallerTls, type IasTrust } from './ias-caller.ts';
 
 export interface Caller {
   jwt: string;
-  claims: XsuaaClaims;
+  claims: XsuaaClaims | IasClaims;
+  /** Who issued the token: the subaccount's XSUAA, or the identity service (IAS, over mTLS). */
+  issuer?: 'ias';
   tenant: Tenant;
   /** The destination service instance of the token's client. */
   instanceid: string;
@@ -24,9 +29,15 @@ export async function authenticateCaller(
   authorization: string | undefined | null,
   state: DestinationView,
   minter: TokenMinter,
+  ias?: IasTrust,
+  tls: CallerTls = {},
 ): Promise<Caller> {
   const token = bearerToken(authorization);
   if (!token) throw new DestinationError(401, `${UNPARSABLE_JWT_MESSAGE} (no "Authorization: Bearer <token>" header)`);
+  if (isIasToken(token)) {
+    const { claims, tenant, instanceid } = await authenticateIasCaller(token, state, ias, tls);
+    return { jwt: token, claims, tenant, instanceid, isUser: claims.sap_id_type === 'user', issuer: 'ias' };
+  }
   const checked = await checkCaller(
     token,
     (jwt) => minter.verify(jwt),

@@ -12,7 +12,7 @@ import type { DestinationGateway } from '../gateway.ts';
 export function registerSamlMetadataRoutes(app: App, gateway: DestinationGateway, base: string): void {
   const trust = gateway.trust;
   const tenantOf = async (c: Context<AppEnv>): Promise<Tenant> => {
-    const who = await gateway.authenticate(c.req.header('authorization'));
+    const who = await gateway.authenticate(c.req.header('authorization'), { headers: c.req.raw.headers });
     c.set('tenant', who.tenant.subdomain);
     return who.tenant;
   };
