@@ -58,16 +58,37 @@ export const portFlags: Record<EmulatorPortName, [bound: string, advertised?: st
 
 /** A port nothing on this machine listens on right now (the kernel's pick). */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
+  return (await freePorts(1, host))[0];
 }
+
+/** `count` distinct free ports: every listener stays open until all are chosen, so the kernel cannot pick one twice. */
+export async function freePorts(count: number, host = '127.0.0.1'): Promise<number[]> {
+  const servers: ReturnType<typeof createServer>[] = [];
+  try {
+    const ports: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const server = createServer();
+      server.unref();
+      servers.push(server);
+      ports.push(
+        await new Promise<number>((resolvePort, reject) => {
+          server.once('error', reject);
+          server.listen(0, host, () => resolvePort((server.address() as { port: number }).port));
+        }),
+      );
+    }
+    return ports;
+  } finally {
+    await Promise.all(servers.map((server) => new Promise<void>((done) => (server.listening ? server.close(() => done()) : done()))));
+  }
+}
+
+/**
+ * How often a host-network start is tried again with other free ports when one of the chosen ports was taken between
+ * the choice and the container's bind (another process's outgoing connection can land on it: free ports come from the
+ * kernel's ephemeral range).
+ */
+const PORT_RACE_ATTEMPTS = 3;
 
 /** Waits until `GET /_emulator/health` answers 200; fails early, with the container's logs, if it exits. */
 class HealthEndpointWaitStrategy implements WaitStrategy {
@@ -174,8 +195,10 @@ export class BtpEmulatorContainer extends GenericContainer {
   protected override async beforeContainerCreated(): Promise<void> {
     const hostNetwork = this.networkMode === 'host';
     if (!this.networkMode) await refuseEngineWithoutBridge();
+    const names = Object.keys(EMULATOR_PORTS) as EmulatorPortName[];
+    const free = await freePorts(names.filter((name) => this.hostPorts[name] === undefined).length);
     const ports = {} as EmulatorPorts;
-    for (const name of Object.keys(EMULATOR_PORTS) as EmulatorPortName[]) ports[name] = this.hostPorts[name] ?? (await freePort());
+    for (const name of names) ports[name] = this.hostPorts[name] ?? free.shift()!;
     const args: string[] = [...this.scenarioArgs, '--advertised-host', this.advertisedHost];
     for (const name of Object.keys(EMULATOR_PORTS) as EmulatorPortName[]) {
       const [bound, advertised] = portFlags[name];
@@ -200,6 +223,25 @@ export class BtpEmulatorContainer extends GenericContainer {
    * If anything fails once the container exists, the container is removed before the error is rethrown.
    */
   override async start(): Promise<StartedBtpEmulatorContainer> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.startOnce();
+      } catch (err) {
+        if (attempt >= PORT_RACE_ATTEMPTS || !this.lostAChosenPort(err)) throw err;
+      }
+    }
+  }
+
+  /** The container exited because a port this module chose (not one of `withHostPorts`) was taken meanwhile. */
+  private lostAChosenPort(err: unknown): boolean {
+    if (this.networkMode !== 'host' || !this.ports) return false;
+    const taken = /port (\d+) \(--[a-z-]+\) is already in use/.exec(String((err as Error)?.message ?? err))?.[1];
+    if (!taken) return false;
+    const name = (Object.keys(this.ports) as EmulatorPortName[]).find((n) => this.ports![n] === Number(taken));
+    return name !== undefined && this.hostPorts[name] === undefined;
+  }
+
+  private async startOnce(): Promise<StartedBtpEmulatorContainer> {
     this.createdContainerId = undefined;
     try {
       const container = await super.start();

@@ -13,7 +13,7 @@ import { getDestination } from '@sap-cloud-sdk/connectivity';
 import { executeHttpRequest } from '@sap-cloud-sdk/http-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { freePort } from 'btp-connectivity-emulator/testcontainers';
+import { freePorts } from 'btp-connectivity-emulator/testcontainers';
 import { composeCommand, docker, emulatorImage, run } from './docker-cli.ts';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -47,17 +47,19 @@ beforeAll(async () => {
       'Neither "docker compose" (plugin) nor "docker-compose" is installed: apt-get install docker-compose (bash .ci/docker.sh does)',
     );
   compose = found;
-  ports = {
-    services: await freePort(),
-    httpProxy: await freePort(),
-    socks5: await freePort(),
-    backendHttp: await freePort(),
-    backendTcp: await freePort(),
-    smtp: await freePort(),
-    ldap: await freePort(),
-    transparentProxy: await freePort(),
-    cloudConnectorApi: await freePort(),
-  };
+  const names = [
+    'services',
+    'httpProxy',
+    'socks5',
+    'backendHttp',
+    'backendTcp',
+    'smtp',
+    'ldap',
+    'transparentProxy',
+    'cloudConnectorApi',
+  ] as const;
+  const free = await freePorts(names.length);
+  ports = Object.fromEntries(names.map((name, i) => [name, free[i]])) as typeof ports;
 
   const file = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as { services: Record<string, Record<string, unknown>> };
   const service = file.services['btp-emulator'];

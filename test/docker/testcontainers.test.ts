@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { getDestination } from '@sap-cloud-sdk/connectivity';
 import { executeHttpRequest } from '@sap-cloud-sdk/http-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -110,6 +111,58 @@ describe('BtpEmulatorContainer (Testcontainers module)', () => {
       expect(await second.control.health()).toMatchObject({ status: 'ok', scenario: 'tiny', tenants: 1 });
     } finally {
       await second.stop();
+    }
+  });
+});
+
+describe('BtpEmulatorContainer: a chosen port taken before the container binds it', () => {
+  /** Takes the LDAP port this module chose, on the first attempt only, as another process's socket could. */
+  class PortThief extends BtpEmulatorContainer {
+    readonly ldapPorts: number[] = [];
+    readonly thieves: Server[] = [];
+    protected override async beforeContainerCreated(): Promise<void> {
+      await super.beforeContainerCreated();
+      const cmd = this.createOpts.Cmd ?? [];
+      const port = Number(cmd[cmd.indexOf('--ldap-port') + 1]);
+      this.ldapPorts.push(port);
+      if (this.thieves.length === 0) {
+        const thief = createServer();
+        await new Promise<void>((done) => thief.listen(port, '0.0.0.0', done));
+        this.thieves.push(thief);
+      }
+    }
+  }
+
+  it('is tried again with other free ports, and the failed container is gone', async () => {
+    const label = `btp-emulator-test=${randomUUID()}`;
+    const container = new PortThief(emulatorImage())
+      .withNetworkMode('host')
+      .withLabels({ [label.split('=')[0]]: label.split('=')[1] })
+      .withScenario({ name: 'tiny', tenants: [{ subdomain: 'solo' }] });
+    let started: StartedBtpEmulatorContainer | undefined;
+    try {
+      started = await container.start();
+      expect(container.ldapPorts).toHaveLength(2);
+      expect(started.getPorts().ldap).toBe(container.ldapPorts[1]);
+      expect(started.getPorts().ldap).not.toBe(container.ldapPorts[0]);
+      expect(await started.control.health()).toMatchObject({ status: 'ok', scenario: 'tiny' });
+      expect((await docker('ps', '-a', '-q', '--filter', `label=${label}`)).split('\n').filter(Boolean)).toHaveLength(1);
+    } finally {
+      await started?.stop();
+      for (const thief of container.thieves) thief.close();
+    }
+  });
+
+  it('a port given with withHostPorts is not swapped: the start fails and names the flag', async () => {
+    const taken = createServer();
+    await new Promise<void>((done) => taken.listen(0, '0.0.0.0', done));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      await expect(new BtpEmulatorContainer(emulatorImage()).withNetworkMode('host').withHostPorts({ ldap: port }).start()).rejects.toThrow(
+        new RegExp(`port ${port} \\(--ldap-port\\) is already in use`),
+      );
+    } finally {
+      taken.close();
     }
   });
 });
