@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { portInUseFromMessage } from '../emulator/server/start-errors.ts';
 
 const cliFile = join(dirname(fileURLToPath(import.meta.url)), '..', 'emulator', 'cli', 'main.ts');
 
@@ -224,6 +225,9 @@ describe('btp-emulator errors', () => {
         `port ${port} (--port) is already in use on 127.0.0.1; stop the other process, or pass --port 0 for free ports`,
       );
       expect(result.stderr).not.toMatch(/\n\s+at /);
+      // The Testcontainers module reads the port back from the container's logs to try a start again.
+      expect(portInUseFromMessage(result.stderr)).toBe(port);
+      expect(portInUseFromMessage('port 1 is busy')).toBeUndefined();
     } finally {
       blocker.close();
     }

@@ -12,6 +12,12 @@ export function portInUseMessage(port: number, host: string, option: string, fix
   return `port ${port} (${option}) is already in use on ${host}; stop the other process, or ${fix}`;
 }
 
+/** The port a `portInUseMessage` names, read back from text that holds one (e.g. a container's logs); else undefined. */
+export function portInUseFromMessage(text: string): number | undefined {
+  const port = /port (\d+) \([^)]+\) is already in use on /.exec(text)?.[1];
+  return port === undefined ? undefined : Number(port);
+}
+
 /** A port of the emulator is held by another process. `code` stays `EADDRINUSE`, as Node's own error has it. */
 export class PortInUseError extends Error {
   readonly code = 'EADDRINUSE';

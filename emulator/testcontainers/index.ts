@@ -25,6 +25,7 @@ import { basename, extname, join, resolve } from 'node:path';
 import * as tls from 'node:tls';
 import { ControlClient } from '../client/control-client.ts';
 import { firstFileOfTar } from './tar.ts';
+import { portInUseFromMessage } from '../server/start-errors.ts';
 import {
   AbstractStartedContainer,
   GenericContainer,
@@ -200,7 +201,7 @@ export class BtpEmulatorContainer extends GenericContainer {
     const ports = {} as EmulatorPorts;
     for (const name of names) ports[name] = this.hostPorts[name] ?? free.shift()!;
     const args: string[] = [...this.scenarioArgs, '--advertised-host', this.advertisedHost];
-    for (const name of Object.keys(EMULATOR_PORTS) as EmulatorPortName[]) {
+    for (const name of names) {
       const [bound, advertised] = portFlags[name];
       if (hostNetwork) args.push(bound, String(ports[name]));
       else {
@@ -235,9 +236,9 @@ export class BtpEmulatorContainer extends GenericContainer {
   /** The container exited because a port this module chose (not one of `withHostPorts`) was taken meanwhile. */
   private lostAChosenPort(err: unknown): boolean {
     if (this.networkMode !== 'host' || !this.ports) return false;
-    const taken = /port (\d+) \(--[a-z-]+\) is already in use/.exec(String((err as Error)?.message ?? err))?.[1];
-    if (!taken) return false;
-    const name = (Object.keys(this.ports) as EmulatorPortName[]).find((n) => this.ports![n] === Number(taken));
+    const taken = portInUseFromMessage(String((err as Error)?.message ?? err));
+    if (taken === undefined) return false;
+    const name = (Object.keys(this.ports) as EmulatorPortName[]).find((n) => this.ports![n] === taken);
     return name !== undefined && this.hostPorts[name] === undefined;
   }
 
